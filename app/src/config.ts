@@ -1,0 +1,109 @@
+/**
+ * The only reader of process.env. Validates every setting and fails fast with a message naming
+ * the variable, so a typo in compose or the runner stops the server at start, not under load.
+ * docs/operations.md lists every variable; keep the two in step.
+ */
+import os from 'node:os';
+
+export type StoreKind = 'redis' | 'memory';
+
+export interface Config {
+  /** Tag of this server: in every log line, in `welcome.appId` and `message.via`. */
+  appId: string;
+  host: string;
+  port: number;
+  /** `redis` for the cluster; `memory` for the embedded single node. */
+  store: StoreKind;
+  redisUrl: string;
+  /** Exact origins allowed besides localhost/127.0.0.1 (any port) and the page's own origin. `*` allows all. */
+  allowedOrigins: string[];
+  /** Largest accepted frame in bytes; larger closes with 1009. */
+  maxPayload: number;
+  /** WebSocket ping interval; a connection that misses a pong is dropped at the next tick. */
+  pingIntervalMs: number;
+  /** Token bucket per connection, over all requests. */
+  rateBurst: number;
+  ratePerSec: number;
+  /** Malformed frames tolerated per connection per minute before closing with 1008. */
+  badRequestLimit: number;
+  historyMax: number;
+  joinDefault: number;
+  /** Presence entries expire this long after their server's last heartbeat. */
+  presenceTtlMs: number;
+  presenceHeartbeatMs: number;
+  /** A member whose last connection closes stays listed this long, so a quick reconnect makes no flicker. */
+  presenceGraceMs: number;
+  sessionTtlSec: number;
+  /** A dedup record keeps a `cid` this long (the protocol asks for at least 10 minutes). */
+  dedupTtlSec: number;
+  /** A socket whose unsent bytes pass this is a slow consumer and is closed with 1013. */
+  slowConsumerBytes: number;
+  /** How long a Redis command may take before the request gets `unavailable`. */
+  redisTimeoutMs: number;
+  /** On SIGTERM: time to let HAProxy see /readyz fail before closing connections. */
+  drainDelayMs: number;
+  shutdownTimeoutMs: number;
+  /** Serve the built page from this folder (embedded mode); empty to serve none. */
+  staticDir: string;
+  logLevel: string;
+  /** Connections this server accepts before refusing upgrades with 503. */
+  maxConnections: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${key}=${raw}: expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function str(env: Env, key: string, fallback: string): string {
+  const raw = env[key];
+  return raw === undefined || raw === '' ? fallback : raw;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const store = str(env, 'STORE', 'redis');
+  if (store !== 'redis' && store !== 'memory') throw new ConfigError(`STORE=${store}: expected redis or memory`);
+  const appId = str(env, 'APPID', os.hostname());
+  if (!/^[\w.-]{1,64}$/.test(appId)) throw new ConfigError(`APPID=${appId}: expected 1-64 of [A-Za-z0-9_.-]`);
+  const redisUrl = str(env, 'REDIS_URL', 'redis://127.0.0.1:6379');
+  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL=${redisUrl}: expected redis://host:port`);
+  return {
+    appId,
+    host: str(env, 'HOST', '0.0.0.0'),
+    port: int(env, 'PORT', 3000, 0, 65535),
+    store,
+    redisUrl,
+    allowedOrigins: str(env, 'ALLOWED_ORIGINS', '').split(',').map((s) => s.trim()).filter(Boolean),
+    maxPayload: int(env, 'MAX_PAYLOAD', 64 * 1024, 1024, 16 * 1024 * 1024),
+    pingIntervalMs: int(env, 'PING_INTERVAL_MS', 20_000, 100, 600_000),
+    rateBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000),
+    ratePerSec: int(env, 'RATE_LIMIT_PER_SEC', 50, 1, 1_000_000),
+    badRequestLimit: int(env, 'BAD_REQUEST_LIMIT', 20, 1, 1_000_000),
+    historyMax: int(env, 'HISTORY_MAX', 1000, 1, 1_000_000),
+    joinDefault: int(env, 'JOIN_HISTORY', 50, 0, 1000),
+    presenceTtlMs: int(env, 'PRESENCE_TTL_MS', 15_000, 500, 600_000),
+    presenceHeartbeatMs: int(env, 'PRESENCE_HEARTBEAT_MS', 5_000, 100, 300_000),
+    presenceGraceMs: int(env, 'PRESENCE_GRACE_MS', 3_000, 0, 60_000),
+    sessionTtlSec: int(env, 'SESSION_TTL_SEC', 86_400, 60, 365 * 86_400),
+    dedupTtlSec: int(env, 'DEDUP_TTL_SEC', 900, 600, 86_400),
+    slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 2_000, 50, 60_000),
+    drainDelayMs: int(env, 'DRAIN_DELAY_MS', 0, 0, 8_000),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 100, 9_500),
+    staticDir: str(env, 'STATIC_DIR', ''),
+    logLevel: str(env, 'LOG_LEVEL', 'info'),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 50_000, 1, 10_000_000),
+  };
+}
