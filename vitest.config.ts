@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration, browser and fault tests start real clusters (redis-server, haproxy, nginx, node servers)
+// on free loopback ports; on 2 cores they run one file at a time so timings stay honest.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 90_000,
+    fileParallelism: false,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
