@@ -3,3 +3,4 @@ export * from './messages.js';
 export * from './close-codes.js';
 export * from './errors.js';
 export * from './parse.js';
+export * from './encode.js';

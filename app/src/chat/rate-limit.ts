@@ -1,0 +1,37 @@
+/** A token bucket: `burst` requests at once, refilled at `perSec`. Pure apart from the injected clock. */
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(private readonly burst: number, private readonly perSec: number, private readonly now: () => number = Date.now) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  /** Takes one token; returns 0 when allowed, else the ms until one is available. */
+  take(): number {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSec) / 1000);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.perSec));
+  }
+}
+
+/** Counts events in a sliding window of fixed buckets; `hit` returns the count in the window. */
+export class WindowCounter {
+  private hits: number[] = [];
+
+  constructor(private readonly windowMs: number, private readonly now: () => number = Date.now) {}
+
+  hit(): number {
+    const now = this.now();
+    this.hits.push(now);
+    while (this.hits.length > 0 && this.hits[0] <= now - this.windowMs) this.hits.shift();
+    return this.hits.length;
+  }
+}

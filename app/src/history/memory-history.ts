@@ -1,0 +1,70 @@
+/** In-process history with the same guarantees as the Redis one, for the embedded node and tests. */
+import { messageJson, messageParts } from '../protocol/encode.js';
+import type { MemoryBus } from '../bus/memory-bus.js';
+import type { AppendInput, AppendResult, History, PageQuery, ResumeResult, StoredMessage } from './history.js';
+
+interface RoomLog {
+  seq: number;
+  messages: StoredMessage[];
+  dedup: Map<string, { id: number; ts: number; expires: number }>;
+}
+
+export class MemoryHistory implements History {
+  private readonly rooms = new Map<string, RoomLog>();
+
+  constructor(
+    private readonly bus: MemoryBus,
+    private readonly max: number,
+    private readonly dedupTtlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private room(name: string): RoomLog {
+    let r = this.rooms.get(name);
+    if (!r) {
+      r = { seq: 0, messages: [], dedup: new Map() };
+      this.rooms.set(name, r);
+    }
+    return r;
+  }
+
+  async append(input: AppendInput): Promise<AppendResult> {
+    const r = this.room(input.room);
+    const now = this.now();
+    const seen = r.dedup.get(input.cid);
+    if (seen && seen.expires > now) return { id: seen.id, ts: seen.ts, duplicate: true };
+    const id = ++r.seq;
+    const json = messageJson(messageParts(input.room, input.from, input.text, input.cid, input.via), id, now);
+    r.messages.push({ id, json });
+    if (r.messages.length > this.max) r.messages.splice(0, r.messages.length - this.max);
+    r.dedup.set(input.cid, { id, ts: now, expires: now + this.dedupTtlMs });
+    if (r.dedup.size > 4 * this.max && r.dedup.size % 1024 === 0) this.expireDedup(r, now);
+    this.bus.deliver(json);
+    return { id, ts: now, duplicate: false };
+  }
+
+  private expireDedup(r: RoomLog, now: number): void {
+    for (const [cid, d] of r.dedup) if (d.expires <= now) r.dedup.delete(cid);
+  }
+
+  async resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult> {
+    const r = this.room(room);
+    const last = r.seq;
+    if (after === undefined) {
+      return { messages: latest > 0 ? r.messages.slice(-latest) : [], last, truncated: false };
+    }
+    const oldest = r.messages[0]?.id;
+    return {
+      messages: r.messages.filter((m) => m.id > after),
+      last,
+      truncated: oldest !== undefined ? oldest > after + 1 : last > after,
+    };
+  }
+
+  async page(room: string, q: PageQuery): Promise<StoredMessage[]> {
+    const all = this.room(room).messages;
+    if (q.after !== undefined) return all.filter((m) => m.id > q.after!).slice(0, q.limit);
+    const older = q.before !== undefined ? all.filter((m) => m.id < q.before!) : all;
+    return older.slice(-q.limit);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Redis history. Keys per room (the room in braces keeps a room's keys in one slot):
+ *   lc:{room}:seq   INCR counter, the last id given
+ *   lc:{room}:hist  sorted set, score = id, member = the message frame
+ *   lc:{room}:cid:<cid>  "id:ts", the dedup record (TTL)
+ * APPEND_SCRIPT is the one round trip per send: dedup, next id, store, trim, publish — atomically,
+ * so ids are contiguous and the channel carries them in id order.
+ */
+import { CHANNEL } from '../bus/bus.js';
+import { messageParts } from '../protocol/encode.js';
+import type { RedisConnections } from '../store/redis-connections.js';
+import type { AppendInput, AppendResult, History, PageQuery, ResumeResult, StoredMessage } from './history.js';
+
+const APPEND_SCRIPT = `
+local d = redis.call('GET', KEYS[3])
+if d then
+  local sep = string.find(d, ':', 1, true)
+  return {tonumber(string.sub(d, 1, sep - 1)), tonumber(string.sub(d, sep + 1)), 1}
+end
+local id = redis.call('INCR', KEYS[1])
+local t = redis.call('TIME')
+local ts = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tss = string.format('%d', ts)
+local msg = ARGV[1] .. id .. ',"ts":' .. tss .. ARGV[2]
+redis.call('ZADD', KEYS[2], id, msg)
+local max = tonumber(ARGV[3])
+local n = redis.call('ZCARD', KEYS[2])
+if n > max then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1) end
+redis.call('SET', KEYS[3], id .. ':' .. tss, 'EX', ARGV[4])
+redis.call('PUBLISH', ARGV[5], msg)
+return {id, ts, 0}
+`;
+
+const RESUME_SCRIPT = `
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local after = tonumber(ARGV[1])
+if after < 0 then
+  local n = tonumber(ARGV[2])
+  if n <= 0 then return {last, 0, {}} end
+  return {last, 0, redis.call('ZRANGE', KEYS[2], -n, -1, 'WITHSCORES')}
+end
+local truncated = 0
+local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if first[2] then
+  if tonumber(first[2]) > after + 1 then truncated = 1 end
+elseif last > after then
+  truncated = 1
+end
+return {last, truncated, redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. after, '+inf', 'WITHSCORES')}
+`;
+
+const keys = (room: string) => ({
+  seq: `lc:{${room}}:seq`,
+  hist: `lc:{${room}}:hist`,
+  cid: (cid: string) => `lc:{${room}}:cid:${cid}`,
+});
+
+/** [member, score, member, score, …] -> StoredMessage[] */
+function pairs(flat: string[]): StoredMessage[] {
+  const out: StoredMessage[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ json: flat[i], id: Number(flat[i + 1]) });
+  return out;
+}
+
+export class RedisHistory implements History {
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly max: number,
+    private readonly dedupTtlSec: number,
+  ) {}
+
+  async append(input: AppendInput): Promise<AppendResult> {
+    const k = keys(input.room);
+    const parts = messageParts(input.room, input.from, input.text, input.cid, input.via);
+    const [id, ts, dup] = await this.redis.script<[number, number, number]>(
+      APPEND_SCRIPT,
+      [k.seq, k.hist, k.cid(input.cid)],
+      [parts.head, parts.tail, this.max, this.dedupTtlSec, CHANNEL],
+    );
+    return { id: Number(id), ts: Number(ts), duplicate: Number(dup) === 1 };
+  }
+
+  async resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult> {
+    const k = keys(room);
+    const [last, truncated, flat] = await this.redis.script<[number, number, string[]]>(
+      RESUME_SCRIPT,
+      [k.seq, k.hist],
+      [after ?? -1, latest],
+    );
+    return { last: Number(last), truncated: Number(truncated) === 1, messages: pairs(flat) };
+  }
+
+  async page(room: string, q: PageQuery): Promise<StoredMessage[]> {
+    const { hist } = keys(room);
+    const limit = String(q.limit);
+    if (q.after !== undefined) {
+      return pairs(await this.redis.command<string[]>(
+        ['ZRANGEBYSCORE', hist, `(${q.after}`, '+inf', 'WITHSCORES', 'LIMIT', '0', limit]));
+    }
+    if (q.before !== undefined) {
+      const desc = pairs(await this.redis.command<string[]>(
+        ['ZREVRANGEBYSCORE', hist, `(${q.before}`, '-inf', 'WITHSCORES', 'LIMIT', '0', limit]));
+      return desc.reverse();
+    }
+    return pairs(await this.redis.command<string[]>(['ZRANGE', hist, `-${limit}`, '-1', 'WITHSCORES']));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Prometheus metrics (prom-client), served on GET /metrics. No per-room or per-member labels:
+ * cardinality stays fixed however many rooms exist.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly connections = new Gauge({ name: 'livechat_connections', help: 'Open WebSocket connections', registers: [this.registry] });
+  readonly connectionsTotal = new Counter({ name: 'livechat_connections_total', help: 'WebSocket connections accepted', registers: [this.registry] });
+  readonly handshakesRefused = new Counter({ name: 'livechat_handshakes_refused_total', help: 'Upgrades refused', labelNames: ['reason'], registers: [this.registry] });
+  readonly requests = new Counter({ name: 'livechat_requests_total', help: 'Requests received, by type', labelNames: ['type'], registers: [this.registry] });
+  readonly messagesIn = new Counter({ name: 'livechat_messages_in_total', help: 'Chat messages accepted (acked) by this server', registers: [this.registry] });
+  readonly messagesOut = new Counter({ name: 'livechat_messages_out_total', help: 'Chat message frames written to local clients', registers: [this.registry] });
+  readonly busIn = new Counter({ name: 'livechat_bus_messages_total', help: 'Payloads received from the bus', registers: [this.registry] });
+  readonly fanoutLatency = new Histogram({
+    name: 'livechat_fanout_latency_seconds',
+    help: 'From the store accepting a message to this server writing it to its local clients',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({ name: 'livechat_errors_total', help: 'Error answers sent, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: 'livechat_rate_limited_total', help: 'Requests answered rate_limited', registers: [this.registry] });
+  readonly slowConsumers = new Counter({ name: 'livechat_slow_consumers_closed_total', help: 'Connections closed with 1013 for not reading', registers: [this.registry] });
+  readonly closes = new Counter({ name: 'livechat_closes_total', help: 'Connections closed by the server, by close code', labelNames: ['code'], registers: [this.registry] });
+  readonly redisErrors = new Counter({ name: 'livechat_redis_errors_total', help: 'Redis connection errors', registers: [this.registry] });
+  readonly redisReconnects = new Counter({ name: 'livechat_redis_reconnects_total', help: 'Redis connections restored', registers: [this.registry] });
+  readonly gapRepairs = new Counter({ name: 'livechat_gap_repairs_total', help: 'Bus gaps repaired from history', registers: [this.registry] });
+
+  constructor(appId: string) {
+    this.registry.setDefaultLabels({ appId });
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Upgrade checks that happen before the WebSocket handshake, each refusal written as a proper HTTP
+ * response by one helper (as ws's abortHandshake does): path, Origin, subprotocol, capacity.
+ */
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { SUBPROTOCOL } from '../protocol/messages.js';
+
+/** Writes an HTTP error response on a raw upgrade socket and closes it. */
+export function abortHandshake(socket: Duplex, status: number, message: string): void {
+  if (socket.writable) {
+    const body = `${message}\n`;
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+      'Connection: close\r\nContent-Type: text/plain\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/**
+ * Origin rule of the protocol: no Origin header (non-browser clients) is allowed; otherwise the
+ * origin must be localhost/127.0.0.1 on any port, the page's own origin (same host as the request,
+ * also via X-Forwarded-Host from nginx), or listed in ALLOWED_ORIGINS (`*` allows any).
+ */
+export function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.includes('*') || allowed.includes(origin)) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  if (LOCAL_HOSTS.has(url.hostname)) return true;
+  const hosts = [req.headers.host, ...String(req.headers['x-forwarded-host'] ?? '').split(',')]
+    .map((h) => h?.trim().toLowerCase())
+    .filter(Boolean);
+  return hosts.includes(url.host.toLowerCase());
+}
+
+/** The offered subprotocols, or an empty list when the header is absent. */
+export function offeredProtocols(req: IncomingMessage): string[] {
+  const raw = req.headers['sec-websocket-protocol'];
+  if (raw === undefined) return [];
+  return String(raw).split(',').map((p) => p.trim()).filter(Boolean);
+}
+
+/** A handshake offering only other subprotocols is refused; offering none is accepted as v1. */
+export function subprotocolAcceptable(req: IncomingMessage): boolean {
+  const offered = offeredProtocols(req);
+  return offered.length === 0 || offered.includes(SUBPROTOCOL);
+}

@@ -1,0 +1,61 @@
+/**
+ * Serves the built page in the embedded single node (the cluster serves it from nginx instead),
+ * with the same security headers nginx sends.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** The Content-Security-Policy of the page; connect-src allows WebSockets to the same host only. */
+export function contentSecurityPolicy(host: string): string {
+  return [
+    "default-src 'self'",
+    `connect-src 'self' ws://${host} wss://${host}`,
+    "img-src 'self' data:",
+    "style-src 'self'",
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** Serves a file under `root`, or returns false when there is none (the caller answers 404). */
+export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  const rel = pathname.endsWith('/') ? `${pathname}index.html` : pathname;
+  const file = normalize(join(root, rel));
+  if (!file.startsWith(normalize(root) + sep)) return false;
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return false;
+    size = st.size;
+  } catch {
+    return false;
+  }
+  res.writeHead(200, {
+    'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Length': size,
+    'Content-Security-Policy': contentSecurityPolicy(req.headers.host ?? 'localhost'),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': extname(file) === '.html' ? 'no-cache' : 'public, max-age=300',
+  });
+  if (req.method === 'HEAD') res.end();
+  else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  return true;
+}

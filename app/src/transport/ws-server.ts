@@ -1,0 +1,161 @@
+/**
+ * The HTTP + WebSocket front of one server: GET /healthz (alive), GET /readyz (store reachable and
+ * not draining), GET /metrics, the page in embedded mode, and upgrades on /ws only. Owns the
+ * heartbeat (ping every interval, drop who missed the last pong) and the graceful drain on shutdown.
+ */
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { v4 as uuidv4 } from 'uuid';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ChatService } from '../chat/chat-service.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { SUBPROTOCOL } from '../protocol/messages.js';
+import { Connection } from './connection.js';
+import { abortHandshake, originAllowed, subprotocolAcceptable } from './handshake.js';
+import { serveStatic } from './static-files.js';
+
+export interface ServerDeps {
+  config: Config;
+  chat: ChatService;
+  log: Logger;
+  metrics: Metrics;
+  /** Whether the store can take writes (for /readyz). */
+  storeReady: () => boolean;
+}
+
+export class ChatServer {
+  readonly http: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  draining = false;
+
+  constructor(private readonly deps: ServerDeps) {
+    const { config } = deps;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: config.maxPayload,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    this.http = http.createServer((req, res) => this.onRequest(req, res));
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.http.on('clientError', (err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    this.http.maxHeadersCount = 100;
+    this.http.headersTimeout = 10_000;
+    this.http.requestTimeout = 30_000;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Listens; resolves with the bound port. */
+  async listen(): Promise<number> {
+    const { config } = this.deps;
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(config.port, config.host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.heartbeat = setInterval(() => this.ping(), config.pingIntervalMs);
+    this.heartbeat.unref();
+    const addr = this.http.address();
+    return typeof addr === 'object' && addr ? addr.port : config.port;
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (path === '/readyz') {
+      const ready = !this.draining && this.deps.storeReady();
+      res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' })
+        .end(ready ? 'ready\n' : this.draining ? 'draining\n' : 'store unavailable\n');
+      return;
+    }
+    if (path === '/metrics') {
+      this.deps.metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': this.deps.metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
+    if (this.deps.config.staticDir && serveStatic(this.deps.config.staticDir, req, res)) return;
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A refused or half-done handshake's socket can be reset by the peer: never let that crash us.
+    socket.on('error', () => socket.destroy());
+    const { config, metrics, log } = this.deps;
+    const refuse = (status: number, reason: string, message: string) => {
+      metrics.handshakesRefused.inc({ reason });
+      log.debug({ status, reason, ip: req.socket.remoteAddress }, 'handshake refused');
+      abortHandshake(socket, status, message);
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/ws') return refuse(404, 'path', 'WebSocket endpoint is /ws');
+    if (this.draining) return refuse(503, 'draining', 'server is shutting down');
+    if (!originAllowed(req, config.allowedOrigins)) return refuse(403, 'origin', 'origin not allowed');
+    if (!subprotocolAcceptable(req)) return refuse(400, 'subprotocol', `subprotocol must be ${SUBPROTOCOL}`);
+    if (this.connections.size >= config.maxConnections) return refuse(503, 'capacity', 'server is full');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  }
+
+  private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
+    const { log, metrics } = this.deps;
+    const id = uuidv4();
+    const ip = String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress ?? '').split(',')[0].trim();
+    const conn = new Connection(id, ws, this.deps, log.child({ conn: id, ip }));
+    this.connections.add(conn);
+    metrics.connections.inc();
+    metrics.connectionsTotal.inc();
+    conn.log.debug('connected');
+    ws.on('close', (code) => {
+      this.connections.delete(conn);
+      metrics.connections.dec();
+      conn.client.closed = true;
+      this.deps.chat.disconnect(conn.client);
+      conn.log.debug({ code }, 'disconnected');
+    });
+  }
+
+  private ping(): void {
+    for (const conn of this.connections) {
+      const ws = conn.ws;
+      if (!conn.alive) {
+        conn.log.info('missed pong, dropping');
+        ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      ws.ping();
+    }
+  }
+
+  /**
+   * Graceful shutdown: refuse new upgrades and fail /readyz, stop listening, close every connection
+   * with 1001 so clients reconnect elsewhere, and wait (bounded) for them to go.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.http.close();
+    for (const conn of this.connections) conn.close(CloseCode.GoingAway);
+    const deadline = Date.now() + timeoutMs;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    this.http.closeAllConnections();
+  }
+}
