@@ -1,0 +1,106 @@
+// Contract of History (app/src/history/history.ts), run against every implementation.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventually, factories, record } from './backends.js';
+
+const alice = { id: 'm-alice', name: 'Alice' };
+
+for (const make of factories) {
+  const f = make();
+  describe(`History contract: ${f.name}`, () => {
+    beforeAll(() => f.setup());
+    afterAll(() => f.teardown());
+    beforeEach(() => f.reset());
+
+    const send = (b: Awaited<ReturnType<typeof f.server>>, room: string, cid: string, text = `t-${cid}`) =>
+      b.history.append({ room, cid, from: alice, text, via: 'A' });
+
+    it('gives contiguous ids from 1 per room, independent across rooms', async () => {
+      const b = await f.server('A');
+      expect((await send(b, 'r1', 'a')).id).toBe(1);
+      expect((await send(b, 'r1', 'b')).id).toBe(2);
+      expect((await send(b, 'r2', 'c')).id).toBe(1);
+      expect((await send(b, 'r1', 'd')).id).toBe(3);
+    });
+
+    it('gives unique contiguous ids to concurrent sends from several servers', async () => {
+      const servers = [await f.server('A'), await f.server('B'), await f.server('C')];
+      const results = await Promise.all(Array.from({ length: 60 }, (_, i) => send(servers[i % 3], 'busy', `c${i}`)));
+      expect(results.map((r) => r.id).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    });
+
+    it('publishes each stored message once, exactly as stored, in id order', async () => {
+      const a = await f.server('A');
+      const b = await f.server('B');
+      const seen = record(b);
+      for (let i = 0; i < 5; i++) await send(a, 'pub', `p${i}`);
+      await eventually(() => seen.length >= 5);
+      expect(seen.map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
+      const stored = await b.history.page('pub', { limit: 10 });
+      expect(stored.map((m) => JSON.parse(m.json))).toEqual(seen);
+      const m = seen[0];
+      expect(m).toMatchObject({ type: 'message', room: 'pub', id: 1, from: alice, text: 't-p0', cid: 'p0', via: 'A' });
+      expect(typeof m.ts).toBe('number');
+    });
+
+    it('a repeated cid, from any server, returns the same id and ts and publishes nothing', async () => {
+      const a = await f.server('A');
+      const b = await f.server('B');
+      const seen = record(a);
+      const first = await send(a, 'dup', 'same');
+      const again = await send(b, 'dup', 'same', 'different text');
+      expect(first.duplicate).toBe(false);
+      expect(again).toEqual({ id: first.id, ts: first.ts, duplicate: true });
+      await send(a, 'dup', 'next');
+      await eventually(() => seen.length >= 2);
+      expect(seen.map((m) => m.cid)).toEqual(['same', 'next']);
+      expect((await a.history.page('dup', { limit: 10 })).map((m) => m.id)).toEqual([1, 2]);
+    });
+
+    it('keeps only the newest N and reports truncated resumes', async () => {
+      const b = await f.server('A', { historyMax: 5 });
+      for (let i = 0; i < 8; i++) await send(b, 'small', `s${i}`);
+      const latest = await b.history.resume('small', undefined, 50);
+      expect(latest.messages.map((m) => m.id)).toEqual([4, 5, 6, 7, 8]);
+      expect(latest.last).toBe(8);
+      expect(latest.truncated).toBe(false);
+      const fromOld = await b.history.resume('small', 1, 50);
+      expect(fromOld.truncated).toBe(true);
+      expect(fromOld.messages.map((m) => m.id)).toEqual([4, 5, 6, 7, 8]);
+      const fromKept = await b.history.resume('small', 3, 50);
+      expect(fromKept.truncated).toBe(false);
+      expect(fromKept.messages.map((m) => m.id)).toEqual([4, 5, 6, 7, 8]);
+      const fromLast = await b.history.resume('small', 8, 50);
+      expect(fromLast).toEqual({ messages: [], last: 8, truncated: false });
+    });
+
+    it('resume without after returns the newest `latest`; an empty room has last 0', async () => {
+      const b = await f.server('A');
+      expect(await b.history.resume('empty', undefined, 50)).toEqual({ messages: [], last: 0, truncated: false });
+      expect(await b.history.resume('empty', 0, 50)).toEqual({ messages: [], last: 0, truncated: false });
+      for (let i = 0; i < 10; i++) await send(b, 'ten', `x${i}`);
+      const r = await b.history.resume('ten', undefined, 3);
+      expect(r.messages.map((m) => m.id)).toEqual([8, 9, 10]);
+      expect((await b.history.resume('ten', undefined, 0)).messages).toEqual([]);
+    });
+
+    it('pages before and after an id, ascending, bounded by limit', async () => {
+      const b = await f.server('A');
+      for (let i = 0; i < 10; i++) await send(b, 'pages', `y${i}`);
+      const ids = async (q: { before?: number; after?: number; limit: number }) =>
+        (await b.history.page('pages', q)).map((m) => m.id);
+      expect(await ids({ limit: 3 })).toEqual([8, 9, 10]);
+      expect(await ids({ before: 5, limit: 3 })).toEqual([2, 3, 4]);
+      expect(await ids({ before: 2, limit: 3 })).toEqual([1]);
+      expect(await ids({ after: 5, limit: 3 })).toEqual([6, 7, 8]);
+      expect(await ids({ after: 10, limit: 3 })).toEqual([]);
+    });
+
+    it('stores text with quotes, backslashes, unicode and markup intact', async () => {
+      const b = await f.server('A');
+      const text = 'say "hi" \\ <script>alert(1)</script> ✓ 😀 \u2028';
+      await send(b, 'weird', 'w1', text);
+      const [m] = await b.history.page('weird', { limit: 1 });
+      expect(JSON.parse(m.json).text).toBe(text);
+    });
+  });
+}
