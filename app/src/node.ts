@@ -1,0 +1,51 @@
+/**
+ * One livechat server assembled from its parts: backend (memory or Redis), chat service, HTTP/WS
+ * front. main.ts runs one per process; tests start several in one process the same way.
+ */
+import { ChatService } from './chat/chat-service.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import { createMemoryBackend, createRedisBackend, type Backend } from './store/backend.js';
+import { ChatServer } from './transport/ws-server.js';
+
+export interface ChatNode {
+  config: Config;
+  backend: Backend;
+  chat: ChatService;
+  server: ChatServer;
+  metrics: Metrics;
+  /** Connects the store and listens; resolves with the bound port. */
+  start(): Promise<number>;
+  /** Graceful stop: fail readiness, close clients with 1001, let presence lapse, close the store. */
+  stop(): Promise<void>;
+}
+
+/** Builds a node; pass `backend` to share one in-memory world between several nodes (tests). */
+export function createNode(config: Config, log: Logger, backend?: Backend): ChatNode {
+  const metrics = new Metrics(config.appId);
+  const store = backend ?? (config.store === 'memory'
+    ? createMemoryBackend(config)
+    : createRedisBackend(config, log, { onError: () => metrics.redisErrors.inc(), onReconnect: () => metrics.redisReconnects.inc() }));
+  const chat = new ChatService(store, config, log, metrics);
+  const server = new ChatServer({ config, chat, log, metrics, storeReady: () => store.isReady() });
+  return {
+    config,
+    backend: store,
+    chat,
+    server,
+    metrics,
+    async start() {
+      await store.start();
+      chat.start();
+      return server.listen();
+    },
+    async stop() {
+      server.draining = true;
+      if (config.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.drainDelayMs));
+      await chat.stop();
+      await server.drain(Math.max(500, config.shutdownTimeoutMs - config.drainDelayMs - 1000));
+      await store.close();
+    },
+  };
+}
