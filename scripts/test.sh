@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README's test command (`npm test`) and CI (.ci/run) run it:
+# system packages and node_modules (installed when missing), build, typecheck, every vitest suite
+# (unit, contract, integration on the native cluster, browser, faults, static config checks),
+# and `npm audit` of the production dependencies. Ends with one "N passed, N failed" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-deps.sh
+# HAProxy maxconn and 10k-client tests need descriptors; raise the soft limit as far as allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+node scripts/build.mjs
+npx --no-install tsc --noEmit -p tsconfig.json
+echo "typecheck: ok"
+
+mkdir -p .run
+status=0
+npx --no-install vitest run --reporter=default --reporter=json --outputFile=.run/vitest.json "$@" || status=$?
+
+audit=0
+if [ "${SKIP_AUDIT:-}" != "1" ]; then
+  npm audit --omit=dev --audit-level=moderate || audit=$?
+  [ "$audit" -eq 0 ] && echo "npm audit --omit=dev: clean"
+fi
+
+node -e '
+const r = JSON.parse(require("fs").readFileSync(".run/vitest.json", "utf8"));
+const failed = r.numFailedTests + (r.numFailedTestSuites || 0) * 0;
+console.log(`${r.numPassedTests} passed, ${failed} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+if [ "$status" -ne 0 ]; then exit "$status"; fi
+exit "$audit"
