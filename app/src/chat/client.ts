@@ -10,11 +10,12 @@
  *   store's answer, that frame and every later one wait in `held` until the ack is written.
  */
 import type { Member } from '../protocol/messages.js';
+import type { Outgoing } from '../transport/outgoing.js';
 import { TokenBucket, WindowCounter } from './rate-limit.js';
 
 export interface ClientLink {
   /** Writes one text frame. */
-  write(frame: Buffer | string): void;
+  write(frame: Outgoing | string): void;
   /** Bytes queued in the socket but not yet sent. */
   bufferedAmount(): number;
   close(code: number, reason: string): void;
@@ -25,7 +26,7 @@ interface Frame {
   /** Message id, or 0 for frames without one (presence). */
   id: number;
   cid: string | undefined;
-  data: Buffer | string;
+  data: Outgoing | string;
 }
 
 export interface RoomSub {
@@ -56,12 +57,12 @@ export class ChatClient {
   }
 
   /** Writes a frame answering this client's own request at once (replies are not held behind room frames). */
-  reply(frame: Buffer | string): void {
+  reply(frame: string): void {
     this.write(frame);
   }
 
   /** A room frame from the bus (message with id > 0, or presence with id 0). */
-  deliver(room: string, id: number, cid: string | undefined, data: Buffer | string): void {
+  deliver(room: string, id: number, cid: string | undefined, data: Outgoing | string): void {
     const sub = this.rooms.get(room);
     if (!sub) return;
     const frame: Frame = { room, id, cid, data };
@@ -127,7 +128,7 @@ export class ChatClient {
     }
   }
 
-  private write(data: Buffer | string): void {
+  private write(data: Outgoing | string): void {
     if (this.closed) return;
     if (this.link.bufferedAmount() > this.slowConsumerBytes) {
       this.onSlow(this);

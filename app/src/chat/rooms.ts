@@ -10,6 +10,7 @@ import type { History } from '../history/history.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Member } from '../protocol/messages.js';
+import { Outgoing } from '../transport/outgoing.js';
 import type { ChatClient } from './client.js';
 
 /** Live messages kept per room while a repair reads history; past this, history is read again instead. */
@@ -18,7 +19,7 @@ const MAX_BACKLOG = 10_000;
 interface LiveFrame {
   id: number;
   cid: string | undefined;
-  data: Buffer;
+  data: Outgoing;
 }
 
 interface LocalMember {
@@ -118,12 +119,12 @@ export class RoomRegistry {
     const room = this.rooms.get(msg.room);
     if (!room) return;
     if (msg.type === 'presence') {
-      const data = Buffer.from(payload);
+      const data = new Outgoing(payload);
       for (const c of room.clients) c.deliver(room.name, 0, undefined, data);
       return;
     }
     if (msg.type !== 'message' || typeof msg.id !== 'number') return;
-    const frame: LiveFrame = { id: msg.id, cid: typeof msg.cid === 'string' ? msg.cid : undefined, data: Buffer.from(payload) };
+    const frame: LiveFrame = { id: msg.id, cid: typeof msg.cid === 'string' ? msg.cid : undefined, data: new Outgoing(payload) };
     if (typeof msg.ts === 'number') this.metrics.fanoutLatency.observe(Math.max(0, Date.now() - msg.ts) / 1000);
     if (room.repairing) {
       if (room.backlog.length >= MAX_BACKLOG) {
@@ -158,7 +159,7 @@ export class RoomRegistry {
         const { messages } = await this.history.resume(room.name, room.lastId, 0);
         for (const m of messages) {
           const cid = /"cid":"((?:[^"\\]|\\.)*)","via"/.exec(m.json)?.[1];
-          this.fanout(room, { id: m.id, cid: cid === undefined ? undefined : JSON.parse(`"${cid}"`), data: Buffer.from(m.json) });
+          this.fanout(room, { id: m.id, cid: cid === undefined ? undefined : JSON.parse(`"${cid}"`), data: new Outgoing(m.json) });
         }
         break;
       } catch (err) {

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { CLOSE_REASONS, CloseCode, type CloseCodeValue } from '../protocol/close-codes.js';
 import { parseRequest } from '../protocol/parse.js';
+import { writeFrame } from './outgoing.js';
 
 /** Requests of one client waiting to be answered; past this the client is flooding. */
 const MAX_QUEUED = 256;
@@ -32,7 +33,7 @@ export class Connection {
   constructor(readonly id: string, readonly ws: WebSocket, private readonly deps: ConnectionDeps, readonly log: Logger) {
     const { config, metrics } = deps;
     this.client = new ChatClient(id, {
-      write: (frame) => ws.send(frame, { binary: false }),
+      write: (frame) => writeFrame(ws, frame),
       bufferedAmount: () => ws.bufferedAmount,
       close: (code, reason) => ws.close(code, reason),
     }, config.slowConsumerBytes, { burst: config.rateBurst, perSec: config.ratePerSec }, () => {
