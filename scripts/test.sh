@@ -20,8 +20,7 @@ npx --no-install vitest run --reporter=default --reporter=json --outputFile=.run
 
 audit=0
 if [ "${SKIP_AUDIT:-}" != "1" ]; then
-  npm audit --omit=dev --audit-level=moderate || audit=$?
-  [ "$audit" -eq 0 ] && echo "npm audit --omit=dev: clean"
+  node scripts/audit.mjs || audit=$?
 fi
 
 node -e '
