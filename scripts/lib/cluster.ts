@@ -1,0 +1,272 @@
+/**
+ * The native cluster: the compose topology on one machine without Docker — a private redis-server,
+ * N node servers (APPIDs 1000, 2000, …), HAProxy and nginx, each configured from the same files as
+ * compose (see configs.ts). Used by the CLI (scripts/cluster.ts) and by tests, which start it on free
+ * ports. Every process it starts is its own child, logged to a file in the run dir, and stopped by
+ * `stop()`; a server that dies is logged and left dead (tests kill servers on purpose).
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appIdOf, nginxMainConfig, readRepoFile, renderHaproxyConfig, renderTemplate, repoRoot, serverName } from './configs.js';
+import { haproxyCommand, parseShowStat } from './haproxy-stats.js';
+import { canConnect, findBinary, freePort, portIsFree, PortBusyError, spawnLogged, stopChild, until, type Child } from './procs.js';
+
+export { MissingBinaryError, PortBusyError } from './procs.js';
+
+export interface ClusterOptions {
+  /** Number of node servers (default 4). */
+  servers?: number;
+  /** 0 or omitted = a free port. */
+  lbPort?: number; webPort?: number; redisPort?: number; statsPort?: number;
+  /** Extra env for every server (e.g. PRESENCE_TTL_MS). LOG_LEVEL defaults to `warn`. */
+  env?: Record<string, string>;
+  /** HAProxy health-check interval (default 2000; tests use ~300). */
+  haproxyCheckInterMs?: number;
+  /** Where configs, logs, pids and Redis data go (default: a new temp dir, removed on stop). */
+  runDir?: string;
+  /** Keep the run dir on stop (a given runDir is always kept). */
+  keepRunDir?: boolean;
+  log?: (line: string) => void;
+  /** Redis AOF on (default true). */
+  redisAof?: boolean;
+}
+
+export interface ServerProc { appId: string; pid: number; port: number; alive: boolean; logFile: string }
+
+export interface Cluster {
+  servers: ServerProc[]; lbPort: number; webPort: number; redisPort: number; statsPort: number; redisUrl: string;
+  /** ws://127.0.0.1:lbPort/ws (through HAProxy). */ wsUrl: string;
+  /** http://127.0.0.1:webPort/ (nginx). */ pageUrl: string;
+  /** ws://127.0.0.1:webPort/ws (through nginx). */ pageWsUrl: string;
+  runDir: string;
+  /** Pids of every process started (redis, servers, haproxy, nginx) that is still running. */
+  pids(): number[];
+  /** Signals one server (default SIGTERM); resolves with its exit code once it has exited. */
+  killServer(appId: string, signal?: NodeJS.Signals): Promise<number | null>;
+  /** (Re)starts that server on its port; resolves when HAProxy reports it UP. */
+  startServer(appId: string): Promise<ServerProc>;
+  /** Stops Redis (SIGTERM) / starts it again on the same port and data dir (the AOF survives). */
+  stopRedis(): Promise<void>; startRedis(): Promise<void>;
+  /** Waits until `pred` holds for HAProxy's server states by APPID ('UP', 'DOWN', 'UP 1/2', …; 'INI' before the first check). */
+  waitForHaproxy(pred: (states: Record<string, string>) => boolean, timeoutMs?: number): Promise<void>;
+  /** Stops everything it started and waits for every exit. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const BACKEND = 'ws_servers';
+
+/** Starts the whole cluster; on any failure stops what it had started and rethrows. */
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const log = opts.log ?? (() => {});
+  const count = opts.servers ?? 4;
+  if (!Number.isInteger(count) || count < 1 || count > 64) throw new Error(`servers: expected 1-64, got ${count}`);
+  const bins = {
+    redis: findBinary('redis-server', 'redis-server'),
+    haproxy: findBinary('haproxy', 'haproxy'),
+    nginx: findBinary('nginx', 'nginx'),
+  };
+  const port = async (p: number | undefined, flag: string) => {
+    if (!p) return freePort();
+    if (!(await portIsFree(p))) throw new PortBusyError(p, flag);
+    return p;
+  };
+  const redisPort = await port(opts.redisPort, '--redis-port');
+  const lbPort = await port(opts.lbPort, '--lb-port');
+  const webPort = await port(opts.webPort, '--web-port');
+  const statsPort = await port(opts.statsPort, '--stats-port');
+  const root = repoRoot();
+  if (!existsSync(join(root, 'dist/server.js'))) {
+    log('dist/server.js missing: building');
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'ignore' });
+  }
+  const ownRunDir = !opts.runDir;
+  const runDir = opts.runDir ?? mkdtempSync(join(tmpdir(), 'livechat-cluster-'));
+  mkdirSync(runDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chmodSync(runDir, 0o755); // nginx workers run as nobody
+  const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? runDir, TMPDIR: tmpdir() };
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const children: Child[] = [];
+  let stopping = false;
+  const watch = (c: Child, onExit?: (code: number | null) => void) => {
+    children.push(c);
+    void c.exited.then((code) => {
+      if (!stopping) log(`${c.name} (pid ${c.pid}) exited with ${code === null ? `signal ${c.proc.signalCode}` : `code ${code}`}; see ${c.logFile}`);
+      onExit?.(code);
+    });
+    return c;
+  };
+  const deadReason = (c: Child) => () => (c.done ? `${c.name} exited:\n${tail(c.logFile)}` : null);
+
+  // Redis
+  let redis: Child | null = null;
+  const redisArgs = [join(root, 'redis/redis.conf'), '--port', String(redisPort), '--bind', '127.0.0.1',
+    '--dir', runDir, '--save', '', '--appendonly', opts.redisAof === false ? 'no' : 'yes', '--daemonize', 'no'];
+  const startRedis = async () => {
+    const c = watch(spawnLogged('redis', bins.redis, redisArgs, join(runDir, 'redis.log'), baseEnv, runDir));
+    redis = c;
+    await until(`redis on port ${redisPort}`, () => redisPing(redisPort), 10_000, deadReason(c));
+    log(`redis pid=${c.pid} port=${redisPort}`);
+  };
+
+  // Servers
+  const servers: ServerProc[] = [];
+  const serverChildren = new Map<string, Child>();
+  const startServerProcess = async (s: ServerProc) => {
+    const env = { ...baseEnv, LOG_LEVEL: 'warn', ...opts.env, APPID: s.appId, PORT: String(s.port), HOST: '127.0.0.1', STORE: 'redis', REDIS_URL: redisUrl };
+    const c = watch(spawnLogged(`server ${s.appId}`, process.execPath, [join(root, 'dist/server.js')], s.logFile, env, root),
+      () => { if (serverChildren.get(s.appId) === c) s.alive = false; });
+    serverChildren.set(s.appId, c);
+    s.pid = c.pid;
+    s.alive = true;
+    await until(`server ${s.appId} /readyz on port ${s.port}`, () => httpOk(s.port, '/readyz'), 15_000, deadReason(c));
+  };
+
+  // HAProxy
+  const socketPath = join(runDir, 'haproxy.sock');
+  const states = async (): Promise<Record<string, string>> => {
+    const rows = parseShowStat(await haproxyCommand(socketPath, 'show stat'), BACKEND);
+    return Object.fromEntries(rows.map((r) => [appIdOf(r.svname), r.checkStatus.startsWith('INI') ? 'INI' : r.status]));
+  };
+  const waitForHaproxy = async (pred: (s: Record<string, string>) => boolean, timeoutMs = 15_000) => {
+    let last: Record<string, string> = {};
+    try {
+      await until('HAProxy server states', async () => {
+        try { last = await states(); } catch { return false; }
+        return pred(last);
+      }, timeoutMs, undefined, 100);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last states ${JSON.stringify(last)}`);
+    }
+  };
+
+  try {
+    await startRedis();
+    for (let i = 1; i <= count; i++) {
+      const appId = String(i * 1000);
+      servers.push({ appId, pid: -1, port: await freePort(), alive: false, logFile: join(runDir, `server-${appId}.log`) });
+    }
+    await Promise.all(servers.map(startServerProcess));
+    for (const s of servers) log(`server APPID=${s.appId} pid=${s.pid} port=${s.port} log=${s.logFile}`);
+
+    const haCfg = join(runDir, 'haproxy.cfg');
+    writeFileSync(haCfg, renderHaproxyConfig(readRepoFile(root, 'haproxy/haproxy.cfg'),
+      servers.map((s) => ({ name: serverName(s.appId), port: s.port }))));
+    const haEnv = {
+      ...baseEnv, LC_LB_BIND: `:${lbPort}`, LC_STATS_BIND: `:${statsPort}`, LC_STATS_SOCKET: socketPath,
+      LC_CHECK_INTER: `${opts.haproxyCheckInterMs ?? 2000}ms`, LC_MAXCONN: String(haproxyMaxconn()),
+    };
+    const haproxy = watch(spawnLogged('haproxy', bins.haproxy, ['-f', haCfg, '-db'], join(runDir, 'haproxy.log'), haEnv, runDir));
+    await until(`haproxy on port ${lbPort}`, () => canConnect(lbPort), 10_000, deadReason(haproxy));
+    log(`haproxy pid=${haproxy.pid} port=${lbPort} stats=http://127.0.0.1:${statsPort}/`);
+
+    const site = join(runDir, 'nginx-site.conf');
+    const mainConf = join(runDir, 'nginx.conf');
+    const webRoot = join(root, 'chat-front/dist');
+    if (!existsSync(join(webRoot, 'index.html'))) log(`warning: ${webRoot}/index.html missing (run node scripts/build.mjs)`);
+    writeFileSync(site, renderTemplate(readRepoFile(root, 'chat-front/nginx/default.conf.template'),
+      { WEB_PORT: String(webPort), WEB_ROOT: webRoot, LB_UPSTREAM: `127.0.0.1:${lbPort}` }));
+    for (const t of ['client', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(runDir, 'nginx-tmp', t), { recursive: true, mode: 0o777 });
+    if (asRoot) chmodSync(join(runDir, 'nginx-tmp'), 0o777);
+    writeFileSync(mainConf, nginxMainConfig({ runDir, siteConf: site, asRoot }));
+    const nginx = watch(spawnLogged('nginx', bins.nginx, ['-p', runDir, '-c', mainConf, '-e', join(runDir, 'nginx-error.log')],
+      join(runDir, 'nginx.log'), baseEnv, runDir));
+    await until(`nginx on port ${webPort}`, () => httpAnswers(webPort, '/'), 10_000, deadReason(nginx));
+    log(`nginx pid=${nginx.pid} port=${webPort}`);
+
+    await waitForHaproxy((st) => servers.every((s) => st[s.appId] === 'UP'), 30_000);
+
+    const stopAll = async () => {
+      if (stopping) return;
+      stopping = true;
+      // Front to back, so nothing reconnects into a half-stopped cluster.
+      await Promise.all(children.filter((c) => c.name === 'nginx' || c.name === 'haproxy').map((c) => stopChild(c, 'SIGTERM', 5000)));
+      await Promise.all(children.filter((c) => c.name.startsWith('server')).map((c) => stopChild(c, 'SIGTERM', 12_000)));
+      await Promise.all(children.map((c) => stopChild(c, 'SIGTERM', 5000)));
+      if (ownRunDir && !opts.keepRunDir) rmSync(runDir, { recursive: true, force: true });
+    };
+    const cluster: Cluster = {
+      servers, lbPort, webPort, redisPort, statsPort, redisUrl, runDir,
+      wsUrl: `ws://127.0.0.1:${lbPort}/ws`,
+      pageUrl: `http://127.0.0.1:${webPort}/`,
+      pageWsUrl: `ws://127.0.0.1:${webPort}/ws`,
+      pids: () => children.filter((c) => !c.done).map((c) => c.pid),
+      async killServer(appId, signal = 'SIGTERM') {
+        const c = serverChildren.get(appId);
+        if (!c) throw new Error(`no server ${appId}`);
+        return stopChild(c, signal, 15_000);
+      },
+      async startServer(appId) {
+        const s = servers.find((x) => x.appId === appId);
+        if (!s) throw new Error(`no server ${appId}`);
+        const old = serverChildren.get(appId);
+        if (old && !old.done) throw new Error(`server ${appId} is still running (pid ${old.pid})`);
+        await startServerProcess(s);
+        log(`server APPID=${s.appId} pid=${s.pid} port=${s.port} log=${s.logFile}`);
+        await waitForHaproxy((st) => st[appId] === 'UP');
+        return s;
+      },
+      async stopRedis() {
+        if (redis) await stopChild(redis, 'SIGTERM', 5000);
+      },
+      async startRedis() {
+        if (redis && !redis.done) return;
+        await startRedis();
+      },
+      waitForHaproxy,
+      stop: stopAll,
+    };
+    return cluster;
+  } catch (err) {
+    stopping = true;
+    await Promise.all(children.map((c) => stopChild(c, 'SIGKILL', 2000)));
+    if (ownRunDir && !opts.keepRunDir) rmSync(runDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * HAProxy needs about two fds per connection and refuses to start when its maxconn cannot fit the fd
+ * limit; natively we cannot raise the hard limit, so fit maxconn under it (50000 when the limit allows).
+ */
+function haproxyMaxconn(): number {
+  const raw = execFileSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+  const hard = raw === 'unlimited' ? Infinity : Number(raw) || 1024;
+  return Math.max(100, Math.min(50_000, Math.floor((hard - 1000) / 2)));
+}
+
+/** The last lines of a log file, for error messages (the run dir is gone once start fails). */
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `  | ${l}`).join('\n');
+  } catch {
+    return `  (no ${file})`;
+  }
+}
+
+/** True once Redis answers PING with PONG (not LOADING while it replays the AOF). */
+async function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = '';
+    s.setTimeout(1000, () => { s.destroy(); resolve(false); });
+    s.once('connect', () => s.write('PING\r\n'));
+    s.on('data', (d) => { buf += d.toString(); if (buf.includes('\r\n')) { s.destroy(); resolve(buf.startsWith('+PONG')); } });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function httpStatus(port: number, path: string): Promise<number> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+const httpOk = async (port: number, path: string) => (await httpStatus(port, path)) === 200;
+const httpAnswers = async (port: number, path: string) => (await httpStatus(port, path)) > 0;

@@ -1,0 +1,135 @@
+/**
+ * Process plumbing for the native runner: finding system binaries (or naming the Debian package to
+ * install), checking and picking ports, spawning a child with its output in a log file and its fd
+ * limit raised, and waiting for a port or an exit. Knows nothing about livechat itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import net from 'node:net';
+import { delimiter, join } from 'node:path';
+
+export class MissingBinaryError extends Error {
+  override name = 'MissingBinaryError';
+  constructor(readonly binary: string, readonly pkg: string) {
+    super(`${binary} not found: install the Debian package with "sudo apt-get install ${pkg}" (or run scripts/ensure-deps.sh)`);
+  }
+}
+
+export class PortBusyError extends Error {
+  override name = 'PortBusyError';
+  constructor(readonly port: number, readonly flag: string) {
+    super(`port ${port} is busy: pass another with ${flag} (e.g. ${flag} ${port + 1})`);
+  }
+}
+
+/**
+ * The absolute path of `binary`, searched on PATH and in the sbin folders (Debian puts haproxy and
+ * nginx in /usr/sbin, often not on a user's PATH). Throws MissingBinaryError naming `pkg`.
+ */
+export function findBinary(binary: string, pkg: string): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new MissingBinaryError(binary, pkg);
+}
+
+/** A free TCP port (bind 0 on all interfaces, read it, release it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether nothing listens on `port` on any interface (binding 0.0.0.0 fails if 127.0.0.1 is taken). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '0.0.0.0', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Resolves true once a TCP connection to 127.0.0.1:port succeeds. */
+export function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.setTimeout(1000, () => { s.destroy(); resolve(false); });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `check` every `everyMs` until it resolves true; throws `what` on timeout or if `abort()` says why. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number,
+  abort?: () => string | null, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reason = abort?.();
+    if (reason) throw new Error(`${what}: ${reason}`);
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A child process we started, with a promise of its exit. */
+export interface Child {
+  name: string;
+  proc: ChildProcess;
+  pid: number;
+  logFile: string;
+  /** Resolves with the exit code (null when ended by a signal). */
+  exited: Promise<number | null>;
+  done: boolean;
+}
+
+/**
+ * Spawns `bin args` with stdout and stderr appended to `logFile`. The child runs through `sh` only to
+ * raise its soft fd limit to the hard one (HAProxy, nginx and servers holding 10k sockets need it),
+ * then `exec`s, so the pid is the program's own.
+ */
+export function spawnLogged(name: string, bin: string, args: string[], logFile: string,
+  env: NodeJS.ProcessEnv, cwd: string): Child {
+  const fd = openSync(logFile, 'a');
+  try {
+    const proc = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', bin, ...args],
+      { stdio: ['ignore', fd, fd], env, cwd });
+    const child: Child = {
+      name, proc, pid: proc.pid ?? -1, logFile, done: false,
+      exited: new Promise((resolve) => {
+        proc.once('exit', (code) => { child.done = true; resolve(code); });
+        proc.once('error', () => { child.done = true; resolve(-1); });
+      }),
+    };
+    return child;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Sends `signal` and waits for the exit; SIGKILLs after `graceMs`. Resolves with the exit code. */
+export async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM', graceMs = 12_000): Promise<number | null> {
+  if (!child.done) {
+    try { child.proc.kill(signal); } catch { /* already gone */ }
+    const timer = setTimeout(() => { if (!child.done) child.proc.kill('SIGKILL'); }, graceMs);
+    try { return await child.exited; } finally { clearTimeout(timer); }
+  }
+  return child.exited;
+}
