@@ -78,8 +78,10 @@ describe('cluster guarantees (4 servers, HAProxy, Redis)', () => {
     let stop = false;
     const pump = (async () => {
       while (!stop && sent < 200) {
-        sent++;
-        await sender.c.request({ type: 'send', room: 'resume', text: `n${sent}`, cid: `res-${sent}` }, 'ack');
+        const n = sent + 1;
+        const answer = await sender.c.request({ type: 'send', room: 'resume', text: `n${n}`, cid: `res-${n}` }, 'ack');
+        if (answer.type === 'ack') sent = n;
+        else await sleep(Number(answer.retryAfterMs ?? 50)); // rate_limited: retry the same cid
       }
     })();
     await reader.c.next((f) => f.type === 'message' && f.id >= 10);
