@@ -99,6 +99,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     });
     return c;
   };
+  // Last resort if the owning process exits without stop() (a crashed test worker): no orphans.
+  const killOnExit = () => { for (const c of children) if (!c.done) try { c.proc.kill('SIGKILL'); } catch { /* gone */ } };
+  process.on('exit', killOnExit);
   const deadReason = (c: Child) => () => (c.done ? `${c.name} exited:\n${tail(c.logFile)}` : null);
 
   // Redis
@@ -186,6 +189,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       await Promise.all(children.filter((c) => c.name === 'nginx' || c.name === 'haproxy').map((c) => stopChild(c, 'SIGTERM', 5000)));
       await Promise.all(children.filter((c) => c.name.startsWith('server')).map((c) => stopChild(c, 'SIGTERM', 12_000)));
       await Promise.all(children.map((c) => stopChild(c, 'SIGTERM', 5000)));
+      process.off('exit', killOnExit);
       if (ownRunDir && !opts.keepRunDir) rmSync(runDir, { recursive: true, force: true });
     };
     const cluster: Cluster = {
@@ -223,6 +227,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   } catch (err) {
     stopping = true;
     await Promise.all(children.map((c) => stopChild(c, 'SIGKILL', 2000)));
+    process.off('exit', killOnExit);
     if (ownRunDir && !opts.keepRunDir) rmSync(runDir, { recursive: true, force: true });
     throw err;
   }
