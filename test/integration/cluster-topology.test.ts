@@ -5,11 +5,12 @@
  * and stops the whole thing without orphans.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
-import { freePort } from '../../scripts/lib/procs.js';
+import { findBinary, freePort } from '../../scripts/lib/procs.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const isAlive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
@@ -91,7 +92,9 @@ describe('native cluster topology (4 servers, HAProxy, nginx, Redis)', () => {
 
   it('nginx serves the page with the CSP and security headers', async () => {
     const res = await fetch(cluster.pageUrl);
-    expect(res.status).toBe(200);
+    // The CSP goes on every answer, even an error page.
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.status, existsSync('chat-front/dist/index.html') ? 'GET /' : 'chat-front/dist/index.html missing: the page is not built').toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'self'");
@@ -141,6 +144,11 @@ describe('the CLI (node dist/cluster.js)', () => {
     cli.kill('SIGTERM');
     expect(await exited).toBe(0);
     for (const pid of pids) expect(isAlive(pid), `pid ${pid} outlived the runner`).toBe(false);
+  });
+
+  it('names the Debian package to install when a binary is missing', () => {
+    expect(() => findBinary('livechat-no-such-binary', 'some-package')).toThrow('sudo apt-get install some-package');
+    expect(findBinary('haproxy', 'haproxy')).toMatch(/haproxy$/);
   });
 
   it('fails at once, naming the port and the flag, when a port is busy', async () => {
