@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { httpGet, startServer, waitFor, type ServerProc } from '../helpers/server-proc.js';
 import { TestClient } from '../helpers/ws-client.js';
+import { sample } from './lib/metrics.js';
 
-export const METRIC_NAMES = [
+const METRIC_NAMES = [
   'livechat_connections', 'livechat_connections_total', 'livechat_handshakes_refused_total', 'livechat_requests_total',
   'livechat_messages_in_total', 'livechat_messages_out_total', 'livechat_bus_messages_total',
   'livechat_fanout_latency_seconds', 'livechat_errors_total', 'livechat_rate_limited_total',
@@ -16,16 +17,6 @@ export const METRIC_NAMES = [
   'livechat_redis_reconnects_total', 'livechat_gap_repairs_total',
   'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes',
 ];
-
-/** The value of one sample (`name{labels}` or `name`) in Prometheus text, or NaN. */
-export function sample(text: string, name: string, labels = ''): number {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m && m[1] === name && (m[2] ?? '').includes(labels)) return Number(m[3]);
-  }
-  return NaN;
-}
 
 describe('/healthz, /readyz, /metrics (real server process)', () => {
   let redis: TestRedis;
