@@ -40,7 +40,7 @@ export class RawClient {
   ended = false;
   /** Answer pings with pongs (a live peer); set false to play a peer that vanished. */
   answerPings = true;
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
 
   private constructor(readonly socket: net.Socket, leftover: Buffer) {
@@ -154,7 +154,7 @@ export class RawClient {
         off = 10;
       }
       if (this.buf.length < off + len) break;
-      const frame = { fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, payload: Buffer.from(this.buf.subarray(off, off + len)) };
+      const frame: RawFrame = { fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, payload: Buffer.from(this.buf.subarray(off, off + len)) };
       this.buf = this.buf.subarray(off + len);
       this.frames.push(frame);
       if (frame.opcode === 9 && this.answerPings) this.write(10, frame.payload);
