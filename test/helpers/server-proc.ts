@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { freePort, startRedis, type TestRedis } from './redis-server.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SERVER = join(ROOT, 'dist', 'server.js');
@@ -48,12 +48,13 @@ export interface ServerOpts {
   env?: Record<string, string>;
   /** Folder for the log file; a fresh temp dir when absent. */
   dir?: string;
-  /** Port to listen on; 0 (default) lets the OS pick. */
+  /** Port to listen on; a free one when absent. */
   port?: number;
 }
 
-/** Spawns one server and resolves once its `listening` log line names the port. */
+/** Spawns one server and resolves once it answers /healthz. */
 export async function startServer(opts: ServerOpts): Promise<ServerProc> {
+  const port = opts.port ?? await freePort();
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'livechat-srv-'));
   const logFile = join(dir, `${opts.appId}.log`);
   const fd = openSync(logFile, 'a');
@@ -66,7 +67,7 @@ export async function startServer(opts: ServerOpts): Promise<ServerProc> {
         PATH: process.env.PATH,
         APPID: opts.appId,
         HOST: '127.0.0.1',
-        PORT: String(opts.port ?? 0),
+        PORT: String(port),
         STORE: opts.redisUrl ? 'redis' : 'memory',
         REDIS_URL: opts.redisUrl ?? 'redis://127.0.0.1:1',
         LOG_LEVEL: 'info',
@@ -84,7 +85,7 @@ export async function startServer(opts: ServerOpts): Promise<ServerProc> {
     }
   };
   const s: ServerProc = {
-    appId: opts.appId, port: 0, pid: proc.pid ?? -1, url: '', httpUrl: '', logFile, process: proc, alive: true,
+    appId: opts.appId, port, pid: proc.pid ?? -1, url: '', httpUrl: '', logFile, process: proc, alive: true,
     exited: new Promise((resolve) => {
       proc.once('exit', (code, signal) => {
         s.alive = false;
@@ -103,19 +104,17 @@ export async function startServer(opts: ServerOpts): Promise<ServerProc> {
     },
     log,
   };
+  s.url = `ws://127.0.0.1:${port}/ws`;
+  s.httpUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(`${opts.appId} to listen (log: ${logFile})`, () => {
+    await waitFor(`${opts.appId} to answer /healthz (log: ${logFile})`, async () => {
       if (!s.alive) throw new Error(`${opts.appId} exited at start:\n${log()}`);
-      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(log());
-      if (m) s.port = Number(m[1]);
-      return s.port > 0;
+      return (await httpGet(`${s.httpUrl}/healthz`, 500).catch(() => ({ status: 0 }))).status === 200;
     }, 15_000, 25);
   } catch (err) {
     await s.kill('SIGKILL');
     throw err;
   }
-  s.url = `ws://127.0.0.1:${s.port}/ws`;
-  s.httpUrl = `http://127.0.0.1:${s.port}`;
   return s;
 }
 

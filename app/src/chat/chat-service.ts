@@ -20,6 +20,7 @@ export interface ChatSettings {
   joinDefault: number;
   presenceGraceMs: number;
   presenceHeartbeatMs: number;
+  presenceTtlMs: number;
 }
 
 const byId = (a: Member, b: Member) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -27,6 +28,8 @@ const byId = (a: Member, b: Member) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 export class ChatService {
   readonly rooms: RoomRegistry;
   private heartbeat: NodeJS.Timeout | null = null;
+  private beatFailed = false;
+  private sweepHeldUntil = 0;
 
   constructor(
     private readonly backend: Backend,
@@ -53,8 +56,16 @@ export class ChatService {
   async beat(): Promise<void> {
     try {
       for (const [room, members] of this.rooms.localMembers()) await this.backend.presence.join(room, members);
-      await this.backend.presence.sweep();
+      // After a store outage every server's entries may have expired meanwhile: sweeping at once would
+      // announce a leave (then a join) for members still connected elsewhere. Refresh now, and judge
+      // others' entries only once a whole TTL has given every live server time to refresh its own.
+      if (this.beatFailed) {
+        this.beatFailed = false;
+        this.sweepHeldUntil = Date.now() + this.settings.presenceTtlMs;
+      }
+      if (Date.now() >= this.sweepHeldUntil) await this.backend.presence.sweep();
     } catch (err) {
+      this.beatFailed = true;
       this.log.warn({ err: (err as Error).message }, 'presence heartbeat failed');
     }
   }
