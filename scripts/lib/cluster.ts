@@ -32,6 +32,8 @@ export interface ClusterOptions {
   log?: (line: string) => void;
   /** Redis AOF on (default true). */
   redisAof?: boolean;
+  /** Extra env for HAProxy, e.g. LC_MAX_CONN_RATE (default: LC_* variables of this process's env). */
+  haproxyEnv?: Record<string, string>;
 }
 
 export interface ServerProc { appId: string; pid: number; port: number; alive: boolean; logFile: string }
@@ -161,6 +163,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const haEnv = {
       ...baseEnv, LC_LB_BIND: `:${lbPort}`, LC_STATS_BIND: `:${statsPort}`, LC_STATS_SOCKET: socketPath,
       LC_CHECK_INTER: `${opts.haproxyCheckInterMs ?? 2000}ms`, LC_MAXCONN: String(haproxyMaxconn()),
+      ...(process.env.LC_MAX_CONN_RATE ? { LC_MAX_CONN_RATE: process.env.LC_MAX_CONN_RATE } : {}),
+      ...opts.haproxyEnv,
     };
     const haproxy = watch(spawnLogged('haproxy', bins.haproxy, ['-f', haCfg, '-db'], join(runDir, 'haproxy.log'), haEnv, runDir));
     await until(`haproxy on port ${lbPort}`, () => canConnect(lbPort), 10_000, deadReason(haproxy));
