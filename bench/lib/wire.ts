@@ -1,0 +1,149 @@
+/**
+ * Client-side wire adapters for the load tool: how a client of each system frames requests and
+ * recognises answers. `livechat` is the protocol of shared/PROTOCOL.md; `socketio` is the same
+ * requests as Socket.IO events over raw Engine.IO v4 websocket framing (`42["event",{…}]`), which
+ * is what socket.io-client sends on the wire minus its CPU cost.
+ *
+ * The hot path is `scanMessage`: a delivered chat message is recognised and its id, room and the
+ * send timestamp embedded in its text are read straight from the frame bytes, without decoding the
+ * frame to a string or JSON.parse. Anything else (welcome, joined, ack, error…) is rare and parsed.
+ */
+import type { ServerMessage } from '../../app/src/protocol/index.js';
+
+export type WireKind = 'livechat' | 'socketio';
+
+export interface Wire {
+  kind: WireKind;
+  /** Subprotocols offered in the handshake. */
+  protocols: string[];
+  /** Bytes every `message` frame starts with. */
+  messagePrefix: Buffer;
+  /** Text of one request frame. */
+  encode(req: { type: string } & Record<string, unknown>): string;
+  /**
+   * Decodes a non-hot frame. Returns the protocol object, or a transport-level control: `reply`
+   * frames to send back (Engine.IO ping/pong, namespace connect), or null to ignore.
+   */
+  decode(text: string): { msg?: ServerMessage; reply?: string; ready?: boolean } | null;
+  /** Whether the transport needs its own handshake before `hello` (Engine.IO/namespace). */
+  needsConnect: boolean;
+}
+
+const livechat: Wire = {
+  kind: 'livechat',
+  protocols: ['livechat.v1'],
+  messagePrefix: Buffer.from('{"type":"message",'),
+  encode: (req) => JSON.stringify(req),
+  decode: (text) => ({ msg: JSON.parse(text) as ServerMessage }),
+  needsConnect: false,
+};
+
+const socketio: Wire = {
+  kind: 'socketio',
+  protocols: [],
+  messagePrefix: Buffer.from('42["message",'),
+  encode: ({ type, ...rest }) => `42${JSON.stringify([type, rest])}`,
+  decode: (text) => {
+    switch (text[0]) {
+      case '0': return { reply: '40' }; // Engine.IO open: connect the default namespace
+      case '2': return { reply: '3' }; // Engine.IO ping
+      case '4': {
+        if (text[1] === '0') return { ready: true }; // namespace connected
+        if (text[1] === '2') {
+          const [type, data] = JSON.parse(text.slice(2)) as [string, Record<string, unknown>];
+          return { msg: { ...data, type } as ServerMessage };
+        }
+        if (text[1] === '4') return { msg: { type: 'error', code: 'bad_request', message: text.slice(2) } };
+        return null;
+      }
+      default: return null;
+    }
+  },
+  needsConnect: true,
+};
+
+export function wireFor(kind: WireKind): Wire {
+  return kind === 'socketio' ? socketio : livechat;
+}
+
+const ID_KEY = Buffer.from('"id":');
+const ROOM_KEY = Buffer.from('"room":"');
+const TEXT_KEY = Buffer.from('"text":"');
+
+export interface Scanned {
+  /** Message id, or -1 when the frame is not a message this scanner understands. */
+  id: number;
+  /** Offset and end of the room name in the frame. */
+  roomStart: number;
+  roomEnd: number;
+  /** Send time embedded by this tool (performance.now() ms), or NaN when the text has none. */
+  sentAt: number;
+}
+
+/** Reads the integer at `at` (digits only, before `end`); -1 when none. */
+function readInt(buf: Buffer, at: number, end: number): number {
+  let n = 0;
+  let i = at;
+  for (; i < end; i++) {
+    const c = buf[i];
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return i === at ? -1 : n;
+}
+
+/** Reads a decimal `123.456` at `at` (before `end`); NaN when none. */
+function readDecimal(buf: Buffer, at: number, end: number): number {
+  let n = 0;
+  let i = at;
+  for (; i < end; i++) {
+    const c = buf[i];
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  if (i === at) return NaN;
+  if (i < end && buf[i] === 46) {
+    let scale = 0.1;
+    for (i++; i < end; i++) {
+      const c = buf[i];
+      if (c < 48 || c > 57) break;
+      n += (c - 48) * scale;
+      scale /= 10;
+    }
+  }
+  return n;
+}
+
+/**
+ * Reads a chat message's id, room and embedded send time from the frame in bytes [start, end) of
+ * `buf`, which starts with the wire's message prefix (`prefixLen` bytes). Fields are found by their
+ * keys (only `room` and `id` preceding `text` is relied on); `out.id` is -1 when they are missing.
+ */
+export function scanMessage(buf: Buffer, start: number, end: number, prefixLen: number, out: Scanned): Scanned {
+  out.id = -1;
+  out.sentAt = NaN;
+  const from = start + prefixLen;
+  const r = buf.indexOf(ROOM_KEY, from);
+  if (r < 0 || r >= end) return out;
+  out.roomStart = r + ROOM_KEY.length;
+  out.roomEnd = buf.indexOf(34, out.roomStart); // closing quote: room names have no escapes
+  const i = buf.indexOf(ID_KEY, from);
+  if (i < 0 || i >= end || out.roomEnd < 0 || out.roomEnd >= end) return out;
+  out.id = readInt(buf, i + ID_KEY.length, end);
+  const t = buf.indexOf(TEXT_KEY, i);
+  if (t >= 0 && t < end) out.sentAt = readDecimal(buf, t + TEXT_KEY.length, end);
+  return out;
+}
+
+/** The text of a load message: the send time first (read back by scanMessage), padded to `size` bytes. */
+export function messageText(sentAt: number, size: number): string {
+  const stamp = sentAt.toFixed(3);
+  return size > stamp.length + 1 ? `${stamp} ${PAD.slice(0, size - stamp.length - 1)}` : stamp;
+}
+
+const PAD = 'x'.repeat(4000);
+
+/** Whether bytes [start, end) of `buf` start with `prefix`. */
+export function startsWith(buf: Buffer, start: number, end: number, prefix: Buffer): boolean {
+  return end - start >= prefix.length && buf.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0;
+}

@@ -1,0 +1,110 @@
+/**
+ * `npm run loadtest -- --url ws://127.0.0.1:8080/ws --clients 1000 --senders 20 --rate 100 --duration 30`
+ * The load tool's command line: parses flags, makes room for the sockets, runs the load (lib/load.ts),
+ * prints the summary, writes report.json + report.html, and exits 1 when anything was lost,
+ * duplicated, reordered or dropped (2 for bad usage).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureFds } from './lib/fd-limit.js';
+import { defaultOptions, runLoad, type LoadOptions } from './lib/load.js';
+import { reportHtml, summaryText } from './lib/report.js';
+
+const USAGE = `usage: npm run loadtest -- [options]
+  --url URL            ws://127.0.0.1:8080/ws (HAProxy); ws://…/socket.io/?EIO=4&transport=websocket with --wire socketio
+  --clients N          connections (default ${defaultOptions.clients})
+  --senders N          how many of them send (default ${defaultOptions.senders})
+  --rate N             messages per second, in total (default ${defaultOptions.rate})
+  --duration S         seconds of sending (default ${defaultOptions.duration})
+  --rooms N            rooms; clients and senders are spread round-robin (default 1)
+  --ramp S             connect the clients over S seconds (default 0: all at once)
+  --size BYTES         message text size (default ${defaultOptions.size})
+  --drain S            wait up to S seconds for late acks/deliveries (default ${defaultOptions.drain})
+  --settle S           pause between connecting and sending (default ${defaultOptions.settle})
+  --connect-timeout S  per-client limit from connect to joined (default ${defaultOptions.connectTimeout})
+  --pids 1,2,3         server processes to read CPU/RSS from /proc
+  --metrics URL[,URL]  or scrape process_* from Prometheus /metrics endpoints
+  --wire livechat|socketio   client protocol (default livechat)
+  --room-prefix P      room names P-0, P-1, … (default: fresh per run)
+  --local-ips N        spread loopback source addresses over 127.0.0.1..N (default ${defaultOptions.localIps})
+  --out FILE.json      write the JSON report, and FILE.html beside it
+  --quiet              no progress line`;
+
+function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null; quiet: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string' }, clients: { type: 'string' }, senders: { type: 'string' }, rate: { type: 'string' },
+      duration: { type: 'string' }, rooms: { type: 'string' }, ramp: { type: 'string' }, size: { type: 'string' },
+      drain: { type: 'string' }, settle: { type: 'string' }, 'connect-timeout': { type: 'string' }, pids: { type: 'string' },
+      metrics: { type: 'string' }, wire: { type: 'string' }, 'room-prefix': { type: 'string' }, 'local-ips': { type: 'string' },
+      out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const num = (v: string | undefined, name: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new RangeError(`--${name}: not a number: ${v}`);
+    return n;
+  };
+  const opts: Partial<LoadOptions> = {};
+  const set = <K extends keyof LoadOptions>(k: K, v: LoadOptions[K] | undefined) => { if (v !== undefined) opts[k] = v; };
+  set('url', values.url);
+  set('clients', num(values.clients, 'clients'));
+  set('senders', num(values.senders, 'senders'));
+  set('rate', num(values.rate, 'rate'));
+  set('duration', num(values.duration, 'duration'));
+  set('rooms', num(values.rooms, 'rooms'));
+  set('ramp', num(values.ramp, 'ramp'));
+  set('size', num(values.size, 'size'));
+  set('drain', num(values.drain, 'drain'));
+  set('settle', num(values.settle, 'settle'));
+  set('connectTimeout', num(values['connect-timeout'], 'connect-timeout'));
+  set('localIps', num(values['local-ips'], 'local-ips'));
+  set('roomPrefix', values['room-prefix']);
+  if (values.wire !== undefined) {
+    if (values.wire !== 'livechat' && values.wire !== 'socketio') throw new RangeError(`--wire: livechat or socketio, got ${values.wire}`);
+    opts.wire = values.wire;
+  }
+  if (values.pids) opts.pids = values.pids.split(',').filter(Boolean).map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`--pids: not a pid: ${p}`);
+    return n;
+  });
+  if (values.metrics) opts.metrics = values.metrics.split(',').filter(Boolean);
+  return { opts, out: values.out ?? null, quiet: values.quiet ?? false };
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parse(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const { opts, out, quiet } = parsed;
+  ensureFds((opts.clients ?? defaultOptions.clients) + 256);
+  const report = await runLoad({ ...opts, onProgress: quiet ? null : (line) => process.stderr.write(`${line}\n`) });
+  console.log(summaryText(report));
+  if (out) {
+    const json = resolve(out);
+    mkdirSync(dirname(json), { recursive: true });
+    writeFileSync(json, `${JSON.stringify(report, null, 1)}\n`);
+    const html = json.replace(/\.json$/i, '') + '.html';
+    writeFileSync(html, reportHtml(report));
+    console.log(`report      ${json}, ${html}`);
+  }
+  process.exit(report.ok ? 0 : 1);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof RangeError ? `${err.message}\n\n${USAGE}` : err);
+  process.exit(2);
+});
