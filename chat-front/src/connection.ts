@@ -1,0 +1,216 @@
+/**
+ * One logical connection to the chat, kept alive across sockets (centrifuge-js style): a State enum,
+ * the WebSocket constructor injected (tests drive it with a fake), `hello` sent on every open, and
+ * reconnects with full-jitter exponential backoff. It knows the protocol only as far as staying
+ * connected needs: `hello` -> `welcome` makes it Connected, `ping` every 20 s proves the path is alive.
+ * Everything else is handed to `onMessage`.
+ */
+import { SUBPROTOCOL, type HelloRequest, type Request, type ServerMessage } from '../../app/src/protocol/index.js';
+
+export enum State {
+  Disconnected = 'disconnected',
+  Connecting = 'connecting',
+  Connected = 'connected',
+  Reconnecting = 'reconnecting',
+}
+
+/** The part of the browser's WebSocket this module uses. */
+export interface SocketLike {
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type SocketCtor = new (url: string, protocols?: string | string[]) => SocketLike;
+
+export interface ConnectionOptions {
+  url: string;
+  WebSocket: SocketCtor;
+  /** The `hello` to send on each open (read every time, so a new session token is used). */
+  hello: () => HelloRequest;
+  onMessage: (msg: ServerMessage) => void;
+  onState?: (state: State) => void;
+  /** Backoff: the n-th retry waits random() * min(capMs, baseMs * 2^n). */
+  baseMs?: number;
+  capMs?: number;
+  random?: () => number;
+  /** Client ping period; the path counts as dead when nothing arrives within pongTimeoutMs of a ping. */
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  /** Open + hello -> welcome must finish within this. */
+  connectTimeoutMs?: number;
+}
+
+const OPEN = 1;
+/** Close code the server uses for "try again later": start further up the backoff curve. */
+const TRY_AGAIN_LATER = 1013;
+
+/**
+ * Full-jitter exponential backoff: a uniformly random delay in [0, min(cap, base * 2^attempt)).
+ * Spreads a crowd of clients that lost the same server over the whole window.
+ */
+export function backoffDelay(attempt: number, baseMs: number, capMs: number, random: () => number): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.floor(random() * ceiling);
+}
+
+export class Connection {
+  state: State = State.Disconnected;
+  /** Number of failed attempts since the last welcome (drives the backoff). */
+  attempt = 0;
+  /** When the next reconnect is due (ms since epoch), while Reconnecting. */
+  retryAt: number | null = null;
+  private ws: SocketLike | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private deadTimer: ReturnType<typeof setTimeout> | null = null;
+  private connectTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly o: Required<Omit<ConnectionOptions, 'onState'>> & Pick<ConnectionOptions, 'onState'>;
+
+  constructor(opts: ConnectionOptions) {
+    this.o = {
+      baseMs: 500, capMs: 10_000, random: Math.random, pingIntervalMs: 20_000, pongTimeoutMs: 10_000,
+      connectTimeoutMs: 10_000, ...opts,
+    };
+  }
+
+  /** Starts connecting (no-op unless Disconnected). */
+  connect(): void {
+    if (this.state !== State.Disconnected) return;
+    this.setState(State.Connecting);
+    this.open();
+  }
+
+  /** Stops for good: closes the socket, cancels any retry. */
+  close(): void {
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) { detach(ws); safeClose(ws, 1000, 'bye'); }
+    this.setState(State.Disconnected);
+  }
+
+  /** While waiting to reconnect, try at once (the browser came back online, the person asked). */
+  retryNow(): void {
+    if (this.state !== State.Reconnecting || this.ws) return;
+    this.clearTimers();
+    this.open();
+  }
+
+  /** Sends one request if the socket is open and welcomed (or it is the hello); false otherwise. */
+  send(req: Request): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== OPEN) return false;
+    if (this.state !== State.Connected && req.type !== 'hello') return false;
+    try {
+      ws.send(JSON.stringify(req));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private open(): void {
+    this.retryAt = null;
+    let ws: SocketLike;
+    try {
+      ws = new this.o.WebSocket(this.o.url, SUBPROTOCOL);
+    } catch {
+      this.scheduleReconnect(undefined);
+      return;
+    }
+    this.ws = ws;
+    this.connectTimer = setTimeout(() => this.drop(), this.o.connectTimeoutMs);
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      try { ws.send(JSON.stringify(this.o.hello())); } catch { this.drop(); }
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws || typeof ev.data !== 'string') return;
+      this.alive();
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(ev.data) as ServerMessage;
+      } catch {
+        return;
+      }
+      if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+      if (msg.type === 'pong') return;
+      if (msg.type === 'welcome') {
+        this.attempt = 0;
+        if (this.connectTimer) { clearTimeout(this.connectTimer); this.connectTimer = null; }
+        this.startPinging();
+        this.o.onMessage(msg);
+        this.setState(State.Connected);
+        return;
+      }
+      this.o.onMessage(msg);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.scheduleReconnect(ev.code);
+    };
+    ws.onerror = () => { /* a close event follows */ };
+  }
+
+  /** Gives up on the current socket (dead path or slow handshake) without waiting for its close event. */
+  private drop(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    detach(ws);
+    safeClose(ws, 4000, 'timeout');
+    this.scheduleReconnect(undefined);
+  }
+
+  private scheduleReconnect(code: number | undefined): void {
+    this.clearTimers();
+    if (code === TRY_AGAIN_LATER) this.attempt = Math.max(this.attempt, 3);
+    const delay = backoffDelay(this.attempt, this.o.baseMs, this.o.capMs, this.o.random);
+    this.attempt++;
+    this.retryAt = Date.now() + delay;
+    this.setState(State.Reconnecting);
+    this.retryTimer = setTimeout(() => { this.retryTimer = null; this.open(); }, delay);
+  }
+
+  private startPinging(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      const ws = this.ws;
+      if (!ws || ws.readyState !== OPEN) return;
+      try { ws.send('{"type":"ping"}'); } catch { /* close follows */ }
+      if (!this.deadTimer) this.deadTimer = setTimeout(() => this.drop(), this.o.pongTimeoutMs);
+    }, this.o.pingIntervalMs);
+  }
+
+  /** Any frame proves the path is alive. */
+  private alive(): void {
+    if (this.deadTimer) { clearTimeout(this.deadTimer); this.deadTimer = null; }
+  }
+
+  private clearTimers(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.deadTimer) clearTimeout(this.deadTimer);
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.retryTimer = this.pingTimer = this.deadTimer = this.connectTimer = null;
+  }
+
+  private setState(s: State): void {
+    if (s === this.state) return;
+    this.state = s;
+    this.o.onState?.(s);
+  }
+}
+
+function detach(ws: SocketLike): void {
+  ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+}
+
+function safeClose(ws: SocketLike, code: number, reason: string): void {
+  try { ws.close(code, reason); } catch { /* already closed */ }
+}
