@@ -71,9 +71,11 @@ export class Connection {
   private readonly o: Required<Omit<ConnectionOptions, 'onState'>> & Pick<ConnectionOptions, 'onState'>;
 
   constructor(opts: ConnectionOptions) {
+    // Options given as undefined keep their defaults.
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as ConnectionOptions;
     this.o = {
       baseMs: 500, capMs: 10_000, random: Math.random, pingIntervalMs: 20_000, pongTimeoutMs: 10_000,
-      connectTimeoutMs: 10_000, ...opts,
+      connectTimeoutMs: 10_000, ...given,
     };
   }
 

@@ -11,6 +11,7 @@ import * as S from './state.js';
 
 export const HISTORY_PAGE = 50;
 const STORE_KEY = 'livechat.identity';
+const NOTICE_MS = 6000;
 
 export interface KeyValueStore {
   getItem(key: string): string | null;
@@ -55,6 +56,7 @@ export class ChatController {
   private joinInFlight = false;
   private joinRetry: ReturnType<typeof setTimeout> | null = null;
   private sendRetry: ReturnType<typeof setTimeout> | null = null;
+  private noticeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly storage: KeyValueStore | null;
   private readonly newCid: () => string;
   private readonly now: () => number;
@@ -149,6 +151,7 @@ export class ChatController {
     this.conn.close();
     if (this.joinRetry) clearTimeout(this.joinRetry);
     if (this.sendRetry) clearTimeout(this.sendRetry);
+    if (this.noticeTimer) clearTimeout(this.noticeTimer);
   }
 
   private onConnState(s: State): void {
@@ -230,6 +233,11 @@ export class ChatController {
 
   private update(next: S.ChatState): void {
     if (next === this.state) return;
+    if (next.notice && next.notice !== this.state.notice) {
+      // Notices are for the moment: gone after a few seconds.
+      if (this.noticeTimer) clearTimeout(this.noticeTimer);
+      this.noticeTimer = setTimeout(() => { this.noticeTimer = null; this.update(S.clearNotice(this.state)); }, NOTICE_MS);
+    }
     this.state = next;
     this.o.onChange(next);
   }

@@ -138,7 +138,7 @@ export function applyJoined(state: ChatState, j: Joined): ChatState {
     lastId: Math.max(lastIdOf(messages), fresh ? 0 : state.lastId),
     history: { loading: false, complete },
     outbox: settleOutbox(state.outbox, state.room, incoming),
-    notice: j.truncated ? 'Some messages from while you were away are no longer kept.' : state.notice,
+    notice: j.truncated ? 'Some messages from while you were away are no longer kept.' : null,
   };
 }
 
@@ -250,6 +250,10 @@ export function olderBefore(state: ChatState): number | undefined {
   if (!state.joined || state.history.loading || state.history.complete) return undefined;
   const first = state.messages[0]?.id;
   return first === undefined || first <= 1 ? undefined : first;
+}
+
+export function clearNotice(state: ChatState): ChatState {
+  return state.notice === null ? state : { ...state, notice: null };
 }
 
 export function markHistoryLoading(state: ChatState): ChatState {
