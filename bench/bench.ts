@@ -1,0 +1,177 @@
+/**
+ * `npm run bench [-- --quick] [--md docs/benchmarks.md] [--only cluster,raw,…]`
+ * One run, on loopback, same machine, same load tool and scenarios, comparing this cluster as
+ * shipped with a raw `ws` broadcast server (direct and behind the same HAProxy) and Socket.IO 4 with
+ * the Redis adapter behind the same HAProxy. Prints one table with ratios and writes the Markdown
+ * report (docs/benchmarks.md for a full run) plus the raw JSON beside it.
+ *
+ * Also the entry point of the comparison servers the benchmark spawns:
+ *   node dist/bench.js serve-raw --port P [--app-id A]
+ *   node dist/bench.js serve-socketio --port P --app-id A --redis redis://…
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../scripts/lib/configs.js';
+import { ensureFds } from './lib/fd-limit.js';
+import { machine, markdownReport, printTable, type BenchResults, type PointResult, type SystemResults } from './lib/bench-report.js';
+import type { LoadReport } from './lib/load.js';
+import { runLoadChild, type ChildLoad } from './lib/run-child.js';
+import { startSystem, type RunningSystem, type SystemKind } from './lib/systems.js';
+import { startRawServer } from './raw-ws-server.js';
+import { startSocketIoServer } from './socketio-server.js';
+
+export interface Plan {
+  name: 'quick' | 'full';
+  /** The two headline loads: unsaturated and near saturation. */
+  points: Array<{ clients: number; rate: number; senders: number }>;
+  duration: number;
+  knee: { clients: number; senders: number; rates: number[]; duration: number };
+  memory: number[];
+  storm: number;
+  scaling: { servers: number[]; clients: number; rate: number; senders: number; duration: number };
+}
+
+export const PLANS: Record<'quick' | 'full', Plan> = {
+  quick: {
+    name: 'quick',
+    points: [{ clients: 200, rate: 40, senders: 10 }, { clients: 400, rate: 100, senders: 20 }],
+    duration: 5,
+    knee: { clients: 400, senders: 20, rates: [25, 50, 100], duration: 4 },
+    memory: [1000],
+    storm: 500,
+    scaling: { servers: [1, 2, 4], clients: 200, rate: 40, senders: 10, duration: 4 },
+  },
+  full: {
+    name: 'full',
+    points: [{ clients: 500, rate: 40, senders: 20 }, { clients: 1000, rate: 100, senders: 20 }],
+    duration: 20,
+    knee: { clients: 1000, senders: 40, rates: [50, 100, 150, 200, 250, 300, 400, 500], duration: 8 },
+    memory: [1000, 5000, 10_000],
+    storm: 2000,
+    scaling: { servers: [1, 2, 4, 8], clients: 500, rate: 40, senders: 20, duration: 10 },
+  },
+};
+
+const ALL: SystemKind[] = ['cluster', 'raw', 'raw-haproxy', 'socketio'];
+const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+
+/** The knee criterion of the issue: p99 under 100 ms and nothing lost (nor dropped). */
+export const passesKnee = (r: LoadReport) => r.latency.p99 < 100 && r.messages.lost === 0 && r.messages.unacked === 0
+  && r.clients.disconnected === 0 && r.clients.ready === r.clients.requested;
+
+const point = (r: LoadReport): PointResult => ({
+  clients: r.options.clients, rate: r.options.rate, ready: r.clients.ready,
+  latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, p999: r.latency.p999, max: r.latency.max },
+  connect: { p50: r.connect.p50, p99: r.connect.p99, max: r.connect.max, phaseMs: r.phases.connectMs },
+  delivered: r.messages.delivered, deliveriesPerSec: r.messages.deliveriesPerSec,
+  lost: r.messages.lost, duplicated: r.messages.duplicated, outOfOrder: r.messages.outOfOrder, unacked: r.messages.unacked,
+  disconnected: r.clients.disconnected, errors: r.errors,
+  cpuMs: r.server.cpuMs, cpuMsPer1000: r.server.cpuMsPer1000Deliveries, cpuPercent: r.server.cpuPercent,
+  rssKBPerConnection: r.server.rssKBPerConnection, rssKBConnected: r.server.rssKBConnected, rssKBBefore: r.server.rssKBBefore,
+  clientCpuMs: r.client.cpuMs, clientElu: r.client.eventLoopUtilization, byAppId: r.clients.byAppId,
+});
+
+async function load(sys: RunningSystem, o: Omit<ChildLoad, 'url'>): Promise<LoadReport> {
+  const r = await runLoadChild({ url: sys.wsUrl, wire: sys.wire, pids: sys.pids(), drain: 5, ...o });
+  log(`  ${sys.kind} ${o.clients}c × ${o.rate ?? 0}/s: p50 ${r.latency.p50} p99 ${r.latency.p99} ms, ${r.server.cpuMsPer1000Deliveries} cpu-ms/1k, ` +
+    `ready ${r.clients.ready}, lost ${r.messages.lost}, dup ${r.messages.duplicated}, ooo ${r.messages.outOfOrder}, tool elu ${r.client.eventLoopUtilization}` +
+    `${Object.keys(r.errors).length ? `, errors ${JSON.stringify(r.errors)}` : ''}`);
+  return r;
+}
+
+async function withSystem<T>(kind: SystemKind, servers: number, fn: (s: RunningSystem) => Promise<T>): Promise<T> {
+  const sys = await startSystem(kind, servers);
+  try {
+    return await fn(sys);
+  } finally {
+    await sys.stop();
+  }
+}
+
+async function runBench(plan: Plan, systems: SystemKind[], skip: Set<string>): Promise<BenchResults> {
+  const started = Date.now();
+  const res: BenchResults = { plan, machine: machine(), startedAt: new Date().toISOString(), durationS: 0, systems: {}, scaling: [] };
+  for (const kind of systems) {
+    const entry: SystemResults = { label: '', points: [], knee: null, kneeSteps: [], memory: [], storm: null };
+    res.systems[kind] = entry;
+    log(`== ${kind}`);
+    await withSystem(kind, 4, async (sys) => {
+      entry.label = sys.label;
+      for (const p of plan.points) {
+        entry.points.push(point(await load(sys, { clients: p.clients, senders: p.senders, rate: p.rate, duration: plan.duration })));
+      }
+      if (!skip.has('knee')) {
+        for (const rate of plan.knee.rates) {
+          const r = await load(sys, { clients: plan.knee.clients, senders: plan.knee.senders, rate, duration: plan.knee.duration });
+          entry.kneeSteps.push(point(r));
+          if (!passesKnee(r)) break;
+          entry.knee = rate;
+        }
+      }
+      if (!skip.has('storm')) {
+        entry.storm = point(await load(sys, { clients: Math.min(plan.storm, sys.maxClients - 100), rate: 0, senders: 0, duration: 0, settle: 0, ramp: 0 }));
+      }
+    });
+    if (!skip.has('memory')) {
+      for (const n of plan.memory) {
+        await withSystem(kind, 4, async (sys) => {
+          const clients = Math.min(n, sys.maxClients - 100);
+          const r = await load(sys, { clients, rate: 0, senders: 0, duration: 0, settle: 3, ramp: Math.min(5, clients / 2000), connectTimeout: 60 });
+          entry.memory.push({ requested: n, ...point(r) });
+        });
+      }
+    }
+  }
+  if (systems.includes('cluster') && !skip.has('scaling')) {
+    const s = plan.scaling;
+    for (const servers of s.servers) {
+      log(`== cluster with ${servers} servers`);
+      const r = await withSystem('cluster', servers, (sys) => load(sys, { clients: s.clients, senders: s.senders, rate: s.rate, duration: s.duration }));
+      res.scaling.push({ servers, ...point(r) });
+    }
+  }
+  res.durationS = Math.round((Date.now() - started) / 1000);
+  return res;
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv[2];
+  if (mode === 'serve-raw' || mode === 'serve-socketio') {
+    const { values } = parseArgs({ args: process.argv.slice(3), options: { port: { type: 'string' }, 'app-id': { type: 'string' }, redis: { type: 'string' } } });
+    const port = Number(values.port ?? 0);
+    const appId = values['app-id'] ?? 'raw';
+    const srv = mode === 'serve-raw'
+      ? await startRawServer({ port, appId })
+      : await startSocketIoServer({ port, appId, redisUrl: values.redis ?? 'redis://127.0.0.1:6379' });
+    const stop = () => { void srv.close().finally(() => process.exit(0)); setTimeout(() => process.exit(0), 3000).unref(); };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    return;
+  }
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, md: { type: 'string' }, only: { type: 'string' }, skip: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log('usage: npm run bench -- [--quick] [--md FILE.md] [--only cluster,raw,raw-haproxy,socketio] [--skip knee,storm,memory,scaling]');
+    return;
+  }
+  const plan = PLANS[values.quick ? 'quick' : 'full'];
+  const systems = values.only ? values.only.split(',').filter((s): s is SystemKind => (ALL as string[]).includes(s)) : ALL;
+  const skip = new Set((values.skip ?? '').split(',').filter(Boolean));
+  ensureFds(Math.max(...plan.memory, plan.storm) + 512);
+  const md = resolve(values.md ?? (plan.name === 'full' && !values.only && !values.skip ? join(repoRoot(), 'docs/benchmarks.md') : join(repoRoot(), '.run', `bench-${plan.name}.md`)));
+  log(`benchmark (${plan.name}): ${systems.join(', ')} → ${md}`);
+  const res = await runBench(plan, systems, skip);
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  console.log(printTable(res));
+  mkdirSync(dirname(md), { recursive: true });
+  writeFileSync(md, markdownReport(res, command));
+  writeFileSync(md.replace(/\.md$/, '') + '.json', `${JSON.stringify(res, null, 1)}\n`);
+  log(`wrote ${md} (${res.durationS} s)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
