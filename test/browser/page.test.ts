@@ -1,0 +1,200 @@
+/**
+ * The page in real headless Chromium, through nginx -> HAProxy -> 4 node servers -> Redis (the native
+ * cluster): two people chat both ways and see each other in Members; an XSS payload stays text; SIGKILL
+ * the server a page is on and it reconnects to another APPID with nothing lost or doubled, including a
+ * message typed while it was disconnected; a phone viewport works. Saves docs/screenshots/*.png.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
+import { repoRoot } from '../../scripts/lib/configs.js';
+import {
+  connectedAppId, entries, join as joinAs, launchBrowser, log, members, openPage, recordStatus, send, status,
+  type ChatPage, type TestBrowser,
+} from './lib/browser.js';
+
+const shots = join(repoRoot(), 'docs/screenshots');
+
+describe('the page in Chromium on the native cluster', () => {
+  let cluster: Cluster;
+  let tb: TestBrowser;
+  const pages: ChatPage[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster({ servers: 4, haproxyCheckInterMs: 300 });
+    tb = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await tb?.close();
+    await cluster?.stop();
+  }, 60_000);
+
+  const open = async (room: string, opts: Parameters<typeof openPage>[2] = {}) => {
+    const p = await openPage(tb.browser, `${cluster.pageUrl}#${room}`, opts);
+    pages.push(p);
+    return p;
+  };
+
+  it('two pages chat in both directions and see each other in Members', async () => {
+    const ann = await open('both-ways');
+    const bob = await open('both-ways');
+    await joinAs(ann.page, 'Ann');
+    await joinAs(bob.page, 'Bob');
+    for (const p of [ann, bob]) {
+      await expect.poll(() => members(p.page).allTextContents()).toEqual(
+        expect.arrayContaining([expect.stringContaining('Ann'), expect.stringContaining('Bob')]));
+    }
+    await send(ann.page, 'hi Bob, from Ann');
+    await send(bob.page, 'hello Ann, from Bob', 'button');
+    for (const p of [ann, bob]) {
+      await entries(p.page, 'hi Bob, from Ann').first().waitFor();
+      await entries(p.page, 'hello Ann, from Bob').first().waitFor();
+      expect(await entries(p.page, 'hi Bob, from Ann').count()).toBe(1);
+      expect(await entries(p.page, 'hello Ann, from Bob').count()).toBe(1);
+      // each message shows its sender and the APPID that accepted it
+      const fromAnn = entries(p.page, 'hi Bob, from Ann');
+      expect(await fromAnn.textContent()).toMatch(/Ann[\s\S]*via \d+000/);
+    }
+    // the page's origin sent a CSP, and nothing on the page ran into it
+    const res = await ann.page.request.get(cluster.pageUrl);
+    expect(res.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect([...ann.cspViolations, ...bob.cspViolations, ...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
+  });
+
+  it('an XSS payload in a name and a message renders as text and runs nothing', async () => {
+    const evilName = '<img src=x onerror=alert(1)>';
+    const evilText = '<script>alert("x")</script><img src=x onerror="alert(2)"><b>bold</b>';
+    const mallory = await open('xss');
+    const victim = await open('xss');
+    await joinAs(mallory.page, evilName);
+    await joinAs(victim.page, 'Victim');
+    await send(mallory.page, evilText);
+    for (const p of [mallory, victim]) {
+      await entries(p.page, evilText).first().waitFor();
+      await expect.poll(() => members(p.page).allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining(evilName)]));
+      expect(await log(p.page).locator('img, script, b').count()).toBe(0);
+      expect(await p.page.getByRole('list', { name: 'Members', exact: true }).locator('img').count()).toBe(0);
+      expect(await entries(p.page, evilText).textContent()).toContain(evilName);
+    }
+    await victim.page.waitForTimeout(300);
+    expect([...mallory.dialogs, ...victim.dialogs]).toEqual([]);
+    expect([...mallory.cspViolations, ...victim.cspViolations]).toEqual([]);
+  });
+
+  it('SIGKILL the server a page is on: reconnecting, then connected to another APPID; nothing lost or doubled', async () => {
+    const room = 'failover';
+    // Timers of this page run on Playwright's clock so the reconnect can be held while a message is typed offline.
+    const ann = await tb.browser.newContext().then(async (ctx) => {
+      const page = await ctx.newPage();
+      await page.clock.install();
+      await page.goto(`${cluster.pageUrl}#${room}`);
+      const cp: ChatPage = { page, dialogs: [], cspViolations: [], pageErrors: [] };
+      page.on('pageerror', (e) => cp.pageErrors.push(e.message));
+      pages.push(cp);
+      return cp;
+    });
+    const bob = await open(room);
+    const before = await joinAs(ann.page, 'Ann');
+    await joinAs(bob.page, 'Bob');
+    for (let i = 1; i <= 3; i++) {
+      await send(ann.page, `ann before ${i}`);
+      await send(bob.page, `bob before ${i}`);
+    }
+    await entries(ann.page, 'bob before 3').waitFor();
+    await entries(bob.page, 'ann before 3').waitFor();
+
+    const statusLog = await recordStatus(ann.page);
+    await ann.page.clock.pauseAt(Date.now() + 1000); // hold Ann's reconnect timer
+    expect(await cluster.killServer(before, 'SIGKILL')).toBeNull();
+    await status(ann.page).filter({ hasText: 'reconnecting' }).waitFor({ timeout: 10_000 });
+    expect(await status(ann.page).textContent()).not.toMatch(/\bconnected\b/);
+
+    // While Ann is away: Bob (maybe on the same dead server, then he reconnects) keeps talking,
+    // and Ann types a message that must wait in her outbox.
+    await connectedAppId(bob.page);
+    for (let i = 1; i <= 3; i++) await send(bob.page, `bob during ${i}`);
+    await send(ann.page, 'ann typed while offline');
+    const offline = entries(ann.page, 'ann typed while offline');
+    await offline.waitFor();
+    expect(await offline.textContent()).toContain('pending');
+
+    await ann.page.clock.resume();
+    const after = await connectedAppId(ann.page);
+    expect(after).not.toBe(before);
+    expect(cluster.servers.filter((s) => s.alive).map((s) => s.appId)).toContain(after);
+    await send(ann.page, 'ann after');
+    await send(bob.page, 'bob after');
+
+    const all = [1, 2, 3].flatMap((i) => [`ann before ${i}`, `bob before ${i}`]).concat(
+      [1, 2, 3].map((i) => `bob during ${i}`), ['ann typed while offline', 'ann after', 'bob after']);
+    for (const p of [ann, bob]) {
+      await entries(p.page, 'bob after').waitFor();
+      await entries(p.page, 'ann after').waitFor();
+      await expect.poll(async () => (await entries(p.page, 'ann typed while offline').textContent()) ?? '').not.toContain('pending');
+      for (const text of all) expect(await entries(p.page, text).count(), `${text} once`).toBe(1);
+      // ids in the log are consecutive: no gap, no double, in order
+      const ids = await log(p.page).locator(':scope > [data-id]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
+      expect(ids.length).toBe(all.length);
+      expect(ids).toEqual(ids.map((_, i) => ids[0] + i));
+      expect(await log(p.page).locator(':scope > .outbox').count()).toBe(0);
+    }
+    const seen = await statusLog();
+    const iReconnecting = seen.findIndex((s) => s.includes('reconnecting'));
+    expect(iReconnecting).toBeGreaterThan(0);
+    expect(seen.slice(iReconnecting).some((s) => s.includes('connected') && !s.includes('reconnecting') && s.includes(after))).toBe(true);
+    expect(ann.pageErrors).toEqual([]);
+
+    await cluster.startServer(before);
+  });
+
+  it('works on a phone-sized screen (390×844), and saves screenshots', async () => {
+    mkdirSync(shots, { recursive: true });
+    const room = 'design-review';
+    const desk = await open(room, { viewport: { width: 1280, height: 800 } });
+    const phone = await open(room, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const rosa = await open(room);
+    await joinAs(desk.page, 'Ada Lovelace');
+    await joinAs(rosa.page, 'Rosalind Franklin');
+    await joinAs(phone.page, 'Grace Hopper');
+    const lines: Array<[ChatPage, string]> = [
+      [desk, 'Morning! The new page is up on the cluster — four servers behind HAProxy.'],
+      [rosa, 'Looks great. Each message shows which server accepted it.'],
+      [phone, 'Trying it from my phone: the members strip fits nicely.'],
+      [desk, 'Try killing a server: the page reconnects and resumes where it left off.'],
+      [rosa, 'Just did. Status went to reconnecting… and back in under a second.'],
+      [phone, 'Nothing lost, nothing doubled. Ship it!'],
+    ];
+    for (const [p, text] of lines) {
+      await send(p.page, text);
+      await entries(desk.page, text).waitFor();
+    }
+    for (const p of [desk, phone]) await entries(p.page, 'Nothing lost').waitFor();
+    await expect.poll(() => members(phone.page).count()).toBe(3);
+
+    // Phone: everything a person needs is on screen and nothing scrolls sideways.
+    const vp = phone.page.viewportSize()!;
+    for (const loc of [phone.page.getByRole('textbox', { name: 'Message', exact: true }), phone.page.getByRole('button', { name: 'Send', exact: true }), status(phone.page), members(phone.page).first()]) {
+      const box = await loc.boundingBox();
+      expect(box).not.toBeNull();
+      expect(box!.x).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(vp.width + 0.5);
+      expect(box!.y + box!.height).toBeLessThanOrEqual(vp.height + 0.5);
+    }
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(vp.width);
+    await send(phone.page, 'Sent with Enter on the phone');
+    await entries(desk.page, 'Sent with Enter on the phone').waitFor();
+    await entries(phone.page, 'Sent with Enter on the phone').waitFor();
+    await phone.page.getByRole('textbox', { name: 'Message', exact: true }).fill('');
+
+    await desk.page.waitForTimeout(300);
+    await desk.page.screenshot({ path: join(shots, 'desktop.png') });
+    await phone.page.screenshot({ path: join(shots, 'phone.png') });
+    await desk.page.emulateMedia({ colorScheme: 'dark' });
+    await phone.page.emulateMedia({ colorScheme: 'dark' });
+    await desk.page.screenshot({ path: join(shots, 'desktop-dark.png') });
+    await phone.page.screenshot({ path: join(shots, 'phone-dark.png') });
+    const login = await open('lobby', { viewport: { width: 1280, height: 800 } });
+    await login.page.screenshot({ path: join(shots, 'login.png') });
+  });
+});
