@@ -9,12 +9,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
 import { repoRoot } from '../../scripts/lib/configs.js';
+import { TestClient } from '../helpers/ws-client.js';
 import {
   connectedAppId, entries, join as joinAs, launchBrowser, log, members, openPage, recordStatus, send, status,
   type ChatPage, type TestBrowser,
 } from './lib/browser.js';
 
 const shots = join(repoRoot(), 'docs/screenshots');
+
+/** Sends one message as a plain protocol client and waits until it is stored (retrying rate_limited, same cid). */
+async function sendStored(c: TestClient, room: string, text: string, cid: string): Promise<void> {
+  for (;;) {
+    const r = await c.request({ type: 'send', room, text, cid }, 'ack');
+    if (r.type === 'ack') return;
+    if (r.type !== 'error' || r.code !== 'rate_limited') throw new Error(`send ${cid}: ${JSON.stringify(r)}`);
+    await new Promise((res) => setTimeout(res, r.retryAfterMs ?? 100));
+  }
+}
 
 describe('the page in Chromium on the native cluster', () => {
   let cluster: Cluster;
@@ -146,6 +157,45 @@ describe('the page in Chromium on the native cluster', () => {
     expect(ann.pageErrors).toEqual([]);
 
     await cluster.startServer(before);
+  });
+
+  it('loads older history on scroll-up, and stays at the bottom unless the person scrolled up', async () => {
+    const room = 'long-history';
+    const bot = await TestClient.connect(cluster.wsUrl);
+    await bot.hello('Archivist');
+    await bot.request({ type: 'join', room }, 'joined');
+    for (let i = 1; i <= 130; i++) await sendStored(bot, room, `archived line ${i}`, `arch-${i}`);
+    const reader = await open(room, { viewport: { width: 1000, height: 700 } });
+    await joinAs(reader.page, 'Reader');
+    const ids = () => log(reader.page).locator(':scope > [data-id]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
+    await entries(reader.page, 'archived line 130').waitFor();
+    expect((await ids())[0]).toBeGreaterThan(1); // the latest page only
+    const scroller = reader.page.locator('#scroller');
+    const atBottom = () => scroller.evaluate((s) => s.scrollHeight - s.scrollTop - s.clientHeight < 48);
+    expect(await atBottom()).toBe(true);
+
+    // Scroll to the top until the start of the room is reached.
+    for (let i = 0; i < 10 && (await ids())[0] !== 1; i++) {
+      await scroller.evaluate((s) => { s.scrollTop = 0; s.dispatchEvent(new Event('scroll')); });
+      await reader.page.waitForTimeout(250);
+    }
+    const all = await ids();
+    expect(all).toEqual(Array.from({ length: 130 }, (_, i) => i + 1));
+    await reader.page.getByText('This is the start of #long-history.').waitFor();
+
+    // Scrolled up: a new message does not pull the list down, it shows a way back instead.
+    await scroller.evaluate((s) => { s.scrollTop = 200; });
+    const top = await scroller.evaluate((s) => s.scrollTop);
+    await sendStored(bot, room, 'a new line while reading', 'arch-new-1');
+    await entries(reader.page, 'a new line while reading').waitFor();
+    expect(await scroller.evaluate((s) => s.scrollTop)).toBe(top);
+    await reader.page.getByRole('button', { name: 'New messages' }).click();
+    expect(await atBottom()).toBe(true);
+    // At the bottom: it follows.
+    await sendStored(bot, room, 'another new line', 'arch-new-2');
+    await entries(reader.page, 'another new line').waitFor();
+    await expect.poll(atBottom).toBe(true);
+    bot.close();
   });
 
   it('works on a phone-sized screen (390×844), and saves screenshots', async () => {
