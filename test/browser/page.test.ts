@@ -2,7 +2,8 @@
  * The page in real headless Chromium, through nginx -> HAProxy -> 4 node servers -> Redis (the native
  * cluster): two people chat both ways and see each other in Members; an XSS payload stays text; SIGKILL
  * the server a page is on and it reconnects to another APPID with nothing lost or doubled, including a
- * message typed while it was disconnected; a phone viewport works. Saves docs/screenshots/*.png.
+ * message typed while it was disconnected; a phone viewport works. Saves screenshots (docs/screenshots
+ * with UPDATE_SCREENSHOTS=1, else .run/screenshots).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import {
   type ChatPage, type TestBrowser,
 } from './lib/browser.js';
 
-const shots = join(repoRoot(), 'docs/screenshots');
+// The committed screenshots are refreshed only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
+const shots = join(repoRoot(), process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : '.run/screenshots');
 
 /** Sends one message as a plain protocol client and waits until it is stored (retrying rate_limited, same cid). */
 async function sendStored(c: TestClient, room: string, text: string, cid: string): Promise<void> {
@@ -71,6 +73,35 @@ describe('the page in Chromium on the native cluster', () => {
     const res = await ann.page.request.get(cluster.pageUrl);
     expect(res.headers()['content-security-policy']).toContain("script-src 'self'");
     expect([...ann.cspViolations, ...bob.cspViolations, ...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
+  });
+
+  it('remembers the name and session across a reload, and switches rooms through the hash', async () => {
+    const p = await open('remember');
+    const first = await joinAs(p.page, 'Rita');
+    expect(first).toMatch(/^\d+000$/);
+    const myId = () => p.page.locator('#members li.is-me').getAttribute('data-id');
+    const idBefore = await myId();
+    expect(idBefore).toBeTruthy();
+    await p.page.reload();
+    const name = p.page.getByRole('textbox', { name: 'Name', exact: true });
+    expect(await name.inputValue()).toBe('Rita');
+    await p.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await connectedAppId(p.page);
+    await expect.poll(() => members(p.page).allTextContents()).toEqual([expect.stringContaining('Rita')]);
+    expect(await myId()).toBe(idBefore); // same session, same member
+    await send(p.page, 'in remember');
+    await entries(p.page, 'in remember').waitFor();
+
+    await p.page.getByRole('textbox', { name: 'Room', exact: true }).fill('Elsewhere');
+    await p.page.getByRole('button', { name: 'Go', exact: true }).click();
+    await p.page.waitForURL(/#elsewhere$/);
+    await expect.poll(() => entries(p.page, 'in remember').count()).toBe(0);
+    await send(p.page, 'in elsewhere');
+    await entries(p.page, 'in elsewhere').waitFor();
+    await p.page.getByRole('link', { name: '# remember' }).click();
+    await entries(p.page, 'in remember').waitFor();
+    expect(await entries(p.page, 'in elsewhere').count()).toBe(0);
+    expect(await members(p.page).count()).toBe(1);
   });
 
   it('an XSS payload in a name and a message renders as text and runs nothing', async () => {
