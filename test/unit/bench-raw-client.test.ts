@@ -1,10 +1,11 @@
 // The load tool's minimal WebSocket client against a real `ws` server: frames split across reads,
 // many frames in one read, 16/64-bit lengths, fragmented messages, ping → pong, close codes, refusals.
+import type { IncomingMessage } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RawWsClient } from '../../bench/lib/raw-ws-client.js';
 
-const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false, verifyClient: (info) => !info.req.url?.includes('refuse') });
+const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false, verifyClient: (info: { req: IncomingMessage }) => !info.req.url?.includes('refuse') });
 const url = () => `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ws`;
 afterAll(() => new Promise<void>((r) => {
   for (const ws of wss.clients) ws.terminate();
