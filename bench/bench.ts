@@ -9,15 +9,18 @@
  *   node dist/bench.js serve-raw --port P [--app-id A]
  *   node dist/bench.js serve-socketio --port P --app-id A --redis redis://…
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startCluster } from '../scripts/lib/cluster.js';
 import { repoRoot } from '../scripts/lib/configs.js';
+import { inclusiveTop, summariseProfile } from './lib/cpu-profile.js';
 import { ensureFds } from './lib/fd-limit.js';
 import { machine, markdownReport, printTable, type BenchResults, type PointResult, type SystemResults } from './lib/bench-report.js';
 import type { LoadReport } from './lib/load.js';
 import { runLoadChild, type ChildLoad } from './lib/run-child.js';
-import { startSystem, type RunningSystem, type SystemKind } from './lib/systems.js';
+import { BENCH_SERVER_ENV, startSystem, type RunningSystem, type SystemKind } from './lib/systems.js';
 import { startRawServer } from './raw-ws-server.js';
 import { startSocketIoServer } from './socketio-server.js';
 
@@ -135,6 +138,64 @@ async function runBench(plan: Plan, systems: SystemKind[], skip: Set<string>): P
   return res;
 }
 
+const PROFILER_PRELOAD = `
+const { Session } = require('node:inspector');
+const { writeFileSync } = require('node:fs');
+const s = new Session();
+s.connect();
+s.post('Profiler.enable');
+s.post('Profiler.setSamplingInterval', { interval: 200 });
+s.post('Profiler.start');
+process.on('exit', () => {
+  s.post('Profiler.stop', (err, res) => {
+    if (!err) writeFileSync(process.env.CPU_PROF_DIR + '/server-' + process.pid + '.cpuprofile', JSON.stringify(res.profile));
+  });
+});
+`;
+
+/**
+ * `node dist/bench.js profile [--clients 500] [--rate 40] [--duration 15] [--servers 4]`: the cluster
+ * under load with every server running `--cpu-prof`; prints the CPU split by process and the
+ * busiest server's top functions. Profiles are kept in the printed directory.
+ */
+async function profileCluster(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { clients: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' }, servers: { type: 'string' }, senders: { type: 'string' } } });
+  const dir = mkdtempSync(join(tmpdir(), 'livechat-cpuprof-'));
+  // --cpu-prof is not allowed in NODE_OPTIONS, --require is: a preload profiles through the inspector.
+  const preload = join(dir, 'cpu-prof.cjs');
+  writeFileSync(preload, PROFILER_PRELOAD);
+  const c = await startCluster({ servers: Number(values.servers ?? 4), haproxyCheckInterMs: 500,
+    env: { ...BENCH_SERVER_ENV, NODE_OPTIONS: `--require ${preload}`, CPU_PROF_DIR: dir } });
+  const names = new Map<number, string>();
+  const haproxyPid = c.pids().find((p) => /haproxy/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
+  const redisPid = c.pids().find((p) => /redis/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
+  for (const s of c.servers) names.set(s.pid, `server ${s.appId}`);
+  if (haproxyPid) names.set(haproxyPid, 'haproxy');
+  if (redisPid) names.set(redisPid, 'redis');
+  let r: LoadReport;
+  try {
+    r = await runLoadChild({ url: c.wsUrl, clients: Number(values.clients ?? 500), senders: Number(values.senders ?? 20),
+      rate: Number(values.rate ?? 40), duration: Number(values.duration ?? 15), pids: c.pids() });
+  } finally {
+    await c.stop();
+  }
+  const per = (ms: number) => ((ms / Math.max(1, r.messages.delivered)) * 1e6).toFixed(1);
+  console.log(`load: ${r.options.clients} clients × ${r.options.rate} msg/s for ${r.options.duration}s: ${r.messages.delivered} deliveries, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, lost ${r.messages.lost}`);
+  console.log('CPU by process (µs per delivery):');
+  for (const [pid, ms] of Object.entries(r.server.cpuMsByPid).sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${(names.get(Number(pid)) ?? `pid ${pid}`).padEnd(12)} ${String(Math.round(ms)).padStart(6)} ms  ${per(ms).padStart(6)} µs`);
+  }
+  console.log(`  ${'total'.padEnd(12)} ${String(r.server.cpuMs).padStart(6)} ms  ${per(r.server.cpuMs).padStart(6)} µs`);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  if (!files.length) { console.log(`no profiles in ${dir}`); return; }
+  const sums = files.map((f) => ({ f, s: summariseProfile(f, 30) })).sort((a, b) => b.s.busyMs - a.s.busyMs);
+  const top = sums[0];
+  console.log(`\nbusiest server profile ${top.f}: ${top.s.busyMs.toFixed(0)} ms busy, ${top.s.idleMs.toFixed(0)} ms idle\n  self ms   self %   total ms  function`);
+  for (const row of top.s.rows) console.log(`  ${row.selfMs.toFixed(0).padStart(7)}  ${row.selfPct.toFixed(1).padStart(6)}%  ${row.totalMs.toFixed(0).padStart(8)}  ${row.name}`);
+  console.log('\ninclusive:');
+  for (const row of inclusiveTop(top.f, 40)) console.log(`  ${row.totalMs.toFixed(0).padStart(7)}  ${row.name}`);
+}
+
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode === 'serve-raw' || mode === 'serve-socketio') {
@@ -147,6 +208,10 @@ async function main(): Promise<void> {
     const stop = () => { void srv.close().finally(() => process.exit(0)); setTimeout(() => process.exit(0), 3000).unref(); };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    return;
+  }
+  if (mode === 'profile') {
+    await profileCluster(process.argv.slice(3));
     return;
   }
   const { values } = parseArgs({
