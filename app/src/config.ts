@@ -48,6 +48,8 @@ export interface Config {
   logLevel: string;
   /** Connections this server accepts before refusing upgrades with 503. */
   maxConnections: number;
+  /** Rooms one connection may be in at once; a join past it gets bad_request. */
+  maxRoomsPerConnection: number;
 }
 
 export class ConfigError extends Error {
@@ -105,5 +107,6 @@ export function loadConfig(env: Env = process.env): Config {
     staticDir: str(env, 'STATIC_DIR', ''),
     logLevel: str(env, 'LOG_LEVEL', 'info'),
     maxConnections: int(env, 'MAX_CONNECTIONS', 50_000, 1, 10_000_000),
+    maxRoomsPerConnection: int(env, 'MAX_ROOMS_PER_CONNECTION', 100, 1, 100_000),
   };
 }

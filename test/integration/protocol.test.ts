@@ -41,6 +41,7 @@ for (const kind of ['memory', 'redis'] as const) {
       const c = await TestClient.connect(env.urls[0]);
       clients.push(c);
       expect(await c.request({ type: 'join', room: 'x' }, 'joined')).toMatchObject({ type: 'error', code: 'not_identified' });
+      expect(await c.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'error', code: 'not_identified' });
       expect(await c.request({ type: 'hello', name: '' }, 'welcome')).toMatchObject({ code: 'bad_request' });
       await c.hello('Err');
       expect(await c.request({ type: 'send', room: 'nojoin', text: 'x', cid: 'c1' }, 'ack')).toMatchObject({ code: 'not_joined', cid: 'c1' });
@@ -195,6 +196,19 @@ for (const kind of ['memory', 'redis'] as const) {
       await a.c.request({ type: 'join', room: r }, 'joined');
       expect(await a.c.request({ type: 'leave', room: r }, 'left')).toEqual({ type: 'left', room: r });
       expect(await a.c.request({ type: 'send', room: r, text: 'x', cid: uuidv4() }, 'ack')).toMatchObject({ code: 'not_joined' });
+    });
+
+    it('a connection may be in at most MAX_ROOMS_PER_CONNECTION rooms (default 100); re-joining one it is in still works', async () => {
+      const a = await user('Many');
+      const base = room();
+      for (let i = 0; i < 100; i++) {
+        if (i % 25 === 24) await sleep(600); // stay inside the token bucket (burst 100, 50/s)
+        expect(await a.c.request({ type: 'join', room: `${base}-${i}` }, 'joined')).toMatchObject({ type: 'joined' });
+      }
+      expect(await a.c.request({ type: 'join', room: `${base}-100` }, 'joined')).toMatchObject({ type: 'error', code: 'bad_request' });
+      expect(await a.c.request({ type: 'join', room: `${base}-7` }, 'joined')).toMatchObject({ type: 'joined', room: `${base}-7` });
+      await a.c.request({ type: 'leave', room: `${base}-0` }, 'left');
+      expect(await a.c.request({ type: 'join', room: `${base}-100` }, 'joined')).toMatchObject({ type: 'joined' });
     });
   });
 }

@@ -21,6 +21,7 @@ export interface ChatSettings {
   presenceGraceMs: number;
   presenceHeartbeatMs: number;
   presenceTtlMs: number;
+  maxRoomsPerConnection: number;
 }
 
 const byId = (a: Member, b: Member) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -29,6 +30,7 @@ export class ChatService {
   readonly rooms: RoomRegistry;
   private heartbeat: NodeJS.Timeout | null = null;
   private beatFailed = false;
+  private beating = false;
   private sweepHeldUntil = 0;
 
   constructor(
@@ -54,19 +56,27 @@ export class ChatService {
   }
 
   async beat(): Promise<void> {
+    // A beat slower than the interval (Redis timing out) must not pile up behind itself.
+    if (this.beating) return;
+    this.beating = true;
     try {
-      for (const [room, members] of this.rooms.localMembers()) await this.backend.presence.join(room, members);
+      // One round trip for all rooms: node-redis pipelines commands issued in the same tick.
+      await Promise.all([...this.rooms.localMembers()].map(([room, members]) => this.backend.presence.join(room, members)));
       // After a store outage every server's entries may have expired meanwhile: sweeping at once would
       // announce a leave (then a join) for members still connected elsewhere. Refresh now, and judge
       // others' entries only once a whole TTL has given every live server time to refresh its own.
       if (this.beatFailed) {
         this.beatFailed = false;
-        this.sweepHeldUntil = Date.now() + this.settings.presenceTtlMs;
+        // Capped so a server that died meanwhile still leaves every list within the protocol's 30 s.
+        const { presenceTtlMs: ttl, presenceHeartbeatMs: hb } = this.settings;
+        this.sweepHeldUntil = Date.now() + Math.max(0, Math.min(ttl, 30_000 - ttl - 2 * hb));
       }
       if (Date.now() >= this.sweepHeldUntil) await this.backend.presence.sweep();
     } catch (err) {
       this.beatFailed = true;
       this.log.warn({ err: (err as Error).message }, 'presence heartbeat failed');
+    } finally {
+      this.beating = false;
     }
   }
 
@@ -82,10 +92,14 @@ export class ChatService {
 
   /** Answers one valid request. Never rejects. */
   async handle(client: ChatClient, req: Request): Promise<void> {
+    // A connection that closed while earlier requests were in flight must not join anything:
+    // nothing would ever remove it again (a presence ghost).
+    if (client.closed) return;
     this.metrics.requests.inc({ type: req.type });
-    if (req.type === 'ping') return client.reply('{"type":"pong"}');
     if (req.type === 'hello') return this.guard(client, undefined, () => this.hello(client, req));
+    // The contract: any request other than hello before hello gets not_identified, ping included.
     if (!client.member) return this.error(client, 'not_identified');
+    if (req.type === 'ping') return client.reply('{"type":"pong"}');
     const member = client.member;
     switch (req.type) {
       case 'join': return this.guard(client, undefined, () => this.join(client, member, req));
@@ -137,6 +151,10 @@ export class ChatService {
 
   private async join(client: ChatClient, member: Member, req: JoinRequest): Promise<void> {
     const { room, after } = req;
+    const previous = client.rooms.get(room);
+    if (!previous && client.rooms.size >= this.settings.maxRoomsPerConnection) {
+      return this.error(client, 'bad_request', `at most ${this.settings.maxRoomsPerConnection} rooms per connection`);
+    }
     client.beginJoin(room);
     const isNew = this.rooms.addClient(room, client, member);
     try {
@@ -145,15 +163,24 @@ export class ChatService {
         this.backend.history.resume(room, after, this.settings.joinDefault),
         this.backend.presence.members(room),
       ]);
+      if (client.closed) return;
+      // The room's fan-out needs a starting id to notice a gap in what the bus brings.
+      this.rooms.seedLastId(room, res.last);
       if (!members.some((m) => m.id === member.id)) members.push(member);
       members.sort(byId);
       const truncated = after !== undefined && res.truncated ? ',"truncated":true' : '';
       client.reply(`{"type":"joined","room":${JSON.stringify(room)},"members":${JSON.stringify(members)},` +
         `"messages":[${res.messages.map((m) => m.json).join(',')}],"last":${res.last}${truncated}}`);
-      client.finishJoin(room, Math.max(after ?? 0, res.last));
+      // joined covered every id up to `last` (all after `after`, or the newest ones): live frames go on from there.
+      client.finishJoin(room, res.last);
     } catch (err) {
-      client.leaveRoom(room);
-      this.rooms.removeClient(room, client, member, 0);
+      if (previous) {
+        // A failed re-join keeps the membership it had.
+        client.finishJoin(room, previous.lastId);
+      } else {
+        client.leaveRoom(room);
+        this.rooms.removeClient(room, client, member, 0);
+      }
       throw err;
     }
   }

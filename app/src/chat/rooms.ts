@@ -57,6 +57,12 @@ export class RoomRegistry {
     private readonly metrics: Metrics,
   ) {}
 
+  /** Gives a room its first known id (from a join's history read) so fan-out can notice a gap right away. */
+  seedLastId(name: string, last: number): void {
+    const room = this.rooms.get(name);
+    if (room && room.lastId === null) room.lastId = last;
+  }
+
   /** Adds a client to a room; returns true when its member is new on this server (presence must join). */
   addClient(name: string, client: ChatClient, member: Member): boolean {
     let room = this.rooms.get(name);

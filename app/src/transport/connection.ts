@@ -69,7 +69,7 @@ export class Connection {
       metrics.requests.inc({ type: 'invalid' });
       const { message, cid } = parsed.error;
       // Answered in turn, after the requests before it.
-      this.queue = this.queue.then(() => chat.error(this.client, 'bad_request', message, cid === undefined ? {} : { cid }));
+      this.enqueue(() => chat.error(this.client, 'bad_request', message, cid === undefined ? {} : { cid }));
       if (this.client.badRequests.hit() > config.badRequestLimit) {
         this.log.warn('closing after repeated malformed requests');
         this.close(CloseCode.Policy);
@@ -81,10 +81,22 @@ export class Connection {
     if (wait > 0 || this.queued >= MAX_QUEUED) {
       metrics.rateLimited.inc();
       const cid = req.type === 'send' ? { cid: req.cid } : {};
-      chat.error(this.client, 'rate_limited', undefined, { ...cid, retryAfterMs: Math.max(wait, 100) });
+      const retryAfterMs = Math.max(wait, 100);
+      this.enqueue(() => chat.error(this.client, 'rate_limited', undefined, { ...cid, retryAfterMs }));
       return;
     }
     this.queued++;
-    this.queue = this.queue.then(() => chat.handle(this.client, req)).finally(() => { this.queued--; });
+    this.enqueue(() => chat.handle(this.client, req)).finally(() => { this.queued--; });
+  }
+
+  /** Runs `job` after every earlier one, so answers come in request order; a closed client's jobs are skipped. */
+  private enqueue(job: () => unknown): Promise<void> {
+    this.queue = this.queue
+      .then(async () => { if (!this.client.closed) await job(); })
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'request handler failed');
+        this.close(CloseCode.Internal);
+      });
+    return this.queue;
   }
 }

@@ -35,7 +35,12 @@ export function contentSecurityPolicy(host: string): string {
 /** Serves a file under `root`, or returns false when there is none (the caller answers 404). */
 export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  } catch {
+    return false; // a malformed escape: nothing to serve
+  }
   const rel = pathname.endsWith('/') ? `${pathname}index.html` : pathname;
   const file = normalize(join(root, rel));
   if (!file.startsWith(normalize(root) + sep)) return false;
