@@ -12,7 +12,7 @@ import { defaultOptions, runLoad, type LoadOptions } from './lib/load.js';
 import { reportHtml, summaryText } from './lib/report.js';
 
 const USAGE = `usage: npm run loadtest -- [options]
-  --url URL            ws://127.0.0.1:8080/ws (HAProxy); ws://…/socket.io/?EIO=4&transport=websocket with --wire socketio
+  --url URL            default $LOADTEST_URL, else ws://127.0.0.1:8080/ws (HAProxy); ws://…/socket.io/?EIO=4&transport=websocket with --wire socketio
   --clients N          connections (default ${defaultOptions.clients})
   --senders N          how many of them send (default ${defaultOptions.senders})
   --rate N             messages per second, in total (default ${defaultOptions.rate})
@@ -55,7 +55,7 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
   };
   const opts: Partial<LoadOptions> = {};
   const set = <K extends keyof LoadOptions>(k: K, v: LoadOptions[K] | undefined) => { if (v !== undefined) opts[k] = v; };
-  set('url', values.url);
+  set('url', values.url ?? process.env.LOADTEST_URL);
   set('clients', num(values.clients, 'clients'));
   set('senders', num(values.senders, 'senders'));
   set('rate', num(values.rate, 'rate'));

@@ -62,7 +62,9 @@ describe('docker-compose.yml', () => {
 
   it('has a loadtest service behind a profile, aimed at HAProxy', () => {
     expect(svc.loadtest.profiles).toEqual(['loadtest']);
-    expect(svc.loadtest.command.join(' ')).toContain('dist/loadtest.js --url ws://haproxy:8080/ws');
+    expect(svc.loadtest.entrypoint).toEqual(['node', 'dist/loadtest.js']);
+    expect(svc.loadtest.environment.LOADTEST_URL).toBe('ws://haproxy:8080/ws');
+    expect(svc.loadtest.command).toContain('--clients');
   });
 });
 
