@@ -157,7 +157,8 @@ How to run and read these: [load-testing.md](load-testing.md). Raw results: \`be
 - **CPU ms / 1000 deliveries:** utime + stime from /proc of every process of the system (servers, HAProxy, Redis;
   for livechat also the idle nginx master), over the send and drain window, divided by deliveries.
 - **Knee:** ${res.plan.knee.clients} clients, rates ${res.plan.knee.rates.join(', ')} msg/s for ${res.plan.knee.duration} s each; the highest with p99 < 100 ms and zero loss (stepping stops at the first failure).
-- **Memory:** RSS sum of all processes once N idle clients (hello + join) are connected, minus before, divided by N; a fresh system per N.
+- **Memory:** RSS sum of all processes once N idle clients (hello + join, rooms of 100 members) are connected, minus before, divided by N; a fresh system per N.
+- **Connect storm:** all clients open at once (rooms of 100 members); connect = TCP connect to \`welcome\`, ready = every client has \`joined\`.
 
 ## Summary
 
