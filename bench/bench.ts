@@ -155,7 +155,8 @@ const s = new Session();
 s.connect();
 s.post('Profiler.enable');
 s.post('Profiler.setSamplingInterval', { interval: 200 });
-s.post('Profiler.start');
+// Started on SIGUSR2 once the clients are connected, so the profile shows the send window only.
+process.on('SIGUSR2', () => s.post('Profiler.start'));
 process.on('exit', () => {
   s.post('Profiler.stop', (err, res) => {
     if (!err) writeFileSync(process.env.CPU_PROF_DIR + '/server-' + process.pid + '.cpuprofile', JSON.stringify(res.profile));
@@ -183,10 +184,13 @@ async function profileCluster(argv: string[]): Promise<void> {
   if (haproxyPid) names.set(haproxyPid, 'haproxy');
   if (redisPid) names.set(redisPid, 'redis');
   let r: LoadReport;
+  // The child connects its clients, settles 3 s, then sends: start the profilers inside the settle pause.
+  const startProfiles = setTimeout(() => { for (const s of c.servers) process.kill(s.pid, 'SIGUSR2'); }, 4000);
   try {
     r = await runLoadChild({ url: c.wsUrl, clients: Number(values.clients ?? 500), senders: Number(values.senders ?? 20),
-      rate: Number(values.rate ?? 40), duration: Number(values.duration ?? 15), pids: c.pids() });
+      rate: Number(values.rate ?? 40), duration: Number(values.duration ?? 15), pids: c.pids(), settle: 4 });
   } finally {
+    clearTimeout(startProfiles);
     await c.stop();
   }
   const per = (ms: number) => ((ms / Math.max(1, r.messages.delivered)) * 1e6).toFixed(1);
