@@ -98,7 +98,8 @@ export class ChatServer {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     // A refused or half-done handshake's socket can be reset by the peer: never let that crash us.
-    socket.on('error', () => socket.destroy());
+    // (A module-level listener: a closure here would keep this request and its headers alive as long as the socket.)
+    socket.on('error', destroySocket);
     const { config, metrics, log } = this.deps;
     const refuse = (status: number, reason: string, message: string) => {
       metrics.handshakesRefused.inc({ reason });
@@ -158,4 +159,8 @@ export class ChatServer {
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     this.http.closeAllConnections();
   }
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
