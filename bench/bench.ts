@@ -85,6 +85,8 @@ const point = (r: LoadReport): PointResult => ({
 });
 
 async function load(sys: RunningSystem, o: Omit<ChildLoad, 'url'>): Promise<LoadReport> {
+  // Each measurement starts from a healthy system: a saturating knee step can leave servers DOWN in HAProxy for a while.
+  await sys.ready();
   const r = await runLoadChild({ url: sys.wsUrl, wire: sys.wire, pids: sys.pids(), drain: 5, ...o });
   log(`  ${sys.kind} ${o.clients}c × ${o.rate ?? 0}/s: p50 ${r.latency.p50} p99 ${r.latency.p99} ms, ${r.server.cpuMsPer1000Deliveries} cpu-ms/1k, ` +
     `ready ${r.clients.ready}, lost ${r.messages.lost}, dup ${r.messages.duplicated}, ooo ${r.messages.outOfOrder}, tool elu ${r.client.eventLoopUtilization}` +

@@ -30,6 +30,8 @@ export interface RunningSystem {
   pids(): number[];
   /** The most connections this system can hold here (HAProxy's fd-bound maxconn). */
   maxClients: number;
+  /** Resolves once the load balancer sees every server UP again (a saturating run can fail their checks). */
+  ready(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,7 +80,7 @@ async function startBenchNode(p: Procs, mode: 'serve-raw' | 'serve-socketio', ap
   return port;
 }
 
-async function startHaproxy(p: Procs, servers: Array<{ name: string; port: number }>): Promise<number> {
+async function startHaproxy(p: Procs, servers: Array<{ name: string; port: number }>): Promise<{ lbPort: number; ready: () => Promise<void> }> {
   const lbPort = await freePort();
   const statsPort = await freePort();
   const cfg = join(p.dir, 'haproxy.cfg');
@@ -91,7 +93,7 @@ async function startHaproxy(p: Procs, servers: Array<{ name: string; port: numbe
   await until(`haproxy on ${lbPort}`, () => canConnect(lbPort), 10_000, dead);
   // Every backend UP as HAProxy itself sees it (after `rise` checks).
   const sock = join(p.dir, 'haproxy.sock');
-  await until('haproxy backends up', async () => {
+  const ready = () => until('haproxy backends up', async () => {
     try {
       const rows = parseShowStat(await haproxyCommand(sock, 'show stat'), 'ws_servers');
       return rows.length === servers.length && rows.every((r) => r.status === 'UP');
@@ -99,7 +101,8 @@ async function startHaproxy(p: Procs, servers: Array<{ name: string; port: numbe
       return false;
     }
   }, 20_000, dead, 100);
-  return lbPort;
+  await ready();
+  return { lbPort, ready };
 }
 
 async function startRedis(p: Procs): Promise<string> {
@@ -119,6 +122,7 @@ export async function startSystem(kind: SystemKind, servers = 4, log: (s: string
     return {
       kind, label: `livechat cluster (${servers} servers + HAProxy + Redis)`, wsUrl: c.wsUrl, wire: 'livechat',
       pids: () => c.pids(), maxClients: maxconn, stop: () => c.stop(),
+      ready: () => c.waitForHaproxy((st) => c.servers.every((sv) => st[sv.appId] === 'UP'), 20_000),
     };
   }
   const p = new Procs(mkdtempSync(join(tmpdir(), `livechat-bench-${kind}-`)));
@@ -126,17 +130,19 @@ export async function startSystem(kind: SystemKind, servers = 4, log: (s: string
     if (kind === 'raw' || kind === 'raw-haproxy') {
       const port = await startBenchNode(p, 'serve-raw', 'raw');
       if (kind === 'raw') {
-        return { kind, label: 'raw ws (1 process, direct)', wsUrl: `ws://127.0.0.1:${port}/ws`, wire: 'livechat', pids: p.pids, maxClients: Infinity, stop: () => p.stop(false) };
+        return { kind, label: 'raw ws (1 process, direct)', wsUrl: `ws://127.0.0.1:${port}/ws`, wire: 'livechat', pids: p.pids, maxClients: Infinity,
+          ready: () => until('raw server ready', () => httpOk(`http://127.0.0.1:${port}/readyz`), 20_000, () => null), stop: () => p.stop(false) };
       }
       const lb = await startHaproxy(p, [{ name: 'ws-raw', port }]);
-      return { kind, label: 'raw ws behind HAProxy', wsUrl: `ws://127.0.0.1:${lb}/ws`, wire: 'livechat', pids: p.pids, maxClients: maxconn, stop: () => p.stop(false) };
+      return { kind, label: 'raw ws behind HAProxy', wsUrl: `ws://127.0.0.1:${lb.lbPort}/ws`, wire: 'livechat', pids: p.pids, maxClients: maxconn,
+        ready: lb.ready, stop: () => p.stop(false) };
     }
     const redisUrl = await startRedis(p);
     const ports = await Promise.all(Array.from({ length: servers }, (_, i) => startBenchNode(p, 'serve-socketio', String((i + 1) * 1000), ['--redis', redisUrl])));
     const lb = await startHaproxy(p, ports.map((port, i) => ({ name: `ws-${(i + 1) * 1000}`, port })));
     return {
       kind, label: `Socket.IO 4 + redis-adapter (${servers} nodes + HAProxy + Redis)`,
-      wsUrl: `ws://127.0.0.1:${lb}/socket.io/?EIO=4&transport=websocket`, wire: 'socketio', pids: p.pids, maxClients: maxconn,
+      wsUrl: `ws://127.0.0.1:${lb.lbPort}/socket.io/?EIO=4&transport=websocket`, wire: 'socketio', pids: p.pids, maxClients: maxconn, ready: lb.ready,
       stop: () => p.stop(false),
     };
   } catch (err) {
