@@ -29,6 +29,8 @@ export class Metrics {
 
   constructor(appId: string) {
     this.registry.setDefaultLabels({ appId });
-    collectDefaultMetrics({ register: this.registry });
+    // The event-loop lag sampler wakes the process every `precision` ms: at prom-client's default (10 ms)
+    // that alone is ~2 ms CPU per second per idle server. 100 ms still catches every stall that matters.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
   }
 }
