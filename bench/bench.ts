@@ -29,6 +29,8 @@ export interface Plan {
   /** The two headline loads: unsaturated and near saturation. */
   points: Array<{ clients: number; rate: number; senders: number }>;
   duration: number;
+  /** Runs of each headline point; the table shows the median of each figure (single runs on a shared 2-core box vary by ±15 %). */
+  repeats: number;
   knee: { clients: number; senders: number; rates: number[]; duration: number };
   memory: number[];
   storm: number;
@@ -40,6 +42,7 @@ export const PLANS: Record<'quick' | 'full', Plan> = {
     name: 'quick',
     points: [{ clients: 200, rate: 40, senders: 10 }, { clients: 400, rate: 100, senders: 20 }],
     duration: 5,
+    repeats: 1,
     knee: { clients: 400, senders: 20, rates: [25, 50, 100], duration: 4 },
     memory: [1000],
     storm: 500,
@@ -48,7 +51,8 @@ export const PLANS: Record<'quick' | 'full', Plan> = {
   full: {
     name: 'full',
     points: [{ clients: 500, rate: 40, senders: 20 }, { clients: 1000, rate: 100, senders: 20 }],
-    duration: 20,
+    duration: 15,
+    repeats: 3,
     knee: { clients: 1000, senders: 40, rates: [50, 100, 150, 200, 250, 300, 400, 500], duration: 8 },
     memory: [1000, 5000, 10_000],
     storm: 2000,
@@ -84,6 +88,29 @@ const point = (r: LoadReport): PointResult => ({
   clientCpuMs: r.client.cpuMs, clientElu: r.client.eventLoopUtilization, byAppId: r.clients.byAppId,
 });
 
+/** Each figure's median over repeated runs of one point; lost/duplicated/out-of-order/unacked/disconnected are summed, so any loss shows. */
+export function medianPoint(runs: PointResult[]): PointResult {
+  if (runs.length === 1) return runs[0];
+  const med = (f: (p: PointResult) => number) => {
+    const v = runs.map(f).sort((a, b) => a - b);
+    return v[Math.floor(v.length / 2)];
+  };
+  const sum = (f: (p: PointResult) => number) => runs.reduce((acc, p) => acc + f(p), 0);
+  const errors: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  return {
+    ...runs[0],
+    ready: Math.min(...runs.map((r) => r.ready)),
+    latency: { p50: med((p) => p.latency.p50), p90: med((p) => p.latency.p90), p99: med((p) => p.latency.p99), p999: med((p) => p.latency.p999), max: med((p) => p.latency.max) },
+    delivered: med((p) => p.delivered), deliveriesPerSec: med((p) => p.deliveriesPerSec),
+    lost: sum((p) => p.lost), duplicated: sum((p) => p.duplicated), outOfOrder: sum((p) => p.outOfOrder),
+    unacked: sum((p) => p.unacked), disconnected: sum((p) => p.disconnected), errors,
+    cpuMs: med((p) => p.cpuMs), cpuMsPer1000: med((p) => p.cpuMsPer1000), cpuPercent: med((p) => p.cpuPercent),
+    clientCpuMs: med((p) => p.clientCpuMs), clientElu: med((p) => p.clientElu),
+    runs: runs.length,
+  };
+}
+
 async function load(sys: RunningSystem, o: Omit<ChildLoad, 'url'>): Promise<LoadReport> {
   // Each measurement starts from a healthy system: a saturating knee step can leave servers DOWN in HAProxy for a while.
   await sys.ready();
@@ -113,7 +140,9 @@ async function runBench(plan: Plan, systems: SystemKind[], skip: Set<string>): P
     await withSystem(kind, 4, async (sys) => {
       entry.label = sys.label;
       for (const p of plan.points) {
-        entry.points.push(point(await load(sys, { clients: p.clients, senders: p.senders, rate: p.rate, duration: plan.duration })));
+        const runs: PointResult[] = [];
+        for (let i = 0; i < plan.repeats; i++) runs.push(point(await load(sys, { clients: p.clients, senders: p.senders, rate: p.rate, duration: plan.duration })));
+        entry.points.push(medianPoint(runs));
       }
       if (!skip.has('knee')) {
         for (const rate of plan.knee.rates) {

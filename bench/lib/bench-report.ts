@@ -19,7 +19,15 @@ export interface PointResult {
   rssKBPerConnection: number; rssKBConnected: number; rssKBBefore: number;
   clientCpuMs: number; clientElu: number;
   byAppId: Record<string, number>;
+  /** Set when this is the median of repeated runs. */
+  runs?: number;
 }
+
+/** The knee ended where the load tool itself was saturated (its event loop > 90 % busy): the system's own knee is higher. */
+const toolBound = (s: SystemResults) => {
+  const last = s.kneeSteps[s.kneeSteps.length - 1];
+  return last !== undefined && last.clientElu > 0.9;
+};
 
 export interface SystemResults {
   label: string;
@@ -94,7 +102,7 @@ function rows(res: BenchResults): Row[] {
     add(`${tag} CPU ms / 1000 deliveries`, (s) => s.points[i]?.cpuMsPer1000);
     add(`${tag} lost/dup/out-of-order`, () => null, (_v, s) => (s.points[i] ? integrity(s.points[i]) : '–'));
   });
-  add(`knee msg/s (${res.plan.knee.clients} clients, p99<100ms, no loss)`, (s) => s.knee, (v, s) => (s.kneeSteps.length === 0 ? '–' : v == null ? `< ${res.plan.knee.rates[0]}` : `${v}${s.kneeSteps.length === res.plan.knee.rates.length && s.kneeSteps.every((k) => k.rate <= (v ?? 0)) ? '+' : ''}`));
+  add(`knee msg/s (${res.plan.knee.clients} clients, p99<100ms, no loss)`, (s) => s.knee, (v, s) => (s.kneeSteps.length === 0 ? '–' : v == null ? `< ${res.plan.knee.rates[0]}` : `${v}${s.kneeSteps.length === res.plan.knee.rates.length && s.kneeSteps.every((k) => k.rate <= (v ?? 0)) ? '+' : ''}${toolBound(s) ? ' (tool-bound)' : ''}`));
   for (const n of res.plan.memory) {
     add(`KB per idle connection @${n}`, (s) => s.memory.find((m) => m.requested === n)?.rssKBPerConnection,
       (v, s) => { const m = s.memory.find((x) => x.requested === n); return m ? `${f(v, 1)}${m.ready !== n ? ` (${m.ready} held)` : ''}` : '–'; });
@@ -156,6 +164,7 @@ How to run and read these: [load-testing.md](load-testing.md). Raw results: \`be
   Latency is from the sender's send() to each member's receipt (sender included), through the whole system.
 - **CPU ms / 1000 deliveries:** utime + stime from /proc of every process of the system (servers, HAProxy, Redis;
   for livechat also the idle nginx master), over the send and drain window, divided by deliveries.
+- **Headline loads** (${res.plan.points.map((p) => `${p.clients}×${p.rate}/s`).join(', ')}): ${res.plan.duration} s each, ${res.plan.repeats > 1 ? `run ${res.plan.repeats} times; each figure is the median of the runs, lost/dup/out-of-order are summed over them` : 'one run'}.
 - **Knee:** ${res.plan.knee.clients} clients, rates ${res.plan.knee.rates.join(', ')} msg/s for ${res.plan.knee.duration} s each; the highest with p99 < 100 ms and zero loss (stepping stops at the first failure).
 - **Memory:** RSS sum of all processes once N idle clients (hello + join, rooms of 100 members) are connected, minus before, divided by N; a fresh system per N.
 - **Connect storm:** all clients open at once (rooms of 100 members); connect = TCP connect to \`welcome\`, ready = every client has \`joined\`.

@@ -80,8 +80,11 @@ export interface Scanned {
   sentAt: number;
 }
 
-/** Reads the integer at `at` (digits only, before `end`); -1 when none. */
-function readInt(buf: Buffer, at: number, end: number): number {
+/** Where the last readDigits stopped (a module variable: no allocation on the hot path). */
+let digitsEnd = 0;
+
+/** Reads the run of decimal digits at `at` (before `end`) as an integer; sets digitsEnd. */
+function readDigits(buf: Buffer, at: number, end: number): number {
   let n = 0;
   let i = at;
   for (; i < end; i++) {
@@ -89,18 +92,20 @@ function readInt(buf: Buffer, at: number, end: number): number {
     if (c < 48 || c > 57) break;
     n = n * 10 + (c - 48);
   }
-  return i === at ? -1 : n;
+  digitsEnd = i;
+  return n;
+}
+
+/** Reads the integer at `at` (digits only, before `end`); -1 when none. */
+function readInt(buf: Buffer, at: number, end: number): number {
+  const n = readDigits(buf, at, end);
+  return digitsEnd === at ? -1 : n;
 }
 
 /** Reads a decimal `123.456` at `at` (before `end`); NaN when none. */
 function readDecimal(buf: Buffer, at: number, end: number): number {
-  let n = 0;
-  let i = at;
-  for (; i < end; i++) {
-    const c = buf[i];
-    if (c < 48 || c > 57) break;
-    n = n * 10 + (c - 48);
-  }
+  let n = readDigits(buf, at, end);
+  let i = digitsEnd;
   if (i === at) return NaN;
   if (i < end && buf[i] === 46) {
     let scale = 0.1;
