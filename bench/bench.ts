@@ -121,6 +121,11 @@ async function load(sys: RunningSystem, o: Omit<ChildLoad, 'url'>): Promise<Load
   return r;
 }
 
+/** A short run whose figures are dropped: a fresh system's first seconds include JIT warm-up and pool growth. */
+async function warmUp(sys: RunningSystem, p: { clients: number; senders: number; rate: number }): Promise<void> {
+  await runLoadChild({ url: sys.wsUrl, wire: sys.wire, clients: p.clients, senders: p.senders, rate: p.rate, duration: 3, drain: 2, settle: 0 });
+}
+
 async function withSystem<T>(kind: SystemKind, servers: number, fn: (s: RunningSystem) => Promise<T>): Promise<T> {
   const sys = await startSystem(kind, servers);
   try {
@@ -139,6 +144,7 @@ async function runBench(plan: Plan, systems: SystemKind[], skip: Set<string>): P
     log(`== ${kind}`);
     await withSystem(kind, 4, async (sys) => {
       entry.label = sys.label;
+      await warmUp(sys, plan.points[0]);
       for (const p of plan.points) {
         const runs: PointResult[] = [];
         for (let i = 0; i < plan.repeats; i++) runs.push(point(await load(sys, { clients: p.clients, senders: p.senders, rate: p.rate, duration: plan.duration })));
@@ -171,7 +177,10 @@ async function runBench(plan: Plan, systems: SystemKind[], skip: Set<string>): P
     const s = plan.scaling;
     for (const servers of s.servers) {
       log(`== cluster with ${servers} servers`);
-      const r = await withSystem('cluster', servers, (sys) => load(sys, { clients: s.clients, senders: s.senders, rate: s.rate, duration: s.duration }));
+      const r = await withSystem('cluster', servers, async (sys) => {
+        await warmUp(sys, s);
+        return load(sys, { clients: s.clients, senders: s.senders, rate: s.rate, duration: s.duration });
+      });
       res.scaling.push({ servers, ...point(r) });
     }
   }

@@ -164,6 +164,7 @@ How to run and read these: [load-testing.md](load-testing.md). Raw results: \`be
   Latency is from the sender's send() to each member's receipt (sender included), through the whole system.
 - **CPU ms / 1000 deliveries:** utime + stime from /proc of every process of the system (servers, HAProxy, Redis;
   for livechat also the idle nginx master), over the send and drain window, divided by deliveries.
+- **Warm-up:** every system (and every cluster size in the scaling table) first gets a 3 s run whose figures are dropped.
 - **Headline loads** (${res.plan.points.map((p) => `${p.clients}×${p.rate}/s`).join(', ')}): ${res.plan.duration} s each, ${res.plan.repeats > 1 ? `run ${res.plan.repeats} times; each figure is the median of the runs, lost/dup/out-of-order are summed over them` : 'one run'}.
 - **Knee:** ${res.plan.knee.clients} clients, rates ${res.plan.knee.rates.join(', ')} msg/s for ${res.plan.knee.duration} s each; the highest with p99 < 100 ms and zero loss (stepping stops at the first failure).
 - **Memory:** RSS sum of all processes once N idle clients (hello + join, rooms of 100 members) are connected, minus before, divided by N; a fresh system per N.
