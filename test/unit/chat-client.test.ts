@@ -7,7 +7,7 @@ function client(opts: { buffered?: number } = {}) {
   let slow = 0;
   const c = new ChatClient('c1', {
     write: (f) => written.push(String(f)),
-    bufferedAmount: () => opts.buffered ?? 0,
+    bufferedAmount: () => opts.buffered ?? 0, // read on every write: tests may change it
     close: () => {},
   }, 1000, { burst: 10, perSec: 10 }, () => { slow++; });
   return { c, written, slow: () => slow };
@@ -74,6 +74,25 @@ describe('ChatClient', () => {
     const { c, written, slow } = client({ buffered: 5000 });
     c.reply('x');
     expect(written).toEqual([]);
+    expect(slow()).toBe(1);
+  });
+
+  it('a big answer of its own does not get a reading client closed; a client that stops reading still is', () => {
+    const opts = { buffered: 0 };
+    const { c, written, slow } = client(opts);
+    const big = `{"type":"history","room":"r","messages":["${'m'.repeat(5000)}"]}`;
+    c.reply(big); // 5 KB against a 1000-byte limit
+    opts.buffered = big.length; // unread so far
+    c.beginJoin('r');
+    c.finishJoin('r', 0);
+    c.deliver('r', 1, undefined, 'live-1');
+    expect(written).toEqual([big, 'live-1']);
+    opts.buffered = 2000; // it reads: the allowance shrinks with the buffer
+    c.deliver('r', 2, undefined, 'live-2');
+    expect(slow()).toBe(0);
+    opts.buffered = 3500; // stops reading: past limit + what is left of the allowance
+    c.deliver('r', 3, undefined, 'live-3');
+    expect(written).toEqual([big, 'live-1', 'live-2']);
     expect(slow()).toBe(1);
   });
 });

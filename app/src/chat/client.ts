@@ -44,6 +44,8 @@ export class ChatClient {
   readonly bucket: TokenBucket;
   readonly badRequests: WindowCounter;
   closed = false;
+  /** Bytes of a big own answer still unread, tolerated on top of the slow-consumer limit. */
+  private allowance = 0;
 
   constructor(
     readonly id: string,
@@ -58,7 +60,10 @@ export class ChatClient {
 
   /** Writes a frame answering this client's own request at once (replies are not held behind room frames). */
   reply(frame: string): void {
-    this.write(frame);
+    // A big answer (a `joined` or `history` of long messages can pass the slow-consumer limit on its
+    // own) must not get a reading client closed by the next live frame: until the client has read it,
+    // its bytes are allowed on top of the limit. Bounded: the largest answer, not the sum.
+    if (this.write(frame) && frame.length > 4096) this.allowance = Math.max(this.allowance, Buffer.byteLength(frame));
   }
 
   /** A room frame from the bus (message with id > 0, or presence with id 0). */
@@ -128,13 +133,17 @@ export class ChatClient {
     }
   }
 
-  private write(data: Outgoing | string): void {
-    if (this.closed) return;
-    if (this.link.bufferedAmount() > this.slowConsumerBytes) {
+  private write(data: Outgoing | string): boolean {
+    if (this.closed) return false;
+    const buffered = this.link.bufferedAmount();
+    // The allowance shrinks as the client reads and never grows back on its own.
+    if (this.allowance > buffered) this.allowance = buffered;
+    if (buffered > this.slowConsumerBytes + this.allowance) {
       this.onSlow(this);
-      return;
+      return false;
     }
     this.link.write(data);
+    return true;
   }
 
   close(code: number, reason: string): void {
