@@ -153,6 +153,22 @@ describe('hostile frames (real server process, Redis)', () => {
     await by.stillChats();
   });
 
+  it('closes with 1008 a client that keeps sending while its answers wait on a stalled Redis', async () => {
+    const c = await client('Stall');
+    await c.request({ type: 'join', room: 'stall' }, 'joined');
+    redis.process.kill('SIGSTOP'); // Redis hangs with its connections up: requests wait REDIS_TIMEOUT_MS
+    try {
+      c.send({ type: 'history', room: 'stall' });
+      // 600 requests behind it: the first ones queue, the rest are refused — and the refusals queue too.
+      for (let i = 0; i < 600; i++) c.send({ type: 'ping' });
+      const code = await Promise.race([c.closed, new Promise<string>((r) => setTimeout(() => r('still open after 5 s'), 5000))]);
+      expect(code).toBe(1008);
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    await by.stillChats();
+  });
+
   it('cleans control characters out of names (as others see them)', async () => {
     const c = await TestClient.connect(srv.url);
     open.push(c);

@@ -63,7 +63,10 @@ export class ChatClient {
     // A big answer (a `joined` or `history` of long messages can pass the slow-consumer limit on its
     // own) must not get a reading client closed by the next live frame: until the client has read it,
     // its bytes are allowed on top of the limit. Bounded: the largest answer, not the sum.
-    if (this.write(frame) && frame.length > 4096) this.allowance = Math.max(this.allowance, Buffer.byteLength(frame));
+    // Capped, so a client that never reads holds at most limit + 2 × cap.
+    if (this.write(frame) && frame.length > 4096) {
+      this.allowance = Math.min(Math.max(this.allowance, Buffer.byteLength(frame)), 4 * this.slowConsumerBytes);
+    }
   }
 
   /** A room frame from the bus (message with id > 0, or presence with id 0). */

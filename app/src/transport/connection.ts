@@ -15,7 +15,10 @@ import { parseRequest } from '../protocol/parse.js';
 import { writeFrame } from './outgoing.js';
 
 /** Requests of one client waiting to be answered; past this the client is flooding. */
+/** Past this many unanswered requests, valid ones get rate_limited instead of being handled. */
 const MAX_QUEUED = 256;
+/** Past this many (answers to refusals included), the connection is closed with 1008. */
+const MAX_QUEUED_TOTAL = 2 * MAX_QUEUED;
 
 export interface ConnectionDeps {
   chat: ChatService;
@@ -64,6 +67,13 @@ export class Connection {
       return;
     }
     const { chat, config, metrics } = this.deps;
+    // Every answer waits its turn in the queue, refusals included: a client that keeps sending while
+    // its answers cannot be produced (Redis stalled) would otherwise grow it without bound.
+    if (this.queued >= MAX_QUEUED_TOTAL) {
+      this.log.warn('closing: too many requests waiting for an answer');
+      this.close(CloseCode.Policy);
+      return;
+    }
     const parsed = parseRequest(data.toString('utf8'));
     if (!parsed.ok) {
       metrics.requests.inc({ type: 'invalid' });
@@ -85,18 +95,21 @@ export class Connection {
       this.enqueue(() => chat.error(this.client, 'rate_limited', undefined, { ...cid, retryAfterMs }));
       return;
     }
-    this.queued++;
-    this.enqueue(() => chat.handle(this.client, req)).finally(() => { this.queued--; });
+    this.enqueue(() => chat.handle(this.client, req));
   }
 
-  /** Runs `job` after every earlier one, so answers come in request order; a closed client's jobs are skipped. */
-  private enqueue(job: () => unknown): Promise<void> {
+  /**
+   * Runs `job` after every earlier one, so answers come in request order; a closed client's jobs are
+   * skipped. `queued` counts the jobs not yet finished.
+   */
+  private enqueue(job: () => unknown): void {
+    this.queued++;
     this.queue = this.queue
       .then(async () => { if (!this.client.closed) await job(); })
       .catch((err: unknown) => {
         this.log.error({ err }, 'request handler failed');
         this.close(CloseCode.Internal);
-      });
-    return this.queue;
+      })
+      .finally(() => { this.queued--; });
   }
 }
