@@ -60,8 +60,24 @@ export interface Cluster {
 
 const BACKEND = 'ws_servers';
 
-/** Starts the whole cluster; on any failure stops what it had started and rethrows. */
+/**
+ * Starts the whole cluster; on any failure stops what it had started and rethrows. A port picked
+ * free can still be taken before its process binds it (tests run in parallel): when a start fails
+ * with "address in use", it is tried again with fresh ports (at most 3 times).
+ */
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(opts);
+    } catch (err) {
+      const fixedPorts = !!(opts.lbPort && opts.webPort && opts.redisPort && opts.statsPort);
+      if (attempt >= 3 || fixedPorts || !/Address already in use|EADDRINUSE/.test(String((err as Error).message))) throw err;
+      opts.log?.(`a port was taken during start (attempt ${attempt}); retrying with fresh ports`);
+    }
+  }
+}
+
+async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const log = opts.log ?? (() => {});
   const count = opts.servers ?? 4;
   if (!Number.isInteger(count) || count < 1 || count > 64) throw new Error(`servers: expected 1-64, got ${count}`);

@@ -4,7 +4,7 @@
  * limit raised, and waiting for a port or an exit. Knows nothing about livechat itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -42,7 +42,18 @@ export function findBinary(binary: string, pkg: string): string {
 }
 
 /** A free TCP port (bind 0 on all interfaces, read it, release it). */
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  // Not from the kernel's ephemeral range (where listen(0) picks): outgoing connections take their
+  // source ports there, so a port found free can be taken by any client socket before our server
+  // binds it. Below the range only another picker can take it, and a random pick makes that rare.
+  const [low] = ephemeralRange();
+  const top = Math.min(low, 65536) - 1;
+  if (top > 12_000) {
+    for (let i = 0; i < 50; i++) {
+      const port = 10_000 + Math.floor(Math.random() * (top - 10_000));
+      if (await portIsFree(port)) return port;
+    }
+  }
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -52,6 +63,17 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** The kernel's range for ephemeral (outgoing) ports; Linux default 32768–60999. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (a > 0 && b >= a) return [a, b];
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999];
 }
 
 /** Whether nothing listens on `port` on any interface (binding 0.0.0.0 fails if 127.0.0.1 is taken). */

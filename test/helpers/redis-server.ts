@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/lib/procs.js';
 
 export interface TestRedis {
   port: number;
@@ -19,17 +20,8 @@ export interface TestRedis {
   restart(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1 (bind to 0, read, release). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port: the runner's picker (outside the ephemeral range, so client sockets cannot take it first). */
+export { freePort };
 
 export function requireBinary(bin: string, pkg: string): string {
   const r = spawnSync('sh', ['-c', `command -v ${bin} || ls /usr/sbin/${bin} 2>/dev/null`], { encoding: 'utf8' });
