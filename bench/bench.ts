@@ -107,7 +107,6 @@ export function medianPoint(runs: PointResult[]): PointResult {
     unacked: sum((p) => p.unacked), disconnected: sum((p) => p.disconnected), errors,
     cpuMs: med((p) => p.cpuMs), cpuMsPer1000: med((p) => p.cpuMsPer1000), cpuPercent: med((p) => p.cpuPercent),
     clientCpuMs: med((p) => p.clientCpuMs), clientElu: med((p) => p.clientElu),
-    runs: runs.length,
   };
 }
 

@@ -19,8 +19,6 @@ export interface PointResult {
   rssKBPerConnection: number; rssKBConnected: number; rssKBBefore: number;
   clientCpuMs: number; clientElu: number;
   byAppId: Record<string, number>;
-  /** Set when this is the median of repeated runs. */
-  runs?: number;
 }
 
 /** The knee ended where the load tool itself was saturated (its event loop > 90 % busy): the system's own knee is higher. */

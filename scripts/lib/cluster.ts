@@ -63,16 +63,17 @@ const BACKEND = 'ws_servers';
 /**
  * Starts the whole cluster; on any failure stops what it had started and rethrows. A port picked
  * free can still be taken before its process binds it (tests run in parallel): when a start fails
- * with "address in use", it is tried again with fresh ports (at most 3 times).
+ * with "address in use", it is tried again (picked ports afresh; at most 3 times).
  */
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startClusterOnce(opts);
     } catch (err) {
-      const fixedPorts = !!(opts.lbPort && opts.webPort && opts.redisPort && opts.statsPort);
-      if (attempt >= 3 || fixedPorts || !/Address already in use|EADDRINUSE/.test(String((err as Error).message))) throw err;
-      opts.log?.(`a port was taken during start (attempt ${attempt}); retrying with fresh ports`);
+      // A failed attempt has stopped its processes, so given ports are free again; one someone else
+      // took meanwhile fails the next attempt's check with PortBusyError, which is not retried.
+      if (attempt >= 3 || !/Address already in use|EADDRINUSE/.test(String((err as Error).message))) throw err;
+      opts.log?.(`a port was taken during start (attempt ${attempt}); retrying`);
     }
   }
 }

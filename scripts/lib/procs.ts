@@ -46,8 +46,7 @@ export async function freePort(): Promise<number> {
   // Not from the kernel's ephemeral range (where listen(0) picks): outgoing connections take their
   // source ports there, so a port found free can be taken by any client socket before our server
   // binds it. Below the range only another picker can take it, and a random pick makes that rare.
-  const [low] = ephemeralRange();
-  const top = Math.min(low, 65536) - 1;
+  const top = ephemeralLow() - 1;
   if (top > 12_000) {
     for (let i = 0; i < 50; i++) {
       const port = 10_000 + Math.floor(Math.random() * (top - 10_000));
@@ -65,15 +64,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The kernel's range for ephemeral (outgoing) ports; Linux default 32768–60999. */
-function ephemeralRange(): [number, number] {
+/** The lowest port the kernel hands to outgoing connections (Linux default 32768). */
+function ephemeralLow(): number {
   try {
-    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (a > 0 && b >= a) return [a, b];
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 0) return low;
   } catch {
     // not Linux
   }
-  return [32768, 60999];
+  return 32768;
 }
 
 /** Whether nothing listens on `port` on any interface (binding 0.0.0.0 fails if 127.0.0.1 is taken). */

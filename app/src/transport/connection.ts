@@ -14,7 +14,6 @@ import { CLOSE_REASONS, CloseCode, type CloseCodeValue } from '../protocol/close
 import { parseRequest } from '../protocol/parse.js';
 import { writeFrame } from './outgoing.js';
 
-/** Requests of one client waiting to be answered; past this the client is flooding. */
 /** Past this many unanswered requests, valid ones get rate_limited instead of being handled. */
 const MAX_QUEUED = 256;
 /** Past this many (answers to refusals included), the connection is closed with 1008. */
