@@ -6,7 +6,7 @@
  * `stop()`; a server that dies is logged and left dead (tests kill servers on purpose).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,8 +189,12 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
 
     const site = join(runDir, 'nginx-site.conf');
     const mainConf = join(runDir, 'nginx.conf');
-    const webRoot = join(root, 'chat-front/dist');
-    if (!existsSync(join(webRoot, 'index.html'))) log(`warning: ${webRoot}/index.html missing (run node scripts/build.mjs)`);
+    const built = join(root, 'chat-front/dist');
+    if (!existsSync(join(built, 'index.html'))) log(`warning: ${built}/index.html missing (run node scripts/build.mjs)`);
+    // Served from a copy in the run dir: as root nginx's workers run as nobody, who cannot read a
+    // checkout under a private directory (a 0700 home or mktemp -d); the run dir is made readable.
+    const webRoot = join(runDir, 'www');
+    if (existsSync(built)) cpSync(built, webRoot, { recursive: true });
     writeFileSync(site, renderTemplate(readRepoFile(root, 'chat-front/nginx/default.conf.template'),
       { WEB_PORT: String(webPort), WEB_ROOT: webRoot, LB_UPSTREAM: `127.0.0.1:${lbPort}` }));
     for (const t of ['client', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(runDir, 'nginx-tmp', t), { recursive: true, mode: 0o777 });
