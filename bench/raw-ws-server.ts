@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { messageJson, messageParts, SUBPROTOCOL } from '../app/src/protocol/index.js';
+import { messageFrame, messageParts, SUBPROTOCOL } from '@livechat/protocol';
 
 export interface RawServer { port: number; close(): Promise<void> }
 
@@ -60,7 +60,7 @@ export function startRawServer(opts: { port: number; host?: string; appId?: stri
         const ts = Date.now();
         const cid = String(req.cid);
         reply(ws, { type: 'ack', cid, room, id, ts });
-        const frame = Buffer.from(messageJson(messageParts(room, c.member, String(req.text), cid, appId), id, ts));
+        const frame = Buffer.from(messageFrame(messageParts(room, c.member, String(req.text), cid, appId), id, ts));
         for (const m of r.members) m.ws.send(frame, { binary: false });
       } else if (req.type === 'ping') {
         reply(ws, { type: 'pong' });

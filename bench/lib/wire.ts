@@ -8,7 +8,7 @@
  * send timestamp embedded in its text are read straight from the frame bytes, without decoding the
  * frame to a string or JSON.parse. Anything else (welcome, joined, ack, error…) is rare and parsed.
  */
-import type { ServerMessage } from '../../app/src/protocol/index.js';
+import type { ServerMessage } from '@livechat/protocol';
 
 export type WireKind = 'livechat' | 'socketio';
 

@@ -5,7 +5,7 @@
  * connected needs: `hello` -> `welcome` makes it Connected, `ping` every 20 s proves the path is alive.
  * Everything else is handed to `onMessage`.
  */
-import { SUBPROTOCOL, type HelloRequest, type Request, type ServerMessage } from '../../app/src/protocol/index.js';
+import { CloseCode, SUBPROTOCOL, type HelloRequest, type Request, type ServerMessage } from '@livechat/protocol';
 
 export enum State {
   Disconnected = 'disconnected',
@@ -46,7 +46,7 @@ export interface ConnectionOptions {
 
 const OPEN = 1;
 /** Close code the server uses for "try again later": start further up the backoff curve. */
-const TRY_AGAIN_LATER = 1013;
+const TRY_AGAIN_LATER = CloseCode.TryAgainLater;
 
 /**
  * Full-jitter exponential backoff: a uniformly random delay in [0, min(cap, base * 2^attempt)).

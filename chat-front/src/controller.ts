@@ -5,7 +5,7 @@
  * name and session token in storage. main.ts connects it to the view and to the person's input.
  */
 import { v4 as uuidv4 } from 'uuid';
-import { LIMITS, charLength, cleanName, type ServerMessage } from '../../app/src/protocol/index.js';
+import { LIMITS, charLength, cleanName, type ServerMessage } from '@livechat/protocol';
 import { Connection, State, type SocketCtor } from './connection.js';
 import * as S from './state.js';
 

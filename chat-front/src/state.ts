@@ -11,7 +11,7 @@
  */
 import type {
   Ack, ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, Presence, Welcome,
-} from '../../app/src/protocol/index.js';
+} from '@livechat/protocol';
 import { State } from './connection.js';
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';

@@ -3,7 +3,7 @@
  * through textContent (never innerHTML), so names and messages cannot become markup. The message log
  * is reconciled by key (message id / outbox cid) so a new message adds one node and scrolling holds.
  */
-import type { ChatMessage, Member } from '../../app/src/protocol/index.js';
+import type { ChatMessage, Member } from '@livechat/protocol';
 import { avatar } from './avatar.js';
 import { State } from './connection.js';
 import { logItems, memberList, type ChatState, type OutboxItem } from './state.js';

@@ -5,11 +5,10 @@
  */
 import { pino } from 'pino';
 import { createClient } from 'redis';
-import { MemoryBus } from '../../app/src/bus/memory-bus.js';
-import { MemoryHistory } from '../../app/src/history/memory-history.js';
-import { MemoryPresence, MemoryPresenceState } from '../../app/src/presence/memory-presence.js';
-import { MemorySessions } from '../../app/src/sessions/memory-sessions.js';
-import { createRedisBackend, type Backend, type BackendSettings } from '../../app/src/store/backend.js';
+import {
+  createMemoryBackend, createMemoryWorld, createRedisBackend, type Backend, type BackendSettings, type MemoryWorld,
+} from '../../app/src/store/backend.js';
+import { decodeEntry } from '../../app/src/bus/envelope.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
 export interface ServerOptions {
@@ -41,27 +40,17 @@ const settings = (appId: string, url: string, o: ServerOptions): BackendSettings
 });
 
 function memoryFactory(): BackendFactory {
-  let world: { bus: MemoryBus; presence: MemoryPresenceState; histories: Map<number, MemoryHistory>; sessions: Map<number, MemorySessions> };
-  const fresh = () => ({ bus: new MemoryBus(), presence: new MemoryPresenceState(), histories: new Map(), sessions: new Map() });
+  let world: MemoryWorld;
   return {
     name: 'memory',
-    async setup() { world = fresh(); },
+    async setup() { world = createMemoryWorld(); },
     async teardown() {},
-    async reset() { world = fresh(); },
+    async reset() { world = createMemoryWorld(); },
     async server(appId, o = {}) {
-      const max = o.historyMax ?? 1000;
-      if (!world.histories.has(max)) world.histories.set(max, new MemoryHistory(world.bus, max, 600_000));
-      const ttl = (o.sessionTtlSec ?? 3600) * 1000;
-      if (!world.sessions.has(ttl)) world.sessions.set(ttl, new MemorySessions(ttl));
-      return {
-        bus: world.bus,
-        history: world.histories.get(max)!,
-        presence: new MemoryPresence(world.bus, appId, o.presenceTtlMs ?? 15_000, world.presence),
-        sessions: world.sessions.get(ttl)!,
-        isReady: () => true,
-        start: async () => {},
-        close: async () => {},
-      };
+      // The same factory as the embedded node, sharing one world between simulated servers.
+      const b = createMemoryBackend(settings(appId, '', o), world);
+      await b.start();
+      return b;
     },
   };
 }
@@ -95,10 +84,14 @@ function redisFactory(): BackendFactory {
 
 export const factories: Array<() => BackendFactory> = [memoryFactory, redisFactory];
 
-/** Collects bus payloads (parsed) of one server. */
+/** Collects the client frames (parsed) of one server's bus payloads; a payload that is not a valid envelope fails the test. */
 export function record(b: Backend): Array<Record<string, unknown>> {
   const seen: Array<Record<string, unknown>> = [];
-  b.bus.subscribe((p) => seen.push(JSON.parse(p)));
+  b.bus.subscribe((p) => {
+    const e = decodeEntry(p);
+    if (!e) throw new Error(`not a bus envelope: ${p.slice(0, 80)}`);
+    seen.push(e.kind === 'count' ? { type: 'presence', room: e.room, event: 'count', count: e.count } : JSON.parse(e.frame));
+  });
   return seen;
 }
 

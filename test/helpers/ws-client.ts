@@ -3,7 +3,7 @@
  * and waits for the next frame matching a predicate (with a timeout that names what it waited for).
  */
 import WebSocket from 'ws';
-import type { ServerMessage } from '../../app/src/protocol/messages.js';
+import type { ServerMessage } from '@livechat/protocol';
 
 type Frame = ServerMessage & Record<string, unknown>;
 

@@ -4,7 +4,7 @@
  * Connections stay open through every one of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_MESSAGES } from '../../app/src/protocol/errors.js';
+import { ERROR_MESSAGES } from '@livechat/protocol';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startServer, waitFor, type ServerProc } from '../helpers/server-proc.js';
 import { TestClient } from '../helpers/ws-client.js';

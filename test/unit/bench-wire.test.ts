@@ -1,6 +1,6 @@
 // The load tool's frame scanning (ids, rooms and send stamps read from bytes) for both wires.
 import { describe, expect, it } from 'vitest';
-import { messageJson, messageParts } from '../../app/src/protocol/index.js';
+import { messageFrame, messageParts } from '@livechat/protocol';
 import { messageText, scanMessage, startsWith, wireFor, type Scanned } from '../../bench/lib/wire.js';
 
 const fresh = (): Scanned => ({ id: -1, roomStart: 0, roomEnd: 0, sentAt: NaN });
@@ -9,7 +9,7 @@ describe('scanMessage', () => {
   it('reads id, room and the stamp from a frame the server builds', () => {
     const text = messageText(12345.678, 64);
     expect(text).toHaveLength(64);
-    const json = messageJson(messageParts('lobby', { id: 'm1', name: 'a "quoted" text":"name' }, text, 'c-1', '1000'), 42, Date.now());
+    const json = messageFrame(messageParts('lobby', { id: 'm1', name: 'a "quoted" text":"name' }, text, 'c-1', '1000'), 42, Date.now());
     const buf = Buffer.concat([Buffer.from('junk'), Buffer.from(json), Buffer.from('more')]);
     const wire = wireFor('livechat');
     const start = 4;
@@ -23,7 +23,7 @@ describe('scanMessage', () => {
 
   it('reports NaN for a text without a stamp, and -1 for a frame without an id', () => {
     const wire = wireFor('livechat');
-    const json = Buffer.from(messageJson(messageParts('r', { id: 'm', name: 'n' }, 'hello there', 'c', 'v'), 7, 1));
+    const json = Buffer.from(messageFrame(messageParts('r', { id: 'm', name: 'n' }, 'hello there', 'c', 'v'), 7, 1));
     const s = scanMessage(json, 0, json.length, wire.messagePrefix.length, fresh());
     expect(s.id).toBe(7);
     expect(Number.isNaN(s.sentAt)).toBe(true);

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay, Connection, State } from '../../chat-front/src/connection.js';
-import type { ServerMessage } from '../../app/src/protocol/index.js';
+import type { ServerMessage } from '@livechat/protocol';
 import { FakeSocket } from './front-fake-socket.js';
 
 const welcome = (appId = '1000') => ({ type: 'welcome', appId, session: 's1', member: { id: 'm1', name: 'Ann' } });

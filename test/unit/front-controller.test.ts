@@ -2,7 +2,7 @@
 // after a reconnect, the outbox going out with the same cids, duplicates ignored, retries after
 // `unavailable`, and the remembered session used only for the name it belongs to.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ChatMessage, Member } from '../../app/src/protocol/index.js';
+import type { ChatMessage, Member } from '@livechat/protocol';
 import { State } from '../../chat-front/src/connection.js';
 import { ChatController, checkName, normaliseRoom, type KeyValueStore } from '../../chat-front/src/controller.js';
 import { FakeSocket } from './front-fake-socket.js';

@@ -2,7 +2,7 @@
 // ignored, resume merging, history pages, presence, and the outbox's pending -> sending -> sent -> gone.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage, Member } from '../../app/src/protocol/index.js';
+import type { ChatMessage, Member } from '@livechat/protocol';
 import { State } from '../../chat-front/src/connection.js';
 import * as S from '../../chat-front/src/state.js';
 

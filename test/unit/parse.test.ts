@@ -1,7 +1,7 @@
 // Unit tests of the request parser: every rule of the protocol, and a property test that no input throws.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cleanName, parseRequest, validateRequest } from '../../app/src/protocol/parse.js';
+import { cleanName, parseRequest, validateRequest } from '@livechat/protocol';
 
 const ok = (v: unknown) => {
   const r = validateRequest(v);

@@ -1,7 +1,10 @@
 /**
- * The message bus: one channel (`livechat`) that every server subscribes to. Chat messages and
- * presence events travel on it as finished JSON frames, so a server forwards them to its clients
- * without re-encoding. Delivery is at-most-once (pub/sub); the chat layer repairs gaps from history.
+ * The bus: one channel (`livechat`) that every server subscribes to and rebroadcasts to its own
+ * clients. This interface is the receiving side only. Nothing publishes on its own: a message is
+ * published by History.append in the same atomic step that stores it, and a presence event by the
+ * Presence change that causes it (as centrifuge's Broker keeps "save to history and publish" one
+ * operation), so the channel carries each room's messages in id order. Payloads are envelopes
+ * (bus/envelope.ts). Delivery is at-most-once (pub/sub); the chat layer repairs gaps from history.
  */
 
 export const CHANNEL = 'livechat';
@@ -11,8 +14,9 @@ export type BusHandler = (payload: string) => void;
 export interface Bus {
   /** Registers the handler for every payload on the channel, this server's own included, in publish order. */
   subscribe(handler: BusHandler): void;
-  /** Publishes a payload to every subscriber. Rejects when the bus is down. */
-  publish(payload: string): Promise<void>;
   /** Called after the subscription is re-established following an outage: payloads may have been missed. */
   onResubscribed(cb: () => void): void;
 }
+
+/** How an in-process store publishes: synchronously, inside the same step as its change. */
+export type Publish = (payload: string) => void;

@@ -1,5 +1,8 @@
-/** In-process bus for the embedded single node and fast tests: synchronous, ordered fan-out. */
-import type { Bus, BusHandler } from './bus.js';
+/**
+ * In-process bus for the embedded single node and fast tests: synchronous, ordered fan-out.
+ * Only for a single process; the memory stores publish through `publish`.
+ */
+import type { Bus, BusHandler, Publish } from './bus.js';
 
 export class MemoryBus implements Bus {
   private readonly handlers: BusHandler[] = [];
@@ -8,14 +11,10 @@ export class MemoryBus implements Bus {
     this.handlers.push(handler);
   }
 
-  /** Delivers synchronously, like a script that publishes inside the same atomic step as it stores. */
-  deliver(payload: string): void {
+  /** Delivers synchronously to every subscriber, like a script that publishes inside its atomic step. */
+  readonly publish: Publish = (payload) => {
     for (const h of this.handlers) h(payload);
-  }
-
-  async publish(payload: string): Promise<void> {
-    this.deliver(payload);
-  }
+  };
 
   onResubscribed(): void {
     // An in-process bus never drops a subscription.

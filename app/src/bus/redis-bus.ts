@@ -1,5 +1,5 @@
 /**
- * Redis pub/sub bus. Subscribes on its own connection (a subscribed connection can issue no other
+ * Redis pub/sub bus (the receiving side; the stores' scripts PUBLISH). Subscribes on its own connection (a subscribed connection can issue no other
  * command); node-redis resubscribes after a reconnect, and we tell the chat layer so it can repair
  * whatever was published while the subscription was down.
  */
@@ -29,10 +29,6 @@ export class RedisBus implements Bus {
 
   subscribe(handler: BusHandler): void {
     this.handlers.push(handler);
-  }
-
-  async publish(payload: string): Promise<void> {
-    await this.redis.command(['PUBLISH', CHANNEL, payload]);
   }
 
   onResubscribed(cb: () => void): void {

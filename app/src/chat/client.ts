@@ -1,49 +1,38 @@
 /**
- * One connected client as the chat layer sees it: identity, joined rooms and the ordered stream of
- * frames going to it. Transport-free (it writes through a ClientLink), so the chat service can be
- * tested without sockets.
+ * One connected client as the chat layer sees it: identity, limits, and the one ordered stream of
+ * frames going to it. Transport-free (it writes through a ClientLink), so the chat layer can be
+ * tested without sockets. Which rooms it is in is the RoomRegistry's business, not this object's.
  *
- * Ordering rules kept here:
- * - Per room, a message is written only if its id is above the last id written (no duplicate, no
- *   step back); while a join is reading history, live frames for that room wait in `pending`.
- * - The sender gets `ack` before its own `message`: when its message arrives from the bus before the
- *   store's answer, that frame and every later one wait in `held` until the ack is written.
+ * The rule "the sender gets `ack` before its own `message`" lives here, whole: `send` marks the cid
+ * in flight while the store works; a room frame carrying that cid (the bus can be faster than the
+ * store's answer) and every frame after it wait in `held` until the ack is written.
  */
+import type { Frame } from '../protocol/encode.js';
 import type { Member } from '../protocol/messages.js';
-import type { Outgoing } from '../transport/outgoing.js';
+import type { PreparedFrame } from './prepared-frame.js';
 import { TokenBucket, WindowCounter } from './rate-limit.js';
 
 export interface ClientLink {
   /** Writes one text frame. */
-  write(frame: Outgoing | string): void;
+  write(frame: PreparedFrame | Frame): void;
   /** Bytes queued in the socket but not yet sent. */
   bufferedAmount(): number;
   close(code: number, reason: string): void;
 }
 
-interface Frame {
-  room: string;
-  /** Message id, or 0 for frames without one (presence). */
-  id: number;
+interface HeldFrame {
   cid: string | undefined;
-  data: Outgoing | string;
-}
-
-export interface RoomSub {
-  lastId: number;
-  /** Non-null while the join is reading history. */
-  pending: Frame[] | null;
+  data: PreparedFrame;
 }
 
 export class ChatClient {
   member: Member | null = null;
   session = '';
-  readonly rooms = new Map<string, RoomSub>();
-  private readonly inflight = new Set<string>();
-  private held: Frame[] | null = null;
   readonly bucket: TokenBucket;
   readonly badRequests: WindowCounter;
-  closed = false;
+  private readonly inflight = new Set<string>();
+  private held: HeldFrame[] | null = null;
+  private isClosed = false;
   /** Bytes of a big own answer still unread, tolerated on top of the slow-consumer limit. */
   private allowance = 0;
 
@@ -58,8 +47,13 @@ export class ChatClient {
     this.badRequests = new WindowCounter(60_000);
   }
 
+  /** True once the connection closed or is closing: nothing more is written, no room may be entered. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
   /** Writes a frame answering this client's own request at once (replies are not held behind room frames). */
-  reply(frame: string): void {
+  reply(frame: Frame): void {
     // A big answer (a `joined` or `history` of long messages can pass the slow-consumer limit on its
     // own) must not get a reading client closed by the next live frame: until the client has read it,
     // its bytes are allowed on top of the limit. Bounded: the largest answer, not the sum.
@@ -69,66 +63,42 @@ export class ChatClient {
     }
   }
 
-  /** A room frame from the bus (message with id > 0, or presence with id 0). */
-  deliver(room: string, id: number, cid: string | undefined, data: Outgoing | string): void {
-    const sub = this.rooms.get(room);
-    if (!sub) return;
-    const frame: Frame = { room, id, cid, data };
-    if (sub.pending) {
-      sub.pending.push(frame);
-      return;
-    }
-    this.ordered(sub, frame);
-  }
-
-  private ordered(sub: RoomSub, f: Frame): void {
-    if (f.id > 0) {
-      if (f.id <= sub.lastId) return;
-      sub.lastId = f.id;
-    }
+  /** A room frame, already in the room's order (RoomRegistry); `cid` names a message's sender request. */
+  push(cid: string | undefined, data: PreparedFrame): void {
     if (this.held) {
-      this.held.push(f);
+      this.held.push({ cid, data });
       return;
     }
-    if (f.cid !== undefined && this.inflight.has(f.cid)) {
-      this.held = [f];
+    if (cid !== undefined && this.inflight.has(cid)) {
+      this.held = [{ cid, data }];
       return;
     }
-    this.write(f.data);
+    this.write(data);
   }
 
-  /** Starts a join: live frames for the room are kept until `finishJoin`. */
-  beginJoin(room: string): void {
-    this.rooms.set(room, { lastId: 0, pending: [] });
-  }
-
-  /** Ends a join: messages up to `lastId` were sent in `joined`; writes what arrived meanwhile. */
-  finishJoin(room: string, lastId: number): void {
-    const sub = this.rooms.get(room);
-    if (!sub || !sub.pending) return;
-    const pending = sub.pending;
-    sub.pending = null;
-    sub.lastId = lastId;
-    for (const f of pending) this.ordered(sub, f);
-  }
-
-  leaveRoom(room: string): void {
-    this.rooms.delete(room);
-  }
-
-  beginSend(cid: string): void {
+  /**
+   * Runs one `send`: `store` appends the message and returns the ack frame. The ack is written
+   * before any frame held meanwhile (the own message among them). On failure the held frames are
+   * released too, and the error is the caller's to answer.
+   */
+  async send(cid: string, store: () => Promise<Frame>): Promise<void> {
     this.inflight.add(cid);
+    try {
+      this.reply(await store());
+    } finally {
+      this.inflight.delete(cid);
+      this.release();
+    }
   }
 
-  /** Called after the ack (or error) for `cid` was written: releases held frames up to the next unacked own message. */
-  endSend(cid: string): void {
-    this.inflight.delete(cid);
+  /** Writes held frames up to the next one whose own message is still unacked. */
+  private release(): void {
     if (!this.held) return;
     const queue = this.held;
     this.held = null;
     for (let i = 0; i < queue.length; i++) {
       const f = queue[i];
-      if (f.cid !== undefined && f.id > 0 && this.inflight.has(f.cid)) {
+      if (f.cid !== undefined && this.inflight.has(f.cid)) {
         this.held = queue.slice(i);
         return;
       }
@@ -136,8 +106,8 @@ export class ChatClient {
     }
   }
 
-  private write(data: Outgoing | string): boolean {
-    if (this.closed) return false;
+  private write(data: PreparedFrame | Frame): boolean {
+    if (this.isClosed) return false;
     const buffered = this.link.bufferedAmount();
     // The allowance shrinks as the client reads and never grows back on its own.
     if (this.allowance > buffered) this.allowance = buffered;
@@ -149,9 +119,15 @@ export class ChatClient {
     return true;
   }
 
+  /** The socket is gone (closed by either side): write nothing more. */
+  detach(): void {
+    this.isClosed = true;
+    this.held = null;
+  }
+
   close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     this.link.close(code, reason);
   }
 }

@@ -1,100 +1,164 @@
 /**
- * The rooms this server has local members in, and the fan-out of bus payloads to them.
- * Each payload is parsed once and turned into one Buffer written as-is to every local member.
+ * Who is in which room on this server: the one owner of room membership. Each (room, client) pair is
+ * a Subscription with the room's order for that client (the last id written, and the live frames
+ * held while its join reads history); each (room, member) counts the member's local connections, so
+ * presence leaves only when the last one is gone and the grace period passed.
  *
- * Gap repair: ids per room are contiguous, so a message arriving with id > last + 1 means pub/sub
- * dropped something (a Redis restart, a subscriber reconnect). The room then buffers live messages,
- * reads the missing ones from history, and delivers all in order. Clients drop ids they already have.
+ * A join is enter → (read presence and history, reply `joined`) → open at `last`, or rollback.
  */
-import type { History } from '../history/history.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
 import type { Member } from '../protocol/messages.js';
-import { Outgoing } from '../transport/outgoing.js';
 import type { ChatClient } from './client.js';
+import type { PreparedFrame } from './prepared-frame.js';
 
-/** Live messages kept per room while a repair reads history; past this, history is read again instead. */
-const MAX_BACKLOG = 10_000;
-
-interface LiveFrame {
+interface RoomFrame {
+  /** Message id, or 0 for frames without one (presence). */
   id: number;
   cid: string | undefined;
-  data: Outgoing;
+  data: PreparedFrame;
+}
+
+interface Subscription {
+  lastId: number;
+  /** Non-null while the join is reading history: live frames wait here. */
+  pending: RoomFrame[] | null;
 }
 
 interface LocalMember {
   member: Member;
   /** Local connections of this member in the room. */
-  count: number;
+  connections: number;
   leaveTimer: NodeJS.Timeout | null;
 }
 
-export class LocalRoom {
-  readonly clients = new Set<ChatClient>();
-  readonly members = new Map<string, LocalMember>();
-  /** Highest message id fanned out here; null until the first one. */
-  lastId: number | null = null;
-  repairing = false;
-  backlog: LiveFrame[] = [];
+/** Per-room state that fan-out (RoomFeed) keeps: gap repair and the large-room count. */
+export interface FeedState {
+  /** Highest message id fanned out here; null until the first one is known. */
+  lastId: number | null;
+  repairing: boolean;
+  backlog: Array<{ id: number; cid: string; data: PreparedFrame }>;
   /** The backlog overflowed during a long repair: read history again afterwards. */
-  overflowed = false;
+  overflowed: boolean;
+}
+
+export class LocalRoom {
+  readonly subs = new Map<ChatClient, Subscription>();
+  readonly members = new Map<string, LocalMember>();
+  readonly feed: FeedState = { lastId: null, repairing: false, backlog: [], overflowed: false };
   constructor(readonly name: string) {}
+
+  /** Writes a room frame to every local subscriber, each in its own order (no duplicate, no step back). */
+  deliver(id: number, cid: string | undefined, data: PreparedFrame): void {
+    const frame: RoomFrame = { id, cid, data };
+    for (const [client, sub] of this.subs) deliverTo(client, sub, frame);
+  }
+}
+
+function deliverTo(client: ChatClient, sub: Subscription, f: RoomFrame): void {
+  if (sub.pending) {
+    sub.pending.push(f);
+    return;
+  }
+  if (f.id > 0) {
+    if (f.id <= sub.lastId) return;
+    sub.lastId = f.id;
+  }
+  client.push(f.cid, f.data);
+}
+
+/** What `enter` found, for `rollback`. */
+export interface Entry {
+  /** The member had no local connection in the room: presence must add it. */
+  isNewMember: boolean;
+  /** The client was already in the room (a re-join): its order to go back to on rollback. */
+  previousLastId: number | null;
 }
 
 export interface RoomHooks {
-  /** The member's last local connection left and the grace period passed. */
+  /** The member's last local connection left the room and the grace period passed. */
   onMemberGone(room: string, member: Member): void;
 }
 
 export class RoomRegistry {
-  readonly rooms = new Map<string, LocalRoom>();
+  private readonly rooms = new Map<string, LocalRoom>();
+  private readonly roomsOfClient = new Map<ChatClient, Set<string>>();
 
-  constructor(
-    private readonly history: History,
-    private readonly graceMs: number,
-    private readonly hooks: RoomHooks,
-    private readonly log: Logger,
-    private readonly metrics: Metrics,
-  ) {}
+  constructor(private readonly graceMs: number, private readonly hooks: RoomHooks) {}
 
-  /** Gives a room its first known id (from a join's history read) so fan-out can notice a gap right away. */
-  seedLastId(name: string, last: number): void {
-    const room = this.rooms.get(name);
-    if (room && room.lastId === null) room.lastId = last;
+  get(room: string): LocalRoom | undefined {
+    return this.rooms.get(room);
   }
 
-  /** Adds a client to a room; returns true when its member is new on this server (presence must join). */
-  addClient(name: string, client: ChatClient, member: Member): boolean {
+  all(): IterableIterator<LocalRoom> {
+    return this.rooms.values();
+  }
+
+  has(client: ChatClient, room: string): boolean {
+    return this.rooms.get(room)?.subs.has(client) ?? false;
+  }
+
+  /** How many rooms the client is in. */
+  countOf(client: ChatClient): number {
+    return this.roomsOfClient.get(client)?.size ?? 0;
+  }
+
+  /** Puts the client in the room with live frames held until `open`. */
+  enter(name: string, client: ChatClient, member: Member): Entry {
     let room = this.rooms.get(name);
     if (!room) {
       room = new LocalRoom(name);
       this.rooms.set(name, room);
     }
-    if (room.clients.has(client)) return false;
-    room.clients.add(client);
+    const previous = room.subs.get(client);
+    room.subs.set(client, { lastId: 0, pending: [] });
+    if (previous) return { isNewMember: false, previousLastId: previous.lastId };
+    let rooms = this.roomsOfClient.get(client);
+    if (!rooms) {
+      rooms = new Set();
+      this.roomsOfClient.set(client, rooms);
+    }
+    rooms.add(name);
     const local = room.members.get(member.id);
     if (local) {
-      local.count++;
+      local.connections++;
       if (local.leaveTimer) {
         clearTimeout(local.leaveTimer);
         local.leaveTimer = null;
       }
-      return false;
+      return { isNewMember: false, previousLastId: null };
     }
-    room.members.set(member.id, { member, count: 1, leaveTimer: null });
-    return true;
+    room.members.set(member.id, { member, connections: 1, leaveTimer: null });
+    return { isNewMember: true, previousLastId: null };
   }
 
-  /** Removes a client; when its member has no local connection left, presence leaves after the grace period. */
-  removeClient(name: string, client: ChatClient, member: Member, graceMs = this.graceMs): void {
+  /** Ends a join: messages up to `lastId` went out in `joined`; writes what arrived meanwhile, in order. */
+  open(name: string, client: ChatClient, lastId: number): void {
+    const sub = this.rooms.get(name)?.subs.get(client);
+    if (!sub || !sub.pending) return;
+    const pending = sub.pending;
+    sub.pending = null;
+    sub.lastId = lastId;
+    for (const f of pending) deliverTo(client, sub, f);
+  }
+
+  /** A join failed: a re-join keeps the membership it had; a first join leaves at once (no grace). */
+  rollback(name: string, client: ChatClient, member: Member, entry: Entry): void {
+    if (entry.previousLastId !== null) this.open(name, client, entry.previousLastId);
+    else this.leave(name, client, member, 0);
+  }
+
+  /** Takes the client out of the room; its member leaves presence after the grace period if it was the last local connection. */
+  leave(name: string, client: ChatClient, member: Member, graceMs = this.graceMs): void {
     const room = this.rooms.get(name);
-    if (!room || !room.clients.delete(client)) return;
+    if (!room || !room.subs.delete(client)) return;
+    const rooms = this.roomsOfClient.get(client);
+    rooms?.delete(name);
+    if (rooms?.size === 0) this.roomsOfClient.delete(client);
     const local = room.members.get(member.id);
-    if (!local || --local.count > 0) return;
+    if (!local || --local.connections > 0) return;
     const gone = () => {
-      if (local.count > 0) return;
+      if (local.connections > 0) return;
       room.members.delete(member.id);
-      if (room.clients.size === 0 && room.members.size === 0) this.rooms.delete(name);
+      if (room.subs.size === 0 && room.members.size === 0) this.rooms.delete(name);
       this.hooks.onMemberGone(name, member);
     };
     if (graceMs <= 0) gone();
@@ -104,90 +168,17 @@ export class RoomRegistry {
     }
   }
 
-  /** Every (room, members) this server holds, for the presence heartbeat. */
+  /** Takes the client out of every room (it disconnected). */
+  leaveAll(client: ChatClient, member: Member, graceMs?: number): void {
+    const rooms = this.roomsOfClient.get(client);
+    if (!rooms) return;
+    for (const name of [...rooms]) this.leave(name, client, member, graceMs);
+  }
+
+  /** Every (room, members) this server holds, for presence. */
   *localMembers(): Generator<[string, Member[]]> {
     for (const room of this.rooms.values()) {
       if (room.members.size > 0) yield [room.name, [...room.members.values()].map((m) => m.member)];
     }
-  }
-
-  /** Handles one bus payload. */
-  onBusPayload(payload: string): void {
-    this.metrics.busIn.inc();
-    let msg: { type?: unknown; room?: unknown; id?: unknown; cid?: unknown; ts?: unknown };
-    try {
-      msg = JSON.parse(payload);
-    } catch {
-      this.log.error('unparseable bus payload');
-      return;
-    }
-    if (typeof msg.room !== 'string') return;
-    const room = this.rooms.get(msg.room);
-    if (!room) return;
-    if (msg.type === 'presence') {
-      const data = new Outgoing(payload);
-      for (const c of room.clients) c.deliver(room.name, 0, undefined, data);
-      return;
-    }
-    if (msg.type !== 'message' || typeof msg.id !== 'number') return;
-    const frame: LiveFrame = { id: msg.id, cid: typeof msg.cid === 'string' ? msg.cid : undefined, data: new Outgoing(payload) };
-    if (typeof msg.ts === 'number') this.metrics.fanoutLatency.observe(Math.max(0, Date.now() - msg.ts) / 1000);
-    if (room.repairing) {
-      if (room.backlog.length >= MAX_BACKLOG) {
-        room.backlog = [];
-        room.overflowed = true;
-      }
-      room.backlog.push(frame);
-      return;
-    }
-    if (room.lastId !== null && frame.id > room.lastId + 1) {
-      room.backlog.push(frame);
-      void this.repair(room);
-      return;
-    }
-    this.fanout(room, frame);
-  }
-
-  private fanout(room: LocalRoom, f: LiveFrame): void {
-    if (room.lastId !== null && f.id <= room.lastId) return;
-    room.lastId = f.id;
-    for (const c of room.clients) c.deliver(room.name, f.id, f.cid, f.data);
-    this.metrics.messagesOut.inc(room.clients.size);
-  }
-
-  /** Reads what the room missed from history and delivers it, then the live backlog, in id order. */
-  async repair(room: LocalRoom): Promise<void> {
-    if (room.repairing || room.lastId === null) return;
-    room.repairing = true;
-    this.metrics.gapRepairs.inc();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { messages } = await this.history.resume(room.name, room.lastId, 0);
-        for (const m of messages) {
-          const cid = /"cid":"((?:[^"\\]|\\.)*)","via"/.exec(m.json)?.[1];
-          this.fanout(room, { id: m.id, cid: cid === undefined ? undefined : JSON.parse(`"${cid}"`), data: new Outgoing(m.json) });
-        }
-        break;
-      } catch (err) {
-        this.log.warn({ room: room.name, attempt, err: (err as Error).message }, 'gap repair failed, retrying');
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 2000)));
-        if (!this.rooms.has(room.name)) break;
-      }
-    }
-    const backlog = room.backlog.sort((a, b) => a.id - b.id);
-    room.backlog = [];
-    room.repairing = false;
-    const again = room.overflowed;
-    room.overflowed = false;
-    if (again) {
-      void this.repair(room);
-      return;
-    }
-    for (const f of backlog) this.fanout(room, f);
-  }
-
-  /** After the bus subscription came back: every room may have missed messages. */
-  resync(): void {
-    for (const room of this.rooms.values()) void this.repair(room);
   }
 }

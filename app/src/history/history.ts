@@ -1,15 +1,14 @@
 /**
  * Room history: the per-room sequence of messages with contiguous ids (1, 2, 3, …), bounded to
  * the newest N. `append` is the one atomic step behind every send: dedup by cid, take the next id,
- * store, publish on the bus. When it resolves the message is stored and published ("ack means stored").
+ * store, and publish on the bus — store and publish are one operation, so the channel carries a
+ * room's messages in id order and nothing is published that is not stored. When it resolves the
+ * message is stored and published ("ack means stored").
  */
+import type { StoredMessage } from '../bus/envelope.js';
 import type { Member } from '../protocol/messages.js';
 
-export interface StoredMessage {
-  id: number;
-  /** The `message` frame exactly as clients receive it. */
-  json: string;
-}
+export type { StoredMessage };
 
 export interface AppendInput {
   room: string;
@@ -43,6 +42,7 @@ export interface PageQuery {
 }
 
 export interface History {
+  /** Stores the message and publishes it on the bus, atomically; a repeated cid publishes nothing. */
   append(input: AppendInput): Promise<AppendResult>;
   /**
    * For a join: with `after`, every kept message with id > after; without, the newest `latest`.

@@ -1,7 +1,10 @@
-/** In-process history with the same guarantees as the Redis one, for the embedded node and tests. */
-import { messageJson, messageParts } from '../protocol/encode.js';
-import type { MemoryBus } from '../bus/memory-bus.js';
-import type { AppendInput, AppendResult, History, PageQuery, ResumeResult, StoredMessage } from './history.js';
+/**
+ * In-process history with the same guarantees as the Redis one. Only for a single process (the
+ * embedded node) and tests; it publishes through the memory bus inside the same synchronous step.
+ */
+import type { Publish } from '../bus/bus.js';
+import { fillEntry, messageEntryTemplate, storedMessage, type StoredMessage } from '../bus/envelope.js';
+import type { AppendInput, AppendResult, History, PageQuery, ResumeResult } from './history.js';
 
 interface RoomLog {
   seq: number;
@@ -9,21 +12,25 @@ interface RoomLog {
   dedup: Map<string, { id: number; ts: number; expires: number }>;
 }
 
-export class MemoryHistory implements History {
-  private readonly rooms = new Map<string, RoomLog>();
+/** Rooms' histories; several MemoryHistory views (one per simulated server) may share one. */
+export class MemoryHistoryState {
+  readonly rooms = new Map<string, RoomLog>();
+}
 
+export class MemoryHistory implements History {
   constructor(
-    private readonly bus: MemoryBus,
+    private readonly publish: Publish,
     private readonly max: number,
     private readonly dedupTtlMs: number,
+    private readonly state: MemoryHistoryState = new MemoryHistoryState(),
     private readonly now: () => number = Date.now,
   ) {}
 
   private room(name: string): RoomLog {
-    let r = this.rooms.get(name);
+    let r = this.state.rooms.get(name);
     if (!r) {
       r = { seq: 0, messages: [], dedup: new Map() };
-      this.rooms.set(name, r);
+      this.state.rooms.set(name, r);
     }
     return r;
   }
@@ -34,12 +41,12 @@ export class MemoryHistory implements History {
     const seen = r.dedup.get(input.cid);
     if (seen && seen.expires > now) return { id: seen.id, ts: seen.ts, duplicate: true };
     const id = ++r.seq;
-    const json = messageJson(messageParts(input.room, input.from, input.text, input.cid, input.via), id, now);
-    r.messages.push({ id, json });
+    const entry = fillEntry(messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via), id, now);
+    r.messages.push(storedMessage(entry)!);
     if (r.messages.length > this.max) r.messages.splice(0, r.messages.length - this.max);
     r.dedup.set(input.cid, { id, ts: now, expires: now + this.dedupTtlMs });
     if (r.dedup.size > 4 * this.max && r.dedup.size % 1024 === 0) this.expireDedup(r, now);
-    this.bus.deliver(json);
+    this.publish(entry);
     return { id, ts: now, duplicate: false };
   }
 

@@ -1,13 +1,13 @@
 /**
  * Redis history. Keys per room (the room in braces keeps a room's keys in one slot):
  *   lc:{room}:seq   INCR counter, the last id given
- *   lc:{room}:hist  sorted set, score = id, member = the message frame
+ *   lc:{room}:hist  sorted set, score = id, member = the message entry (bus/envelope.ts: header + frame)
  *   lc:{room}:cid:<cid>  "id:ts", the dedup record (TTL)
  * APPEND_SCRIPT is the one round trip per send: dedup, next id, store, trim, publish — atomically,
  * so ids are contiguous and the channel carries them in id order.
  */
 import { CHANNEL } from '../bus/bus.js';
-import { messageParts } from '../protocol/encode.js';
+import { messageEntryTemplate, storedMessage } from '../bus/envelope.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import type { AppendInput, AppendResult, History, PageQuery, ResumeResult, StoredMessage } from './history.js';
 
@@ -21,13 +21,14 @@ local id = redis.call('INCR', KEYS[1])
 local t = redis.call('TIME')
 local ts = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tss = string.format('%d', ts)
-local msg = ARGV[1] .. id .. ',"ts":' .. tss .. ARGV[2]
+-- The entry template's holes, in order: id, ts, id, ts (bus/envelope.ts messageEntryTemplate).
+local msg = ARGV[1] .. id .. ARGV[2] .. tss .. ARGV[3] .. id .. ARGV[4] .. tss .. ARGV[5]
 redis.call('ZADD', KEYS[2], id, msg)
-local max = tonumber(ARGV[3])
+local max = tonumber(ARGV[6])
 local n = redis.call('ZCARD', KEYS[2])
 if n > max then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1) end
-redis.call('SET', KEYS[3], id .. ':' .. tss, 'EX', ARGV[4])
-redis.call('PUBLISH', ARGV[5], msg)
+redis.call('SET', KEYS[3], id .. ':' .. tss, 'EX', ARGV[7])
+redis.call('PUBLISH', ARGV[8], msg)
 return {id, ts, 0}
 `;
 
@@ -55,10 +56,13 @@ const keys = (room: string) => ({
   cid: (cid: string) => `lc:{${room}}:cid:${cid}`,
 });
 
-/** [member, score, member, score, …] -> StoredMessage[] */
+/** [entry, score, entry, score, …] -> StoredMessage[] (a damaged entry is skipped). */
 function pairs(flat: string[]): StoredMessage[] {
   const out: StoredMessage[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ json: flat[i], id: Number(flat[i + 1]) });
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const m = storedMessage(flat[i]);
+    if (m) out.push(m);
+  }
   return out;
 }
 
@@ -71,11 +75,11 @@ export class RedisHistory implements History {
 
   async append(input: AppendInput): Promise<AppendResult> {
     const k = keys(input.room);
-    const parts = messageParts(input.room, input.from, input.text, input.cid, input.via);
+    const template = messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via);
     const [id, ts, dup] = await this.redis.script<[number, number, number]>(
       APPEND_SCRIPT,
       [k.seq, k.hist, k.cid(input.cid)],
-      [parts.head, parts.tail, this.max, this.dedupTtlSec, CHANNEL],
+      [...template, this.max, this.dedupTtlSec, CHANNEL],
     );
     return { id: Number(id), ts: Number(ts), duplicate: Number(dup) === 1 };
   }

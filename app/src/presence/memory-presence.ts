@@ -3,8 +3,9 @@
  * simulated server) may share one MemoryPresenceState, which is how the contract suite checks
  * multi-server behaviour without Redis.
  */
-import type { MemoryBus } from '../bus/memory-bus.js';
-import { presenceJson } from '../protocol/encode.js';
+import type { Publish } from '../bus/bus.js';
+import { presenceEntry } from '../bus/envelope.js';
+import { presenceFrame } from '../protocol/encode.js';
 import type { Member } from '../protocol/messages.js';
 import type { Presence } from './presence.js';
 
@@ -22,7 +23,7 @@ export class MemoryPresenceState {
 
 export class MemoryPresence implements Presence {
   constructor(
-    private readonly bus: MemoryBus,
+    private readonly publish: Publish,
     private readonly appId: string,
     private readonly ttlMs: number,
     private readonly state: MemoryPresenceState = new MemoryPresenceState(),
@@ -50,7 +51,7 @@ export class MemoryPresence implements Presence {
       r.counts.set(m.id, c);
       if (c === 1) {
         r.members.set(m.id, { id: m.id, name: m.name });
-        this.bus.deliver(presenceJson(room, 'join', m));
+        this.announce(room, r, 'join', m);
       }
     }
   }
@@ -66,7 +67,12 @@ export class MemoryPresence implements Presence {
     r.counts.delete(memberId);
     const m = r.members.get(memberId);
     r.members.delete(memberId);
-    if (m) this.bus.deliver(presenceJson(room, 'leave', m));
+    if (m) this.announce(room, r, 'leave', m);
+  }
+
+  private announce(room: string, r: RoomPresence, event: 'join' | 'leave', member: Member): void {
+    const count = r.members.size;
+    this.publish(presenceEntry('p', room, count, presenceFrame({ type: 'presence', room, event, member, count })));
   }
 
   async leave(room: string, memberIds: string[]): Promise<void> {

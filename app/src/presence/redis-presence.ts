@@ -17,8 +17,18 @@ const ROOMS = 'lc:presence:rooms';
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// Removes one entry; publishes the leave when it was the member's last. Needs KEYS 1-3 and `room`.
-const REMOVE_FN = `
+// Publishes a join/leave: a \`p\` envelope (bus/envelope.ts) around the presence frame, which is
+// presenceFrame's layout for {room, event, member, count}.
+const PUBLISH_FN = `
+local function publish(pnames, room, event, mj)
+  local n = redis.call('HLEN', pnames)
+  redis.call('PUBLISH', '${CHANNEL}', 'p ' .. room .. ' ' .. n .. '\\n{"type":"presence","room":"' .. room ..
+    '","event":"' .. event .. '","member":' .. mj .. ',"count":' .. n .. '}')
+end
+`;
+
+// Removes one entry; publishes the leave when it was the member's last. Needs KEYS 1-3 and \`room\`.
+const REMOVE_FN = `${PUBLISH_FN}
 local function remove(pres, pcount, pnames, room, entry)
   if redis.call('ZREM', pres, entry) == 0 then return end
   local id = string.sub(entry, 1, string.find(entry, '|[^|]*$') - 1)
@@ -27,13 +37,14 @@ local function remove(pres, pcount, pnames, room, entry)
   redis.call('HDEL', pcount, id)
   redis.call('HDEL', pnames, id)
   if mj then
-    redis.call('PUBLISH', '${CHANNEL}', '{"type":"presence","room":"' .. room .. '","event":"leave","member":' .. mj .. '}')
+    publish(pnames, room, 'leave', mj)
   end
 end
 `;
 
 // KEYS: pres, pcount, pnames, rooms. ARGV: appId, ttlMs, room, then (memberId, memberJson) pairs.
 const JOIN_SCRIPT = `${NOW}
+${PUBLISH_FN}
 local exp = now + tonumber(ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[3])
 for i = 4, #ARGV, 2 do
@@ -41,7 +52,7 @@ for i = 4, #ARGV, 2 do
   if redis.call('ZADD', KEYS[1], exp, id .. '|' .. ARGV[1]) == 1 then
     if redis.call('HINCRBY', KEYS[2], id, 1) == 1 then
       redis.call('HSET', KEYS[3], id, mj)
-      redis.call('PUBLISH', '${CHANNEL}', '{"type":"presence","room":"' .. ARGV[3] .. '","event":"join","member":' .. mj .. '}')
+      publish(KEYS[3], ARGV[3], 'join', mj)
     end
   end
 end

@@ -1,10 +1,78 @@
 /**
- * Builds the JSON of server -> client frames that are sent to many clients or stored.
- * A chat message is serialized exactly once, in two parts around its id and ts, so the Redis
- * script can splice in the id it assigns without re-encoding (the same text goes to history,
- * to the channel and, byte for byte, to every client).
+ * Every server -> client frame comes from one of these encoders, so the compiler checks what the
+ * server writes as it checks what the page reads. A `Frame` can only be made here (it is a branded
+ * string), and the server's reply path accepts nothing else.
+ *
+ * A chat message is serialized exactly once, in parts around its id and ts: the store fills in the
+ * id it assigns (a Redis script or the memory store) without re-encoding, and the same bytes go to
+ * history, to the bus and to every client.
  */
-import type { Member } from './messages.js';
+import type {
+  Ack, ErrorResponse, Joined, Left, Member, MembersResponse, Presence, Welcome,
+} from './messages.js';
+
+declare const frameBrand: unique symbol;
+/** The JSON text of one server -> client frame, made by an encoder below. */
+export type Frame = string & { readonly [frameBrand]: true };
+
+/** Marks text as a frame. Only for text that an encoder here made earlier (stored messages read back). */
+export const asFrame = (json: string): Frame => json as Frame;
+
+const member = (m: Member) => ({ id: m.id, name: m.name });
+
+export function welcomeFrame(w: Omit<Welcome, 'type'>): Frame {
+  return asFrame(JSON.stringify({ type: 'welcome', appId: w.appId, session: w.session, member: member(w.member) }));
+}
+
+/** `messages` are stored `message` frames, spliced in as they are. */
+export function joinedFrame(j: Omit<Joined, 'type' | 'messages'>, messages: readonly Frame[]): Frame {
+  const head = JSON.stringify({ type: 'joined', room: j.room, count: j.count, members: j.members.map(member) });
+  const truncatedMembers = j.membersTruncated ? ',"membersTruncated":true' : '';
+  const truncated = j.truncated ? ',"truncated":true' : '';
+  return asFrame(`${head.slice(0, -1)}${truncatedMembers},"messages":[${messages.join(',')}],"last":${j.last}${truncated}}`);
+}
+
+export function leftFrame(l: Omit<Left, 'type'>): Frame {
+  return asFrame(JSON.stringify({ type: 'left', room: l.room }));
+}
+
+export function ackFrame(a: Omit<Ack, 'type'>): Frame {
+  return asFrame(JSON.stringify({ type: 'ack', cid: a.cid, room: a.room, id: a.id, ts: a.ts }));
+}
+
+/** `messages` are stored `message` frames, spliced in as they are. */
+export function historyFrame(room: string, messages: readonly Frame[]): Frame {
+  return asFrame(`{"type":"history","room":${JSON.stringify(room)},"messages":[${messages.join(',')}]}`);
+}
+
+export function membersFrame(m: Omit<MembersResponse, 'type'>): Frame {
+  const out: MembersResponse = { type: 'members', room: m.room, members: m.members.map(member) };
+  if (m.next !== undefined) out.next = m.next;
+  return asFrame(JSON.stringify(out));
+}
+
+export const PONG_FRAME: Frame = asFrame('{"type":"pong"}');
+
+export function errorFrame(e: ErrorResponse): Frame {
+  const out: ErrorResponse = { type: 'error', code: e.code, message: e.message };
+  if (e.cid !== undefined) out.cid = e.cid;
+  if (e.retryAfterMs !== undefined) out.retryAfterMs = e.retryAfterMs;
+  return asFrame(JSON.stringify(out));
+}
+
+export function presenceFrame(p: Presence): Frame {
+  switch (p.event) {
+    case 'join':
+    case 'leave':
+      return asFrame(JSON.stringify(p.count === undefined
+        ? { type: 'presence', room: p.room, event: p.event, member: member(p.member) }
+        : { type: 'presence', room: p.room, event: p.event, member: member(p.member), count: p.count }));
+    case 'count':
+      return asFrame(JSON.stringify({ type: 'presence', room: p.room, event: 'count', count: p.count }));
+    case 'sync':
+      return asFrame(JSON.stringify({ type: 'presence', room: p.room, event: 'sync', count: p.count, members: p.members.map(member) }));
+  }
+}
 
 export interface MessageParts {
   /** `{"type":"message","room":"…","id":` */
@@ -13,7 +81,7 @@ export interface MessageParts {
   tail: string;
 }
 
-/** The parts of a `message` frame; join as head + id + ',"ts":' + ts + tail. */
+/** The parts of a `message` frame; `messageFrame` (or a store's script) joins them as head + id + ',"ts":' + ts + tail. */
 export function messageParts(room: string, from: Member, text: string, cid: string, via: string): MessageParts {
   return {
     head: `{"type":"message","room":${JSON.stringify(room)},"id":`,
@@ -21,12 +89,11 @@ export function messageParts(room: string, from: Member, text: string, cid: stri
   };
 }
 
-/** The complete `message` frame text. */
-export function messageJson(parts: MessageParts, id: number, ts: number): string {
-  return `${parts.head}${id},"ts":${ts}${parts.tail}`;
+/** Between the id and the ts of a message frame. */
+export const MESSAGE_TS_JOIN = ',"ts":';
+
+/** The complete `message` frame. */
+export function messageFrame(parts: MessageParts, id: number, ts: number): Frame {
+  return asFrame(`${parts.head}${id}${MESSAGE_TS_JOIN}${ts}${parts.tail}`);
 }
 
-/** The `presence` frame text. */
-export function presenceJson(room: string, event: 'join' | 'leave', member: Member): string {
-  return JSON.stringify({ type: 'presence', room, event, member: { id: member.id, name: member.name } });
-}

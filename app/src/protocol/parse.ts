@@ -125,6 +125,24 @@ export function validateRequest(data: unknown): Result<Request, ParseError> {
       if (limit !== undefined) req.limit = limit;
       return ok(req);
     }
+    case 'members': {
+      const r = room(data);
+      if (!r.ok) return r;
+      const after = data.after;
+      if (after !== undefined && (typeof after !== 'string' || after.length < 1 || after.length > LIMITS.memberIdMax)) {
+        return fail(`after must be a member id (1-${LIMITS.memberIdMax} characters)`);
+      }
+      const req: Request = { type, room: r.value };
+      if (after !== undefined) req.after = after;
+      if (data.limit !== undefined) {
+        const l = data.limit;
+        if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > LIMITS.membersLimitMax) {
+          return fail(`limit must be an integer 1-${LIMITS.membersLimitMax}`);
+        }
+        req.limit = l;
+      }
+      return ok(req);
+    }
     case 'ping':
       return ok({ type });
     default:

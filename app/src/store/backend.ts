@@ -7,10 +7,10 @@ import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus } from '../bus/redis-bus.js';
 import type { Config } from '../config.js';
 import type { History } from '../history/history.js';
-import { MemoryHistory } from '../history/memory-history.js';
+import { MemoryHistory, MemoryHistoryState } from '../history/memory-history.js';
 import { RedisHistory } from '../history/redis-history.js';
 import type { Logger } from '../log.js';
-import { MemoryPresence } from '../presence/memory-presence.js';
+import { MemoryPresence, MemoryPresenceState } from '../presence/memory-presence.js';
 import type { Presence } from '../presence/presence.js';
 import { RedisPresence } from '../presence/redis-presence.js';
 import { MemorySessions } from '../sessions/memory-sessions.js';
@@ -33,13 +33,35 @@ export interface Backend {
 export type BackendSettings = Pick<Config,
   'appId' | 'redisUrl' | 'redisTimeoutMs' | 'historyMax' | 'dedupTtlSec' | 'presenceTtlMs' | 'sessionTtlSec'>;
 
-export function createMemoryBackend(cfg: BackendSettings): Backend {
-  const bus = new MemoryBus();
+/**
+ * The shared state of an in-process "cluster": one per embedded node; tests give several simulated
+ * servers the same world to check multi-server behaviour without Redis.
+ */
+export interface MemoryWorld {
+  bus: MemoryBus;
+  history: MemoryHistoryState;
+  presence: MemoryPresenceState;
+  sessions: Map<number, MemorySessions>;
+}
+
+export function createMemoryWorld(): MemoryWorld {
+  return { bus: new MemoryBus(), history: new MemoryHistoryState(), presence: new MemoryPresenceState(), sessions: new Map() };
+}
+
+/** Only for a single process: the embedded node, or tests sharing one `world` between simulated servers. */
+export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = createMemoryWorld()): Backend {
+  const { bus } = world;
+  const ttlMs = cfg.sessionTtlSec * 1000;
+  let sessions = world.sessions.get(ttlMs);
+  if (!sessions) {
+    sessions = new MemorySessions(ttlMs);
+    world.sessions.set(ttlMs, sessions);
+  }
   return {
     bus,
-    history: new MemoryHistory(bus, cfg.historyMax, cfg.dedupTtlSec * 1000),
-    presence: new MemoryPresence(bus, cfg.appId, cfg.presenceTtlMs),
-    sessions: new MemorySessions(cfg.sessionTtlSec * 1000),
+    history: new MemoryHistory(bus.publish, cfg.historyMax, cfg.dedupTtlSec * 1000, world.history),
+    presence: new MemoryPresence(bus.publish, cfg.appId, cfg.presenceTtlMs, world.presence),
+    sessions,
     isReady: () => true,
     start: async () => {},
     close: async () => {},

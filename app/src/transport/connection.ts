@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { CLOSE_REASONS, CloseCode, type CloseCodeValue } from '../protocol/close-codes.js';
 import { parseRequest } from '../protocol/parse.js';
-import { writeFrame } from './outgoing.js';
+import { writeFrame } from './write-frame.js';
 
 /** Past this many unanswered requests, valid ones get rate_limited instead of being handled. */
 const MAX_QUEUED = 256;

@@ -127,7 +127,6 @@ export class ChatServer {
     ws.on('close', (code) => {
       this.connections.delete(conn);
       metrics.connections.dec();
-      conn.client.closed = true;
       this.deps.chat.disconnect(conn.client);
       conn.log.debug({ code }, 'disconnected');
     });

@@ -1,0 +1,122 @@
+/**
+ * The fan-out of bus payloads to this server's rooms. Each payload's header is read (no JSON parse,
+ * bus/envelope.ts); a payload for a room with no local member is dropped before anything else, and
+ * the frame of one that has members becomes one PreparedFrame written as-is to every one of them.
+ *
+ * Gap repair: ids per room are contiguous, so a message arriving with id > last + 1 means pub/sub
+ * dropped something (a Redis restart, a subscriber reconnect). The room then buffers live messages,
+ * reads the missing ones from history, and delivers all in order. Subscriptions drop ids they already have.
+ */
+import { decodeEntry } from '../bus/envelope.js';
+import type { History } from '../history/history.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { PreparedFrame } from './prepared-frame.js';
+import type { LocalRoom, RoomRegistry } from './rooms.js';
+
+/** Live messages kept per room while a repair reads history; past this, history is read again instead. */
+const MAX_BACKLOG = 10_000;
+
+interface LiveMessage {
+  id: number;
+  cid: string;
+  data: PreparedFrame;
+}
+
+export class RoomFeed {
+  constructor(
+    private readonly rooms: RoomRegistry,
+    private readonly history: History,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Gives a room its first known id (from a join's history read) so fan-out can notice a gap right away. */
+  seed(name: string, last: number): void {
+    const room = this.rooms.get(name);
+    if (room && room.feed.lastId === null) room.feed.lastId = last;
+  }
+
+  /** Handles one bus payload. */
+  onBusPayload(payload: string): void {
+    this.metrics.busIn.inc();
+    const event = decodeEntry(payload);
+    if (!event) {
+      this.log.error({ head: payload.slice(0, 40) }, 'unreadable bus payload');
+      return;
+    }
+    const room = this.rooms.get(event.room);
+    if (!room) return;
+    switch (event.kind) {
+      case 'presence':
+      case 'sync':
+        room.deliver(0, undefined, new PreparedFrame(event.frame));
+        return;
+      case 'count':
+        return;
+      case 'message': {
+        this.metrics.fanoutLatency.observe(Math.max(0, Date.now() - event.ts) / 1000);
+        this.onMessage(room, { id: event.id, cid: event.cid, data: new PreparedFrame(event.frame) });
+      }
+    }
+  }
+
+  private onMessage(room: LocalRoom, m: LiveMessage): void {
+    const feed = room.feed;
+    if (feed.repairing) {
+      if (feed.backlog.length >= MAX_BACKLOG) {
+        feed.backlog = [];
+        feed.overflowed = true;
+      }
+      feed.backlog.push(m);
+      return;
+    }
+    if (feed.lastId !== null && m.id > feed.lastId + 1) {
+      feed.backlog.push(m);
+      void this.repair(room);
+      return;
+    }
+    this.fanout(room, m);
+  }
+
+  private fanout(room: LocalRoom, m: LiveMessage): void {
+    if (room.feed.lastId !== null && m.id <= room.feed.lastId) return;
+    room.feed.lastId = m.id;
+    room.deliver(m.id, m.cid, m.data);
+    this.metrics.messagesOut.inc(room.subs.size);
+  }
+
+  /** Reads what the room missed from history and delivers it, then the live backlog, in id order. */
+  async repair(room: LocalRoom): Promise<void> {
+    const feed = room.feed;
+    if (feed.repairing || feed.lastId === null) return;
+    feed.repairing = true;
+    this.metrics.gapRepairs.inc();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { messages } = await this.history.resume(room.name, feed.lastId, 0);
+        for (const m of messages) this.fanout(room, { id: m.id, cid: m.cid, data: new PreparedFrame(m.json) });
+        break;
+      } catch (err) {
+        this.log.warn({ room: room.name, attempt, err: (err as Error).message }, 'gap repair failed, retrying');
+        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 2000)));
+        if (this.rooms.get(room.name) !== room) break;
+      }
+    }
+    const backlog = feed.backlog.sort((a, b) => a.id - b.id);
+    feed.backlog = [];
+    feed.repairing = false;
+    const again = feed.overflowed;
+    feed.overflowed = false;
+    if (again) {
+      void this.repair(room);
+      return;
+    }
+    for (const m of backlog) this.fanout(room, m);
+  }
+
+  /** After the bus subscription came back: every room may have missed messages. */
+  resync(): void {
+    for (const room of this.rooms.all()) void this.repair(room);
+  }
+}
