@@ -34,6 +34,12 @@ export interface Config {
   /** A member whose last connection closes stays listed this long, so a quick reconnect makes no flicker. */
   presenceGraceMs: number;
   sessionTtlSec: number;
+  /** A room with more members than this is large: counts instead of join/leave events, lists on request. */
+  largeRoomThreshold: number;
+  /** A large room turns small again (one `sync`, join/leave resume) at this many members or fewer. */
+  smallAgainAt: number;
+  /** In a large room, at most one `count` frame per this many ms per room. */
+  presenceCountIntervalMs: number;
   /** A dedup record keeps a `cid` this long (the protocol asks for at least 10 minutes). */
   dedupTtlSec: number;
   /** A socket whose unsent bytes pass this is a slow consumer and is closed with 1013. */
@@ -81,6 +87,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[\w.-]{1,64}$/.test(appId)) throw new ConfigError(`APPID=${appId}: expected 1-64 of [A-Za-z0-9_.-]`);
   const redisUrl = str(env, 'REDIS_URL', 'redis://127.0.0.1:6379');
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL=${redisUrl}: expected redis://host:port`);
+  const largeRoomThreshold = int(env, 'LARGE_ROOM_THRESHOLD', 200, 1, 10_000);
   return {
     appId,
     host: str(env, 'HOST', '0.0.0.0'),
@@ -99,6 +106,9 @@ export function loadConfig(env: Env = process.env): Config {
     presenceHeartbeatMs: int(env, 'PRESENCE_HEARTBEAT_MS', 5_000, 100, 300_000),
     presenceGraceMs: int(env, 'PRESENCE_GRACE_MS', 3_000, 0, 60_000),
     sessionTtlSec: int(env, 'SESSION_TTL_SEC', 86_400, 60, 365 * 86_400),
+    largeRoomThreshold,
+    smallAgainAt: int(env, 'LARGE_ROOM_SMALL_AGAIN', Math.floor(largeRoomThreshold * 0.9), 0, largeRoomThreshold),
+    presenceCountIntervalMs: int(env, 'PRESENCE_COUNT_INTERVAL_MS', 1000, 1000, 60_000),
     dedupTtlSec: int(env, 'DEDUP_TTL_SEC', 900, 600, 86_400),
     slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 2_000, 50, 60_000),

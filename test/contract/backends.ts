@@ -15,6 +15,8 @@ export interface ServerOptions {
   historyMax?: number;
   presenceTtlMs?: number;
   sessionTtlSec?: number;
+  largeRoomThreshold?: number;
+  smallAgainAt?: number;
 }
 
 export interface BackendFactory {
@@ -37,6 +39,8 @@ const settings = (appId: string, url: string, o: ServerOptions): BackendSettings
   dedupTtlSec: 600,
   presenceTtlMs: o.presenceTtlMs ?? 15_000,
   sessionTtlSec: o.sessionTtlSec ?? 3600,
+  largeRoomThreshold: o.largeRoomThreshold ?? 200,
+  smallAgainAt: o.smallAgainAt ?? 180,
 });
 
 function memoryFactory(): BackendFactory {

@@ -9,11 +9,11 @@ import { StoreUnavailableError } from '../store/errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
-  ackFrame, errorFrame, historyFrame, joinedFrame, leftFrame, PONG_FRAME, welcomeFrame,
+  ackFrame, errorFrame, historyFrame, joinedFrame, leftFrame, membersFrame, PONG_FRAME, welcomeFrame,
 } from '../protocol/encode.js';
 import { protocolError } from '../protocol/errors.js';
 import type {
-  ErrorCode, HelloRequest, HistoryRequest, JoinRequest, LeaveRequest, Member, Request, SendRequest,
+  ErrorCode, HelloRequest, HistoryRequest, JoinRequest, LeaveRequest, Member, MembersRequest, Request, SendRequest,
 } from '../protocol/messages.js';
 import { LIMITS } from '../protocol/messages.js';
 import type { ChatClient } from './client.js';
@@ -28,9 +28,9 @@ export interface ChatSettings {
   presenceHeartbeatMs: number;
   presenceTtlMs: number;
   maxRoomsPerConnection: number;
+  largeRoomThreshold: number;
+  presenceCountIntervalMs: number;
 }
-
-const byId = (a: Member, b: Member) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export class ChatService {
   readonly rooms: RoomRegistry;
@@ -47,7 +47,7 @@ export class ChatService {
       onMemberGone: (room, member) => this.keeper.memberGone(room, member.id),
     });
     this.keeper = new PresenceKeeper(backend.presence, this.rooms, settings, log);
-    this.feed = new RoomFeed(this.rooms, backend.history, log, metrics);
+    this.feed = new RoomFeed(this.rooms, backend.history, log, metrics, settings.presenceCountIntervalMs);
     backend.bus.subscribe((payload) => this.feed.onBusPayload(payload));
     backend.bus.onResubscribed(() => this.feed.resync());
   }
@@ -83,7 +83,7 @@ export class ChatService {
       case 'leave': return this.leave(client, member, req);
       case 'send': return this.guard(client, req.cid, () => this.send(client, member, req));
       case 'history': return this.guard(client, undefined, () => this.history(client, req));
-      case 'members': return this.error(client, 'bad_request', 'members is not supported yet');
+      case 'members': return this.guard(client, undefined, () => this.members(client, req));
     }
   }
 
@@ -135,17 +135,18 @@ export class ChatService {
     const entry = this.rooms.enter(room, client, member);
     try {
       if (entry.isNewMember) await this.backend.presence.join(room, [member]);
-      const [res, members] = await Promise.all([
+      const threshold = this.settings.largeRoomThreshold;
+      const [res, presence] = await Promise.all([
         this.backend.history.resume(room, after, this.settings.joinDefault),
-        this.backend.presence.members(room),
+        this.backend.presence.snapshot(room, threshold),
       ]);
       if (client.closed) return;
       // The room's fan-out needs a starting id to notice a gap in what the bus brings.
       this.feed.seed(room, res.last);
-      if (!members.some((m) => m.id === member.id)) members.push(member);
-      members.sort(byId);
+      const { count, members } = presence;
       client.reply(joinedFrame({
-        room, count: members.length, members, last: res.last, truncated: after !== undefined && res.truncated,
+        room, count, members, membersTruncated: count > members.length,
+        last: res.last, truncated: after !== undefined && res.truncated,
       }, res.messages.map((m) => m.json)));
       // joined covered every id up to `last` (all after `after`, or the newest ones): live frames go on from there.
       this.rooms.open(room, client, res.last);
@@ -167,6 +168,12 @@ export class ChatService {
       if (!r.duplicate) this.metrics.messagesIn.inc();
       return ackFrame({ cid: req.cid, room: req.room, id: r.id, ts: r.ts });
     });
+  }
+
+  private async members(client: ChatClient, req: MembersRequest): Promise<void> {
+    if (!this.rooms.has(client, req.room)) return this.error(client, 'not_joined');
+    const page = await this.backend.presence.page(req.room, req.after, req.limit ?? LIMITS.membersLimitDefault);
+    client.reply(membersFrame({ room: req.room, ...page }));
   }
 
   private async history(client: ChatClient, req: HistoryRequest): Promise<void> {

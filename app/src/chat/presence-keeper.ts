@@ -1,6 +1,9 @@
 /**
- * Keeps this server's presence entries alive in the cluster-wide store: a heartbeat refreshes them
- * and sweeps every server's expired ones, and on shutdown they are let lapse after the grace period.
+ * Keeps this server's presence alive in the cluster-wide store: a heartbeat marks the server alive
+ * (one write, however many members) and sweeps the entries of servers that stopped beating; when the
+ * store says this server had gone missing (a data loss, or a stall past the TTL that let others sweep
+ * it) its members are re-asserted, twice (a sweep in progress may remove the first). On shutdown
+ * its entries lapse after the grace period.
  */
 import type { Logger } from '../log.js';
 import type { Presence } from '../presence/presence.js';
@@ -17,6 +20,7 @@ export class PresenceKeeper {
   private beatFailed = false;
   private beating = false;
   private sweepHeldUntil = 0;
+  private reassertNext = false;
 
   constructor(
     private readonly presence: Presence,
@@ -26,6 +30,7 @@ export class PresenceKeeper {
   ) {}
 
   start(): void {
+    void this.beat();
     this.heartbeat = setInterval(() => void this.beat(), this.settings.presenceHeartbeatMs);
     this.heartbeat.unref();
   }
@@ -35,11 +40,15 @@ export class PresenceKeeper {
     if (this.beating) return;
     this.beating = true;
     try {
-      // One round trip for all rooms: node-redis pipelines commands issued in the same tick.
-      await Promise.all([...this.rooms.localMembers()].map(([room, members]) => this.presence.join(room, members)));
-      // After a store outage every server's entries may have expired meanwhile: sweeping at once would
-      // announce a leave (then a join) for members still connected elsewhere. Refresh now, and judge
-      // others' entries only once a whole TTL has given every live server time to refresh its own.
+      const stale = await this.presence.heartbeat();
+      if (stale || this.reassertNext) {
+        // One round trip for all rooms: node-redis pipelines commands issued in the same tick.
+        await Promise.all([...this.rooms.localMembers()].map(([room, members]) => this.presence.join(room, members)));
+      }
+      this.reassertNext = stale;
+      // After a store outage every server's heartbeat may look stale: sweeping at once would announce
+      // a leave (then a join) for members still connected elsewhere. Judge others only once a whole
+      // TTL has given every live server time to beat again.
       if (this.beatFailed) {
         this.beatFailed = false;
         // Capped so a server that died meanwhile still leaves every list within the protocol's 30 s.
@@ -64,8 +73,7 @@ export class PresenceKeeper {
   /** On shutdown: let this server's entries lapse after the grace period, so clients that reconnect elsewhere don't flicker. */
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    const ms = Math.max(this.settings.presenceGraceMs, 1000);
-    await Promise.allSettled([...this.rooms.localMembers()].map(([room, members]) =>
-      this.presence.expireSoon(room, members.map((m) => m.id), ms)));
+    await this.presence.retire(Math.max(this.settings.presenceGraceMs, 1000)).catch((err: Error) =>
+      this.log.warn({ err: err.message }, 'presence retire failed; entries go when the heartbeat is missed'));
   }
 }

@@ -3,6 +3,10 @@
  * bus/envelope.ts); a payload for a room with no local member is dropped before anything else, and
  * the frame of one that has members becomes one PreparedFrame written as-is to every one of them.
  *
+ * Large rooms: `count` entries (one per join or leave cluster-wide) are coalesced per room into at
+ * most one `count` frame per interval, built once and written to every local member. A `p` or `s`
+ * entry (the room is small, or became small again) carries its own count and cancels a pending one.
+ *
  * Gap repair: ids per room are contiguous, so a message arriving with id > last + 1 means pub/sub
  * dropped something (a Redis restart, a subscriber reconnect). The room then buffers live messages,
  * reads the missing ones from history, and delivers all in order. Subscriptions drop ids they already have.
@@ -11,6 +15,7 @@ import { decodeEntry } from '../bus/envelope.js';
 import type { History } from '../history/history.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { presenceFrame } from '../protocol/encode.js';
 import { PreparedFrame } from './prepared-frame.js';
 import type { LocalRoom, RoomRegistry } from './rooms.js';
 
@@ -29,6 +34,7 @@ export class RoomFeed {
     private readonly history: History,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    private readonly countIntervalMs = 1000,
   ) {}
 
   /** Gives a room its first known id (from a join's history read) so fan-out can notice a gap right away. */
@@ -49,16 +55,40 @@ export class RoomFeed {
     if (!room) return;
     switch (event.kind) {
       case 'presence':
-      case 'sync':
+      case 'sync': {
+        const c = room.feed.count;
+        if (c.timer) clearTimeout(c.timer);
+        c.timer = null;
+        c.latest = c.sent = event.count;
         room.deliver(0, undefined, new PreparedFrame(event.frame));
         return;
+      }
       case 'count':
-        return;
+        return this.onCount(room, event.count);
       case 'message': {
         this.metrics.fanoutLatency.observe(Math.max(0, Date.now() - event.ts) / 1000);
         this.onMessage(room, { id: event.id, cid: event.cid, data: new PreparedFrame(event.frame) });
       }
     }
+  }
+
+  private onCount(room: LocalRoom, count: number): void {
+    const c = room.feed.count;
+    c.latest = count;
+    if (c.timer) return;
+    const wait = c.sentAt + this.countIntervalMs - Date.now();
+    if (wait <= 0) this.flushCount(room);
+    else c.timer = setTimeout(() => this.flushCount(room), wait);
+  }
+
+  private flushCount(room: LocalRoom): void {
+    const c = room.feed.count;
+    c.timer = null;
+    if (c.latest === c.sent || this.rooms.get(room.name) !== room) return;
+    c.sent = c.latest;
+    c.sentAt = Date.now();
+    this.metrics.presenceCounts.inc();
+    room.deliver(0, undefined, new PreparedFrame(presenceFrame({ type: 'presence', room: room.name, event: 'count', count: c.latest })));
   }
 
   private onMessage(room: LocalRoom, m: LiveMessage): void {

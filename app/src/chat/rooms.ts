@@ -38,12 +38,16 @@ export interface FeedState {
   backlog: Array<{ id: number; cid: string; data: PreparedFrame }>;
   /** The backlog overflowed during a long repair: read history again afterwards. */
   overflowed: boolean;
+  /** Large room: the newest count from the bus, the last one written, and the pending coalesced write. */
+  count: { latest: number; sent: number; sentAt: number; timer: NodeJS.Timeout | null };
 }
 
 export class LocalRoom {
   readonly subs = new Map<ChatClient, Subscription>();
   readonly members = new Map<string, LocalMember>();
-  readonly feed: FeedState = { lastId: null, repairing: false, backlog: [], overflowed: false };
+  readonly feed: FeedState = {
+    lastId: null, repairing: false, backlog: [], overflowed: false, count: { latest: -1, sent: -1, sentAt: 0, timer: null },
+  };
   constructor(readonly name: string) {}
 
   /** Writes a room frame to every local subscriber, each in its own order (no duplicate, no step back). */
@@ -158,7 +162,10 @@ export class RoomRegistry {
     const gone = () => {
       if (local.connections > 0) return;
       room.members.delete(member.id);
-      if (room.subs.size === 0 && room.members.size === 0) this.rooms.delete(name);
+      if (room.subs.size === 0 && room.members.size === 0) {
+        this.rooms.delete(name);
+        if (room.feed.count.timer) clearTimeout(room.feed.count.timer);
+      }
       this.hooks.onMemberGone(name, member);
     };
     if (graceMs <= 0) gone();

@@ -1,123 +1,206 @@
 /**
- * Redis presence. Keys per room:
- *   lc:{room}:pres    sorted set, member = "memberId|appId", score = expiry (ms, Redis clock)
- *   lc:{room}:pcount  hash memberId -> number of entries (servers holding the member)
- *   lc:{room}:pnames  hash memberId -> the member as JSON
- *   lc:presence:rooms set of rooms with entries, for the sweep
- * Every change is a script, so "first entry -> publish join" and "last entry -> publish leave"
- * happen exactly once however many servers race. Times come from Redis's clock, not the servers'.
+ * Redis presence. Keys of one room share its hash slot ({room}), and every script declares every
+ * key it touches, so Redis Cluster and ACL key patterns accept them:
+ *   lc:{room}:pm          sorted set of member ids, all score 0 (lexicographic: pages by id, ZCARD = count)
+ *   lc:{room}:pn          hash memberId -> the member as JSON
+ *   lc:{room}:pc          hash memberId -> number of owners holding an entry
+ *   lc:{room}:po:<owner>  set of the member ids this owner holds in the room
+ *   lc:{room}:pl          "1" while the room is large
+ * Liveness, per owner (one key each, outside any room):
+ *   lc:presence:owners        sorted set owner -> last heartbeat (ms, Redis clock)
+ *   lc:presence:rooms:<owner> set of rooms the owner holds entries in (what a sweep visits)
+ * Presence frames published from Lua follow presenceFrame's layout byte for byte (the contract suite
+ * compares them); the envelope headers are bus/envelope.ts's.
  */
 import { CHANNEL } from '../bus/bus.js';
 import type { Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
-import type { Presence } from './presence.js';
+import type { MembersPage, Presence, PresenceSnapshot, RoomModeSettings } from './presence.js';
 
-const ROOMS = 'lc:presence:rooms';
+const OWNERS = 'lc:presence:owners';
+const roomsOf = (owner: string) => `lc:presence:rooms:${owner}`;
+const roomKeys = (room: string, owner: string) =>
+  [`lc:{${room}}:pm`, `lc:{${room}}:pn`, `lc:{${room}}:pc`, `lc:{${room}}:po:${owner}`, `lc:{${room}}:pl`];
 
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// Publishes a join/leave: a \`p\` envelope (bus/envelope.ts) around the presence frame, which is
-// presenceFrame's layout for {room, event, member, count}.
-const PUBLISH_FN = `
-local function publish(pnames, room, event, mj)
-  local n = redis.call('HLEN', pnames)
-  redis.call('PUBLISH', '${CHANNEL}', 'p ' .. room .. ' ' .. n .. '\\n{"type":"presence","room":"' .. room ..
-    '","event":"' .. event .. '","member":' .. mj .. ',"count":' .. n .. '}')
-end
-`;
-
-// Removes one entry; publishes the leave when it was the member's last. Needs KEYS 1-3 and \`room\`.
-const REMOVE_FN = `${PUBLISH_FN}
-local function remove(pres, pcount, pnames, room, entry)
-  if redis.call('ZREM', pres, entry) == 0 then return end
-  local id = string.sub(entry, 1, string.find(entry, '|[^|]*$') - 1)
-  if redis.call('HINCRBY', pcount, id, -1) > 0 then return end
-  local mj = redis.call('HGET', pnames, id)
-  redis.call('HDEL', pcount, id)
-  redis.call('HDEL', pnames, id)
-  if mj then
-    publish(pnames, room, 'leave', mj)
+// KEYS: pm, pn, pc, po, pl. ARGV[1..3]: threshold, smallAgainAt, room.
+// announce(event, mj): what a change publishes by the room's mode (see presence.ts).
+// release(id): one owner's entry is gone; the member leaves when it was the last.
+const ROOM_FNS = `
+local room = ARGV[3]
+local function announce(event, mj)
+  local n = redis.call('ZCARD', KEYS[1])
+  local large = redis.call('EXISTS', KEYS[5]) == 1
+  if not large and n > tonumber(ARGV[1]) then
+    redis.call('SET', KEYS[5], '1')
+    large = true
+  elseif large and n <= tonumber(ARGV[2]) then
+    redis.call('DEL', KEYS[5])
+    local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+    local list = {}
+    if #ids > 0 then list = redis.call('HMGET', KEYS[2], unpack(ids)) end
+    redis.call('PUBLISH', '${CHANNEL}', 's ' .. room .. ' ' .. n .. '\\n{"type":"presence","room":"' .. room ..
+      '","event":"sync","count":' .. n .. ',"members":[' .. table.concat(list, ',') .. ']}')
+    return
+  end
+  if large then
+    redis.call('PUBLISH', '${CHANNEL}', 'c ' .. room .. ' ' .. n)
+  else
+    redis.call('PUBLISH', '${CHANNEL}', 'p ' .. room .. ' ' .. n .. '\\n{"type":"presence","room":"' .. room ..
+      '","event":"' .. event .. '","member":' .. mj .. ',"count":' .. n .. '}')
   end
 end
+local function release(id)
+  if redis.call('HINCRBY', KEYS[3], id, -1) > 0 then return end
+  redis.call('HDEL', KEYS[3], id)
+  local mj = redis.call('HGET', KEYS[2], id)
+  redis.call('HDEL', KEYS[2], id)
+  redis.call('ZREM', KEYS[1], id)
+  if mj then announce('leave', mj) end
+end
 `;
 
-// KEYS: pres, pcount, pnames, rooms. ARGV: appId, ttlMs, room, then (memberId, memberJson) pairs.
-const JOIN_SCRIPT = `${NOW}
-${PUBLISH_FN}
-local exp = now + tonumber(ARGV[2])
-redis.call('SADD', KEYS[4], ARGV[3])
+// ARGV[4..]: (memberId, memberJson) pairs.
+const JOIN_SCRIPT = `${ROOM_FNS}
 for i = 4, #ARGV, 2 do
   local id, mj = ARGV[i], ARGV[i + 1]
-  if redis.call('ZADD', KEYS[1], exp, id .. '|' .. ARGV[1]) == 1 then
-    if redis.call('HINCRBY', KEYS[2], id, 1) == 1 then
-      redis.call('HSET', KEYS[3], id, mj)
-      publish(KEYS[3], ARGV[3], 'join', mj)
-    end
+  if redis.call('SADD', KEYS[4], id) == 1 and redis.call('HINCRBY', KEYS[3], id, 1) == 1 then
+    redis.call('ZADD', KEYS[1], 0, id)
+    redis.call('HSET', KEYS[2], id, mj)
+    announce('join', mj)
   end
 end
 return 1
 `;
 
-// KEYS: pres, pcount, pnames. ARGV: appId, room, memberIds…
-const LEAVE_SCRIPT = `${REMOVE_FN}
-for i = 3, #ARGV do remove(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[i] .. '|' .. ARGV[1]) end
-return 1
-`;
-
-// KEYS: pres. ARGV: appId, ms, memberIds…
-const EXPIRE_SOON_SCRIPT = `${NOW}
-for i = 3, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[i] .. '|' .. ARGV[1]) end
-return 1
-`;
-
-// KEYS: rooms.
-const SWEEP_SCRIPT = `${NOW}
-${REMOVE_FN}
-local removed = 0
-for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local p = 'lc:{' .. room .. '}:'
-  for _, entry in ipairs(redis.call('ZRANGEBYSCORE', p .. 'pres', '-inf', now)) do
-    remove(p .. 'pres', p .. 'pcount', p .. 'pnames', room, entry)
-    removed = removed + 1
-  end
-  if redis.call('ZCARD', p .. 'pres') == 0 then redis.call('SREM', KEYS[1], room) end
+// ARGV[4..]: member ids.
+const LEAVE_SCRIPT = `${ROOM_FNS}
+for i = 4, #ARGV do
+  if redis.call('SREM', KEYS[4], ARGV[i]) == 1 then release(ARGV[i]) end
 end
-return removed
+return 1
 `;
 
-const keys = (room: string) => [`lc:{${room}}:pres`, `lc:{${room}}:pcount`, `lc:{${room}}:pnames`];
+// Every entry of one (dead) owner in the room.
+const REMOVE_OWNER_SCRIPT = `${ROOM_FNS}
+local ids = redis.call('SMEMBERS', KEYS[4])
+redis.call('DEL', KEYS[4])
+for _, id in ipairs(ids) do release(id) end
+return #ids
+`;
+
+// KEYS: pm, pn. ARGV: limit. -> {count, memberJson…}
+const SNAPSHOT_SCRIPT = `
+local n = redis.call('ZCARD', KEYS[1])
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #ids == 0 then return {n} end
+local out = redis.call('HMGET', KEYS[2], unpack(ids))
+table.insert(out, 1, n)
+return out
+`;
+
+// KEYS: pm, pn. ARGV: after ('' for the start), limit. -> {more (0/1), memberJson…}; one extra id says whether a next page exists.
+const PAGE_SCRIPT = `
+local min = '-'
+if ARGV[1] ~= '' then min = '(' .. ARGV[1] end
+local limit = tonumber(ARGV[2])
+local ids = redis.call('ZRANGE', KEYS[1], min, '+', 'BYLEX', 'LIMIT', 0, limit + 1)
+local more = 0
+if #ids > limit then
+  more = 1
+  table.remove(ids)
+end
+if #ids == 0 then return {more} end
+local out = redis.call('HMGET', KEYS[2], unpack(ids))
+table.insert(out, 1, more)
+return out
+`;
+
+// KEYS: owners. ARGV: owner, ttlMs. -> 1 when the owner was missing or stale (its entries may be gone).
+const HEARTBEAT_SCRIPT = `${NOW}
+local last = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+if not last or tonumber(last) < now - tonumber(ARGV[2]) then return 1 end
+return 0
+`;
+
+// KEYS: owners. ARGV: ttlMs. -> up to 20 owners whose last heartbeat is older than the TTL.
+const DEAD_OWNERS_SCRIPT = `${NOW}
+return redis.call('ZRANGE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[1])), 'BYSCORE', 'LIMIT', 0, 20)
+`;
+
+// KEYS: owners. ARGV: owner, ttlMs. Forgets the owner once swept, unless it came back meanwhile.
+const FORGET_OWNER_SCRIPT = `${NOW}
+local last = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if last and tonumber(last) < now - tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 1
+`;
+
+// KEYS: owners. ARGV: owner, ttlMs, ms.
+const RETIRE_SCRIPT = `${NOW}
+redis.call('ZADD', KEYS[1], 'XX', now - tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+return 1
+`;
+
+const parseMembers = (flat: string[]): Member[] => flat.filter((j) => typeof j === 'string').map((j) => JSON.parse(j) as Member);
 
 export class RedisPresence implements Presence {
+  private readonly modeArgs: string[];
+
   constructor(
     private readonly redis: RedisConnections,
-    private readonly appId: string,
+    private readonly owner: string,
     private readonly ttlMs: number,
-  ) {}
+    mode: RoomModeSettings,
+  ) {
+    this.modeArgs = [String(mode.largeRoomThreshold), String(mode.smallAgainAt)];
+  }
 
   async join(room: string, members: Member[]): Promise<void> {
     if (members.length === 0) return;
-    const args: string[] = [this.appId, String(this.ttlMs), room];
+    const args = [...this.modeArgs, room];
     for (const m of members) args.push(m.id, JSON.stringify({ id: m.id, name: m.name }));
-    await this.redis.script(JOIN_SCRIPT, [...keys(room), ROOMS], args);
+    // Registered first (same pipeline): an owner that dies right after its join is still swept here.
+    const registered = this.redis.command(['SADD', roomsOf(this.owner), room]);
+    await Promise.all([registered, this.redis.script(JOIN_SCRIPT, roomKeys(room, this.owner), args)]);
   }
 
   async leave(room: string, memberIds: string[]): Promise<void> {
     if (memberIds.length === 0) return;
-    await this.redis.script(LEAVE_SCRIPT, keys(room), [this.appId, room, ...memberIds]);
+    await this.redis.script(LEAVE_SCRIPT, roomKeys(room, this.owner), [...this.modeArgs, room, ...memberIds]);
   }
 
-  async expireSoon(room: string, memberIds: string[], ms: number): Promise<void> {
-    if (memberIds.length === 0) return;
-    await this.redis.script(EXPIRE_SOON_SCRIPT, [keys(room)[0]], [this.appId, ms, ...memberIds]);
+  async snapshot(room: string, limit: number): Promise<PresenceSnapshot> {
+    const [n, ...flat] = await this.redis.script<[number, ...string[]]>(SNAPSHOT_SCRIPT, roomKeys(room, this.owner).slice(0, 2), [limit]);
+    return { count: Number(n), members: parseMembers(flat) };
   }
 
-  async members(room: string): Promise<Member[]> {
-    const flat = await this.redis.command<string[]>(['HVALS', keys(room)[2]]);
-    return flat.map((j) => JSON.parse(j) as Member);
+  async page(room: string, after: string | undefined, limit: number): Promise<MembersPage> {
+    const [more, ...flat] = await this.redis.script<[number, ...string[]]>(
+      PAGE_SCRIPT, roomKeys(room, this.owner).slice(0, 2), [after ?? '', limit]);
+    const members = parseMembers(flat);
+    return Number(more) === 1 && members.length > 0 ? { members, next: members[members.length - 1].id } : { members };
+  }
+
+  async heartbeat(): Promise<boolean> {
+    return Number(await this.redis.script(HEARTBEAT_SCRIPT, [OWNERS], [this.owner, this.ttlMs])) === 1;
   }
 
   async sweep(): Promise<void> {
-    await this.redis.script(SWEEP_SCRIPT, [ROOMS], []);
+    const dead = await this.redis.script<string[]>(DEAD_OWNERS_SCRIPT, [OWNERS], [this.ttlMs]);
+    for (const owner of dead) {
+      const rooms = await this.redis.command<string[]>(['SMEMBERS', roomsOf(owner)]);
+      for (const room of rooms) {
+        await this.redis.script(REMOVE_OWNER_SCRIPT, roomKeys(room, owner), [...this.modeArgs, room]);
+        await this.redis.command(['SREM', roomsOf(owner), room]);
+      }
+      await this.redis.script(FORGET_OWNER_SCRIPT, [OWNERS], [owner, this.ttlMs]);
+    }
+  }
+
+  async retire(ms: number): Promise<void> {
+    await this.redis.script(RETIRE_SCRIPT, [OWNERS], [this.owner, this.ttlMs, ms]);
   }
 }

@@ -2,6 +2,7 @@
  * Builds the four storage interfaces as one Backend: in memory (embedded node, tests) or on Redis
  * (the cluster). The chat layer sees only the interfaces.
  */
+import { randomBytes } from 'node:crypto';
 import type { Bus } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus } from '../bus/redis-bus.js';
@@ -31,7 +32,11 @@ export interface Backend {
 }
 
 export type BackendSettings = Pick<Config,
-  'appId' | 'redisUrl' | 'redisTimeoutMs' | 'historyMax' | 'dedupTtlSec' | 'presenceTtlMs' | 'sessionTtlSec'>;
+  'appId' | 'redisUrl' | 'redisTimeoutMs' | 'historyMax' | 'dedupTtlSec' | 'presenceTtlMs' | 'sessionTtlSec' |
+  'largeRoomThreshold' | 'smallAgainAt'>;
+
+/** This process as a presence owner: its APPID and a boot id, so a restarted server never inherits its old entries. */
+const ownerOf = (appId: string) => `${appId}#${randomBytes(4).toString('hex')}`;
 
 /**
  * The shared state of an in-process "cluster": one per embedded node; tests give several simulated
@@ -60,7 +65,7 @@ export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = c
   return {
     bus,
     history: new MemoryHistory(bus.publish, cfg.historyMax, cfg.dedupTtlSec * 1000, world.history),
-    presence: new MemoryPresence(bus.publish, cfg.appId, cfg.presenceTtlMs, world.presence),
+    presence: new MemoryPresence(bus.publish, ownerOf(cfg.appId), cfg.presenceTtlMs, cfg, world.presence),
     sessions,
     isReady: () => true,
     start: async () => {},
@@ -74,7 +79,7 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
   return {
     bus,
     history: new RedisHistory(redis, cfg.historyMax, cfg.dedupTtlSec),
-    presence: new RedisPresence(redis, cfg.appId, cfg.presenceTtlMs),
+    presence: new RedisPresence(redis, ownerOf(cfg.appId), cfg.presenceTtlMs, cfg),
     sessions: new RedisSessions(redis, cfg.sessionTtlSec),
     isReady: () => redis.isReady && redis.subscriber.isReady,
     start: async () => {
