@@ -29,8 +29,9 @@ export class ChatClient {
   member: Member | null = null;
   session = '';
   readonly bucket: TokenBucket;
-  readonly badRequests: WindowCounter;
-  private readonly inflight = new Set<string>();
+  private badRequestWindow: WindowCounter | null = null;
+  /** Cids of own sends the store has not answered yet; made on first use (most clients only read). */
+  private inflight: Set<string> | null = null;
   private held: HeldFrame[] | null = null;
   private isClosed = false;
   /** Bytes of a big own answer still unread, tolerated on top of the slow-consumer limit. */
@@ -38,13 +39,17 @@ export class ChatClient {
 
   constructor(
     readonly id: string,
-    private readonly link: ClientLink,
+    readonly link: ClientLink,
     private readonly slowConsumerBytes: number,
     limits: { burst: number; perSec: number },
     private readonly onSlow: (client: ChatClient) => void,
   ) {
     this.bucket = new TokenBucket(limits.burst, limits.perSec);
-    this.badRequests = new WindowCounter(60_000);
+  }
+
+  /** Malformed requests in the last minute; made on the first one. */
+  get badRequests(): WindowCounter {
+    return (this.badRequestWindow ??= new WindowCounter(60_000));
   }
 
   /** True once the connection closed or is closing: nothing more is written, no room may be entered. */
@@ -69,7 +74,7 @@ export class ChatClient {
       this.held.push({ cid, data });
       return;
     }
-    if (cid !== undefined && this.inflight.has(cid)) {
+    if (cid !== undefined && this.inflight?.has(cid)) {
       this.held = [{ cid, data }];
       return;
     }
@@ -82,11 +87,12 @@ export class ChatClient {
    * released too, and the error is the caller's to answer.
    */
   async send(cid: string, store: () => Promise<Frame>): Promise<void> {
-    this.inflight.add(cid);
+    const inflight = (this.inflight ??= new Set());
+    inflight.add(cid);
     try {
       this.reply(await store());
     } finally {
-      this.inflight.delete(cid);
+      inflight.delete(cid);
       this.release();
     }
   }
@@ -98,7 +104,7 @@ export class ChatClient {
     this.held = null;
     for (let i = 0; i < queue.length; i++) {
       const f = queue[i];
-      if (f.cid !== undefined && this.inflight.has(f.cid)) {
+      if (f.cid !== undefined && this.inflight?.has(f.cid)) {
         this.held = queue.slice(i);
         return;
       }

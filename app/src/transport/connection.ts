@@ -1,12 +1,18 @@
 /**
  * One WebSocket connection: frames in -> parsed requests -> the chat service, strictly in order;
- * answers out through a ChatClient. Enforces the per-connection limits (binary -> 1003, malformed
- * frames -> bad_request then 1008, token bucket -> rate_limited) and logs through its own child
- * logger without ever logging message text.
+ * answers out through a ChatClient (this object is its ClientLink). Enforces the per-connection
+ * limits (binary -> 1003, malformed frames -> bad_request then 1008, token bucket -> rate_limited)
+ * and logs through its own child logger without ever logging message text.
+ *
+ * Memory per connection is the cost of a big room, so nothing here is made per connection that can
+ * be shared: the ws listeners are module functions (the connection hangs off the socket), the child
+ * logger is made on the first line it logs, and the client's rarely used parts on first use.
  */
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { ChatService } from '../chat/chat-service.js';
-import { ChatClient } from '../chat/client.js';
+import { ChatClient, type ClientLink } from '../chat/client.js';
+import type { PreparedFrame } from '../chat/prepared-frame.js';
+import type { Frame } from '../protocol/encode.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -26,31 +32,68 @@ export interface ConnectionDeps {
   metrics: Metrics;
 }
 
-export class Connection {
+/** The connection a ws WebSocket belongs to (one property instead of a closure per listener). */
+const CONN = Symbol('livechat.connection');
+type Owned = WebSocket & { [CONN]: Connection };
+
+const connOf = (ws: WebSocket) => (ws as Owned)[CONN];
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  connOf(this).onFrame(data as Buffer, isBinary);
+}
+function onPong(this: WebSocket): void {
+  connOf(this).alive = true;
+}
+function onError(this: WebSocket, err: Error & { code?: string }): void {
+  // Without this listener a protocol error (oversized frame, bad UTF-8, reset) would crash the process.
+  connOf(this).log.info({ err: err.message, code: err.code }, 'connection error');
+}
+function onSlowClient(client: ChatClient): void {
+  (client.link as Connection).slowConsumer();
+}
+
+export class Connection implements ClientLink {
   readonly client: ChatClient;
   alive = true;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
+  private childLog: Logger | null = null;
 
-  constructor(readonly id: string, readonly ws: WebSocket, private readonly deps: ConnectionDeps, readonly log: Logger) {
-    const { config, metrics } = deps;
-    this.client = new ChatClient(id, {
-      write: (frame) => writeFrame(ws, frame),
-      bufferedAmount: () => ws.bufferedAmount,
-      close: (code, reason) => ws.close(code, reason),
-    }, config.slowConsumerBytes, { burst: config.rateBurst, perSec: config.ratePerSec }, () => {
-      metrics.slowConsumers.inc();
-      log.warn({ buffered: ws.bufferedAmount }, 'slow consumer closed');
-      this.close(CloseCode.TryAgainLater);
-    });
-    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
-    ws.on('pong', () => { this.alive = true; });
-    // Without this listener a protocol error (oversized frame, bad UTF-8, reset) would crash the process.
-    ws.on('error', (err: Error & { code?: string }) => log.info({ err: err.message, code: err.code }, 'connection error'));
+  constructor(readonly id: string, readonly ws: WebSocket, private readonly deps: ConnectionDeps, readonly ip: string) {
+    const { config } = deps;
+    this.client = new ChatClient(id, this, config.slowConsumerBytes, { burst: config.rateBurst, perSec: config.ratePerSec }, onSlowClient);
+    (ws as Owned)[CONN] = this;
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', onError);
+  }
+
+  /** This connection's child logger (conn id and address on every line), made when first needed. */
+  get log(): Logger {
+    return (this.childLog ??= this.deps.log.child({ conn: this.id, ip: this.ip }));
+  }
+
+  write(frame: PreparedFrame | Frame): void {
+    writeFrame(this.ws, frame);
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** ClientLink.close: the chat layer closes (through closeWith, or the slow-consumer rule). */
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  slowConsumer(): void {
+    this.deps.metrics.slowConsumers.inc();
+    this.log.warn({ buffered: this.ws.bufferedAmount }, 'slow consumer closed');
+    this.closeWith(CloseCode.TryAgainLater);
   }
 
   /** Closes with a code from the table; the socket is destroyed if the peer does not answer the close. */
-  close(code: CloseCodeValue): void {
+  closeWith(code: CloseCodeValue): void {
     this.deps.metrics.closes.inc({ code: String(code) });
     this.client.close(code, CLOSE_REASONS[code]);
     const timer = setTimeout(() => this.ws.terminate(), 2000);
@@ -58,11 +101,11 @@ export class Connection {
     this.ws.once('close', () => clearTimeout(timer));
   }
 
-  private onFrame(data: Buffer, isBinary: boolean): void {
+  onFrame(data: Buffer, isBinary: boolean): void {
     if (this.client.closed) return;
     if (isBinary) {
       this.log.info('binary frame refused');
-      this.close(CloseCode.UnsupportedData);
+      this.closeWith(CloseCode.UnsupportedData);
       return;
     }
     const { chat, config, metrics } = this.deps;
@@ -70,7 +113,7 @@ export class Connection {
     // its answers cannot be produced (Redis stalled) would otherwise grow it without bound.
     if (this.queued >= MAX_QUEUED_TOTAL) {
       this.log.warn('closing: too many requests waiting for an answer');
-      this.close(CloseCode.Policy);
+      this.closeWith(CloseCode.Policy);
       return;
     }
     const parsed = parseRequest(data.toString('utf8'));
@@ -81,7 +124,7 @@ export class Connection {
       this.enqueue(() => chat.error(this.client, 'bad_request', message, cid === undefined ? {} : { cid }));
       if (this.client.badRequests.hit() > config.badRequestLimit) {
         this.log.warn('closing after repeated malformed requests');
-        this.close(CloseCode.Policy);
+        this.closeWith(CloseCode.Policy);
       }
       return;
     }
@@ -107,7 +150,7 @@ export class Connection {
       .then(async () => { if (!this.client.closed) await job(); })
       .catch((err: unknown) => {
         this.log.error({ err }, 'request handler failed');
-        this.close(CloseCode.Internal);
+        this.closeWith(CloseCode.Internal);
       })
       .finally(() => { this.queued--; });
   }

@@ -119,16 +119,16 @@ export class ChatServer {
     const { log, metrics } = this.deps;
     const id = uuidv4();
     const ip = String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress ?? '').split(',')[0].trim();
-    const conn = new Connection(id, ws, this.deps, log.child({ conn: id, ip }));
+    const conn = new Connection(id, ws, this.deps, ip);
     this.connections.add(conn);
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
-    conn.log.debug('connected');
+    if (log.isLevelEnabled('debug')) conn.log.debug('connected');
     ws.on('close', (code) => {
       this.connections.delete(conn);
       metrics.connections.dec();
       this.deps.chat.disconnect(conn.client);
-      conn.log.debug({ code }, 'disconnected');
+      if (log.isLevelEnabled('debug')) conn.log.debug({ code }, 'disconnected');
     });
   }
 
@@ -153,7 +153,7 @@ export class ChatServer {
     this.draining = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.http.close();
-    for (const conn of this.connections) conn.close(CloseCode.GoingAway);
+    for (const conn of this.connections) conn.closeWith(CloseCode.GoingAway);
     const deadline = Date.now() + timeoutMs;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     this.http.closeAllConnections();
