@@ -1,8 +1,9 @@
 /**
  * The chat's behaviour without the DOM: owns the Connection and the ChatState, applies every server
  * frame through the pure functions of state.ts, (re)joins the room with `after` = the last id seen,
- * flushes the outbox with each item's own cid, retries what the server could not take, and keeps the
- * name and session token in storage. main.ts connects it to the view and to the person's input.
+ * flushes the outbox with each item's own cid, retries what the server could not take, pages a large
+ * room's member list (`members` requests, one at a time), and keeps the name and session token in
+ * storage. main.ts connects it to the view and to the person's input.
  */
 import { v4 as uuidv4 } from 'uuid';
 import { LIMITS, charLength, cleanName, type ServerMessage } from '@livechat/protocol';
@@ -57,6 +58,7 @@ export class ChatController {
   private joinRetry: ReturnType<typeof setTimeout> | null = null;
   private sendRetry: ReturnType<typeof setTimeout> | null = null;
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+  private membersRetry: ReturnType<typeof setTimeout> | null = null;
   private readonly storage: KeyValueStore | null;
   private readonly newCid: () => string;
   private readonly now: () => number;
@@ -141,6 +143,11 @@ export class ChatController {
     }
   }
 
+  /** The person reached the end of the member panel: in a large room, ask for the next page. */
+  loadMoreMembers(): void {
+    this.requestMembers(true);
+  }
+
   /** Tries a failed message again (same cid). */
   retry(cid: string): void {
     this.update(S.retryItem(this.state, cid));
@@ -152,6 +159,7 @@ export class ChatController {
     if (this.joinRetry) clearTimeout(this.joinRetry);
     if (this.sendRetry) clearTimeout(this.sendRetry);
     if (this.noticeTimer) clearTimeout(this.noticeTimer);
+    if (this.membersRetry) clearTimeout(this.membersRetry);
   }
 
   private onConnState(s: State): void {
@@ -175,10 +183,19 @@ export class ChatController {
         this.joinInFlight = false;
         this.update(S.applyJoined(this.state, m));
         this.flush();
+        this.requestMembers(false);
         return;
       case 'message': this.update(S.applyMessage(this.state, m)); return;
       case 'history': this.update(S.applyHistory(this.state, m, HISTORY_PAGE)); return;
-      case 'presence': this.update(S.applyPresence(this.state, m)); return;
+      case 'presence':
+        // A room that just turned large holds a stale list: a fresh first page is asked for.
+        this.update(S.applyPresence(this.state, m));
+        this.requestMembers(false);
+        return;
+      case 'members':
+        this.update(S.applyMembers(this.state, m));
+        this.requestMembers(false);
+        return;
       case 'ack': this.update(S.applyAck(this.state, m)); return;
       case 'error':
         if (!this.state.me) {
@@ -190,6 +207,10 @@ export class ChatController {
         if (m.cid === undefined && this.joinInFlight) {
           this.joinInFlight = false;
           this.scheduleJoin(m.retryAfterMs ?? 1000);
+        }
+        if (m.cid === undefined && this.state.roster.inFlight !== null) {
+          // It may have answered the members request: a stale list asks again later, not at once.
+          this.scheduleMembers(m.retryAfterMs ?? 1000);
         }
         this.update(S.applyError(this.state, m, now));
         this.scheduleFlush();
@@ -209,6 +230,20 @@ export class ChatController {
   private scheduleJoin(ms: number): void {
     if (this.joinRetry) clearTimeout(this.joinRetry);
     this.joinRetry = setTimeout(() => { this.joinRetry = null; this.join(); }, ms);
+  }
+
+  /** Sends the `members` request due (a stale list's first page; with `more`, the next page). */
+  private requestMembers(more: boolean): void {
+    const req = S.membersRequest(this.state, more);
+    if (!req) return;
+    if (this.conn.send({ type: 'members', room: this.state.room, ...req })) {
+      this.update(S.markMembersLoading(this.state, req.after));
+    }
+  }
+
+  private scheduleMembers(ms: number): void {
+    if (this.membersRetry) clearTimeout(this.membersRetry);
+    this.membersRetry = setTimeout(() => { this.membersRetry = null; this.requestMembers(false); }, ms);
   }
 
   /** Sends every due outbox item with its cid. */

@@ -1,6 +1,6 @@
 /**
- * Wiring only: builds the controller and the view, turns the person's input (forms, Enter, scroll,
- * the URL hash) into controller calls, and re-renders on every state change.
+ * Wiring only: builds the controller and the view, turns the person's input (forms, Enter, scroll of
+ * the log and of the member list, the URL hash) into controller calls, and re-renders on every state change.
  */
 import { ChatController, normaliseRoom, type KeyValueStore } from './controller.js';
 import { View } from './view.js';
@@ -40,6 +40,8 @@ function draw(): void {
   // A short history does not fill the list, so there is nothing to scroll: fetch more at once.
   const s = view.scroller;
   if (controller.state.joined && s.scrollHeight <= s.clientHeight + LOAD_OLDER_PX) controller.loadOlder();
+  // Likewise a large room's member list that does not reach the end of its panel.
+  if (controller.state.roster.large && view.membersAtEnd()) controller.loadMoreMembers();
 }
 
 // Login: the remembered name and the room from the URL.
@@ -95,6 +97,12 @@ view.scroller.addEventListener('scroll', () => {
   if (view.atBottom()) view.jump.hidden = true;
 }, { passive: true });
 view.jump.addEventListener('click', () => view.scrollToBottom());
+
+// Members of a large room: reaching the end of the list (or pressing the button) loads the next page.
+const moreMembers = () => { if (controller.state.roster.large && view.membersAtEnd()) controller.loadMoreMembers(); };
+view.members.addEventListener('scroll', moreMembers, { passive: true });
+view.sidebar.addEventListener('scroll', moreMembers, { passive: true });
+view.membersLoad.addEventListener('click', () => controller.loadMoreMembers());
 
 view.log.addEventListener('click', (ev) => {
   const cid = (ev.target as HTMLElement).closest<HTMLElement>('[data-retry]')?.dataset.retry;

@@ -5,32 +5,22 @@
  *
  * Invariants kept here:
  * - `messages` holds the current room's messages in strictly increasing id order, each id once.
- * - the outbox keeps a message the person typed until the server's own `message` with that cid
- *   arrives; it goes pending -> sending -> sent (acked) -> gone, and back to pending when the
- *   connection drops or the server answers `unavailable` / `rate_limited`. Its cid never changes.
+ * - the outbox (outbox.ts, re-exported here) keeps a message the person typed, under one cid, until
+ *   the server's own `message` with that cid arrives; anything in flight goes back to pending when
+ *   the connection drops.
+ * - `roster` is the current room's member panel (roster.ts: small rooms' whole list, large rooms' pages);
+ *   a `joined` (a join, a rejoin after a reconnect) starts it afresh.
  */
 import type {
-  Ack, ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, Presence, Welcome,
+  ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence, Welcome,
 } from '@livechat/protocol';
 import { State } from './connection.js';
+import { failSend, settleOutbox, type OutboxItem } from './outbox.js';
+import * as R from './roster.js';
 
-export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
-
-export interface OutboxItem {
-  cid: string;
-  room: string;
-  text: string;
-  /** When the person sent it (ms since epoch), shown until the server's timestamp is known. */
-  createdAt: number;
-  status: OutboxStatus;
-  /** Id from the ack, once acked. */
-  id?: number;
-  /** Not before this time (after `rate_limited` / `unavailable`). */
-  retryAt?: number;
-  /** Why it failed for good (a `bad_request`). */
-  error?: string;
-  attempts: number;
-}
+export {
+  applyAck, dueSends, enqueue, markSending, nextRetryAt, retryDelay, retryItem, type OutboxItem, type OutboxStatus,
+} from './outbox.js';
 
 export interface ChatState {
   /** 'login' until the person has entered a name and pressed Join. */
@@ -46,7 +36,8 @@ export interface ChatState {
   resumable: boolean;
   messages: ChatMessage[];
   lastId: number;
-  members: Record<string, Member>;
+  /** The current room's members: count, mode, the list or the pages of it loaded. */
+  roster: R.Roster;
   outbox: OutboxItem[];
   history: { loading: boolean; complete: boolean };
   /** A short message for people (an error the server sent, a gap in history). */
@@ -58,7 +49,7 @@ export interface ChatState {
 export function initialState(room: string): ChatState {
   return {
     phase: 'login', conn: State.Disconnected, appId: null, me: null, room,
-    joined: false, resumable: false, messages: [], lastId: 0, members: {}, outbox: [],
+    joined: false, resumable: false, messages: [], lastId: 0, roster: R.emptyRoster(), outbox: [],
     history: { loading: false, complete: false }, notice: null, loginError: null,
   };
 }
@@ -82,14 +73,6 @@ function isAscending(list: readonly ChatMessage[]): boolean {
 
 const lastIdOf = (list: readonly ChatMessage[]) => (list.length ? list[list.length - 1].id : 0);
 
-/** Drops outbox items whose message is now in `messages` (matched by cid). */
-function settleOutbox(outbox: OutboxItem[], room: string, arrived: readonly ChatMessage[]): OutboxItem[] {
-  if (outbox.length === 0 || arrived.length === 0) return outbox;
-  const cids = new Set(arrived.map((m) => m.cid));
-  const next = outbox.filter((o) => !(o.room === room && cids.has(o.cid)));
-  return next.length === outbox.length ? outbox : next;
-}
-
 /** The person pressed Join: chat with this name in this room. */
 export function startChat(state: ChatState, room: string): ChatState {
   return { ...switchRoom(state, room), phase: 'chat', loginError: null };
@@ -101,6 +84,7 @@ export function applyConnState(state: ChatState, conn: State): ChatState {
   return {
     ...state, conn, joined: false,
     history: { ...state.history, loading: false },
+    roster: R.abandonPage(state.roster),
     outbox: state.outbox.map((o) => (o.status === 'sending' ? { ...o, status: 'pending' } : o)),
   };
 }
@@ -112,7 +96,7 @@ export function applyWelcome(state: ChatState, w: Welcome): ChatState {
 /** Moves to another room: its messages and members come with the next `joined`. */
 export function switchRoom(state: ChatState, room: string): ChatState {
   return {
-    ...state, room, joined: false, resumable: false, messages: [], lastId: 0, members: {},
+    ...state, room, joined: false, resumable: false, messages: [], lastId: 0, roster: R.emptyRoster(),
     history: { loading: false, complete: false }, notice: null,
   };
 }
@@ -124,8 +108,6 @@ export function joinAfter(state: ChatState): number | undefined {
 
 export function applyJoined(state: ChatState, j: Joined): ChatState {
   if (j.room !== state.room) return state;
-  const members: Record<string, Member> = {};
-  for (const m of j.members) members[m.id] = m;
   const incoming = [...j.messages].sort((a, b) => a.id - b.id);
   // The room's history restarting below what we hold (an in-memory store restarted) means our ids are stale.
   const fresh = !state.resumable || j.last < state.lastId;
@@ -134,7 +116,7 @@ export function applyJoined(state: ChatState, j: Joined): ChatState {
     ? messages.length === 0 || messages[0].id <= 1
     : state.history.complete;
   return {
-    ...state, joined: true, resumable: true, members, messages,
+    ...state, joined: true, resumable: true, roster: R.rosterFromJoined(j), messages,
     lastId: Math.max(lastIdOf(messages), fresh ? 0 : state.lastId),
     history: { loading: false, complete },
     outbox: settleOutbox(state.outbox, state.room, incoming),
@@ -166,83 +148,39 @@ export function applyHistory(state: ChatState, h: HistoryResponse, limit: number
   };
 }
 
+/** A presence event of the current room (roster.ts: join/leave as set operations, count, sync). */
 export function applyPresence(state: ChatState, p: Presence): ChatState {
   if (p.room !== state.room) return state;
-  const members = { ...state.members };
-  if (p.event === 'join') members[p.member.id] = p.member;
-  else if (p.member.id !== state.me?.id || !state.joined) delete members[p.member.id];
-  return { ...state, members };
+  const roster = R.applyPresence(state.roster, p, state.me?.id, state.joined);
+  return roster === state.roster ? state : { ...state, roster };
 }
 
-/** `ack`: stored. The item shows as sent until its `message` arrives (or is dropped if it already did). */
-export function applyAck(state: ChatState, a: Ack): ChatState {
-  const arrived = a.room === state.room && state.messages.some((m) => m.id === a.id && m.cid === a.cid);
-  let changed = false;
-  const outbox: OutboxItem[] = [];
-  for (const o of state.outbox) {
-    if (o.cid !== a.cid) { outbox.push(o); continue; }
-    changed = true;
-    if (!arrived) outbox.push({ ...o, status: 'sent', id: a.id, createdAt: a.ts, retryAt: undefined, error: undefined });
-  }
-  return changed ? { ...state, outbox } : state;
+/** A page of the member list (answers for another room, or not matching the request in flight, change nothing). */
+export function applyMembers(state: ChatState, m: MembersResponse): ChatState {
+  if (m.room !== state.room) return state;
+  const roster = R.applyPage(state.roster, m);
+  return roster === state.roster ? state : { ...state, roster };
 }
 
-/** Errors the same cid may be retried after. */
-const RETRYABLE = new Set(['unavailable', 'rate_limited', 'not_joined']);
+/**
+ * The `members` request to send now, if any: the fresh first page a stale large-room list needs, and
+ * with `more` (the person reached the end of the panel) the next page.
+ */
+export function membersRequest(state: ChatState, more: boolean): { after?: string; limit: number } | undefined {
+  if (state.conn !== State.Connected || !state.joined) return undefined;
+  return R.pageRequest(state.roster, more);
+}
 
-/** Delay before retrying a cid, when the server does not say: grows with attempts, at most 10 s. */
-export function retryDelay(attempts: number, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined && retryAfterMs > 0) return retryAfterMs;
-  return Math.min(10_000, 500 * 2 ** Math.max(0, attempts - 1));
+export function markMembersLoading(state: ChatState, after: string | undefined): ChatState {
+  return { ...state, roster: R.markPageLoading(state.roster, after) };
 }
 
 /** An `error`: a send's cid is retried later or marked failed; other errors become a notice. */
 export function applyError(state: ChatState, e: ErrorResponse, now: number): ChatState {
   const item = e.cid === undefined ? undefined : state.outbox.find((o) => o.cid === e.cid);
-  if (!item) return { ...state, notice: e.message, history: { ...state.history, loading: false } };
-  const outbox = state.outbox.map((o): OutboxItem => {
-    if (o.cid !== e.cid) return o;
-    if (RETRYABLE.has(e.code)) return { ...o, status: 'pending', retryAt: now + retryDelay(o.attempts, e.retryAfterMs) };
-    return { ...o, status: 'failed', error: e.message };
-  });
-  return { ...state, outbox };
-}
-
-/** The person sent a message: it waits in the outbox until it can go out. */
-export function enqueue(state: ChatState, item: { cid: string; text: string; now: number }): ChatState {
-  const o: OutboxItem = { cid: item.cid, room: state.room, text: item.text, createdAt: item.now, status: 'pending', attempts: 0 };
-  return { ...state, outbox: [...state.outbox, o] };
-}
-
-/** Outbox items that may be sent now: pending, for the joined room, past their retry time. */
-export function dueSends(state: ChatState, now: number): OutboxItem[] {
-  if (state.conn !== State.Connected || !state.joined) return [];
-  return state.outbox.filter((o) => o.room === state.room && o.status === 'pending' && (o.retryAt ?? 0) <= now);
-}
-
-/** The earliest future retry time among pending items of the current room, if any waits. */
-export function nextRetryAt(state: ChatState, now: number): number | undefined {
-  let t: number | undefined;
-  for (const o of state.outbox) {
-    if (o.room === state.room && o.status === 'pending' && o.retryAt !== undefined && o.retryAt > now) {
-      t = t === undefined ? o.retryAt : Math.min(t, o.retryAt);
-    }
-  }
-  return t;
-}
-
-export function markSending(state: ChatState, cids: readonly string[]): ChatState {
-  if (cids.length === 0) return state;
-  const set = new Set(cids);
-  return {
-    ...state,
-    outbox: state.outbox.map((o) => (set.has(o.cid) ? { ...o, status: 'sending', attempts: o.attempts + 1 } : o)),
-  };
-}
-
-/** A failed item the person chose to try again. */
-export function retryItem(state: ChatState, cid: string): ChatState {
-  return { ...state, outbox: state.outbox.map((o) => (o.cid === cid ? { ...o, status: 'pending', retryAt: undefined, error: undefined } : o)) };
+  // Not a send's: it may answer a join, a history or a members request; none of them waits any more.
+  if (!item) return { ...state, notice: e.message, history: { ...state.history, loading: false }, roster: R.abandonPage(state.roster) };
+  return { ...state, outbox: failSend(state.outbox, e, now) };
 }
 
 /** The id to ask for older history before, or undefined when there is nothing more to load. */
@@ -260,11 +198,9 @@ export function markHistoryLoading(state: ChatState): ChatState {
   return { ...state, history: { ...state.history, loading: true } };
 }
 
-/** Members sorted for display: me first, then by name. */
+/** Members for display: me first, then by name (small room) or in page order (large room). */
 export function memberList(state: ChatState): Member[] {
-  const me = state.me?.id;
-  return Object.values(state.members).sort((a, b) =>
-    (a.id === me ? -1 : b.id === me ? 1 : a.name.localeCompare(b.name) || a.id.localeCompare(b.id)));
+  return R.rosterList(state.roster, state.me?.id);
 }
 
 /** What the log shows, in order: the room's messages, then this room's outbox items not yet delivered. */

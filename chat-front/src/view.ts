@@ -1,24 +1,22 @@
 /**
  * The one place that writes the DOM: `render(state)` makes the page show `state`. Text goes in only
  * through textContent (never innerHTML), so names and messages cannot become markup. The message log
- * is reconciled by key (message id / outbox cid) so a new message adds one node and scrolling holds.
+ * is reconciled by key (message id / outbox cid) so a new message adds one node and scrolling holds;
+ * the member list likewise (by member), so a large room's next page only appends.
  */
-import type { ChatMessage, Member } from '@livechat/protocol';
+import type { Member } from '@livechat/protocol';
 import { avatar } from './avatar.js';
 import { State } from './connection.js';
-import { logItems, memberList, type ChatState, type OutboxItem } from './state.js';
+import { el, memberNode, messageNode, outboxNode } from './nodes.js';
+import { hasMorePages, rosterSummary } from './roster.js';
+import { logItems, memberList, type ChatState } from './state.js';
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const countFmt = new Intl.NumberFormat();
+const formatCount = (n: number) => countFmt.format(n);
 /** Within this many pixels of the bottom counts as "at the bottom" (the list follows new messages). */
 const STICK_PX = 48;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+/** The member list scrolled this close to its end asks for the next page (large rooms). */
+const MORE_MEMBERS_PX = 160;
 
 function byId<T extends HTMLElement>(id: string): T {
   const e = document.getElementById(id);
@@ -49,8 +47,13 @@ export class View {
   readonly roomSwitch = byId<HTMLInputElement>('room-switch');
   readonly rooms = byId<HTMLElement>('rooms');
   readonly me = byId<HTMLElement>('me');
+  readonly sidebar = byId<HTMLElement>('sidebar');
   readonly members = byId<HTMLUListElement>('members');
+  readonly membersLabel = byId<HTMLElement>('members-label');
   readonly memberCount = byId<HTMLElement>('member-count');
+  readonly membersMore = byId<HTMLElement>('members-more');
+  readonly membersShown = byId<HTMLElement>('members-shown');
+  readonly membersLoad = byId<HTMLButtonElement>('members-load');
   readonly scroller = byId<HTMLElement>('scroller');
   readonly historyEdge = byId<HTMLElement>('history-edge');
   readonly log = byId<HTMLElement>('messages');
@@ -60,6 +63,7 @@ export class View {
   readonly message = byId<HTMLTextAreaElement>('message');
 
   private nodes = new Map<string, { node: HTMLElement; sig: string }>();
+  private memberNodes = new Map<string, HTMLElement>();
   private prev: ChatState | null = null;
   private renderedRoom = '';
   private recentRooms: string[] = [];
@@ -86,7 +90,12 @@ export class View {
       this.rememberRoom(state.room);
     }
     if (!prev || prev.me !== state.me) this.renderMe(state.me);
-    if (!prev || prev.members !== state.members || prev.me !== state.me) this.renderMembers(state);
+    if (!prev || prev.roster !== state.roster || prev.me !== state.me) {
+      this.renderMemberPanel(state);
+      if (!prev || prev.roster.members !== state.roster.members || prev.roster.large !== state.roster.large || prev.me !== state.me) {
+        this.renderMembers(state);
+      }
+    }
     if (!prev || prev.notice !== state.notice) {
       this.notice.hidden = !state.notice;
       this.notice.textContent = state.notice ?? '';
@@ -116,17 +125,49 @@ export class View {
     this.me.append(avatar(me, 32), el('span', 'me-name', me.name));
   }
 
+  /**
+   * True when the member list shows its end (it scrolls down on a wide screen, the sidebar strip
+   * sideways on a phone), or everything fits: a large room then wants its next page.
+   */
+  membersAtEnd(): boolean {
+    const ul = this.members;
+    if (ul.getClientRects().length === 0) return false; // not shown
+    if (ul.scrollHeight > ul.clientHeight + 1) return ul.scrollHeight - ul.scrollTop - ul.clientHeight < MORE_MEMBERS_PX;
+    const strip = this.sidebar;
+    if (strip.scrollWidth > strip.clientWidth + 1) return strip.scrollWidth - strip.scrollLeft - strip.clientWidth < MORE_MEMBERS_PX;
+    if (strip.scrollHeight > strip.clientHeight + 1) return strip.scrollHeight - strip.scrollTop - strip.clientHeight < MORE_MEMBERS_PX;
+    return true;
+  }
+
+  /** The heading's count, and in a large room how much of the list is shown and a way to load more. */
+  private renderMemberPanel(state: ChatState): void {
+    const r = state.roster;
+    const { heading, shown } = rosterSummary(r, formatCount);
+    this.membersLabel.hidden = r.large;
+    this.memberCount.textContent = heading;
+    this.membersMore.hidden = shown === null;
+    this.membersShown.textContent = shown ?? '';
+    this.membersLoad.hidden = !hasMorePages(r) || r.inFlight !== null;
+  }
+
+  /** Makes the list's items match the roster, reusing each member's node (a next page only appends). */
   private renderMembers(state: ChatState): void {
-    const list = memberList(state);
-    this.memberCount.textContent = String(list.length);
-    const items = list.map((m) => {
-      const li = el('li', m.id === state.me?.id ? 'member is-me' : 'member');
-      li.dataset.id = m.id;
-      li.append(avatar(m, 28), el('span', 'member-name', m.name));
-      if (m.id === state.me?.id) li.append(el('span', 'you', 'you'));
-      return li;
-    });
-    this.members.replaceChildren(...items);
+    const mine = state.me?.id;
+    const seen = new Map<string, HTMLElement>();
+    let cursor = this.members.firstElementChild;
+    for (const m of memberList(state)) {
+      const key = `${m.id === mine ? '1' : '0'}${m.id}\u0000${m.name}`;
+      const node = this.memberNodes.get(key) ?? memberNode(m, m.id === mine);
+      seen.set(key, node);
+      if (node !== cursor) this.members.insertBefore(node, cursor);
+      else cursor = cursor.nextElementSibling;
+    }
+    while (cursor) {
+      const next = cursor.nextElementSibling;
+      cursor.remove();
+      cursor = next;
+    }
+    this.memberNodes = seen;
   }
 
   private rememberRoom(room: string): void {
@@ -194,48 +235,4 @@ export class View {
     for (const key of [...this.nodes.keys()]) if (!seen.has(key)) this.nodes.delete(key);
     return created;
   }
-}
-
-function metaLine(name: string, ts: number, extra: HTMLElement[]): HTMLElement {
-  const meta = el('div', 'meta');
-  const time = el('time', 'time', timeFmt.format(ts));
-  time.dateTime = new Date(ts).toISOString();
-  time.title = fullFmt.format(ts);
-  meta.append(el('span', 'sender', name), time, ...extra);
-  return meta;
-}
-
-function messageNode(m: ChatMessage, mine: boolean): HTMLElement {
-  const row = el('div', mine ? 'msg mine' : 'msg');
-  row.dataset.id = String(m.id);
-  const via = el('span', 'via', `via ${m.via}`);
-  via.title = `Accepted by server ${m.via} · message #${m.id}`;
-  const body = el('div', 'bubble');
-  body.append(metaLine(m.from.name, m.ts, [via]), el('p', 'text', m.text));
-  row.append(avatar(m.from), body);
-  return row;
-}
-
-const OUTBOX_LABEL: Record<OutboxItem['status'], string> = {
-  pending: 'pending', sending: 'sending…', sent: 'sent', failed: 'not sent',
-};
-
-function outboxNode(o: OutboxItem, me: Member | null): HTMLElement {
-  const row = el('div', `msg mine outbox is-${o.status}`);
-  row.dataset.cid = o.cid;
-  const badge = el('span', 'delivery', OUTBOX_LABEL[o.status]);
-  const extra: HTMLElement[] = [badge];
-  const body = el('div', 'bubble');
-  const who = me ?? { id: 'me', name: 'You' };
-  body.append(metaLine(who.name, o.createdAt, extra), el('p', 'text', o.text));
-  if (o.status === 'failed') {
-    const why = el('p', 'failure', o.error ?? 'The server refused this message.');
-    const retry = el('button', 'retry', 'Retry');
-    retry.type = 'button';
-    retry.dataset.retry = o.cid;
-    why.append(' ', retry);
-    body.append(why);
-  }
-  row.append(avatar(who), body);
-  return row;
 }

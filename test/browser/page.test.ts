@@ -2,8 +2,9 @@
  * The page in real headless Chromium, through nginx -> HAProxy -> 4 node servers -> Redis (the native
  * cluster): two people chat both ways and see each other in Members; an XSS payload stays text; SIGKILL
  * the server a page is on and it reconnects to another APPID with nothing lost or doubled, including a
- * message typed while it was disconnected; a phone viewport works. Saves screenshots (docs/screenshots
- * with UPDATE_SCREENSHOTS=1, else .run/screenshots).
+ * message typed while it was disconnected; a large room's member panel shows the exact count and pages
+ * the list on scroll; a phone viewport works. Saves screenshots (docs/screenshots with UPDATE_SCREENSHOTS=1,
+ * else .run/screenshots).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -227,6 +228,98 @@ describe('the page in Chromium on the native cluster', () => {
     await entries(reader.page, 'another new line').waitFor();
     await expect.poll(atBottom).toBe(true);
     bot.close();
+  });
+
+  it('large room member panel: exact count, first page, more on scroll, small again after sync', async () => {
+    // At the default large-room threshold (200, small again at 180): 240 protocol bots fill the room.
+    const room = 'crowd';
+    const bots: Array<{ c: TestClient; id: string }> = [];
+    const addBots = async (n: number, prefix: string) => {
+      for (let i = 0; i < n; i += 40) {
+        bots.push(...await Promise.all(Array.from({ length: Math.min(40, n - i) }, async (_, k) => {
+          const c = await TestClient.connect(cluster.wsUrl);
+          const w = await c.hello(`${prefix} ${i + k}`);
+          const j = await c.request({ type: 'join', room }, 'joined', 10_000);
+          if (j.type !== 'joined') throw new Error(`bot join: ${JSON.stringify(j)}`);
+          return { c, id: w.member.id };
+        })));
+      }
+    };
+    const shownIds = (p: ChatPage) => members(p.page).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.id ?? ''));
+    const heading = (p: ChatPage) => p.page.locator('#members-title');
+    const shown = (p: ChatPage) => p.page.locator('#members-shown');
+    const scrollMembers = (p: ChatPage) => p.page.getByRole('list', { name: 'Members', exact: true })
+      .evaluate((u) => { u.scrollTop = u.scrollHeight; u.dispatchEvent(new Event('scroll')); });
+    /** Waits until the member panel's heading reads exactly `name` (its accessible name: the count is text). */
+    const headingReads = (p: ChatPage, name: string) => p.page.getByRole('heading', { name, exact: true }).waitFor({ timeout: 15_000 });
+    try {
+      // Small: the panel as always, with the count.
+      const early = await open(room, { viewport: { width: 1280, height: 800 } });
+      await joinAs(early.page, 'Early');
+      await expect.poll(() => members(early.page).count()).toBe(1);
+      expect(await heading(early).textContent()).toMatch(/Members\s*1$/);
+
+      // The room turns large while Early is in it: a `count` event, then a fresh first page.
+      await addBots(240, 'Crowd');
+      await headingReads(early, '241 members');
+      await expect.poll(() => members(early.page).count(), { timeout: 15_000 }).toBe(200);
+      await expect.poll(() => shown(early).textContent()).toMatch(/^Showing 200 of 241/);
+      const firstPage = await shownIds(early);
+      expect(new Set(firstPage).size).toBe(200);
+
+      // A page that joins the large room: joined.membersTruncated, the first page, the exact count.
+      const late = await open(room, { viewport: { width: 1280, height: 800 } });
+      await joinAs(late.page, 'Late');
+      await headingReads(late, '242 members');
+      await headingReads(early, '242 members');
+      await expect.poll(() => members(late.page).count()).toBe(200);
+
+      // Scrolling to the end of the list loads the next pages, each member once. Late joined the room at
+      // its full size, so its pages are the whole list; Early's first page was taken while bots were still
+      // joining, so it holds that page plus everyone after its last id (a snapshot, never a ghost).
+      const scrollToEnd = async (p: ChatPage) => {
+        for (let i = 0; i < 5 && !/^Showing (\d+) of \1\b/.test((await shown(p).textContent()) ?? '') && (await members(p.page).count()) < 242; i++) {
+          await scrollMembers(p);
+          await p.page.waitForTimeout(300);
+        }
+      };
+      await scrollToEnd(late);
+      await expect.poll(() => members(late.page).count()).toBe(242);
+      await expect.poll(() => shown(late).textContent()).toMatch(/^Showing 242 of 242/);
+      const all = await shownIds(late);
+      expect(new Set(all).size).toBe(242);
+      expect(all).toEqual(expect.arrayContaining(bots.map((b) => b.id)));
+      const ascending = [...all].sort();
+      await scrollToEnd(early);
+      await expect.poll(async () => (await shownIds(early)).length).toBeGreaterThan(200);
+      const earlyIds = await shownIds(early);
+      expect(new Set(earlyIds).size).toBe(earlyIds.length);
+      expect(earlyIds.every((id) => all.includes(id))).toBe(true);
+      // Early's list is its first page, then an unbroken run of the list in ascending id up to the end
+      const earlyTail = earlyIds.filter((id) => !firstPage.includes(id)).sort();
+      expect(earlyTail).toEqual(ascending.slice(ascending.length - earlyTail.length));
+      expect(await shown(early).textContent()).toMatch(new RegExp(`^Showing ${earlyIds.length} of 242`));
+
+      // Down to 172 (≤ 180): one `sync` with the whole list; the panel is the small one again.
+      for (const b of bots.splice(0, 70)) b.c.close();
+      for (const p of [early, late]) {
+        await expect.poll(() => heading(p).textContent(), { timeout: 30_000 }).toMatch(/Members\s*172$/);
+        await expect.poll(() => members(p.page).count()).toBe(172);
+        expect(await p.page.locator('#members-more').isHidden()).toBe(true);
+      }
+      const listed = await shownIds(late);
+      expect(listed).toEqual(expect.arrayContaining(bots.map((b) => b.id)));
+      expect(listed.filter((id) => !bots.some((b) => b.id === id))).toHaveLength(2); // Early and Late
+      // join/leave events resume: one more bot appears in the list by name
+      await addBots(1, 'Newcomer');
+      for (const p of [early, late]) {
+        await expect.poll(() => members(p.page).filter({ hasText: 'Newcomer 0' }).count(), { timeout: 15_000 }).toBe(1);
+        await expect.poll(() => heading(p).textContent()).toMatch(/Members\s*173$/);
+      }
+      expect([...early.pageErrors, ...late.pageErrors, ...early.cspViolations, ...late.cspViolations]).toEqual([]);
+    } finally {
+      for (const b of bots) b.c.close();
+    }
   });
 
   it('works on a phone-sized screen (390×844), and saves screenshots', async () => {

@@ -1,6 +1,7 @@
 // The page's controller end to end over a fake WebSocket with fake timers: resume with after = last id
 // after a reconnect, the outbox going out with the same cids, duplicates ignored, retries after
-// `unavailable`, and the remembered session used only for the name it belongs to.
+// `unavailable`, the remembered session used only for the name it belongs to, and a large room's
+// member list paged with `members` requests (reset by a room turning large, a reconnect, a room switch).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatMessage, Member } from '@livechat/protocol';
 import { State } from '../../chat-front/src/connection.js';
@@ -48,7 +49,7 @@ describe('ChatController', () => {
     c.start('Ann', 'lobby');
     const ws1 = await welcome('1000');
     expect(ws1.sent).toEqual([{ type: 'hello', name: 'Ann' }, { type: 'join', room: 'lobby' }]);
-    ws1.receive({ type: 'joined', room: 'lobby', members: [ann, bob], messages: [msg(1, bob, 'x1'), msg(2, bob, 'x2')], last: 2 });
+    ws1.receive({ type: 'joined', room: 'lobby', count: 2, members: [ann, bob], messages: [msg(1, bob, 'x1'), msg(2, bob, 'x2')], last: 2 });
     ws1.receive(msg(3, bob, 'x3'));
     expect(c.state.appId).toBe('1000');
 
@@ -57,7 +58,7 @@ describe('ChatController', () => {
     vi.advanceTimersByTime(250);
     const ws2 = await welcome('2000');
     expect(ws2.sent).toEqual([{ type: 'hello', name: 'Ann', session: 'sess-1' }, { type: 'join', room: 'lobby', after: 3 }]);
-    ws2.receive({ type: 'joined', room: 'lobby', members: [ann, bob], messages: [msg(4, bob, 'x4')], last: 4 });
+    ws2.receive({ type: 'joined', room: 'lobby', count: 2, members: [ann, bob], messages: [msg(4, bob, 'x4')], last: 4 });
     expect(c.state.messages.map((m) => m.id)).toEqual([1, 2, 3, 4]);
     expect(c.state.appId).toBe('2000');
     expect(c.state.conn).toBe(State.Connected);
@@ -67,7 +68,7 @@ describe('ChatController', () => {
     const { c } = setup();
     c.start('Ann', 'lobby');
     const ws1 = await welcome('1000');
-    ws1.receive({ type: 'joined', room: 'lobby', members: [ann], messages: [], last: 0 });
+    ws1.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [], last: 0 });
     c.send('before');
     expect(ws1.sentOfType('send')).toEqual([{ type: 'send', room: 'lobby', text: 'before', cid: 'cid-1' }]);
     ws1.drop(); // lost before the ack: cid-1 goes back to pending
@@ -79,7 +80,7 @@ describe('ChatController', () => {
     const ws2 = await welcome('2000');
     expect(ws2.sentOfType('send')).toEqual([]); // not before joined
     // The server had stored cid-1 before dying: the resume brings it.
-    ws2.receive({ type: 'joined', room: 'lobby', members: [ann], messages: [msg(1, ann, 'cid-1')], last: 1 });
+    ws2.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [msg(1, ann, 'cid-1')], last: 1 });
     expect(ws2.sentOfType('send')).toEqual([{ type: 'send', room: 'lobby', text: 'while away', cid: 'cid-2' }]);
     expect(c.state.outbox.map((o) => [o.cid, o.status])).toEqual([['cid-2', 'sending']]);
 
@@ -96,13 +97,13 @@ describe('ChatController', () => {
     const { c } = setup();
     c.start('Ann', 'lobby');
     const ws1 = await welcome('1000');
-    ws1.receive({ type: 'joined', room: 'lobby', members: [ann], messages: [], last: 0 });
+    ws1.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [], last: 0 });
     c.send('hello');
     ws1.drop();
     vi.advanceTimersByTime(250);
     const ws2 = await welcome('3000');
     expect(ws2.sentOfType('join')).toEqual([{ type: 'join', room: 'lobby', after: 0 }]);
-    ws2.receive({ type: 'joined', room: 'lobby', members: [ann], messages: [], last: 0 });
+    ws2.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [], last: 0 });
     expect(ws2.sentOfType('send')).toEqual([{ type: 'send', room: 'lobby', text: 'hello', cid: 'cid-1' }]);
   });
 
@@ -110,7 +111,7 @@ describe('ChatController', () => {
     const { c } = setup();
     c.start('Ann', 'lobby');
     const ws = await welcome('1000');
-    ws.receive({ type: 'joined', room: 'lobby', members: [ann], messages: [], last: 0 });
+    ws.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [], last: 0 });
     c.send('x');
     ws.receive({ type: 'error', code: 'unavailable', message: 'store down', cid: 'cid-1', retryAfterMs: 1000 });
     expect(c.state.outbox[0].status).toBe('pending');
@@ -158,7 +159,7 @@ describe('ChatController', () => {
     const { c } = setup();
     c.start('Ann', 'lobby');
     const ws = await welcome('1000');
-    ws.receive({ type: 'joined', room: 'lobby', members: [ann], messages: [msg(1, ann, 'q')], last: 1 });
+    ws.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [msg(1, ann, 'q')], last: 1 });
     expect(c.switchRoom('#Random')).toBe(true);
     expect(ws.sent.slice(-2)).toEqual([{ type: 'leave', room: 'lobby' }, { type: 'join', room: 'random' }]);
     expect(c.state.messages).toEqual([]);
@@ -170,10 +171,103 @@ describe('ChatController', () => {
     const { c } = setup();
     c.start('Ann', 'lobby');
     const ws = await welcome('1000');
-    ws.receive({ type: 'joined', room: 'lobby', members: [ann], messages: [msg(60, bob, 'a'), msg(61, bob, 'b')], last: 61 });
+    ws.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [msg(60, bob, 'a'), msg(61, bob, 'b')], last: 61 });
     c.loadOlder();
     c.loadOlder(); // already loading: no second request
     expect(ws.sentOfType('history')).toEqual([{ type: 'history', room: 'lobby', before: 60, limit: 50 }]);
+  });
+
+  describe('large rooms', () => {
+    const id = (i: number) => `m${String(i).padStart(5, '0')}`;
+    const people = (from: number, to: number): Member[] => Array.from({ length: to - from }, (_, i) => ({ id: id(from + i), name: `P${from + i}` }));
+    const largeJoined = (count: number, listed = 200) =>
+      ({ type: 'joined', room: 'lobby', count, members: people(0, listed), membersTruncated: true, messages: [], last: 0 });
+    const page = (from: number, to: number, next?: string, room = 'lobby') =>
+      ({ type: 'members', room, members: people(from, to), ...(next ? { next } : {}) });
+
+    async function inLargeRoom(count = 5000) {
+      const { c } = setup();
+      c.start('Ann', 'lobby');
+      const ws = await welcome('1000');
+      ws.receive(largeJoined(count));
+      return { c, ws };
+    }
+
+    it('pages the list on scroll: after the last id held, one request at a time, until the last page', async () => {
+      const { c, ws } = await inLargeRoom(450);
+      expect(ws.sentOfType('members')).toEqual([]); // joined brought the first page
+      expect(c.state.roster).toMatchObject({ large: true, count: 450 });
+      c.loadMoreMembers();
+      c.loadMoreMembers(); // in flight: no second request
+      expect(ws.sentOfType('members')).toEqual([{ type: 'members', room: 'lobby', after: id(199), limit: 200 }]);
+      ws.receive(page(200, 400, id(399), 'other')); // another room's answer
+      expect(Object.keys(c.state.roster.members)).toHaveLength(200);
+      ws.receive(page(200, 400, id(399)));
+      expect(Object.keys(c.state.roster.members)).toHaveLength(400);
+      c.loadMoreMembers();
+      expect(ws.sentOfType('members').at(-1)).toEqual({ type: 'members', room: 'lobby', after: id(399), limit: 200 });
+      ws.receive(page(400, 450)); // the last page: no `next`
+      c.loadMoreMembers();
+      expect(ws.sentOfType('members')).toHaveLength(2);
+      expect(c.state.roster.next).toBeNull();
+    });
+
+    it('a room that turns large asks for a fresh first page at once', async () => {
+      const { c } = setup();
+      c.start('Ann', 'lobby');
+      const ws = await welcome('1000');
+      ws.receive({ type: 'joined', room: 'lobby', count: 2, members: [ann, bob], messages: [], last: 0 });
+      ws.receive({ type: 'presence', room: 'lobby', event: 'count', count: 201 });
+      expect(ws.sentOfType('members')).toEqual([{ type: 'members', room: 'lobby', limit: 200 }]);
+      ws.receive({ type: 'presence', room: 'lobby', event: 'count', count: 202 });
+      expect(ws.sentOfType('members')).toHaveLength(1);
+      ws.receive(page(0, 200, id(199)));
+      expect(c.state.roster).toMatchObject({ large: true, count: 202, stale: false, next: id(199) });
+      expect(Object.keys(c.state.roster.members)).toHaveLength(200);
+      // small again: the sync's list replaces it; join/leave apply from here
+      ws.receive({ type: 'presence', room: 'lobby', event: 'sync', count: 2, members: [ann, bob] });
+      expect(c.state.roster).toMatchObject({ large: false, count: 2 });
+      expect(Object.keys(c.state.roster.members)).toEqual(['a', 'b']);
+    });
+
+    it('an error answering a members request does not throw; a stale list asks again after retryAfterMs', async () => {
+      const { c } = setup();
+      c.start('Ann', 'lobby');
+      const ws = await welcome('1000');
+      ws.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [], last: 0 });
+      ws.receive({ type: 'presence', room: 'lobby', event: 'count', count: 300 });
+      expect(() => ws.receive({ type: 'error', code: 'rate_limited', message: 'slow down', retryAfterMs: 500 })).not.toThrow();
+      expect(ws.sentOfType('members')).toHaveLength(1);
+      vi.advanceTimersByTime(500);
+      expect(ws.sentOfType('members')).toEqual([{ type: 'members', room: 'lobby', limit: 200 }, { type: 'members', room: 'lobby', limit: 200 }]);
+      ws.receive({ type: 'error', code: 'not_joined', message: 'join first' });
+      expect(c.state.roster.inFlight).toBeNull();
+    });
+
+    it('a reconnect resets the paging: the lost answer is not waited for, the rejoin starts over', async () => {
+      const { c, ws } = await inLargeRoom();
+      c.loadMoreMembers();
+      ws.receive(page(200, 400, id(399)));
+      c.loadMoreMembers(); // in flight when the socket drops
+      ws.drop();
+      vi.advanceTimersByTime(250);
+      const ws2 = await welcome('2000');
+      ws2.receive(largeJoined(5001));
+      expect(Object.keys(c.state.roster.members)).toHaveLength(200);
+      expect(c.state.roster).toMatchObject({ count: 5001, next: id(199), inFlight: null });
+      c.loadMoreMembers();
+      expect(ws2.sentOfType('members')).toEqual([{ type: 'members', room: 'lobby', after: id(199), limit: 200 }]);
+    });
+
+    it('switching rooms drops the old room\'s paging', async () => {
+      const { c, ws } = await inLargeRoom();
+      c.loadMoreMembers();
+      c.switchRoom('quiet');
+      ws.receive(page(200, 400, id(399))); // lobby's answer, late
+      expect(c.state.roster.members).toEqual({});
+      ws.receive({ type: 'joined', room: 'quiet', count: 1, members: [ann], messages: [], last: 0 });
+      expect(c.state.roster).toMatchObject({ large: false, count: 1 });
+    });
   });
 
   it('goes back to the form when hello is refused', async () => {
