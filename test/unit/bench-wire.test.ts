@@ -1,7 +1,9 @@
-// The load tool's frame scanning (ids, rooms and send stamps read from bytes) for both wires.
+// The load tool's frame scanning (ids, rooms and send stamps read from bytes; presence event and count) for both wires.
 import { describe, expect, it } from 'vitest';
-import { messageFrame, messageParts } from '@livechat/protocol';
-import { messageText, scanMessage, startsWith, wireFor, type Scanned } from '../../bench/lib/wire.js';
+import { messageFrame, messageParts, presenceFrame } from '@livechat/protocol';
+import {
+  EV_COUNT, EV_JOIN, EV_LEAVE, EV_OTHER, EV_SYNC, messageText, scanMessage, scanPresence, startsWith, wireFor, type Scanned,
+} from '../../bench/lib/wire.js';
 
 const fresh = (): Scanned => ({ id: -1, roomStart: 0, roomEnd: 0, sentAt: NaN });
 
@@ -62,5 +64,34 @@ describe('wires', () => {
     expect(w.decode('2')).toEqual({ reply: '3' });
     expect(w.decode('40{"sid":"y"}')).toEqual({ ready: true });
     expect(w.decode('42["ack",{"cid":"c","id":4}]')).toEqual({ msg: { type: 'ack', cid: 'c', id: 4 } });
+  });
+});
+
+describe('scanPresence', () => {
+  const wire = wireFor('livechat');
+  const scan = (frame: string, pad = '') => {
+    const buf = Buffer.from(`${pad}${frame}{"type":"presence","room":"r","event":"count","count":999}`);
+    const start = Buffer.byteLength(pad);
+    const end = start + Buffer.byteLength(frame);
+    expect(startsWith(buf, start, end, wire.presencePrefix)).toBe(true);
+    return { ...scanPresence(buf, start, end, wire.presencePrefix.length, { event: -1, count: -1 }) };
+  };
+  const tricky = { id: 'm1', name: 'a "count":5 "event":"leave"' };
+
+  it('reads the event and count of every presence frame the server builds', () => {
+    expect(scan(presenceFrame({ type: 'presence', room: 'big', event: 'count', count: 8001 }))).toEqual({ event: EV_COUNT, count: 8001 });
+    expect(scan(presenceFrame({ type: 'presence', room: 'r', event: 'join', member: tricky, count: 12 }), 'xx')).toEqual({ event: EV_JOIN, count: 12 });
+    expect(scan(presenceFrame({ type: 'presence', room: 'r', event: 'leave', member: tricky, count: 3 }))).toEqual({ event: EV_LEAVE, count: 3 });
+    expect(scan(presenceFrame({ type: 'presence', room: 'r', event: 'sync', count: 2, members: [tricky, { id: 'm2', name: 'b' }] }))).toEqual({ event: EV_SYNC, count: 2 });
+  });
+
+  it('gives count -1 for a frame without one, without reading into the next frame', () => {
+    expect(scan(presenceFrame({ type: 'presence', room: 'r', event: 'join', member: tricky }))).toEqual({ event: EV_JOIN, count: -1 });
+  });
+
+  it('reads the layout the Redis presence script publishes, and calls an unknown event other', () => {
+    expect(scan('{"type":"presence","room":"r","event":"leave","member":{"id":"x","name":"y"},"count":0}')).toEqual({ event: EV_LEAVE, count: 0 });
+    expect(scan('{"type":"presence","room":"r","event":"joined"}')).toEqual({ event: EV_OTHER, count: -1 });
+    expect(scan('{"type":"presence","room":"r"}')).toEqual({ event: EV_OTHER, count: -1 });
   });
 });

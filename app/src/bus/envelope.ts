@@ -52,6 +52,11 @@ export function countEntry(room: string, count: number): string {
   return `c ${room} ${count}`;
 }
 
+/** A decimal integer field (what the stores write); NaN for anything else: empty, signed, hex, exponent. */
+function decimal(s: string): number {
+  return /^[0-9]{1,15}$/.test(s) ? Number(s) : NaN;
+}
+
 /** Reads a bus payload or history entry; null when it is not one of ours (logged by the caller). */
 export function decodeEntry(payload: string): BusEvent | null {
   const nl = payload.indexOf('\n');
@@ -66,26 +71,26 @@ export function decodeEntry(payload: string): BusEvent | null {
       const s3 = header.indexOf(' ', s2 + 1);
       const s4 = header.indexOf(' ', s3 + 1);
       if (s3 < 0 || s4 < 0) return null;
-      const id = Number(header.slice(s2 + 1, s3));
-      const ts = Number(header.slice(s3 + 1, s4));
+      const id = decimal(header.slice(s2 + 1, s3));
+      const ts = decimal(header.slice(s3 + 1, s4));
       let cid: unknown;
       try {
         cid = JSON.parse(header.slice(s4 + 1));
       } catch {
         return null;
       }
-      if (!Number.isSafeInteger(id) || !Number.isFinite(ts) || typeof cid !== 'string') return null;
+      if (!(id >= 1) || Number.isNaN(ts) || typeof cid !== 'string') return null;
       return { kind: 'message', room, id, ts, cid, frame: asFrame(payload.slice(nl + 1)) };
     }
     case 'p':
     case 's': {
-      const count = Number(header.slice(s2 + 1));
-      if (nl < 0 || s2 < 0 || !Number.isSafeInteger(count)) return null;
+      const count = decimal(header.slice(s2 + 1));
+      if (nl < 0 || s2 < 0 || Number.isNaN(count)) return null;
       return { kind: header[0] === 'p' ? 'presence' : 'sync', room, count, frame: asFrame(payload.slice(nl + 1)) };
     }
     case 'c': {
-      const count = Number(header.slice(s2 + 1));
-      if (s2 < 0 || !Number.isSafeInteger(count)) return null;
+      const count = decimal(header.slice(s2 + 1));
+      if (s2 < 0 || Number.isNaN(count)) return null;
       return { kind: 'count', room, count };
     }
     default:

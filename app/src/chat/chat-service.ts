@@ -75,7 +75,7 @@ export class ChatService {
     this.metrics.requests.inc({ type: req.type });
     if (req.type === 'hello') return this.guard(client, undefined, () => this.hello(client, req));
     // The contract: any request other than hello before hello gets not_identified, ping included.
-    if (!client.member) return this.error(client, 'not_identified');
+    if (!client.member) return this.error(client, 'not_identified', undefined, req.type === 'send' ? { cid: req.cid } : {});
     if (req.type === 'ping') return client.reply(PONG_FRAME);
     const member = client.member;
     switch (req.type) {

@@ -37,10 +37,15 @@ export class RoomFeed {
     private readonly countIntervalMs = 1000,
   ) {}
 
-  /** Gives a room its first known id (from a join's history read) so fan-out can notice a gap right away. */
+  /**
+   * Gives a room its first known id (from a join's history read). Until then the room's live messages
+   * wait in the backlog: trusting the first one that arrives would skip whatever the bus lost before it.
+   */
   seed(name: string, last: number): void {
     const room = this.rooms.get(name);
-    if (room && room.feed.lastId === null) room.feed.lastId = last;
+    if (!room || room.feed.lastId !== null) return;
+    room.feed.lastId = last;
+    if (!room.feed.repairing) this.drainBacklog(room);
   }
 
   /** Handles one bus payload. */
@@ -93,7 +98,7 @@ export class RoomFeed {
 
   private onMessage(room: LocalRoom, m: LiveMessage): void {
     const feed = room.feed;
-    if (feed.repairing) {
+    if (feed.repairing || feed.lastId === null) {
       if (feed.backlog.length >= MAX_BACKLOG) {
         feed.backlog = [];
         feed.overflowed = true;
@@ -133,20 +138,40 @@ export class RoomFeed {
         if (this.rooms.get(room.name) !== room) break;
       }
     }
-    const backlog = feed.backlog.sort((a, b) => a.id - b.id);
-    feed.backlog = [];
     feed.repairing = false;
-    const again = feed.overflowed;
+    const again = feed.overflowed || feed.repairAgain;
+    if (feed.overflowed) feed.backlog = [];
     feed.overflowed = false;
+    feed.repairAgain = false;
     if (again) {
       void this.repair(room);
       return;
     }
-    for (const m of backlog) this.fanout(room, m);
+    this.drainBacklog(room);
+  }
+
+  /** Delivers the backlog in id order; a gap in it (the bus lost something meanwhile) starts another repair. */
+  private drainBacklog(room: LocalRoom): void {
+    const feed = room.feed;
+    const backlog = feed.backlog.sort((a, b) => a.id - b.id);
+    feed.backlog = [];
+    for (let i = 0; i < backlog.length; i++) {
+      const m = backlog[i];
+      if (feed.lastId !== null && m.id > feed.lastId + 1) {
+        feed.backlog = backlog.slice(i);
+        void this.repair(room);
+        return;
+      }
+      this.fanout(room, m);
+    }
   }
 
   /** After the bus subscription came back: every room may have missed messages. */
   resync(): void {
-    for (const room of this.rooms.all()) void this.repair(room);
+    for (const room of this.rooms.all()) {
+      // A repair in flight may have read history before what was just lost: read again after it.
+      if (room.feed.repairing) room.feed.repairAgain = true;
+      else void this.repair(room);
+    }
   }
 }

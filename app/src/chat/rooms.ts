@@ -38,6 +38,8 @@ export interface FeedState {
   backlog: Array<{ id: number; cid: string; data: PreparedFrame }>;
   /** The backlog overflowed during a long repair: read history again afterwards. */
   overflowed: boolean;
+  /** The subscription came back during a repair: what it lost may be newer than the repair's read. */
+  repairAgain: boolean;
   /** Large room: the newest count from the bus, the last one written, and the pending coalesced write. */
   count: { latest: number; sent: number; sentAt: number; timer: NodeJS.Timeout | null };
 }
@@ -46,7 +48,7 @@ export class LocalRoom {
   readonly subs = new Map<ChatClient, Subscription>();
   readonly members = new Map<string, LocalMember>();
   readonly feed: FeedState = {
-    lastId: null, repairing: false, backlog: [], overflowed: false, count: { latest: -1, sent: -1, sentAt: 0, timer: null },
+    lastId: null, repairing: false, backlog: [], overflowed: false, repairAgain: false, count: { latest: -1, sent: -1, sentAt: 0, timer: null },
   };
   constructor(readonly name: string) {}
 
