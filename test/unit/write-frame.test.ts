@@ -25,7 +25,7 @@ describe('writeFrame with PreparedFrame', () => {
     const texts = ['small', 'x'.repeat(200), 'ü'.repeat(40_000), '{"a":1}', 'y'.repeat(70_000)];
     writeFrame(ws, new PreparedFrame(asFrame(texts[0])));
     writeFrame(ws, new PreparedFrame(asFrame(texts[1])));
-    writeFrame(ws, texts[2]);
+    writeFrame(ws, asFrame(texts[2]));
     const shared = new PreparedFrame(asFrame(texts[3]));
     writeFrame(ws, shared);
     writeFrame(ws, new PreparedFrame(asFrame(texts[4])));

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { PreparedFrame } from '../chat/prepared-frame.js';
+import type { Frame } from '../protocol/encode.js';
 
 /** The parts of ws's WebSocket this module relies on (ws >= 8.21, perMessageDeflate off). */
 export interface WsInternals {
@@ -29,7 +30,7 @@ function flush(): void {
  * Writes one text frame to a WebSocket. Pre-framed bytes go straight to the socket when ws's sender
  * is idle (nothing queued, so frame boundaries cannot interleave); otherwise ws.send does the framing.
  */
-export function writeFrame(ws: WebSocket, data: PreparedFrame | string): void {
+export function writeFrame(ws: WebSocket, data: PreparedFrame | Frame): void {
   if (ws.readyState !== WebSocket.OPEN) return;
   const internals = ws as unknown as WsInternals;
   const socket = internals._socket;
