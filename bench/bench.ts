@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --quick] [--md docs/benchmarks.md] [--only cluster,raw,…]`
+ * `npm run bench [-- --quick] [--md docs/benchmarks.md] [--only cluster,raw,…] [--skip knee,…,big-room] [--big-room N]`
  * One run, on loopback, same machine, same load tool and scenarios, comparing this cluster as
  * shipped with a raw `ws` broadcast server (direct and behind the same HAProxy) and Socket.IO 4 with
  * the Redis adapter behind the same HAProxy. Prints one table with ratios and writes the Markdown
- * report (docs/benchmarks.md for a full run) plus the raw JSON beside it.
+ * report (docs/benchmarks.md for a full run) plus the raw JSON beside it. The big-room point puts
+ * this cluster and Socket.IO side by side with one room of thousands of members (join latency,
+ * presence per member, the probe's checks, memory per member, then the message phase).
  *
  * Also the entry point of the comparison servers the benchmark spawns:
  *   node dist/bench.js serve-raw --port P [--app-id A]
@@ -17,7 +19,8 @@ import { startCluster } from '../scripts/lib/cluster.js';
 import { repoRoot } from '../scripts/lib/configs.js';
 import { inclusiveTop, summariseProfile } from './lib/cpu-profile.js';
 import { ensureFds } from './lib/fd-limit.js';
-import { machine, markdownReport, printTable, type BenchResults, type PointResult, type SystemResults } from './lib/bench-report.js';
+import { bigRoomLoad, type BigRoomPlan } from './lib/big-room.js';
+import { bigRoomResult, machine, markdownReport, printTable, type BenchResults, type PointResult, type SystemResults } from './lib/bench-report.js';
 import type { LoadReport } from './lib/load.js';
 import { runLoadChild, type ChildLoad } from './lib/run-child.js';
 import { BENCH_SERVER_ENV, startSystem, type RunningSystem, type SystemKind } from './lib/systems.js';
@@ -35,6 +38,8 @@ export interface Plan {
   memory: number[];
   storm: number;
   scaling: { servers: number[]; clients: number; rate: number; senders: number; duration: number };
+  /** One room of `clients` members (0: skipped), joined at BIG_ROOM_JOIN_RATE per second after a `warmup`; then `senders` send `rate` msg/s for `duration` s. */
+  bigRoom: BigRoomPlan;
 }
 
 export const PLANS: Record<'quick' | 'full', Plan> = {
@@ -47,6 +52,7 @@ export const PLANS: Record<'quick' | 'full', Plan> = {
     memory: [1000],
     storm: 500,
     scaling: { servers: [1, 2, 4], clients: 200, rate: 40, senders: 10, duration: 4 },
+    bigRoom: { clients: 2000, rate: 10, senders: 10, duration: 5, warmup: 3 },
   },
   full: {
     name: 'full',
@@ -57,6 +63,7 @@ export const PLANS: Record<'quick' | 'full', Plan> = {
     memory: [1000, 5000, 10_000],
     storm: 2000,
     scaling: { servers: [1, 2, 4, 8], clients: 500, rate: 40, senders: 20, duration: 10 },
+    bigRoom: { clients: 8000, rate: 10, senders: 10, duration: 10, warmup: 3 },
   },
 };
 
@@ -113,7 +120,8 @@ export function medianPoint(runs: PointResult[]): PointResult {
 async function load(sys: RunningSystem, o: Omit<ChildLoad, 'url'>): Promise<LoadReport> {
   // Each measurement starts from a healthy system: a saturating knee step can leave servers DOWN in HAProxy for a while.
   await sys.ready();
-  const r = await runLoadChild({ url: sys.wsUrl, wire: sys.wire, pids: sys.pids(), drain: 5, ...o });
+  // HAProxy refuses more than 1000 concurrent connections per client address (LC_MAX_CONN_PER_IP): 500 each at most.
+  const r = await runLoadChild({ url: sys.wsUrl, wire: sys.wire, pids: sys.pids(), drain: 5, localIps: Math.max(4, Math.ceil(o.clients / 500)), ...o });
   log(`  ${sys.kind} ${o.clients}c × ${o.rate ?? 0}/s: p50 ${r.latency.p50} p99 ${r.latency.p99} ms, ${r.server.cpuMsPer1000Deliveries} cpu-ms/1k, ` +
     `ready ${r.clients.ready}, lost ${r.messages.lost}, dup ${r.messages.duplicated}, ooo ${r.messages.outOfOrder}, tool elu ${r.client.eventLoopUtilization}` +
     `${Object.keys(r.errors).length ? `, errors ${JSON.stringify(r.errors)}` : ''}`);
@@ -136,15 +144,17 @@ async function withSystem<T>(kind: SystemKind, servers: number, fn: (s: RunningS
 
 async function runBench(plan: Plan, systems: SystemKind[], skip: Set<string>): Promise<BenchResults> {
   const started = Date.now();
-  const res: BenchResults = { plan, machine: machine(), startedAt: new Date().toISOString(), durationS: 0, systems: {}, scaling: [] };
-  for (const kind of systems) {
+  const res: BenchResults = { plan, machine: machine(), startedAt: new Date().toISOString(), durationS: 0, systems: {}, scaling: [], bigRoom: {} };
+  // `--skip points,knee,storm,memory,scaling` leaves only the big-room point.
+  const perSystem = ['points', 'knee', 'storm', 'memory'].some((k) => !skip.has(k));
+  for (const kind of perSystem ? systems : []) {
     const entry: SystemResults = { label: '', points: [], knee: null, kneeSteps: [], memory: [], storm: null };
     res.systems[kind] = entry;
     log(`== ${kind}`);
-    await withSystem(kind, 4, async (sys) => {
+    if (!skip.has('points') || !skip.has('knee') || !skip.has('storm')) await withSystem(kind, 4, async (sys) => {
       entry.label = sys.label;
       await warmUp(sys, plan.points[0]);
-      for (const p of plan.points) {
+      for (const p of skip.has('points') ? [] : plan.points) {
         const runs: PointResult[] = [];
         for (let i = 0; i < plan.repeats; i++) runs.push(point(await load(sys, { clients: p.clients, senders: p.senders, rate: p.rate, duration: plan.duration })));
         entry.points.push(medianPoint(runs));
@@ -167,9 +177,25 @@ async function runBench(plan: Plan, systems: SystemKind[], skip: Set<string>): P
         await withSystem(kind, 4, async (sys) => {
           const clients = Math.min(n, sys.maxClients - 100);
           const r = await load(sys, { clients, rooms: roomsOf(clients), rate: 0, senders: 0, duration: 0, settle: 3, ramp: Math.min(5, clients / 2000), connectTimeout: 60 });
+          entry.label = sys.label;
           entry.memory.push({ requested: n, ...point(r) });
         });
       }
+    }
+  }
+  if (!skip.has('big-room') && plan.bigRoom.clients > 0) {
+    for (const kind of ['cluster', 'socketio'] as const) {
+      if (!systems.includes(kind)) continue;
+      log(`== big room (${plan.bigRoom.clients} members): ${kind}`);
+      const big = (res.bigRoom ??= {});
+      big[kind] = await withSystem(kind, 4, async (sys) => {
+        // Room for the warm-up's clients and the probe under HAProxy's maxconn.
+        const clients = Math.min(plan.bigRoom.clients, sys.maxClients - 300);
+        const r = await load(sys, bigRoomLoad(plan.bigRoom, clients, sys));
+        log(`  big room: hello→joined p99 ${r.join.helloToJoined.p99} ms, ${r.server.rssKBPerConnection} KB/member, presence/member mean ${r.presence.storm.frames.mean}` +
+          `${r.failures.length ? `; ${r.failures.join('; ')}` : ''}`);
+        return bigRoomResult(sys.label, r);
+      });
     }
   }
   if (systems.includes('cluster') && !skip.has('scaling')) {
@@ -268,17 +294,28 @@ async function main(): Promise<void> {
     return;
   }
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, md: { type: 'string' }, only: { type: 'string' }, skip: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      quick: { type: 'boolean' }, md: { type: 'string' }, only: { type: 'string' }, skip: { type: 'string' }, 'big-room': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--quick] [--md FILE.md] [--only cluster,raw,raw-haproxy,socketio] [--skip knee,storm,memory,scaling]');
+    console.log('usage: npm run bench -- [--quick] [--md FILE.md] [--only cluster,raw,raw-haproxy,socketio] [--skip points,knee,storm,memory,scaling,big-room]\n' +
+      `                          [--big-room N]   members of the big-room point (default ${PLANS.full.bigRoom.clients}, --quick ${PLANS.quick.bigRoom.clients}; 0 skips it)`);
     return;
   }
-  const plan = PLANS[values.quick ? 'quick' : 'full'];
+  const base = PLANS[values.quick ? 'quick' : 'full'];
+  const bigRoomClients = values['big-room'] === undefined ? base.bigRoom.clients : Number(values['big-room']);
+  if (!Number.isInteger(bigRoomClients) || bigRoomClients < 0) {
+    console.error(`--big-room: expected a number of members, got ${values['big-room']}`);
+    process.exit(2);
+  }
+  const plan: Plan = { ...base, bigRoom: { ...base.bigRoom, clients: bigRoomClients } };
   const systems = values.only ? values.only.split(',').filter((s): s is SystemKind => (ALL as string[]).includes(s)) : ALL;
   const skip = new Set((values.skip ?? '').split(',').filter(Boolean));
-  ensureFds(Math.max(...plan.memory, plan.storm) + 512);
-  const md = resolve(values.md ?? (plan.name === 'full' && !values.only && !values.skip ? join(repoRoot(), 'docs/benchmarks.md') : join(repoRoot(), '.run', `bench-${plan.name}.md`)));
+  ensureFds(Math.max(...plan.memory, plan.storm, plan.bigRoom.clients + 200) + 512);
+  const md = resolve(values.md ?? (plan.name === 'full' && !values.only && !values.skip && values['big-room'] === undefined
+    ? join(repoRoot(), 'docs/benchmarks.md') : join(repoRoot(), '.run', `bench-${plan.name}.md`)));
   log(`benchmark (${plan.name}): ${systems.join(', ')} → ${md}`);
   const res = await runBench(plan, systems, skip);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;

@@ -1,5 +1,6 @@
 /**
  * `npm run loadtest -- --url ws://127.0.0.1:8080/ws --clients 1000 --senders 20 --rate 100 --duration 30`
+ * Big room: `npm run loadtest -- --clients 8000 --rooms 1 --ramp 10 --local-ips 40 --probe --warmup 3 --pids …`
  * The load tool's command line: parses flags, makes room for the sockets, runs the load (lib/load.ts),
  * prints the summary, writes report.json + report.html, and exits 1 when anything was lost,
  * duplicated, reordered or dropped (2 for bad usage).
@@ -10,6 +11,9 @@ import { parseArgs } from 'node:util';
 import { ensureFds } from './lib/fd-limit.js';
 import { defaultOptions, runLoad, type LoadOptions } from './lib/load.js';
 import { reportHtml, summaryText } from './lib/report.js';
+
+/** Connections one source address may hold at once (shared/PROTOCOL.md, resource bounds). */
+const PER_ADDRESS_MAX = 1000;
 
 const USAGE = `usage: npm run loadtest -- [options]
   --url URL            default $LOADTEST_URL, else ws://127.0.0.1:8080/ws (HAProxy); ws://…/socket.io/?EIO=4&transport=websocket with --wire socketio
@@ -28,6 +32,11 @@ const USAGE = `usage: npm run loadtest -- [options]
   --wire livechat|socketio   client protocol (default livechat)
   --room-prefix P      room names P-0, P-1, … (default: fresh per run)
   --local-ips N        spread loopback source addresses over 127.0.0.1..N (default ${defaultOptions.localIps})
+  --warmup S           S seconds of a small load (≤200 clients, own room) before the memory baseline (default 0)
+  --probe              big-room checks once presence is quiet: a probe member's joined.count is exact, the paged
+                       member list holds every member once, every server agrees, every member sees the new count
+  --probe-urls URL,…   per-server URLs for the count check (default: through --url until every APPID was reached)
+  --propagation-window S   seconds for every member to see the probe's count (default ${defaultOptions.propagationWindow})
   --out FILE.json      write the JSON report, and FILE.html beside it
   --quiet              no progress line`;
 
@@ -39,6 +48,7 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
       duration: { type: 'string' }, rooms: { type: 'string' }, ramp: { type: 'string' }, size: { type: 'string' },
       drain: { type: 'string' }, settle: { type: 'string' }, 'connect-timeout': { type: 'string' }, pids: { type: 'string' },
       metrics: { type: 'string' }, wire: { type: 'string' }, 'room-prefix': { type: 'string' }, 'local-ips': { type: 'string' },
+      warmup: { type: 'string' }, probe: { type: 'boolean' }, 'probe-urls': { type: 'string' }, 'propagation-window': { type: 'string' },
       out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -67,6 +77,10 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
   set('settle', num(values.settle, 'settle'));
   set('connectTimeout', num(values['connect-timeout'], 'connect-timeout'));
   set('localIps', num(values['local-ips'], 'local-ips'));
+  set('warmup', num(values.warmup, 'warmup'));
+  set('propagationWindow', num(values['propagation-window'], 'propagation-window'));
+  if (values.probe) opts.probe = true;
+  if (values['probe-urls']) opts.probeUrls = values['probe-urls'].split(',').filter(Boolean);
   set('roomPrefix', values['room-prefix']);
   if (values.wire !== undefined) {
     if (values.wire !== 'livechat' && values.wire !== 'socketio') throw new RangeError(`--wire: livechat or socketio, got ${values.wire}`);
@@ -90,7 +104,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { opts, out, quiet } = parsed;
-  ensureFds((opts.clients ?? defaultOptions.clients) + 256);
+  ensureFds((opts.clients ?? defaultOptions.clients) + (opts.warmup ? 200 : 0) + 256);
+  const clients = opts.clients ?? defaultOptions.clients;
+  const ips = opts.localIps ?? defaultOptions.localIps;
+  if (/^wss?:\/\/127\./.test(opts.url ?? defaultOptions.url) && clients / Math.max(1, ips) > PER_ADDRESS_MAX) {
+    process.stderr.write(`note: ${clients} clients from ${ips} source address(es) is over ${PER_ADDRESS_MAX} per address, the protocol's bound ` +
+      '(HAProxy refuses the rest: LC_MAX_CONN_PER_IP); ' +
+      `use --local-ips ${Math.ceil(clients / PER_ADDRESS_MAX)} or more (e.g. --local-ips ${Math.ceil(clients / 200)} for 200 each)\n`);
+  }
   const report = await runLoad({ ...opts, onProgress: quiet ? null : (line) => process.stderr.write(`${line}\n`) });
   console.log(summaryText(report));
   if (out) {

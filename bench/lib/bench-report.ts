@@ -6,6 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Plan } from '../bench.js';
+import type { CountFigures, JoinFigures, LoadReport, PresenceFigures } from './load.js';
+import { countsText } from './presence-stats.js';
+import { procKind } from './proc-stats.js';
 import type { SystemKind } from './systems.js';
 
 export interface PointResult {
@@ -37,6 +40,45 @@ export interface SystemResults {
   storm: PointResult | null;
 }
 
+/** The big-room point of one system, as kept in the results (the load report without histograms). */
+export interface BigRoomResult {
+  label: string;
+  wire: 'livechat' | 'socketio';
+  clients: number; ready: number; rampS: number; localIps: number; rate: number; senders: number; duration: number; warmupS: number;
+  join: JoinFigures;
+  /** null where the server has no presence (Socket.IO). */
+  counts: CountFigures | null;
+  presence: PresenceFigures | null;
+  probe: LoadReport['probe'];
+  memory: { kbPerMember: number; rssKBBefore: number; rssKBConnected: number; byKind: Record<string, number>; byPid: LoadReport['server']['byPid'] };
+  messages: {
+    latency: { p50: number; p90: number; p99: number; max: number };
+    delivered: number; expected: number; deliveriesPerSec: number; lost: number; duplicated: number; outOfOrder: number; unacked: number;
+  };
+  cpuMsPer1000: number; clientElu: number; disconnected: number;
+  errors: Record<string, number>;
+  failures: string[];
+}
+
+export function bigRoomResult(label: string, r: LoadReport): BigRoomResult {
+  const presence = r.options.wire === 'livechat';
+  const byKind: Record<string, number> = {};
+  for (const p of r.server.byPid) byKind[procKind(p.label)] = Math.round(((byKind[procKind(p.label)] ?? 0) + p.kbPerMember) * 100) / 100;
+  return {
+    label, wire: r.options.wire, clients: r.options.clients, ready: r.clients.ready, rampS: r.options.ramp, localIps: r.options.localIps,
+    rate: r.options.rate, senders: r.options.senders, duration: r.options.duration, warmupS: r.options.warmup,
+    join: r.join, counts: presence ? r.counts : null, presence: presence ? r.presence : null, probe: r.probe,
+    memory: { kbPerMember: r.server.rssKBPerConnection, rssKBBefore: r.server.rssKBBefore, rssKBConnected: r.server.rssKBConnected, byKind, byPid: r.server.byPid },
+    messages: {
+      latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+      delivered: r.messages.delivered, expected: r.messages.expected, deliveriesPerSec: r.messages.deliveriesPerSec,
+      lost: r.messages.lost, duplicated: r.messages.duplicated, outOfOrder: r.messages.outOfOrder, unacked: r.messages.unacked,
+    },
+    cpuMsPer1000: r.server.cpuMsPer1000Deliveries, clientElu: r.client.eventLoopUtilization, disconnected: r.clients.disconnected,
+    errors: r.errors, failures: r.failures,
+  };
+}
+
 export interface Machine { nproc: number; cpu: string; node: string; kernel: string; memGB: number; fdHard: string; haproxy: string; redis: string }
 
 export interface BenchResults {
@@ -46,6 +88,8 @@ export interface BenchResults {
   durationS: number;
   systems: Partial<Record<SystemKind, SystemResults>>;
   scaling: Array<PointResult & { servers: number }>;
+  /** The big-room point: this cluster and Socket.IO (absent in results of older runs). */
+  bigRoom?: Partial<Record<SystemKind, BigRoomResult>>;
 }
 
 const sh = (cmd: string) => {
@@ -111,6 +155,49 @@ function rows(res: BenchResults): Row[] {
   return out;
 }
 
+const NO_PRESENCE = '– (no presence)';
+const check = (ok: boolean) => (ok ? '✓' : '✗');
+
+/** Rows of the big-room table: metric, this cluster, Socket.IO (either may be absent). */
+export function bigRoomRows(res: BenchResults): { header: string[]; body: string[][] } | null {
+  const present = (['cluster', 'socketio'] as const).filter((k) => res.bigRoom?.[k]);
+  if (!present.length) return null;
+  const body: string[][] = [];
+  const add = (metric: string, get: (b: BigRoomResult) => string) => body.push([metric, ...present.map((k) => get(res.bigRoom![k]!))]);
+  const pres = (get: (b: BigRoomResult & { counts: CountFigures; presence: PresenceFigures }) => string) => (b: BigRoomResult) =>
+    (b.counts && b.presence ? get(b as BigRoomResult & { counts: CountFigures; presence: PresenceFigures }) : NO_PRESENCE);
+  const probe = (get: (p: NonNullable<LoadReport['probe']>) => string) => (b: BigRoomResult) =>
+    (b.wire !== 'livechat' ? NO_PRESENCE : !b.probe ? '–' : b.probe.error && b.probe.joinedCount === null ? `✗ ${b.probe.error}` : get(b.probe));
+  add('members held', (b) => `${b.ready}/${b.clients}`);
+  add('hello→joined p50 / p90 / p99 / max ms', (b) => [b.join.helloToJoined.p50, b.join.helloToJoined.p90, b.join.helloToJoined.p99, b.join.helloToJoined.max].map((v) => f(v)).join(' / '));
+  add('connect→joined p50 / p99 / max ms', (b) => [b.join.connectToJoined.p50, b.join.connectToJoined.p99, b.join.connectToJoined.max].map((v) => f(v)).join(' / '));
+  add('never joined (no welcome) / joined late', (b) => `${b.join.neverJoined} (${b.join.noWelcome}) / ${b.join.late}`);
+  add('first connect → last joined s', (b) => f(b.join.firstConnectToLastJoinedMs / 1000));
+  add('errors to hello/join (clients retried)', (b) => {
+    const n = Object.values(b.join.errors ?? {}).reduce((a, by) => a + Object.values(by).reduce((x, y) => x + y, 0), 0);
+    return n ? `${Object.keys(b.join.errors).join(', ')} ${n} (${b.join.retriedClients})` : '0';
+  });
+  add('joined.count seen min / max; frame p50 / max KB', pres((b) => `${b.counts.joined.min} / ${b.counts.joined.max}; ${f(b.counts.joinedBytes.p50 / 1024)} / ${f(b.counts.joinedBytes.max / 1024)}`));
+  add('joined lists truncated / inconsistent', pres((b) => `${b.counts.truncated} / ${b.counts.inconsistent}`));
+  add('presence frames per member: mean / p99 / max', pres((b) => `${f(b.presence.storm.frames.mean)} / ${b.presence.storm.frames.p99} / ${b.presence.storm.frames.max}`));
+  add('… by event, mean: join / leave / count / sync', pres((b) => (['join', 'leave', 'count', 'sync'] as const).map((e) => f(b.presence.storm.byEvent[e].mean)).join(' / ')));
+  add('presence KB per member: mean / p99 / max', pres((b) => [b.presence.storm.bytes.mean, b.presence.storm.bytes.p99, b.presence.storm.bytes.max].map((v) => f(v / 1024)).join(' / ')));
+  add('storm until presence quiet s', pres((b) => `${f(b.presence.stormMs / 1000)}${b.presence.quiet === false ? ' (not quiet)' : ''}`));
+  add('last count seen = members held', pres((b) => `${b.counts.converged}/${b.counts.members}`));
+  add('probe joined.count = members + 1', probe((p) => `${p.joinedCount ?? 'none'} / ${p.expectedCount} ${check(p.exact)}`));
+  add('member list paged (`members`, 500/page)', probe((p) => (p.members ? `${p.members.unique} in ${p.members.pages} pages, ${p.members.ms} ms; missing ${p.members.missing}, dup ${p.members.duplicates}, ` +
+    `unexpected ${p.members.unexpected}, ooo ${p.members.outOfOrder}${p.members.error ? `; ${p.members.error}` : ''} ${check(p.members.ok)}` : '–')));
+  add('count on every server', probe((p) => (p.servers ? `${countsText(p.servers.samples)} ${check(p.servers.exact && !p.servers.unreached.length)}` : '–')));
+  add('members seeing the new count within 3 s; p99 ms', probe((p) => (p.propagation ? `${(p.propagation.fraction * 100).toFixed(1)}%; ${f(p.propagation.ms.p99)}` : '–')));
+  add('RSS KB per member, all processes', (b) => f(b.memory.kbPerMember, 1));
+  add('… servers / HAProxy / Redis', (b) => ['servers', 'haproxy', 'redis'].map((k) => f(b.memory.byKind[k] ?? null, 1)).join(' / '));
+  add('message phase: msg/s × members = deliveries/s', (b) => `${b.rate} × ${b.ready} = ${b.messages.deliveriesPerSec}`);
+  add('delivery latency p50 / p99 / max ms', (b) => [b.messages.latency.p50, b.messages.latency.p99, b.messages.latency.max].map((v) => f(v)).join(' / '));
+  add('lost/dup/out-of-order', (b) => `${b.messages.lost}/${b.messages.duplicated}/${b.messages.outOfOrder}${b.messages.unacked ? ` (${b.messages.unacked} unacked)` : ''}${b.disconnected ? ` (${b.disconnected} dropped)` : ''}`);
+  add('CPU ms / 1000 deliveries; tool ELU', (b) => `${f(b.cpuMsPer1000)}; ${f(b.clientElu)}`);
+  return { header: ['big room', ...present.map((k) => SHORT[k])], body };
+}
+
 /** The console table: systems side by side, livechat ÷ raw+HAProxy and livechat ÷ Socket.IO. */
 export function printTable(res: BenchResults): string {
   const present = ORDER.filter((k) => res.systems[k]);
@@ -120,8 +207,32 @@ export function printTable(res: BenchResults): string {
   const scaling = res.scaling.map((s) => [`livechat ${s.servers} server(s) @${s.clients}×${s.rate}/s: p99 ms / CPU ms per 1000`,
     `${f(s.latency.p99)} / ${f(s.cpuMsPer1000)}`, ...present.slice(1).map(() => ''), '', '']);
   const all = [header, ...body, ...scaling];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const big = bigRoomRows(res);
+  return [...(present.length ? [align(all)] : []), ...(big ? ['', align([big.header, ...big.body])] : [])].join('\n');
+}
+
+function align(all: string[][]): string {
+  const widths = all[0].map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+function bigRoomSection(res: BenchResults): string {
+  const big = bigRoomRows(res);
+  if (!big) return '';
+  const b = res.plan.bigRoom;
+  const any = (res.bigRoom?.cluster ?? res.bigRoom?.socketio)!;
+  const failures = (['cluster', 'socketio'] as const).filter((k) => res.bigRoom?.[k]?.failures.length)
+    .map((k) => `- ${SHORT[k]}: ${res.bigRoom![k]!.failures.join('; ')}`).join('\n');
+  return `## Big room: one room of ${b.clients} members
+
+${any.ready} clients join one room, ramped over ${any.rampS} s from ${any.localIps} loopback addresses, on a fresh system after a ${b.warmup} s warm-up
+(the memory baseline); then ${b.senders} of them send ${b.rate} msg/s for ${b.duration} s to everyone. For livechat, once presence has been quiet for
+2 s a probe member joins: its \`joined.count\` must be exact, paging \`members\` must list every member once, every server (joined directly)
+must report the same count, and every member should see the new count within 3 s. Presence figures cover the connect storm until it went quiet.
+**Socket.IO's server has no presence** (no count, list or presence events): its column shows join latency, memory and the message phase only.
+
+${mdTable(big.header, big.body)}
+${failures ? `\nFailed checks:\n${failures}\n` : ''}`;
 }
 
 const mdTable = (header: string[], body: string[][]) =>
@@ -167,16 +278,17 @@ How to run and read these: [load-testing.md](load-testing.md). Raw results: \`be
 - **Knee:** ${res.plan.knee.clients} clients, rates ${res.plan.knee.rates.join(', ')} msg/s for ${res.plan.knee.duration} s each; the highest with p99 < 100 ms and zero loss (stepping stops at the first failure).
 - **Memory:** RSS sum of all processes once N idle clients (hello + join, rooms of 100 members) are connected, minus before, divided by N; a fresh system per N.
 - **Connect storm:** all clients open at once (rooms of 100 members); connect = TCP connect to \`welcome\`, ready = every client has \`joined\`.
-
-## Summary
+${res.bigRoom && Object.keys(res.bigRoom).length ? `- **Big room:** one room of ${res.plan.bigRoom.clients} members, this cluster and Socket.IO; see its section below.\n` : ''}
+${present.length ? `## Summary
 
 ${table}
 
 lost/dup/out-of-order: deliveries acked but never received / received twice / received after a higher id, summed over clients.
-
-${scaling}
+` : ''}
+${bigRoomSection(res)}
+${scaling}${present.length ? `
 ## Details
 
 ${detail}
-`;
+` : ''}`;
 }

@@ -101,3 +101,37 @@ export function metricValue(text: string, name: string): number | null {
   const m = re.exec(text);
   return m ? Number(m[1]) : null;
 }
+
+/**
+ * A short name for a process: `server 1000` for a livechat or comparison server (its APPID from the
+ * environment or `--app-id`), else the command name (`haproxy`, `redis-server`, `nginx`, …).
+ */
+export function procLabel(pid: number): string {
+  let comm = '';
+  try {
+    comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return `pid ${pid}`;
+  }
+  if (comm === 'node' || comm.startsWith('node')) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const k = args.indexOf('--app-id');
+      if (k >= 0 && args[k + 1]) return `server ${args[k + 1]}`;
+    } catch { /* gone */ }
+    try {
+      const m = /(?:^|\0)APPID=([^\0]*)/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'));
+      if (m) return `server ${m[1]}`;
+    } catch { /* not ours to read */ }
+  }
+  return comm;
+}
+
+/** The kind of process behind a label, for grouping: servers, haproxy, redis, nginx, or the label itself. */
+export function procKind(label: string): string {
+  if (label.startsWith('server ')) return 'servers';
+  if (label.startsWith('redis')) return 'redis';
+  if (label.startsWith('haproxy')) return 'haproxy';
+  if (label.startsWith('nginx')) return 'nginx';
+  return label;
+}

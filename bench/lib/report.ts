@@ -4,6 +4,9 @@
  */
 import { Histogram } from './histogram.js';
 import type { LoadReport } from './load.js';
+import { countsText, type Dist } from './presence-stats.js';
+import { procKind } from './proc-stats.js';
+import { PRESENCE_EVENTS } from './wire.js';
 
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
@@ -15,6 +18,7 @@ export function summaryText(r: LoadReport): string {
     `clients     ready ${r.clients.ready}/${r.clients.requested}, failed ${r.clients.failed}, disconnected ${r.clients.disconnected}; connect phase ${(r.phases.connectMs / 1000).toFixed(1)}s`,
     `per APPID   ${Object.entries(r.clients.byAppId).sort().map(([k, v]) => `${k}: ${v}`).join(', ') || '-'}`,
     pctLine('connect', r.connect),
+    ...joinLines(r),
     pctLine('latency', r.latency),
     pctLine('ack', r.ack),
     `messages    sent ${r.messages.sent}, acked ${r.messages.acked}, rejected ${r.messages.rejected}, unacked ${r.messages.unacked}; delivered ${r.messages.delivered} (${r.messages.deliveriesPerSec}/s), expected ${r.messages.expected}`,
@@ -24,6 +28,7 @@ export function summaryText(r: LoadReport): string {
   const s = r.server;
   if (s.source !== 'none') {
     lines.push(`server      (${s.source}) CPU ${s.cpuMs} ms (${s.cpuPercent}% of one core), ${s.cpuMsPer1000Deliveries} ms per 1000 deliveries; RSS ${mb(s.rssKBBefore)} → ${mb(s.rssKBConnected)} connected → ${mb(s.rssKBAfter)} after (${s.rssKBPerConnection} KB/connection)`);
+    if (s.byPid.length) lines.push(`memory      ${memoryLine(r)}`);
   }
   lines.push(`load tool   CPU ${r.client.cpuMs} ms (${r.client.cpuSystemMs} in the kernel), event loop ${(r.client.eventLoopUtilization * 100).toFixed(0)}% busy, max send lag ${r.client.maxSendLagMs} ms${r.client.eventLoopUtilization > 0.9 ? '  (the tool itself is near saturation: numbers are pessimistic)' : ''}`);
   lines.push(r.ok ? 'result      OK' : `result      FAILED: ${r.failures.join('; ')}`);
@@ -31,6 +36,71 @@ export function summaryText(r: LoadReport): string {
 }
 
 const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
+const kb = (bytes: number) => (bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${Math.round(bytes)} B`);
+const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(v >= 100 ? 0 : 2));
+const dist = (d: Dist, unit: (v: number) => string = num) => `mean ${unit(d.mean)}, p50 ${unit(d.p50)}, p99 ${unit(d.p99)}, max ${unit(d.max)}`;
+
+/** Join latency, member counts, presence per member and the probe: the big-room lines of the summary. */
+export function joinLines(r: LoadReport): string[] {
+  const j = r.join;
+  const out = [
+    `join        hello→joined p50 ${ms(j.helloToJoined.p50)} ms, p90 ${ms(j.helloToJoined.p90)}, p99 ${ms(j.helloToJoined.p99)}, max ${ms(j.helloToJoined.max)} (n=${j.helloToJoined.count}); ` +
+      `connect→joined p50 ${ms(j.connectToJoined.p50)}, p90 ${ms(j.connectToJoined.p90)}, p99 ${ms(j.connectToJoined.p99)}, max ${ms(j.connectToJoined.max)}`,
+    `            never joined ${j.neverJoined} (${j.noWelcome} without welcome), ${j.late} joined after the connect timeout; first connect → last joined ${(j.firstConnectToLastJoinedMs / 1000).toFixed(2)} s`,
+  ];
+  const errs = Object.entries(j.errors);
+  if (errs.length) {
+    out.push(`            errors to hello/join: ${errs.map(([code, by]) => `${code} ${Object.entries(by).map(([a, n]) => `${n} from ${a}`).join(', ')}`).join('; ')}; ` +
+      `${j.retriedClients} clients retried (${j.retries} retries)`);
+  }
+  const c = r.counts;
+  if (c.joined.n > 0) {
+    out.push(`counts      joined.count min ${c.joined.min}, p50 ${c.joined.p50}, max ${c.joined.max} (n=${c.joined.n}); joined.members max ${c.joinedMembers.max}, ` +
+      `${c.truncated} truncated, inconsistent ${c.inconsistent}; joined frame p50 ${kb(c.joinedBytes.p50)}, max ${kb(c.joinedBytes.max)}`);
+    out.push(`            last count seen after the storm: ${c.converged}/${c.members} equal the members held (min ${c.lastSeen.min}, max ${c.lastSeen.max})`);
+  }
+  const p = r.presence;
+  const st = p.storm;
+  if (st.frames.max > 0 || r.options.probe) {
+    const by = PRESENCE_EVENTS.filter((e) => st.byEvent[e].max > 0).map((e) => `${e} ${num(st.byEvent[e].mean)}/${st.byEvent[e].p99}/${st.byEvent[e].max}`).join(', ');
+    const after = PRESENCE_EVENTS.filter((e) => p.after[e] > 0).map((e) => `${e} ${p.after[e]}`).join(', ') || 'none';
+    out.push(`presence    storm ${(p.stormMs / 1000).toFixed(1)} s${p.quiet === null ? '' : p.quiet ? ', then quiet' : ', NOT quiet'}: frames per member ${dist(st.frames)} ` +
+      `(mean/p99/max: ${by || 'none'}); bytes per member ${dist(st.bytes, kb)}; after the storm, all clients: ${after}`);
+  }
+  const pr = r.probe;
+  if (pr) {
+    if (pr.error) out.push(`probe       FAILED: ${pr.error}`);
+    if (pr.joinedCount !== null || !pr.error) {
+      out.push(`probe       joined.count ${pr.joinedCount ?? 'none'} ${pr.exact ? '=' : '≠'} expected ${pr.expectedCount} (APPID ${pr.appId}, hello→joined ${pr.joinMs} ms)`);
+    }
+    const m = pr.members;
+    if (m) {
+      out.push(`            members: ${m.unique} listed in ${m.pages} page(s), ${m.ms} ms: missing ${m.missing}, duplicated ${m.duplicates}, unexpected ${m.unexpected}` +
+        `${m.unexpectedKnown ? ` (${m.unexpectedKnown} of this run's unready clients)` : ''}, out of order ${m.outOfOrder}${m.error ? `; ${m.error}` : ''} → ${m.ok ? 'OK' : 'FAILED'}`);
+    }
+    const sv = pr.servers;
+    if (sv) {
+      out.push(`            servers (${sv.via === 'urls' ? 'one connection per server URL' : 'through the LB'}): ` +
+        `${countsText(sv.samples)} → ${sv.exact ? 'all exact' : sv.agree ? 'agree, not exact' : 'DISAGREE'}` +
+        `${sv.unreached.length ? `; APPIDs not reached: ${sv.unreached.join(', ')}` : ''}`);
+    }
+    const g = pr.propagation;
+    if (g) {
+      out.push(`            propagation: ${g.reached}/${g.members} (${(g.fraction * 100).toFixed(2)}%) saw count ${g.target} within ${g.windowMs / 1000} s ` +
+        `(next frame carried it: ${g.nextMatched}, no count frame: ${g.silent}); p50 ${num(g.ms.p50)} ms, p99 ${num(g.ms.p99)}, max ${num(g.ms.max)}`);
+    }
+  }
+  return out;
+}
+
+/** Per-member memory: total, by kind of process, and per process. */
+export function memoryLine(r: LoadReport): string {
+  const byKind = new Map<string, number>();
+  for (const p of r.server.byPid) byKind.set(procKind(p.label), (byKind.get(procKind(p.label)) ?? 0) + p.kbPerMember);
+  const kinds = [...byKind].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  const pids = r.server.byPid.map((p) => `${p.label} ${p.kbPerMember.toFixed(2)}`).join(', ');
+  return `per member ${r.server.rssKBPerConnection} KB = ${kinds} (${pids})${r.warmup ? `; baseline after a ${r.warmup.seconds} s warm-up` : '; baseline not warmed up'}`;
+}
 
 function pctLine(name: string, p: { p50: number; p90: number; p99: number; p999: number; max: number; count: number }): string {
   return `${name.padEnd(11)} p50 ${ms(p.p50)} ms, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, p99.9 ${ms(p.p999)}, max ${ms(p.max)} (n=${p.count})`;
@@ -112,12 +182,14 @@ ${row('load', `${r.options.clients} clients, ${r.options.senders} senders, ${r.o
 ${row('clients', `ready ${r.clients.ready}/${r.clients.requested}, disconnected ${r.clients.disconnected}`)}
 ${row('per APPID', Object.entries(r.clients.byAppId).map(([k, v]) => `${k}: ${v}`).join(', '))}
 ${row('connect', pct(r.connect))}
+${joinLines(r).map((l) => row(l.slice(0, 11).trim() || '', l.slice(12))).join('\n')}
 ${row('delivery latency', pct(r.latency))}
 ${row('ack latency', pct(r.ack))}
 ${row('messages', `sent ${m.sent}, acked ${m.acked}, delivered ${m.delivered} (${m.deliveriesPerSec}/s), expected ${m.expected}`)}
 ${row('integrity', `lost ${m.lost}, duplicated ${m.duplicated}, out of order ${m.outOfOrder}, wrong room ${m.wrongRoom}`)}
 ${row('errors', Object.entries(r.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none')}
 ${r.server.source === 'none' ? '' : row('server', `CPU ${r.server.cpuMs} ms (${r.server.cpuMsPer1000Deliveries} ms / 1000 deliveries), RSS ${(r.server.rssKBConnected / 1024).toFixed(1)} MB connected (${r.server.rssKBPerConnection} KB / connection)`)}
+${r.server.byPid.length ? row('memory', memoryLine(r)) : ''}
 ${row('load tool', `CPU ${r.client.cpuMs} ms, event loop ${(r.client.eventLoopUtilization * 100).toFixed(0)}% busy`)}
 </table>
 <h2>Delivery latency over time</h2>

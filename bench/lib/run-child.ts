@@ -19,10 +19,16 @@ export async function runLoadChild(o: ChildLoad): Promise<LoadReport> {
   const flag = (name: string, v: unknown) => { if (v !== undefined) args.push(`--${name}`, Array.isArray(v) ? v.join(',') : String(v)); };
   flag('url', o.url); flag('clients', o.clients); flag('senders', o.senders); flag('rate', o.rate); flag('duration', o.duration);
   flag('rooms', o.rooms); flag('ramp', o.ramp); flag('size', o.size); flag('drain', o.drain); flag('settle', o.settle);
-  flag('connect-timeout', o.connectTimeout); flag('wire', o.wire); flag('local-ips', o.localIps);
+  flag('connect-timeout', o.connectTimeout); flag('wire', o.wire); flag('local-ips', o.localIps); flag('room-prefix', o.roomPrefix || undefined);
+  flag('warmup', o.warmup || undefined); flag('propagation-window', o.propagationWindow);
+  if (o.probe) args.push('--probe');
+  if (o.probeUrls?.length) flag('probe-urls', o.probeUrls);
   if (o.pids?.length) flag('pids', o.pids);
   if (o.metrics?.length) flag('metrics', o.metrics);
-  const budgetMs = ((o.ramp ?? 0) + (o.connectTimeout ?? 20) + (o.settle ?? 1) + (o.duration ?? 10) + (o.drain ?? 5) + 30) * 1000;
+  // The probe: quiet wait (≤ 30 s), then a few requests of up to connect-timeout each (join, pages, one join per server).
+  const probeS = o.probe ? 30 + (o.propagationWindow ?? 3) + 4 * (o.connectTimeout ?? 20) : 0;
+  const warmupS = o.warmup ? o.warmup + (o.connectTimeout ?? 20) + 10 : 0;
+  const budgetMs = (warmupS + (o.ramp ?? 0) + (o.connectTimeout ?? 20) + (o.settle ?? 1) + probeS + (o.duration ?? 10) + (o.drain ?? 5) + 30) * 1000;
   try {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

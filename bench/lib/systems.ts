@@ -28,6 +28,8 @@ export interface RunningSystem {
   wire: WireKind;
   /** Every process of the system (servers, HAProxy, Redis, …). */
   pids(): number[];
+  /** Each server's own URL, bypassing the load balancer (the big-room probe asks every server for the count); [] when not applicable. */
+  serverUrls: string[];
   /** The most connections this system can hold here (HAProxy's fd-bound maxconn). */
   maxClients: number;
   /** Resolves once the load balancer sees every server UP again (a saturating run can fail their checks). */
@@ -80,14 +82,15 @@ async function startBenchNode(p: Procs, mode: 'serve-raw' | 'serve-socketio', ap
   return port;
 }
 
-async function startHaproxy(p: Procs, servers: Array<{ name: string; port: number }>): Promise<{ lbPort: number; ready: () => Promise<void> }> {
+/** `wsPath`: the one path HAProxy passes on (haproxy.cfg's LC_WS_PATH; everything else is 404). */
+async function startHaproxy(p: Procs, servers: Array<{ name: string; port: number }>, wsPath = '/ws'): Promise<{ lbPort: number; ready: () => Promise<void> }> {
   const lbPort = await freePort();
   const statsPort = await freePort();
   const cfg = join(p.dir, 'haproxy.cfg');
   writeFileSync(cfg, renderHaproxyConfig(readRepoFile(repoRoot(), 'haproxy/haproxy.cfg'), servers));
   const c = p.spawn('haproxy', findBinary('haproxy', 'haproxy'), ['-f', cfg, '-db'], {
     LC_LB_BIND: `127.0.0.1:${lbPort}`, LC_STATS_BIND: `127.0.0.1:${statsPort}`, LC_STATS_SOCKET: join(p.dir, 'haproxy.sock'),
-    LC_CHECK_INTER: '500ms', LC_MAXCONN: String(haproxyMaxconn()),
+    LC_CHECK_INTER: '500ms', LC_MAXCONN: String(haproxyMaxconn()), LC_WS_PATH: wsPath,
   });
   const dead = () => (c.done ? `haproxy exited (see ${c.logFile})` : null);
   await until(`haproxy on ${lbPort}`, () => canConnect(lbPort), 10_000, dead);
@@ -121,7 +124,7 @@ export async function startSystem(kind: SystemKind, servers = 4, log: (s: string
     const c: Cluster = await startCluster({ servers, env: BENCH_SERVER_ENV, haproxyCheckInterMs: 500, log });
     return {
       kind, label: `livechat cluster (${servers} servers + HAProxy + Redis)`, wsUrl: c.wsUrl, wire: 'livechat',
-      pids: () => c.pids(), maxClients: maxconn, stop: () => c.stop(),
+      pids: () => c.pids(), serverUrls: c.servers.map((s) => `ws://127.0.0.1:${s.port}/ws`), maxClients: maxconn, stop: () => c.stop(),
       ready: () => c.waitForHaproxy((st) => c.servers.every((sv) => st[sv.appId] === 'UP'), 20_000),
     };
   }
@@ -130,19 +133,19 @@ export async function startSystem(kind: SystemKind, servers = 4, log: (s: string
     if (kind === 'raw' || kind === 'raw-haproxy') {
       const port = await startBenchNode(p, 'serve-raw', 'raw');
       if (kind === 'raw') {
-        return { kind, label: 'raw ws (1 process, direct)', wsUrl: `ws://127.0.0.1:${port}/ws`, wire: 'livechat', pids: p.pids, maxClients: Infinity,
+        return { kind, label: 'raw ws (1 process, direct)', wsUrl: `ws://127.0.0.1:${port}/ws`, wire: 'livechat', pids: p.pids, serverUrls: [], maxClients: Infinity,
           ready: () => until('raw server ready', () => httpOk(`http://127.0.0.1:${port}/readyz`), 20_000, () => null), stop: () => p.stop(false) };
       }
       const lb = await startHaproxy(p, [{ name: 'ws-raw', port }]);
-      return { kind, label: 'raw ws behind HAProxy', wsUrl: `ws://127.0.0.1:${lb.lbPort}/ws`, wire: 'livechat', pids: p.pids, maxClients: maxconn,
+      return { kind, label: 'raw ws behind HAProxy', wsUrl: `ws://127.0.0.1:${lb.lbPort}/ws`, wire: 'livechat', pids: p.pids, serverUrls: [], maxClients: maxconn,
         ready: lb.ready, stop: () => p.stop(false) };
     }
     const redisUrl = await startRedis(p);
     const ports = await Promise.all(Array.from({ length: servers }, (_, i) => startBenchNode(p, 'serve-socketio', String((i + 1) * 1000), ['--redis', redisUrl])));
-    const lb = await startHaproxy(p, ports.map((port, i) => ({ name: `ws-${(i + 1) * 1000}`, port })));
+    const lb = await startHaproxy(p, ports.map((port, i) => ({ name: `ws-${(i + 1) * 1000}`, port })), '/socket.io/');
     return {
       kind, label: `Socket.IO 4 + redis-adapter (${servers} nodes + HAProxy + Redis)`,
-      wsUrl: `ws://127.0.0.1:${lb.lbPort}/socket.io/?EIO=4&transport=websocket`, wire: 'socketio', pids: p.pids, maxClients: maxconn, ready: lb.ready,
+      wsUrl: `ws://127.0.0.1:${lb.lbPort}/socket.io/?EIO=4&transport=websocket`, wire: 'socketio', pids: p.pids, serverUrls: [], maxClients: maxconn, ready: lb.ready,
       stop: () => p.stop(false),
     };
   } catch (err) {

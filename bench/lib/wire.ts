@@ -6,7 +6,9 @@
  *
  * The hot path is `scanMessage`: a delivered chat message is recognised and its id, room and the
  * send timestamp embedded in its text are read straight from the frame bytes, without decoding the
- * frame to a string or JSON.parse. Anything else (welcome, joined, ack, error…) is rare and parsed.
+ * frame to a string or JSON.parse. `presence` frames (up to O(members²) of them while a small room
+ * fills up) are recognised by their prefix too and only their event and count are read
+ * (`scanPresence`). Anything else (welcome, joined, ack, error…) is rare and parsed.
  */
 import type { ServerMessage } from '@livechat/protocol';
 
@@ -18,6 +20,8 @@ export interface Wire {
   protocols: string[];
   /** Bytes every `message` frame starts with. */
   messagePrefix: Buffer;
+  /** Bytes every `presence` frame starts with. */
+  presencePrefix: Buffer;
   /** Text of one request frame. */
   encode(req: { type: string } & Record<string, unknown>): string;
   /**
@@ -33,6 +37,7 @@ const livechat: Wire = {
   kind: 'livechat',
   protocols: ['livechat.v1'],
   messagePrefix: Buffer.from('{"type":"message",'),
+  presencePrefix: Buffer.from('{"type":"presence",'),
   encode: (req) => JSON.stringify(req),
   decode: (text) => ({ msg: JSON.parse(text) as ServerMessage }),
   needsConnect: false,
@@ -42,6 +47,7 @@ const socketio: Wire = {
   kind: 'socketio',
   protocols: [],
   messagePrefix: Buffer.from('42["message",'),
+  presencePrefix: Buffer.from('42["presence",'), // the comparison server has no presence; kept for symmetry
   encode: ({ type, ...rest }) => `42${JSON.stringify([type, rest])}`,
   decode: (text) => {
     switch (text[0]) {
@@ -137,6 +143,52 @@ export function scanMessage(buf: Buffer, start: number, end: number, prefixLen: 
   out.id = readInt(buf, i + ID_KEY.length, end);
   const t = buf.indexOf(TEXT_KEY, i);
   if (t >= 0 && t < end) out.sentAt = readDecimal(buf, t + TEXT_KEY.length, end);
+  return out;
+}
+
+/** Presence event kinds, as indices of per-event tallies (presence-stats.ts). */
+export const EV_JOIN = 0;
+export const EV_LEAVE = 1;
+export const EV_COUNT = 2;
+export const EV_SYNC = 3;
+export const EV_OTHER = 4;
+export const PRESENCE_EVENTS = ['join', 'leave', 'count', 'sync', 'other'] as const;
+export type PresenceEventName = (typeof PRESENCE_EVENTS)[number];
+
+export interface ScannedPresence {
+  /** EV_JOIN … EV_OTHER. */
+  event: number;
+  /** The frame's `count`, or -1 when it has none. */
+  count: number;
+}
+
+const EVENT_KEY = Buffer.from('"event":"');
+const COUNT_KEY = Buffer.from('"count":');
+
+/** Index of `key` in bytes [from, end) of `buf`, or -1 (never looks past `end`). */
+function indexIn(buf: Buffer, key: Buffer, from: number, end: number): number {
+  if (end - from < key.length) return -1;
+  const i = buf.subarray(from, end).indexOf(key);
+  return i < 0 ? -1 : from + i;
+}
+
+/**
+ * Reads a presence frame's event and `count` from bytes [start, end) of `buf`, which starts with the
+ * wire's presence prefix (`prefixLen` bytes). Keys are found by their quoted names: member names are
+ * JSON strings, where a quote is always escaped, so `"count":` cannot match inside one.
+ */
+export function scanPresence(buf: Buffer, start: number, end: number, prefixLen: number, out: ScannedPresence): ScannedPresence {
+  out.event = EV_OTHER;
+  out.count = -1;
+  const from = start + prefixLen;
+  const e = indexIn(buf, EVENT_KEY, from, end);
+  if (e >= 0 && e + EVENT_KEY.length < end) {
+    const at = e + EVENT_KEY.length;
+    const word = (w: string) => end - at > w.length && buf.toString('latin1', at, at + w.length + 1) === `${w}"`;
+    out.event = word('join') ? EV_JOIN : word('leave') ? EV_LEAVE : word('count') ? EV_COUNT : word('sync') ? EV_SYNC : EV_OTHER;
+  }
+  const c = indexIn(buf, COUNT_KEY, from, end);
+  if (c >= 0) out.count = readInt(buf, c + COUNT_KEY.length, end);
   return out;
 }
 
