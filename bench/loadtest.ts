@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureFds } from './lib/fd-limit.js';
-import { defaultOptions, runLoad, type LoadOptions } from './lib/load.js';
+import { defaultOptions, MAX_RATE_PER_SENDER, runLoad, type LoadOptions } from './lib/load.js';
 import { reportHtml, summaryText } from './lib/report.js';
 
 /** Connections one source address may hold at once (shared/PROTOCOL.md, resource bounds). */
@@ -18,7 +18,8 @@ const PER_ADDRESS_MAX = 1000;
 const USAGE = `usage: npm run loadtest -- [options]
   --url URL            default $LOADTEST_URL, else ws://127.0.0.1:8080/ws (HAProxy); ws://…/socket.io/?EIO=4&transport=websocket with --wire socketio
   --clients N          connections (default ${defaultOptions.clients})
-  --senders N          how many of them send (default ${defaultOptions.senders})
+  --senders N          how many of them send (default ${defaultOptions.senders}; raised so none sends over
+                       ${MAX_RATE_PER_SENDER} msg/s, like a person: the servers' per-member send limit)
   --rate N             messages per second, in total (default ${defaultOptions.rate})
   --duration S         seconds of sending (default ${defaultOptions.duration})
   --rooms N            rooms; clients and senders are spread round-robin (default 1)

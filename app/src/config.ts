@@ -56,6 +56,31 @@ export interface Config {
   maxConnections: number;
   /** Rooms one connection may be in at once; a join past it gets bad_request. */
   maxRoomsPerConnection: number;
+  /** Largest `message` frame, encoded (UTF-8 bytes); a send past it gets bad_request. */
+  maxMessageBytes: number;
+  /** History per room keeps the newest `historyMax` messages within this many bytes. */
+  historyMaxBytes: number;
+  /** Every key of a room expires this long after the room's last write (send, join, leave). */
+  roomTtlSec: number;
+  /** A new session lives this long until it is used again (then `sessionTtlSec` from each use). */
+  sessionFirstTtlSec: number;
+  /** A connection that has not said hello within this is closed with 1008. */
+  helloTimeoutMs: number;
+  /** Per member on a server: token buckets per kind of request (burst, then per second). */
+  sendRate: Rate;
+  joinRate: Rate;
+  pageRate: Rate;
+  /** Rooms one member may create (join while empty and new): burst, then per minute. */
+  roomCreateRate: Rate;
+  /** Sessions one source address may create (hello without a session): burst, then per second. */
+  sessionCreateRate: Rate;
+  /** Unsent bytes of big answers (joined, history, members) across the server; past it those requests get rate_limited. */
+  replyBudgetBytes: number;
+}
+
+export interface Rate {
+  burst: number;
+  perSec: number;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +97,17 @@ function int(env: Env, key: string, fallback: number, min: number, max: number):
     throw new ConfigError(`${key}=${raw}: expected an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+/** A token bucket from `<KEY>_BURST` and `<KEY>_PER_SEC` (a decimal, so slow rates like 0.2/s can be set). */
+function rate(env: Env, key: string, burst: number, perSec: number): Rate {
+  const raw = env[`${key}_PER_SEC`];
+  let ps = perSec;
+  if (raw !== undefined && raw !== '') {
+    ps = Number(raw);
+    if (!Number.isFinite(ps) || ps <= 0 || ps > 1_000_000) throw new ConfigError(`${key}_PER_SEC=${raw}: expected a number above 0, at most 1000000`);
+  }
+  return { burst: int(env, `${key}_BURST`, burst, 1, 1_000_000), perSec: ps };
 }
 
 function str(env: Env, key: string, fallback: string): string {
@@ -118,5 +154,16 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: str(env, 'LOG_LEVEL', 'info'),
     maxConnections: int(env, 'MAX_CONNECTIONS', 50_000, 1, 10_000_000),
     maxRoomsPerConnection: int(env, 'MAX_ROOMS_PER_CONNECTION', 100, 1, 100_000),
+    maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    historyMaxBytes: int(env, 'HISTORY_MAX_BYTES', 1024 * 1024, 16 * 1024, 64 * 1024 * 1024),
+    roomTtlSec: int(env, 'ROOM_TTL_SEC', 30 * 86_400, 60, 3650 * 86_400),
+    sessionFirstTtlSec: int(env, 'SESSION_FIRST_TTL_SEC', 3600, 60, 365 * 86_400),
+    helloTimeoutMs: int(env, 'HELLO_TIMEOUT_MS', 10_000, 100, 600_000),
+    sendRate: rate(env, 'SEND_RATE', 20, 5),
+    joinRate: rate(env, 'JOIN_RATE', 20, 2),
+    pageRate: rate(env, 'PAGE_RATE', 30, 5),
+    roomCreateRate: rate(env, 'ROOM_CREATE_RATE', 20, 12 / 60),
+    sessionCreateRate: rate(env, 'SESSION_CREATE_RATE', 1000, 10),
+    replyBudgetBytes: int(env, 'REPLY_BUDGET_BYTES', 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),
   };
 }

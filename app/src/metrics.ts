@@ -22,16 +22,34 @@ export class Metrics {
   readonly errors = new Counter({ name: 'livechat_errors_total', help: 'Error answers sent, by code', labelNames: ['code'], registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'livechat_rate_limited_total', help: 'Requests answered rate_limited', registers: [this.registry] });
   readonly slowConsumers = new Counter({ name: 'livechat_slow_consumers_closed_total', help: 'Connections closed with 1013 for not reading', registers: [this.registry] });
+  readonly helloTimeouts = new Counter({ name: 'livechat_hello_timeouts_total', help: 'Connections closed with 1008 for not saying hello in time', registers: [this.registry] });
   readonly closes = new Counter({ name: 'livechat_closes_total', help: 'Connections closed by the server, by close code', labelNames: ['code'], registers: [this.registry] });
   readonly redisErrors = new Counter({ name: 'livechat_redis_errors_total', help: 'Redis connection errors', registers: [this.registry] });
   readonly redisReconnects = new Counter({ name: 'livechat_redis_reconnects_total', help: 'Redis connections restored', registers: [this.registry] });
   readonly gapRepairs = new Counter({ name: 'livechat_gap_repairs_total', help: 'Bus gaps repaired from history', registers: [this.registry] });
   readonly presenceCounts = new Counter({ name: 'livechat_presence_count_frames_total', help: 'Coalesced large-room count frames built (each written to every local member)', registers: [this.registry] });
 
+  /** Redis memory, read on each scrape (INFO memory), so an operator sees `maxmemory` coming. */
+  readonly redisMemory = new Gauge({
+    name: 'livechat_redis_memory_bytes', help: 'Redis memory: used, and the maxmemory limit (0 = none)', labelNames: ['kind'], registers: [this.registry],
+  });
+
   constructor(appId: string) {
     this.registry.setDefaultLabels({ appId });
     // The event-loop lag sampler wakes the process every `precision` ms: at prom-client's default (10 ms)
     // that alone is ~2 ms CPU per second per idle server. 100 ms still catches every stall that matters.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
+  }
+
+  /** Where the Redis memory gauge reads from (null in memory mode: the gauge stays empty). */
+  watchRedisMemory(read: () => Promise<{ used: number; max: number } | null>): void {
+    const gauge = this.redisMemory;
+    // prom-client calls `collect` on each scrape; a failed read leaves the last values.
+    (gauge as unknown as { collect: () => Promise<void> }).collect = async () => {
+      const m = await read().catch(() => null);
+      if (!m) return;
+      gauge.set({ kind: 'used' }, m.used);
+      gauge.set({ kind: 'max' }, m.max);
+    };
   }
 }

@@ -27,6 +27,7 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
   const store = backend ?? (config.store === 'memory'
     ? createMemoryBackend(config)
     : createRedisBackend(config, log, { onError: () => metrics.redisErrors.inc(), onReconnect: () => metrics.redisReconnects.inc() }));
+  metrics.watchRedisMemory(() => store.memory());
   const chat = new ChatService(store, config, log, metrics);
   const server = new ChatServer({ config, chat, log, metrics, storeReady: () => store.isReady() });
   return {

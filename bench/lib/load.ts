@@ -68,6 +68,9 @@ export interface LoadOptions {
   onProgress: ((line: string) => void) | null;
 }
 
+/** Messages per second one sender sends at most (below the server's default SEND_RATE_PER_SEC of 5). */
+export const MAX_RATE_PER_SENDER = 4;
+
 export const defaultOptions: LoadOptions = {
   url: 'ws://127.0.0.1:8080/ws', wire: 'livechat', clients: 100, senders: 10, rate: 100, duration: 10, rooms: 1,
   ramp: 0, size: 64, drain: 5, connectTimeout: 20, settle: 1, roomPrefix: '', pids: [], metrics: [], localIps: 4,
@@ -203,6 +206,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> {
   const o: LoadOptions = { ...defaultOptions, ...input };
   validate(o);
+  // Each sender sends like a person at most (the server's per-member send rate is sized for people,
+  // 5/s by default): a higher rate is spread over more senders rather than tripping the abuse limit.
+  o.senders = Math.min(o.clients, Math.max(o.senders, Math.ceil(o.rate / MAX_RATE_PER_SENDER)));
   const wire = wireFor(o.wire);
   const prefixLen = wire.messagePrefix.length;
   const presenceLen = wire.presencePrefix.length;

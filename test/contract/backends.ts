@@ -17,6 +17,9 @@ export interface ServerOptions {
   sessionTtlSec?: number;
   largeRoomThreshold?: number;
   smallAgainAt?: number;
+  historyMaxBytes?: number;
+  roomTtlSec?: number;
+  sessionFirstTtlSec?: number;
 }
 
 export interface BackendFactory {
@@ -39,6 +42,9 @@ const settings = (appId: string, url: string, o: ServerOptions): BackendSettings
   dedupTtlSec: 600,
   presenceTtlMs: o.presenceTtlMs ?? 15_000,
   sessionTtlSec: o.sessionTtlSec ?? 3600,
+  historyMaxBytes: o.historyMaxBytes ?? 1024 * 1024,
+  roomTtlSec: o.roomTtlSec ?? 30 * 86_400,
+  sessionFirstTtlSec: o.sessionFirstTtlSec ?? o.sessionTtlSec ?? 3600,
   largeRoomThreshold: o.largeRoomThreshold ?? 200,
   smallAgainAt: o.smallAgainAt ?? 180,
 });

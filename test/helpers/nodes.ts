@@ -5,6 +5,7 @@
 import { pino } from 'pino';
 import { loadConfig } from '../../app/src/config.js';
 import { createNode, type ChatNode } from '../../app/src/node.js';
+import { LOOSE_LIMITS } from './limits.js';
 import { startRedis, type TestRedis } from './redis-server.js';
 
 export interface Nodes {
@@ -31,6 +32,7 @@ export async function startNodes(kind: 'memory' | 'redis', count: number, env: R
       PRESENCE_HEARTBEAT_MS: '200',
       PRESENCE_TTL_MS: '1000',
       LOG_LEVEL: 'silent',
+      ...LOOSE_LIMITS,
       ...env,
     });
     const node = createNode(config, pino({ level: 'silent' }));

@@ -4,6 +4,7 @@
  * `startFleet` starts N of them against one private redis-server: the native cluster minus
  * HAProxy, for tests that pick their server explicitly.
  */
+import { LOOSE_LIMITS } from './limits.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,6 +72,7 @@ export async function startServer(opts: ServerOpts): Promise<ServerProc> {
         STORE: opts.redisUrl ? 'redis' : 'memory',
         REDIS_URL: opts.redisUrl ?? 'redis://127.0.0.1:1',
         LOG_LEVEL: 'info',
+        ...LOOSE_LIMITS,
         ...opts.env,
       },
     });

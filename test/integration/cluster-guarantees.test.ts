@@ -2,6 +2,7 @@
  * The cross-server guarantees of shared/PROTOCOL.md on the native cluster: 4 servers behind real
  * HAProxy, one real Redis. Clients connect through HAProxy, so round-robin decides their server.
  */
+import { LOOSE_LIMITS } from '../helpers/limits.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -16,7 +17,7 @@ describe('cluster guarantees (4 servers, HAProxy, Redis)', () => {
     cluster = await startCluster({
       servers: 4,
       haproxyCheckInterMs: 300,
-      env: { PRESENCE_TTL_MS: '4000', PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_GRACE_MS: '500' },
+      env: { ...LOOSE_LIMITS, PRESENCE_TTL_MS: '4000', PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_GRACE_MS: '500' },
     });
   });
   afterAll(async () => {

@@ -31,7 +31,7 @@ for (const kind of ['memory', 'redis'] as const) {
     }
 
     it('hello gives welcome with the server\'s APPID, a session and a member; names are cleaned', async () => {
-      const { welcome } = await user(' Ann\u0007ie ');
+      const { welcome } = await user(' Ann\u200bie ');
       expect(welcome).toMatchObject({ type: 'welcome', appId: env.nodes[0].config.appId, member: { name: 'Annie' } });
       expect(typeof welcome.session).toBe('string');
       expect(typeof welcome.member.id).toBe('string');

@@ -169,16 +169,19 @@ describe('hostile frames (real server process, Redis)', () => {
     await by.stillChats();
   });
 
-  it('cleans control characters out of names (as others see them)', async () => {
+  it('refuses names with control characters or nothing visible; strips invisible characters (as others see them)', async () => {
     const c = await TestClient.connect(srv.url);
     open.push(c);
-    const w = await c.hello(' \u0007Ev\u0000e\u001b[31m\u202eRED\u2028\u0085 ');
-    expect(w.member.name).toBe('Eve[31mRED');
+    for (const name of ['Bob\u0007', ' \u0007Ev\u0000e\u001b[31m', 'Eve\u0085', '\u200b\u200e\u3164', '\u2800\u115f ']) {
+      expect(await c.request({ type: 'hello', name }, 'welcome')).toMatchObject({ type: 'error', code: 'bad_request' });
+    }
+    const w = await c.hello(' Ev\u200be\u202eRED\u2028\u2066 ');
+    expect(w.member.name).toBe('EveRED');
     const watcher = await client('Watcher');
     await watcher.request({ type: 'join', room: 'names' }, 'joined');
     await c.request({ type: 'join', room: 'names' }, 'joined');
     const p = await watcher.next((f) => f.type === 'presence' && (f.member as { id: string }).id === w.member.id);
-    expect((p.member as { name: string }).name).toBe('Eve[31mRED');
+    expect((p.member as { name: string }).name).toBe('EveRED');
     await by.stillChats();
   });
 

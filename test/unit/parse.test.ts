@@ -23,8 +23,16 @@ describe('parseRequest', () => {
     bad({ type: 'nope' });
   });
 
-  it('hello: trims, strips control characters, 1-32 characters, optional session', () => {
-    expect(ok({ type: 'hello', name: '  Al\u0000i\u001bce\u202e ' })).toEqual({ type: 'hello', name: 'Alice' });
+  it('hello: refuses control characters and lone surrogates; NFKC, invisible characters stripped, trimmed; 1-32 with one visible; optional session', () => {
+    bad({ type: 'hello', name: 'Bob\u0007' });
+    bad({ type: 'hello', name: 'Al\u0000ice' });
+    bad({ type: 'hello', name: 'Bo\u0085b' });
+    bad({ type: 'hello', name: 'Bob\ud800' });
+    bad({ type: 'hello', name: '\u200b\u200e\u3164' });
+    bad({ type: 'hello', name: '\u2800 \u115f' });
+    expect(ok({ type: 'hello', name: '  Al\u200bi\u202ece\u2066 ' })).toEqual({ type: 'hello', name: 'Alice' });
+    expect(ok({ type: 'hello', name: 'ＡＬＩＣＥ' })).toEqual({ type: 'hello', name: 'ALICE' });
+    expect(ok({ type: 'hello', name: 'ﬁsh' })).toEqual({ type: 'hello', name: 'fish' });
     expect(ok({ type: 'hello', name: 'x', session: 's' })).toEqual({ type: 'hello', name: 'x', session: 's' });
     expect(ok({ type: 'hello', name: '😀'.repeat(32) })).toMatchObject({ type: 'hello' });
     bad({ type: 'hello', name: '😀'.repeat(33) });
@@ -52,6 +60,13 @@ describe('parseRequest', () => {
     expect(bad({ type: 'send', room: 'r', text: 'x', cid: '' })?.cid).toBeUndefined();
     bad({ type: 'send', room: 'r', text: 'x', cid: 'c'.repeat(65) });
     bad({ type: 'send', room: 'r', text: 5, cid: 'c' });
+    // control characters other than tab and newline, and lone surrogates, are refused (naming the cid)
+    expect(bad({ type: 'send', room: 'r', text: 'a\u0000b', cid: 'c4' })).toMatchObject({ cid: 'c4' });
+    bad({ type: 'send', room: 'r', text: '\u0007'.repeat(4000), cid: 'c' });
+    bad({ type: 'send', room: 'r', text: 'a\rb', cid: 'c' });
+    bad({ type: 'send', room: 'r', text: 'a\u009bb', cid: 'c' });
+    bad({ type: 'send', room: 'r', text: 'half \udc00', cid: 'c' });
+    expect(ok({ type: 'send', room: 'r', text: 'a\tb\nc 😀', cid: 'c' })).toMatchObject({ text: 'a\tb\nc 😀' });
   });
 
   it('history: before or after (not both), limit 1-200', () => {
@@ -77,7 +92,7 @@ describe('parseRequest', () => {
       const r = parseRequest(s);
       expect(typeof r.ok).toBe('boolean');
     }), { numRuns: 2000 });
-    const types = fc.constantFrom('hello', 'join', 'leave', 'send', 'history', 'ping', 'x');
+    const types = fc.constantFrom('hello', 'join', 'leave', 'send', 'history', 'members', 'ping', 'x');
     fc.assert(fc.property(fc.record({ type: types }, { requiredKeys: [] }).chain((base) =>
       fc.dictionary(fc.constantFrom('name', 'session', 'room', 'after', 'before', 'limit', 'text', 'cid', '__proto__', 'toString'), fc.jsonValue())
         .map((extra) => ({ ...extra, ...base }))), (obj) => {

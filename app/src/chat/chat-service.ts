@@ -9,7 +9,7 @@ import { StoreUnavailableError } from '../store/errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
-  ackFrame, errorFrame, historyFrame, joinedFrame, leftFrame, membersFrame, PONG_FRAME, welcomeFrame,
+  ackFrame, errorFrame, historyFrame, joinedFrame, leftFrame, membersFrame, messageFrameBytes, messageParts, PONG_FRAME, welcomeFrame,
 } from '../protocol/encode.js';
 import { protocolError } from '../protocol/errors.js';
 import type {
@@ -17,12 +17,15 @@ import type {
 } from '../protocol/messages.js';
 import { LIMITS } from '../protocol/messages.js';
 import type { ChatClient } from './client.js';
+import { MemberLimits, type LimitedKind, type MemberRates } from './member-limits.js';
 import { PresenceKeeper } from './presence-keeper.js';
 import { RoomFeed } from './room-feed.js';
 import { RoomRegistry } from './rooms.js';
 
-export interface ChatSettings {
+export interface ChatSettings extends MemberRates {
   appId: string;
+  maxMessageBytes: number;
+  roomTtlSec: number;
   joinDefault: number;
   presenceGraceMs: number;
   presenceHeartbeatMs: number;
@@ -36,6 +39,7 @@ export class ChatService {
   readonly rooms: RoomRegistry;
   readonly feed: RoomFeed;
   private readonly keeper: PresenceKeeper;
+  private readonly limits: MemberLimits;
 
   constructor(
     private readonly backend: Backend,
@@ -47,6 +51,7 @@ export class ChatService {
       onMemberGone: (room, member) => this.keeper.memberGone(room, member.id),
     });
     this.keeper = new PresenceKeeper(backend.presence, this.rooms, settings, log);
+    this.limits = new MemberLimits(settings);
     this.feed = new RoomFeed(this.rooms, backend.history, log, metrics, settings.presenceCountIntervalMs);
     backend.bus.subscribe((payload) => this.feed.onBusPayload(payload));
     backend.bus.onResubscribed(() => this.feed.resync());
@@ -78,6 +83,13 @@ export class ChatService {
     if (!client.member) return this.error(client, 'not_identified', undefined, req.type === 'send' ? { cid: req.cid } : {});
     if (req.type === 'ping') return client.reply(PONG_FRAME);
     const member = client.member;
+    const kind: LimitedKind | null = req.type === 'send' ? 'send' : req.type === 'join' ? 'join'
+      : req.type === 'history' || req.type === 'members' ? 'page' : null;
+    const wait = kind === null ? 0 : this.limits.take(member.id, kind);
+    if (wait > 0) {
+      this.metrics.rateLimited.inc();
+      return this.error(client, 'rate_limited', undefined, req.type === 'send' ? { cid: req.cid, retryAfterMs: wait } : { retryAfterMs: wait });
+    }
     switch (req.type) {
       case 'join': return this.guard(client, undefined, () => this.join(client, member, req));
       case 'leave': return this.leave(client, member, req);
@@ -90,7 +102,9 @@ export class ChatService {
   /** The client's connection closed: nothing more is written to it, and it leaves every room (presence after the grace period). */
   disconnect(client: ChatClient, graceMs?: number): void {
     client.detach();
-    if (client.member) this.rooms.leaveAll(client, client.member, graceMs);
+    if (!client.member) return;
+    this.rooms.leaveAll(client, client.member, graceMs);
+    this.limits.detach(client.member.id);
   }
 
   error(client: ChatClient, code: ErrorCode, message?: string, extra: { cid?: string; retryAfterMs?: number } = {}): void {
@@ -116,12 +130,20 @@ export class ChatService {
         token = req.session;
       }
       if (!member) {
+        // A person makes a session now and then; a loop of fresh hellos from one address is refused.
+        const wait = this.limits.takeSession(client.address);
+        if (wait > 0) {
+          this.metrics.rateLimited.inc();
+          return this.error(client, 'rate_limited', 'too many new sessions from this address', { retryAfterMs: wait });
+        }
         member = { id: uuidv4(), name: req.name };
         token = uuidv4();
         await this.backend.sessions.save(token, member);
       }
+      if (client.closed) return;
       client.member = member;
       client.session = token;
+      this.limits.attach(member.id);
     }
     client.reply(welcomeFrame({ appId: this.settings.appId, session: client.session, member: client.member }));
   }
@@ -141,9 +163,18 @@ export class ChatService {
         this.backend.presence.snapshot(room, threshold),
       ]);
       if (client.closed) return;
+      const { count, members } = presence;
+      // A room nobody was in and nothing was said in was just created: a person creates a few.
+      if (entry.isNewMember && count === 1 && res.last === 0) {
+        const wait = this.limits.take(member.id, 'room');
+        if (wait > 0) {
+          this.rooms.rollback(room, client, member, entry);
+          this.metrics.rateLimited.inc();
+          return this.error(client, 'rate_limited', 'too many new rooms, slow down', { retryAfterMs: wait });
+        }
+      }
       // The room's fan-out needs a starting id to notice a gap in what the bus brings.
       this.feed.seed(room, res.last);
-      const { count, members } = presence;
       client.reply(joinedFrame({
         room, count, members, membersTruncated: count > members.length,
         last: res.last, truncated: after !== undefined && res.truncated,
@@ -163,6 +194,10 @@ export class ChatService {
 
   private async send(client: ChatClient, member: Member, req: SendRequest): Promise<void> {
     if (!this.rooms.has(client, req.room)) return this.error(client, 'not_joined', undefined, { cid: req.cid });
+    const bytes = messageFrameBytes(messageParts(req.room, member, req.text, req.cid, this.settings.appId));
+    if (bytes > this.settings.maxMessageBytes) {
+      return this.error(client, 'bad_request', `the message is ${bytes} bytes encoded; at most ${this.settings.maxMessageBytes}`, { cid: req.cid });
+    }
     await client.send(req.cid, async () => {
       const r = await this.backend.history.append({ room: req.room, cid: req.cid, from: member, text: req.text, via: this.settings.appId });
       if (!r.duplicate) this.metrics.messagesIn.inc();

@@ -43,6 +43,8 @@ export class ChatClient {
     private readonly slowConsumerBytes: number,
     limits: { burst: number; perSec: number },
     private readonly onSlow: (client: ChatClient) => void,
+    /** The client's source address (for per-address limits and logs). */
+    readonly address = '',
   ) {
     this.bucket = new TokenBucket(limits.burst, limits.perSec);
   }
@@ -63,7 +65,7 @@ export class ChatClient {
     // own) must not get a reading client closed by the next live frame: until the client has read it,
     // its bytes are allowed on top of the limit. Bounded: the largest answer, not the sum.
     // Capped, so a client that never reads holds at most limit + 2 × cap.
-    if (this.write(frame) && frame.length > 4096) {
+    if (this.write(frame, 0) && frame.length > 4096) {
       this.allowance = Math.min(Math.max(this.allowance, Buffer.byteLength(frame)), 4 * this.slowConsumerBytes);
     }
   }
@@ -78,7 +80,7 @@ export class ChatClient {
       this.held = [{ cid, data }];
       return;
     }
-    this.write(data);
+    this.write(data, data.payload.length);
   }
 
   /**
@@ -108,16 +110,21 @@ export class ChatClient {
         this.held = queue.slice(i);
         return;
       }
-      this.write(f.data);
+      this.write(f.data, f.data.payload.length);
     }
   }
 
-  private write(data: PreparedFrame | Frame): boolean {
+  /**
+   * Writes unless the client is a slow consumer. A room frame is judged on what is buffered plus what
+   * it adds (`adds`), so a reader that stopped cannot have one more big frame queued past the limit;
+   * an answer to the client's own request is judged on what is buffered only (it asked for it).
+   */
+  private write(data: PreparedFrame | Frame, adds: number): boolean {
     if (this.isClosed) return false;
     const buffered = this.link.bufferedAmount();
     // The allowance shrinks as the client reads and never grows back on its own.
     if (this.allowance > buffered) this.allowance = buffered;
-    if (buffered > this.slowConsumerBytes + this.allowance) {
+    if (buffered + adds > this.slowConsumerBytes + this.allowance) {
       this.onSlow(this);
       return false;
     }

@@ -10,6 +10,7 @@ import type { Presence } from '../presence/presence.js';
 import type { RoomRegistry } from './rooms.js';
 
 export interface KeeperSettings {
+  roomTtlSec: number;
   presenceGraceMs: number;
   presenceHeartbeatMs: number;
   presenceTtlMs: number;
@@ -21,6 +22,7 @@ export class PresenceKeeper {
   private beating = false;
   private sweepHeldUntil = 0;
   private reassertNext = false;
+  private lastReassert = Date.now();
 
   constructor(
     private readonly presence: Presence,
@@ -41,7 +43,10 @@ export class PresenceKeeper {
     this.beating = true;
     try {
       const stale = await this.presence.heartbeat();
-      if (stale || this.reassertNext) {
+      // Re-asserting also pushes out the expiry of the rooms' keys: a quiet room with members online keeps them.
+      const refreshDue = Date.now() - this.lastReassert > Math.min(this.settings.roomTtlSec * 250, 6 * 3600_000);
+      if (stale || this.reassertNext || refreshDue) {
+        this.lastReassert = Date.now();
         // One round trip for all rooms: node-redis pipelines commands issued in the same tick.
         await Promise.all([...this.rooms.localMembers()].map(([room, members]) => this.presence.join(room, members)));
       }

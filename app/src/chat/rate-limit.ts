@@ -20,6 +20,11 @@ export class TokenBucket {
     }
     return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.perSec));
   }
+
+  /** True when the bucket has refilled completely (nothing to remember about its owner). */
+  isFull(): boolean {
+    return this.tokens + ((this.now() - this.last) * this.perSec) / 1000 >= this.burst;
+  }
 }
 
 /** Counts events in a sliding window of fixed buckets; `hit` returns the count in the window. */

@@ -9,6 +9,9 @@ import type { AppendInput, AppendResult, History, PageQuery, ResumeResult } from
 interface RoomLog {
   seq: number;
   messages: StoredMessage[];
+  /** Bytes of the entries kept (as the Redis store counts them). */
+  bytes: number;
+  sizes: number[];
   dedup: Map<string, { id: number; ts: number; expires: number }>;
 }
 
@@ -20,8 +23,7 @@ export class MemoryHistoryState {
 export class MemoryHistory implements History {
   constructor(
     private readonly publish: Publish,
-    private readonly max: number,
-    private readonly dedupTtlMs: number,
+    private readonly settings: { max: number; maxBytes: number; dedupTtlMs: number },
     private readonly state: MemoryHistoryState = new MemoryHistoryState(),
     private readonly now: () => number = Date.now,
   ) {}
@@ -29,7 +31,7 @@ export class MemoryHistory implements History {
   private room(name: string): RoomLog {
     let r = this.state.rooms.get(name);
     if (!r) {
-      r = { seq: 0, messages: [], dedup: new Map() };
+      r = { seq: 0, messages: [], bytes: 0, sizes: [], dedup: new Map() };
       this.state.rooms.set(name, r);
     }
     return r;
@@ -38,14 +40,24 @@ export class MemoryHistory implements History {
   async append(input: AppendInput): Promise<AppendResult> {
     const r = this.room(input.room);
     const now = this.now();
-    const seen = r.dedup.get(input.cid);
+    const dedupKey = `${input.from.id}:${input.cid}`;
+    const seen = r.dedup.get(dedupKey);
     if (seen && seen.expires > now) return { id: seen.id, ts: seen.ts, duplicate: true };
     const id = ++r.seq;
     const entry = fillEntry(messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via), id, now);
     r.messages.push(storedMessage(entry)!);
-    if (r.messages.length > this.max) r.messages.splice(0, r.messages.length - this.max);
-    r.dedup.set(input.cid, { id, ts: now, expires: now + this.dedupTtlMs });
-    if (r.dedup.size > 4 * this.max && r.dedup.size % 1024 === 0) this.expireDedup(r, now);
+    const size = Buffer.byteLength(entry);
+    r.sizes.push(size);
+    r.bytes += size;
+    const { max, maxBytes, dedupTtlMs } = this.settings;
+    let drop = 0;
+    while (r.messages.length - drop > 1 && (r.messages.length - drop > max || r.bytes > maxBytes)) r.bytes -= r.sizes[drop++];
+    if (drop > 0) {
+      r.messages.splice(0, drop);
+      r.sizes.splice(0, drop);
+    }
+    r.dedup.set(dedupKey, { id, ts: now, expires: now + dedupTtlMs });
+    if (r.dedup.size > 4 * max && r.dedup.size % 1024 === 0) this.expireDedup(r, now);
     this.publish(entry);
     return { id, ts: now, duplicate: false };
   }

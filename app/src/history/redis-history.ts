@@ -1,16 +1,20 @@
 /**
  * Redis history. Keys per room (the room in braces keeps a room's keys in one slot):
- *   lc:{room}:seq   INCR counter, the last id given
- *   lc:{room}:hist  sorted set, score = id, member = the message entry (bus/envelope.ts: header + frame)
- *   lc:{room}:cid:<cid>  "id:ts", the dedup record (TTL)
- * APPEND_SCRIPT is the one round trip per send: dedup, next id, store, trim, publish — atomically,
- * so ids are contiguous and the channel carries them in id order.
+ *   lc:{room}:seq    INCR counter, the last id given
+ *   lc:{room}:hist   sorted set, score = id, member = the message entry (bus/envelope.ts: header + frame)
+ *   lc:{room}:hbytes bytes of the entries in hist
+ *   lc:{room}:cid:<memberId>:<cid>  "id:ts", the dedup record (TTL); keyed by member, so one member
+ *                    cannot replay another's cid
+ * APPEND_SCRIPT is the one round trip per send: dedup, next id, store, trim to the newest N within the
+ * byte budget, publish — atomically, so ids are contiguous and the channel carries them in id order.
+ * Every key expires: the room's after ROOM_TTL_SEC without a send, the dedup records after DEDUP_TTL_SEC.
  */
 import { CHANNEL } from '../bus/bus.js';
 import { messageEntryTemplate, storedMessage } from '../bus/envelope.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import type { AppendInput, AppendResult, History, PageQuery, ResumeResult, StoredMessage } from './history.js';
 
+// KEYS: seq, hist, cid, hbytes. ARGV: the entry template (5), max, dedupTtlSec, channel, maxBytes, roomTtlSec.
 const APPEND_SCRIPT = `
 local d = redis.call('GET', KEYS[3])
 if d then
@@ -24,10 +28,17 @@ local tss = string.format('%d', ts)
 -- The entry template's holes, in order: id, ts, id, ts (bus/envelope.ts messageEntryTemplate).
 local msg = ARGV[1] .. id .. ARGV[2] .. tss .. ARGV[3] .. id .. ARGV[4] .. tss .. ARGV[5]
 redis.call('ZADD', KEYS[2], id, msg)
-local max = tonumber(ARGV[6])
+local bytes = redis.call('INCRBY', KEYS[4], #msg)
+local max, maxBytes = tonumber(ARGV[6]), tonumber(ARGV[9])
 local n = redis.call('ZCARD', KEYS[2])
-if n > max then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1) end
+-- Oldest first, never the newest: a room keeps at most max messages and maxBytes of them.
+while n > 1 and (n > max or bytes > maxBytes) do
+  local old = redis.call('ZPOPMIN', KEYS[2])
+  bytes = redis.call('INCRBY', KEYS[4], -#old[1])
+  n = n - 1
+end
 redis.call('SET', KEYS[3], id .. ':' .. tss, 'EX', ARGV[7])
+for i = 1, 4 do if i ~= 3 then redis.call('EXPIRE', KEYS[i], ARGV[10]) end end
 redis.call('PUBLISH', ARGV[8], msg)
 return {id, ts, 0}
 `;
@@ -53,8 +64,16 @@ return {last, truncated, redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. after, '+in
 const keys = (room: string) => ({
   seq: `lc:{${room}}:seq`,
   hist: `lc:{${room}}:hist`,
-  cid: (cid: string) => `lc:{${room}}:cid:${cid}`,
+  hbytes: `lc:{${room}}:hbytes`,
+  cid: (memberId: string, cid: string) => `lc:{${room}}:cid:${memberId}:${cid}`,
 });
+
+export interface RedisHistorySettings {
+  max: number;
+  maxBytes: number;
+  dedupTtlSec: number;
+  roomTtlSec: number;
+}
 
 /** [entry, score, entry, score, …] -> StoredMessage[] (a damaged entry is skipped). */
 function pairs(flat: string[]): StoredMessage[] {
@@ -67,19 +86,15 @@ function pairs(flat: string[]): StoredMessage[] {
 }
 
 export class RedisHistory implements History {
-  constructor(
-    private readonly redis: RedisConnections,
-    private readonly max: number,
-    private readonly dedupTtlSec: number,
-  ) {}
+  constructor(private readonly redis: RedisConnections, private readonly settings: RedisHistorySettings) {}
 
   async append(input: AppendInput): Promise<AppendResult> {
     const k = keys(input.room);
     const template = messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via);
     const [id, ts, dup] = await this.redis.script<[number, number, number]>(
       APPEND_SCRIPT,
-      [k.seq, k.hist, k.cid(input.cid)],
-      [...template, this.max, this.dedupTtlSec, CHANNEL],
+      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes],
+      [...template, this.settings.max, this.settings.dedupTtlSec, CHANNEL, this.settings.maxBytes, this.settings.roomTtlSec],
     );
     return { id: Number(id), ts: Number(ts), duplicate: Number(dup) === 1 };
   }

@@ -6,6 +6,8 @@
  *   lc:{room}:pc          hash memberId -> number of owners holding an entry
  *   lc:{room}:po:<owner>  set of the member ids this owner holds in the room
  *   lc:{room}:pl          "1" while the room is large
+ * Every room key expires ROOM_TTL_SEC after the room's last presence change (servers re-assert their
+ * members well within that, so a quiet room with members online keeps its keys).
  * Liveness, per owner (one key each, outside any room):
  *   lc:presence:owners        sorted set owner -> last heartbeat (ms, Redis clock)
  *   lc:presence:rooms:<owner> set of rooms the owner holds entries in (what a sweep visits)
@@ -25,7 +27,7 @@ const roomKeys = (room: string, owner: string) =>
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// KEYS: pm, pn, pc, po, pl. ARGV[1..3]: threshold, smallAgainAt, room.
+// KEYS: pm, pn, pc, po, pl. ARGV[1..4]: threshold, smallAgainAt, room, roomTtlSec.
 // announce(event, mj): what a change publishes by the room's mode (see presence.ts).
 // release(id): one owner's entry is gone; the member leaves when it was the last.
 const ROOM_FNS = `
@@ -52,6 +54,10 @@ local function announce(event, mj)
       '","event":"' .. event .. '","member":' .. mj .. ',"count":' .. n .. '}')
   end
 end
+-- Every change pushes the room's expiry out: an idle room's presence keys go after ROOM_TTL_SEC.
+local function touch()
+  for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+end
 local function release(id)
   if redis.call('HINCRBY', KEYS[3], id, -1) > 0 then return end
   redis.call('HDEL', KEYS[3], id)
@@ -62,9 +68,9 @@ local function release(id)
 end
 `;
 
-// ARGV[4..]: (memberId, memberJson) pairs.
+// ARGV[5..]: (memberId, memberJson) pairs.
 const JOIN_SCRIPT = `${ROOM_FNS}
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local id, mj = ARGV[i], ARGV[i + 1]
   if redis.call('SADD', KEYS[4], id) == 1 and redis.call('HINCRBY', KEYS[3], id, 1) == 1 then
     redis.call('ZADD', KEYS[1], 0, id)
@@ -72,14 +78,16 @@ for i = 4, #ARGV, 2 do
     announce('join', mj)
   end
 end
+touch()
 return 1
 `;
 
-// ARGV[4..]: member ids.
+// ARGV[5..]: member ids.
 const LEAVE_SCRIPT = `${ROOM_FNS}
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   if redis.call('SREM', KEYS[4], ARGV[i]) == 1 then release(ARGV[i]) end
 end
+touch()
 return 1
 `;
 
@@ -88,6 +96,7 @@ const REMOVE_OWNER_SCRIPT = `${ROOM_FNS}
 local ids = redis.call('SMEMBERS', KEYS[4])
 redis.call('DEL', KEYS[4])
 for _, id in ipairs(ids) do release(id) end
+touch()
 return #ids
 `;
 
@@ -118,10 +127,11 @@ table.insert(out, 1, more)
 return out
 `;
 
-// KEYS: owners. ARGV: owner, ttlMs. -> 1 when the owner was missing or stale (its entries may be gone).
+// KEYS: owners. ARGV: owner, ttlMs, keyTtlSec. -> 1 when the owner was missing or stale (its entries may be gone).
 const HEARTBEAT_SCRIPT = `${NOW}
 local last = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
 if not last or tonumber(last) < now - tonumber(ARGV[2]) then return 1 end
 return 0
 `;
@@ -154,22 +164,28 @@ export class RedisPresence implements Presence {
     private readonly owner: string,
     private readonly ttlMs: number,
     mode: RoomModeSettings,
+    private readonly roomTtlSec: number,
   ) {
     this.modeArgs = [String(mode.largeRoomThreshold), String(mode.smallAgainAt)];
   }
 
+  private roomArgs(room: string): string[] {
+    return [...this.modeArgs, room, String(this.roomTtlSec)];
+  }
+
   async join(room: string, members: Member[]): Promise<void> {
     if (members.length === 0) return;
-    const args = [...this.modeArgs, room];
+    const args = this.roomArgs(room);
     for (const m of members) args.push(m.id, JSON.stringify({ id: m.id, name: m.name }));
     // Registered first (same pipeline): an owner that dies right after its join is still swept here.
     const registered = this.redis.command(['SADD', roomsOf(this.owner), room]);
-    await Promise.all([registered, this.redis.script(JOIN_SCRIPT, roomKeys(room, this.owner), args)]);
+    const expiring = this.redis.command(['EXPIRE', roomsOf(this.owner), String(this.roomTtlSec)]);
+    await Promise.all([registered, expiring, this.redis.script(JOIN_SCRIPT, roomKeys(room, this.owner), args)]);
   }
 
   async leave(room: string, memberIds: string[]): Promise<void> {
     if (memberIds.length === 0) return;
-    await this.redis.script(LEAVE_SCRIPT, roomKeys(room, this.owner), [...this.modeArgs, room, ...memberIds]);
+    await this.redis.script(LEAVE_SCRIPT, roomKeys(room, this.owner), [...this.roomArgs(room), ...memberIds]);
   }
 
   async snapshot(room: string, limit: number): Promise<PresenceSnapshot> {
@@ -185,7 +201,7 @@ export class RedisPresence implements Presence {
   }
 
   async heartbeat(): Promise<boolean> {
-    return Number(await this.redis.script(HEARTBEAT_SCRIPT, [OWNERS], [this.owner, this.ttlMs])) === 1;
+    return Number(await this.redis.script(HEARTBEAT_SCRIPT, [OWNERS], [this.owner, this.ttlMs, this.roomTtlSec])) === 1;
   }
 
   async sweep(): Promise<void> {
@@ -193,7 +209,7 @@ export class RedisPresence implements Presence {
     for (const owner of dead) {
       const rooms = await this.redis.command<string[]>(['SMEMBERS', roomsOf(owner)]);
       for (const room of rooms) {
-        await this.redis.script(REMOVE_OWNER_SCRIPT, roomKeys(room, owner), [...this.modeArgs, room]);
+        await this.redis.script(REMOVE_OWNER_SCRIPT, roomKeys(room, owner), this.roomArgs(room));
         await this.redis.command(['SREM', roomsOf(owner), room]);
       }
       await this.redis.script(FORGET_OWNER_SCRIPT, [OWNERS], [owner, this.ttlMs]);

@@ -92,6 +92,24 @@ export function messageParts(room: string, from: Member, text: string, cid: stri
 /** Between the id and the ts of a message frame. */
 export const MESSAGE_TS_JOIN = ',"ts":';
 
+/** The encoded size of the `message` frame these parts make, in UTF-8 bytes (its id and ts at their largest). */
+export function messageFrameBytes(parts: MessageParts): number {
+  return byteLength(parts.head) + byteLength(parts.tail) + 16 + MESSAGE_TS_JOIN.length + 16;
+}
+
+/** UTF-8 length without Buffer (this module is also the page's). */
+function byteLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++; }
+    else n += 3;
+  }
+  return n;
+}
+
 /** The complete `message` frame. */
 export function messageFrame(parts: MessageParts, id: number, ts: number): Frame {
   return asFrame(`${parts.head}${id}${MESSAGE_TS_JOIN}${ts}${parts.tail}`);

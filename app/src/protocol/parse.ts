@@ -1,7 +1,8 @@
 /**
  * Untrusted frame text -> a validated Request, or a ProtocolError saying what is wrong.
  * Never throws, whatever the input (a property-based test holds it to that).
- * Normalises as it validates: names lose control characters and are trimmed, text is trimmed.
+ * Normalises as it validates: names are NFKC-normalised, lose invisible characters and are trimmed;
+ * text is trimmed. Control characters and lone surrogates are refused, not stripped.
  */
 import { LIMITS, type Request } from './messages.js';
 
@@ -18,12 +19,44 @@ const ok = <T>(value: T): Result<T, ParseError> => ({ ok: true, value });
 const fail = (message: string, cid?: string): Result<never, ParseError> =>
   ({ ok: false, error: cid === undefined ? { message } : { message, cid } });
 
-// C0, DEL, C1, plus the Unicode line/paragraph separators and bidi overrides that let a name spoof others.
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** C0 controls, DEL and C1 controls: refused in names, and in text except tab and newline. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+/**
+ * Format and invisible characters, removed from names: every Cf (zero-width spaces and joiners, bidi
+ * marks and overrides, soft hyphen…), line/paragraph separators, and the fillers and blanks that render
+ * as nothing (Hangul fillers, braille blank, Mongolian vowel separator).
+ */
+const INVISIBLE = /[\p{Cf}\u2028\u2029\u115f\u1160\u3164\uffa0\u2800\u180e]/gu;
+/** With the u flag a surrogate matches only when it is not half of a pair. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+/** What a name must contain at least one of: a character that is not blank. */
+const VISIBLE = /[^\p{White_Space}]/u;
 
-/** Removes control characters and trims; the result is what a name is stored as. */
+/** A name as stored and shown: NFKC-normalised, invisible characters removed, trimmed. */
 export function cleanName(raw: string): string {
-  return raw.replace(CONTROL_CHARS, '').trim();
+  return raw.normalize('NFKC').replace(INVISIBLE, '').trim();
+}
+
+/** Why a raw name is refused, or null when `cleanName(raw)` may be used. */
+export function nameProblem(raw: string): string | null {
+  if (LONE_SURROGATE.test(raw)) return 'name must not contain lone surrogates';
+  if (CONTROL.test(raw)) return 'name must not contain control characters';
+  const name = cleanName(raw);
+  const len = charLength(name);
+  if (len < 1 || len > LIMITS.nameMax || !VISIBLE.test(name)) {
+    return `name must be 1-${LIMITS.nameMax} characters with at least one visible character`;
+  }
+  return null;
+}
+
+/** Why a raw message text is refused, or null when its trimmed form may be sent. */
+export function textProblem(raw: string): string | null {
+  if (LONE_SURROGATE.test(raw)) return 'text must not contain lone surrogates';
+  if (CONTROL_IN_TEXT.test(raw)) return 'text must not contain control characters other than tab and newline';
+  const len = charLength(raw.trim());
+  if (len < 1 || len > LIMITS.textMax) return `text must be 1-${LIMITS.textMax} characters`;
+  return null;
 }
 
 /** Length in Unicode code points, so an emoji counts as one character as a person would count it. */
@@ -71,9 +104,9 @@ export function validateRequest(data: unknown): Result<Request, ParseError> {
   switch (type) {
     case 'hello': {
       if (typeof data.name !== 'string') return fail('name must be a string');
+      const problem = nameProblem(data.name);
+      if (problem !== null) return fail(problem);
       const name = cleanName(data.name);
-      const len = charLength(name);
-      if (len < 1 || len > LIMITS.nameMax) return fail(`name must be 1-${LIMITS.nameMax} characters`);
       const session = data.session;
       if (session !== undefined && (typeof session !== 'string' || session.length > 200)) {
         return fail('session must be a string token');
@@ -98,10 +131,9 @@ export function validateRequest(data: unknown): Result<Request, ParseError> {
       const r = room(data);
       if (!r.ok) return fail(r.error.message, cid);
       if (typeof data.text !== 'string') return fail('text must be a string', cid);
-      const text = data.text.trim();
-      const len = charLength(text);
-      if (len < 1 || len > LIMITS.textMax) return fail(`text must be 1-${LIMITS.textMax} characters`, cid);
-      return ok({ type, room: r.value, text, cid });
+      const problem = textProblem(data.text);
+      if (problem !== null) return fail(problem, cid);
+      return ok({ type, room: r.value, text: data.text.trim(), cid });
     }
     case 'history': {
       const r = room(data);

@@ -1,15 +1,15 @@
-/** Redis sessions: `lc:session:<token>` -> member JSON, with a TTL renewed on each use (GETEX). */
+/** Redis sessions: `lc:session:<sha256 of the token>` -> member JSON, first TTL short, renewed on each use (GETEX). */
 import type { Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
-import type { Sessions } from './sessions.js';
+import { tokenDigest, type Sessions } from './sessions.js';
 
-const key = (token: string) => `lc:session:${token}`;
+const key = (token: string) => `lc:session:${tokenDigest(token)}`;
 
 export class RedisSessions implements Sessions {
-  constructor(private readonly redis: RedisConnections, private readonly ttlSec: number) {}
+  constructor(private readonly redis: RedisConnections, private readonly ttlSec: number, private readonly firstTtlSec = ttlSec) {}
 
   async save(token: string, member: Member): Promise<void> {
-    await this.redis.command(['SET', key(token), JSON.stringify({ id: member.id, name: member.name }), 'EX', String(this.ttlSec)]);
+    await this.redis.command(['SET', key(token), JSON.stringify({ id: member.id, name: member.name }), 'EX', String(this.firstTtlSec)]);
   }
 
   async resolve(token: string): Promise<Member | null> {

@@ -1,13 +1,21 @@
 /**
  * Sessions: an opaque token from `welcome` that maps to a member {id, name}. `hello` with it on any
- * server gives back the same member. Tokens are random (UUID v4, 122 bits) and expire after a TTL
- * that each use renews.
+ * server gives back the same member. Tokens are random (UUID v4, 122 bits); the store keeps only their
+ * SHA-256, so a read of the store (a dump, a replica, a leaked backup) yields no usable token. A new
+ * session lives a short first TTL; each use renews it for the full TTL — so a flood of hellos that
+ * never come back costs the store little, while a person's session lasts a day after last use.
  */
+import { createHash } from 'node:crypto';
 import type { Member } from '../protocol/messages.js';
 
 export interface Sessions {
-  /** Stores the member under the token. */
+  /** Stores the member under the token, for the first TTL. */
   save(token: string, member: Member): Promise<void>;
   /** The member for the token, renewing its TTL; null when unknown or expired. */
   resolve(token: string): Promise<Member | null>;
+}
+
+/** What the store keys a session by: the token's SHA-256, hex. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }

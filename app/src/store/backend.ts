@@ -24,6 +24,8 @@ export interface Backend {
   history: History;
   presence: Presence;
   sessions: Sessions;
+  /** The store's memory use and limit; null in memory mode. */
+  memory(): Promise<{ used: number; max: number } | null>;
   /** True when the store can take writes (Redis connected); always true in memory. */
   isReady(): boolean;
   /** Starts connections and the subscription; waits for Redis if it is not up yet. */
@@ -33,7 +35,7 @@ export interface Backend {
 
 export type BackendSettings = Pick<Config,
   'appId' | 'redisUrl' | 'redisTimeoutMs' | 'historyMax' | 'dedupTtlSec' | 'presenceTtlMs' | 'sessionTtlSec' |
-  'largeRoomThreshold' | 'smallAgainAt'>;
+  'largeRoomThreshold' | 'smallAgainAt' | 'historyMaxBytes' | 'roomTtlSec' | 'sessionFirstTtlSec'>;
 
 /** This process as a presence owner: its APPID and a boot id, so a restarted server never inherits its old entries. */
 const ownerOf = (appId: string) => `${appId}#${randomBytes(4).toString('hex')}`;
@@ -59,14 +61,15 @@ export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = c
   const ttlMs = cfg.sessionTtlSec * 1000;
   let sessions = world.sessions.get(ttlMs);
   if (!sessions) {
-    sessions = new MemorySessions(ttlMs);
+    sessions = new MemorySessions(ttlMs, cfg.sessionFirstTtlSec * 1000);
     world.sessions.set(ttlMs, sessions);
   }
   return {
     bus,
-    history: new MemoryHistory(bus.publish, cfg.historyMax, cfg.dedupTtlSec * 1000, world.history),
+    history: new MemoryHistory(bus.publish, { max: cfg.historyMax, maxBytes: cfg.historyMaxBytes, dedupTtlMs: cfg.dedupTtlSec * 1000 }, world.history),
     presence: new MemoryPresence(bus.publish, ownerOf(cfg.appId), cfg.presenceTtlMs, cfg, world.presence),
     sessions,
+    memory: async () => null,
     isReady: () => true,
     start: async () => {},
     close: async () => {},
@@ -78,9 +81,10 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
   const bus = new RedisBus(redis);
   return {
     bus,
-    history: new RedisHistory(redis, cfg.historyMax, cfg.dedupTtlSec),
-    presence: new RedisPresence(redis, ownerOf(cfg.appId), cfg.presenceTtlMs, cfg),
-    sessions: new RedisSessions(redis, cfg.sessionTtlSec),
+    history: new RedisHistory(redis, { max: cfg.historyMax, maxBytes: cfg.historyMaxBytes, dedupTtlSec: cfg.dedupTtlSec, roomTtlSec: cfg.roomTtlSec }),
+    presence: new RedisPresence(redis, ownerOf(cfg.appId), cfg.presenceTtlMs, cfg, cfg.roomTtlSec),
+    sessions: new RedisSessions(redis, cfg.sessionTtlSec, cfg.sessionFirstTtlSec),
+    memory: () => redis.memory(),
     isReady: () => redis.isReady && redis.subscriber.isReady,
     start: async () => {
       await redis.connect();

@@ -102,6 +102,13 @@ export class RedisConnections {
     }
   }
 
+  /** Redis memory use and its limit, from INFO memory. */
+  async memory(): Promise<{ used: number; max: number }> {
+    const info = await this.command<string>(['INFO', 'memory']);
+    const field = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    return { used: field('used_memory'), max: field('maxmemory') };
+  }
+
   private withDeadline<T>(p: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -110,7 +117,9 @@ export class RedisConnections {
     return Promise.race([p, deadline])
       .catch((err: unknown) => {
         if (err instanceof StoreUnavailableError) throw err;
-        // Errors Redis itself returns (script errors, NOSCRIPT) are not outages.
+        // Redis at maxmemory (noeviction) refuses writes: for the client that is `unavailable`, not a bug.
+        if (err instanceof ErrorReply && err.message.startsWith('OOM')) throw new StoreUnavailableError(`redis refused the write: ${err.message}`, { cause: err });
+        // Other errors Redis itself returns (script errors, NOSCRIPT) are not outages.
         if (err instanceof ErrorReply) throw err;
         throw new StoreUnavailableError(err instanceof Error ? err.message : String(err), { cause: err });
       })

@@ -30,7 +30,12 @@ export interface ConnectionDeps {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** Bytes of big answers written to sockets but not yet sent, across the server. */
+  replyBudget: { unsent: number };
 }
+
+/** Answers longer than this count against the reply budget. */
+const BIG_REPLY = 4096;
 
 /** The connection a ws WebSocket belongs to (one property instead of a closure per listener). */
 const CONN = Symbol('livechat.connection');
@@ -61,7 +66,7 @@ export class Connection implements ClientLink {
 
   constructor(readonly id: string, readonly ws: WebSocket, private readonly deps: ConnectionDeps, readonly ip: string) {
     const { config } = deps;
-    this.client = new ChatClient(id, this, config.slowConsumerBytes, { burst: config.rateBurst, perSec: config.ratePerSec }, onSlowClient);
+    this.client = new ChatClient(id, this, config.slowConsumerBytes, { burst: config.rateBurst, perSec: config.ratePerSec }, onSlowClient, ip);
     (ws as Owned)[CONN] = this;
     ws.on('message', onMessage);
     ws.on('pong', onPong);
@@ -74,6 +79,14 @@ export class Connection implements ClientLink {
   }
 
   write(frame: PreparedFrame | Frame): void {
+    // Big answers (joined, history, members) count against the server-wide budget until written out.
+    if (typeof frame === 'string' && frame.length > BIG_REPLY) {
+      const budget = this.deps.replyBudget;
+      const n = frame.length;
+      budget.unsent += n;
+      writeFrame(this.ws, frame, () => { budget.unsent -= n; });
+      return;
+    }
     writeFrame(this.ws, frame);
   }
 
@@ -129,6 +142,12 @@ export class Connection implements ClientLink {
       return;
     }
     const req = parsed.value;
+    // Past the server-wide budget of unsent answers, the requests that make big answers wait.
+    if ((req.type === 'join' || req.type === 'history' || req.type === 'members') && this.deps.replyBudget.unsent > config.replyBudgetBytes) {
+      metrics.rateLimited.inc();
+      this.enqueue(() => chat.error(this.client, 'rate_limited', 'the server is busy sending, retry shortly', { retryAfterMs: 1000 }));
+      return;
+    }
     const wait = this.client.bucket.take();
     if (wait > 0 || this.queued >= MAX_QUEUED) {
       metrics.rateLimited.inc();

@@ -30,11 +30,13 @@ function flush(): void {
  * Writes one text frame to a WebSocket. Pre-framed bytes go straight to the socket when ws's sender
  * is idle (nothing queued, so frame boundaries cannot interleave); otherwise ws.send does the framing.
  */
-export function writeFrame(ws: WebSocket, data: PreparedFrame | Frame): void {
-  if (ws.readyState !== WebSocket.OPEN) return;
+export function writeFrame(ws: WebSocket, data: PreparedFrame | Frame, written?: () => void): void {
   const internals = ws as unknown as WsInternals;
   const socket = internals._socket;
-  if (!socket || socket.destroyed) return;
+  if (ws.readyState !== WebSocket.OPEN || !socket || socket.destroyed) {
+    written?.();
+    return;
+  }
   if (!corked.has(socket)) {
     socket.cork();
     corked.add(socket);
@@ -49,5 +51,6 @@ export function writeFrame(ws: WebSocket, data: PreparedFrame | Frame): void {
     else ws.send(data.payload, { binary: false });
     return;
   }
-  ws.send(data, { binary: false });
+  // `written` runs once the frame left for the socket, or failed to.
+  ws.send(data, { binary: false }, written);
 }

@@ -30,7 +30,11 @@ export class ChatServer {
   readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
+  /** Connections that have not said hello yet, with when they connected. */
+  private readonly unidentified = new Map<Connection, number>();
+  private readonly replyBudget = { unsent: 0 };
   private heartbeat: NodeJS.Timeout | null = null;
+  private helloSweep: NodeJS.Timeout | null = null;
   draining = false;
 
   constructor(private readonly deps: ServerDeps) {
@@ -69,6 +73,9 @@ export class ChatServer {
     });
     this.heartbeat = setInterval(() => this.ping(), config.pingIntervalMs);
     this.heartbeat.unref();
+    // One sweep for all, not a timer per connection: a connection is closed within a tenth of the timeout past it.
+    this.helloSweep = setInterval(() => this.closeUnidentified(), Math.max(50, Math.min(1000, config.helloTimeoutMs / 10)));
+    this.helloSweep.unref();
     const addr = this.http.address();
     return typeof addr === 'object' && addr ? addr.port : config.port;
   }
@@ -119,17 +126,33 @@ export class ChatServer {
     const { log, metrics } = this.deps;
     const id = uuidv4();
     const ip = String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress ?? '').split(',')[0].trim();
-    const conn = new Connection(id, ws, this.deps, ip);
+    const conn = new Connection(id, ws, { ...this.deps, replyBudget: this.replyBudget }, ip);
     this.connections.add(conn);
+    this.unidentified.set(conn, Date.now());
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
     if (log.isLevelEnabled('debug')) conn.log.debug('connected');
     ws.on('close', (code) => {
       this.connections.delete(conn);
+      this.unidentified.delete(conn);
       metrics.connections.dec();
       this.deps.chat.disconnect(conn.client);
       if (log.isLevelEnabled('debug')) conn.log.debug({ code }, 'disconnected');
     });
+  }
+
+  /** The protocol: a connection that has not sent hello within the timeout is closed with 1008. */
+  private closeUnidentified(): void {
+    const deadline = Date.now() - this.deps.config.helloTimeoutMs;
+    for (const [conn, since] of this.unidentified) {
+      if (conn.client.member) this.unidentified.delete(conn);
+      else if (since <= deadline) {
+        this.unidentified.delete(conn);
+        this.deps.metrics.helloTimeouts.inc();
+        conn.log.info('no hello in time, closing');
+        conn.closeWith(CloseCode.Policy);
+      }
+    }
   }
 
   private ping(): void {
@@ -152,6 +175,7 @@ export class ChatServer {
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.helloSweep) clearInterval(this.helloSweep);
     this.http.close();
     for (const conn of this.connections) conn.closeWith(CloseCode.GoingAway);
     const deadline = Date.now() + timeoutMs;
