@@ -162,7 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
     sendRate: rate(env, 'SEND_RATE', 20, 5),
     joinRate: rate(env, 'JOIN_RATE', 20, 2),
     pageRate: rate(env, 'PAGE_RATE', 30, 5),
-    roomCreateRate: rate(env, 'ROOM_CREATE_RATE', 20, 12 / 60),
+    roomCreateRate: rate(env, 'ROOM_CREATE_RATE', 10, 12 / 60),
     sessionCreateRate: rate(env, 'SESSION_CREATE_RATE', 1000, 10),
     replyBudgetBytes: int(env, 'REPLY_BUDGET_BYTES', 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),
   };
