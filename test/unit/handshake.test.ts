@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { originAllowed, subprotocolAcceptable } from '../../app/src/transport/handshake.js';
+import { clientAddress, originAllowed, subprotocolAcceptable } from '../../app/src/transport/handshake.js';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 
@@ -27,5 +27,25 @@ describe('subprotocolAcceptable', () => {
     expect(subprotocolAcceptable(req({}))).toBe(true);
     expect(subprotocolAcceptable(req({ 'sec-websocket-protocol': 'foo, livechat.v1' }))).toBe(true);
     expect(subprotocolAcceptable(req({ 'sec-websocket-protocol': 'foo' }))).toBe(false);
+  });
+});
+
+describe('clientAddress', () => {
+  const from = (peer: string, xff?: string) =>
+    ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;
+
+  it('believes X-Forwarded-For only from a loopback or private peer (the load balancer)', () => {
+    expect(clientAddress(from('127.0.0.1', '203.0.113.7'))).toBe('203.0.113.7');
+    expect(clientAddress(from('::ffff:172.18.0.5', '198.51.100.2'))).toBe('198.51.100.2');
+    expect(clientAddress(from('10.0.0.9', '198.51.100.2, 10.0.0.1'))).toBe('198.51.100.2');
+    expect(clientAddress(from('::1', '2001:db8::1'))).toBe('2001:db8::1');
+    expect(clientAddress(from('fd00::4', '192.0.2.1'))).toBe('192.0.2.1');
+  });
+
+  it('a public peer cannot choose its address; no header means the socket address', () => {
+    expect(clientAddress(from('203.0.113.50', '127.0.0.1'))).toBe('203.0.113.50');
+    expect(clientAddress(from('172.32.0.1', '1.2.3.4'))).toBe('172.32.0.1');
+    expect(clientAddress(from('127.0.0.1'))).toBe('127.0.0.1');
+    expect(clientAddress(from('127.0.0.1', ''))).toBe('127.0.0.1');
   });
 });

@@ -57,3 +57,21 @@ export function subprotocolAcceptable(req: IncomingMessage): boolean {
   const offered = offeredProtocols(req);
   return offered.length === 0 || offered.includes(SUBPROTOCOL);
 }
+
+/** Loopback and private addresses (IPv4, IPv6, IPv4-mapped): where the load balancer runs (native: loopback; compose: the Docker network). */
+const PRIVATE = /^(?:::ffff:)?(?:127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)|^::1$|^f[cd][0-9a-f]{2}:/i;
+
+/**
+ * The client's address. HAProxy replaces X-Forwarded-For with exactly one address (the socket's, or
+ * the one nginx vouched for), so it is believed only from a peer on a loopback or private address —
+ * the load balancer. A client that reaches a server port from elsewhere cannot choose its address.
+ */
+export function clientAddress(req: IncomingMessage): string {
+  const peer = req.socket.remoteAddress ?? '';
+  const forwarded = req.headers['x-forwarded-for'];
+  if (typeof forwarded === 'string' && PRIVATE.test(peer)) {
+    const first = forwarded.split(',')[0].trim();
+    if (first) return first;
+  }
+  return peer;
+}

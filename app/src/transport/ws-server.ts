@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { SUBPROTOCOL } from '../protocol/messages.js';
 import { Connection } from './connection.js';
-import { abortHandshake, originAllowed, subprotocolAcceptable } from './handshake.js';
+import { abortHandshake, clientAddress, originAllowed, subprotocolAcceptable } from './handshake.js';
 import { serveStatic } from './static-files.js';
 
 export interface ServerDeps {
@@ -125,7 +125,7 @@ export class ChatServer {
   private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
     const { log, metrics } = this.deps;
     const id = uuidv4();
-    const ip = String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress ?? '').split(',')[0].trim();
+    const ip = clientAddress(req);
     const conn = new Connection(id, ws, { ...this.deps, replyBudget: this.replyBudget }, ip);
     this.connections.add(conn);
     this.unidentified.set(conn, Date.now());
