@@ -6,36 +6,24 @@
  */
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { sleep, startServer, type ServerProc } from '../helpers/server-proc.js';
+import { sleep, startServer } from '../helpers/server-proc.js';
 import { TestClient } from '../helpers/ws-client.js';
-import { bystanders, type Bystanders } from './lib/bystander.js';
+import { startTarget, type Target } from './lib/target.js';
 
 describe('rates per member, per kind and per address (defaults, real server process)', () => {
-  let redis: TestRedis;
-  let srv: ServerProc;
-  let by: Bystanders;
-  const open: Array<{ terminate(): void }> = [];
+  let t: Target;
+  let srv: Target['srv'];
+  let redis: Target['redis'];
+  let by: Target['by'];
+  let open: Target['open'];
+  const client = (name?: string, url?: string) => t.client(name, url);
 
   beforeAll(async () => {
-    redis = await startRedis();
-    // The defaults, except sessions per address (tested on a server of its own below) and the connection-wide bucket.
-    srv = await startServer({ appId: 'sec-rates', redisUrl: redis.url, defaultLimits: true, env: { SESSION_CREATE_RATE_BURST: '1000' } });
-    by = await bystanders(srv.url);
+    t = await startTarget({ appId: 'sec-rates', defaultLimits: true, env: { SESSION_CREATE_RATE_BURST: '1000' } });
+    ({ srv, redis, by, open } = t);
   });
-  afterAll(async () => {
-    by?.close();
-    for (const c of open) c.terminate();
-    await srv?.kill('SIGKILL');
-    await redis?.stop();
-  });
+  afterAll(() => t?.stop());
 
-  async function client(name = 'Mallory', url = srv.url): Promise<TestClient> {
-    const c = await TestClient.connect(url);
-    open.push(c);
-    await c.hello(name);
-    return c;
-  }
   /** Sends n requests at once and collects the answers of the given type or errors. */
   async function burst(c: TestClient, n: number, make: (i: number) => Record<string, unknown>, ...answers: string[]) {
     const before = c.frames.length;

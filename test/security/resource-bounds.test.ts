@@ -8,40 +8,28 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../faults/lib/raw-ws.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { sleep, startServer, waitFor, type ServerProc } from '../helpers/server-proc.js';
+import { sleep, startServer, waitFor } from '../helpers/server-proc.js';
 import { TestClient } from '../helpers/ws-client.js';
-import { bystanders, type Bystanders } from './lib/bystander.js';
+import { startTarget, type Target } from './lib/target.js';
 
 const MiB = 1024 * 1024;
 
 describe('resource bounds (real server process, Redis)', () => {
-  let redis: TestRedis;
-  let srv: ServerProc;
-  let by: Bystanders;
-  const open: Array<{ terminate(): void }> = [];
+  let t: Target;
+  let srv: Target['srv'];
+  let redis: Target['redis'];
+  let by: Target['by'];
+  let open: Target['open'];
+  const client = (name?: string, url?: string) => t.client(name, url);
 
   beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startServer({
-      appId: 'sec-bounds', redisUrl: redis.url,
+    t = await startTarget({
+      appId: 'sec-bounds',
       env: { HELLO_TIMEOUT_MS: '1000', REPLY_BUDGET_BYTES: String(256 * 1024), SESSION_FIRST_TTL_SEC: '600', RATE_LIMIT_BURST: '1000', RATE_LIMIT_PER_SEC: '1000' },
     });
-    by = await bystanders(srv.url);
+    ({ srv, redis, by, open } = t);
   });
-  afterAll(async () => {
-    by?.close();
-    for (const c of open) c.terminate();
-    await srv?.kill('SIGKILL');
-    await redis?.stop();
-  });
-
-  async function client(name = 'Mallory'): Promise<TestClient> {
-    const c = await TestClient.connect(srv.url);
-    open.push(c);
-    await c.hello(name);
-    return c;
-  }
+  afterAll(() => t?.stop());
 
   it('refuses a message whose frame would pass 16 KiB encoded, naming the cid; 4000 emoji fit', async () => {
     const c = await client();
