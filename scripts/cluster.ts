@@ -1,25 +1,47 @@
 /**
- * `npm run cluster -- --servers N --lb-port P --web-port P --redis-port P [--stats-port P] [--keep-run-dir]`
+ * `npm run cluster -- --servers N --lb-port P --web-port P --redis-port P [--stats-port P] [--lb-page-port P] [--keep-run-dir]`
  * Runs the compose topology natively in the foreground: prints one line per server (APPID, pid, port),
  * then `cluster ready` once nginx, HAProxy and every server answer and HAProxy reports every server UP.
  * SIGINT/SIGTERM stops everything it started. Servers get the livechat settings found in this
- * process's environment (e.g. RATE_LIMIT_BURST=500 npm run cluster).
+ * process's environment (e.g. RATE_LIMIT_BURST=500 npm run cluster); HAProxy and nginx get
+ * LC_MAX_CONN_PER_IP, LC_MAX_CONN_RATE, LC_WS_PATH; Redis gets REDIS_MAXMEMORY, and a password when
+ * LC_REDIS_PASSWORD is set (the servers then log in as user livechat).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MissingBinaryError, PortBusyError, startCluster, type Cluster } from './lib/cluster.js';
+import { repoRoot } from './lib/configs.js';
 
-const USAGE = 'usage: npm run cluster -- [--servers 4] [--lb-port 8080] [--web-port 8000] [--redis-port 6379] [--stats-port 8404] [--check-inter-ms 2000] [--keep-run-dir]';
+const USAGE = 'usage: npm run cluster -- [--servers 4] [--lb-port 8080] [--web-port 8000] [--redis-port 6379] [--stats-port 8404] '
+  + '[--lb-page-port 0 (free)] [--check-inter-ms 2000] [--keep-run-dir]';
 
-/** Settings of app/src/config.ts a user may set for every server; APPID, PORT, HOST, STORE, REDIS_URL are the runner's. */
-const PASSED_ENV = ['ALLOWED_ORIGINS', 'MAX_PAYLOAD', 'PING_INTERVAL_MS', 'RATE_LIMIT_BURST', 'RATE_LIMIT_PER_SEC',
+/** APPID, PORT, HOST, STORE, REDIS_URL are the runner's. */
+const RUNNER_OWNED = new Set(['APPID', 'PORT', 'HOST', 'STORE', 'REDIS_URL']);
+/** Settings of app/src/config.ts a user may set for every server. */
+const KNOWN_ENV = ['ALLOWED_ORIGINS', 'MAX_PAYLOAD', 'PING_INTERVAL_MS', 'RATE_LIMIT_BURST', 'RATE_LIMIT_PER_SEC',
   'BAD_REQUEST_LIMIT', 'HISTORY_MAX', 'JOIN_HISTORY', 'PRESENCE_TTL_MS', 'PRESENCE_HEARTBEAT_MS', 'PRESENCE_GRACE_MS',
   'SESSION_TTL_SEC', 'DEDUP_TTL_SEC', 'SLOW_CONSUMER_BYTES', 'REDIS_TIMEOUT_MS', 'DRAIN_DELAY_MS', 'SHUTDOWN_TIMEOUT_MS',
   'LOG_LEVEL', 'MAX_CONNECTIONS'];
 
+/** Every setting name app/src/config.ts reads (`int(env, 'X'`, `str(env, 'X'`, `rate(env, 'X'` = X_BURST, X_PER_SEC), plus the known ones. */
+function serverSettings(): string[] {
+  const names = new Set(KNOWN_ENV);
+  try {
+    const src = readFileSync(join(repoRoot(), 'app/src/config.ts'), 'utf8');
+    for (const m of src.matchAll(/\b(int|str|bool|rate)\(env, '([A-Z][A-Z0-9_]*)'/g)) {
+      if (m[1] === 'rate') { names.add(`${m[2]}_BURST`); names.add(`${m[2]}_PER_SEC`); } else names.add(m[2]);
+    }
+  } catch {
+    // no sources beside the bundle: the known list
+  }
+  return [...names].filter((n) => !RUNNER_OWNED.has(n));
+}
+
 function parseArgs(argv: string[]) {
-  const out = { servers: 4, lbPort: 8080, webPort: 8000, redisPort: 6379, statsPort: 8404, checkInterMs: 2000, keepRunDir: false };
+  const out = { servers: 4, lbPort: 8080, webPort: 8000, redisPort: 6379, statsPort: 8404, lbPagePort: 0, checkInterMs: 2000, keepRunDir: false };
   const numeric: Record<string, keyof typeof out> = {
     '--servers': 'servers', '--lb-port': 'lbPort', '--web-port': 'webPort', '--redis-port': 'redisPort',
-    '--stats-port': 'statsPort', '--check-inter-ms': 'checkInterMs',
+    '--stats-port': 'statsPort', '--lb-page-port': 'lbPagePort', '--check-inter-ms': 'checkInterMs',
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
@@ -39,7 +61,7 @@ function parseArgs(argv: string[]) {
 
 const args = parseArgs(process.argv.slice(2));
 const env: Record<string, string> = { LOG_LEVEL: 'info' };
-for (const k of PASSED_ENV) if (process.env[k]) env[k] = process.env[k] as string;
+for (const k of serverSettings()) if (process.env[k]) env[k] = process.env[k] as string;
 
 let cluster: Cluster | null = null;
 let stopping = false;
@@ -58,6 +80,7 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 try {
   cluster = await startCluster({
     servers: args.servers, lbPort: args.lbPort, webPort: args.webPort, redisPort: args.redisPort, statsPort: args.statsPort,
+    lbPagePort: args.lbPagePort, redisPassword: process.env.LC_REDIS_PASSWORD || undefined,
     haproxyCheckInterMs: args.checkInterMs, keepRunDir: args.keepRunDir, env, log: (line) => console.log(line),
   });
 } catch (err) {
@@ -71,5 +94,5 @@ if (stopping) {
   process.exit(0);
 } else {
   console.log(`cluster ready: page ${cluster.pageUrl}  ws ${cluster.wsUrl} (HAProxy)  stats http://127.0.0.1:${cluster.statsPort}/  `
-    + `redis ${cluster.redisUrl}  logs ${cluster.runDir}  (Ctrl-C stops)`);
+    + `redis ${cluster.redisUrl.replace(/\/\/[^@]*@/, '//livechat:***@')}  logs ${cluster.runDir}  (Ctrl-C stops)`);
 }

@@ -6,21 +6,25 @@
  * `stop()`; a server that dies is logged and left dead (tests kill servers on purpose).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appIdOf, nginxMainConfig, readRepoFile, renderHaproxyConfig, renderTemplate, repoRoot, serverName } from './configs.js';
+import { appIdOf, REDIS_USER, readRepoFile, renderRedisAcl, repoRoot, serverName } from './configs.js';
 import { haproxyCommand, parseShowStat } from './haproxy-stats.js';
-import { canConnect, findBinary, freePort, portIsFree, PortBusyError, spawnLogged, stopChild, until, type Child } from './procs.js';
+import { findBinary, freePort, portIsFree, PortBusyError, spawnLogged, stopChild, until, type Child } from './procs.js';
+import { startHaproxy, startNginx } from './proxies.js';
 
 export { MissingBinaryError, PortBusyError } from './procs.js';
 
 export interface ClusterOptions {
   /** Number of node servers (default 4). */
   servers?: number;
-  /** 0 or omitted = a free port. */
-  lbPort?: number; webPort?: number; redisPort?: number; statsPort?: number;
+  /**
+   * 0 or omitted = a free port. `lbPort` is HAProxy's public frontend, `lbPagePort` its frontend
+   * for nginx only (127.0.0.1), `statsPort` its stats page (127.0.0.1), `webPort` nginx.
+   */
+  lbPort?: number; webPort?: number; redisPort?: number; statsPort?: number; lbPagePort?: number;
   /** Extra env for every server (e.g. PRESENCE_TTL_MS). LOG_LEVEL defaults to `warn`. */
   env?: Record<string, string>;
   /** HAProxy health-check interval (default 2000; tests use ~300). */
@@ -32,14 +36,26 @@ export interface ClusterOptions {
   log?: (line: string) => void;
   /** Redis AOF on (default true). */
   redisAof?: boolean;
-  /** Extra env for HAProxy, e.g. LC_MAX_CONN_RATE (default: LC_* variables of this process's env). */
+  /**
+   * Extra env for HAProxy, e.g. LC_MAX_CONN_RATE, LC_MAX_CONN_PER_IP (default: those of this
+   * process's env). nginx's per-address limit follows LC_MAX_CONN_PER_IP.
+   */
   haproxyEnv?: Record<string, string>;
+  /**
+   * Redis with a password: the servers log in as user `livechat` (REDIS_URL carries both), an
+   * unauthenticated connection may only PING (redis/users.acl.template). Default: none, loopback only.
+   */
+  redisPassword?: string;
+  /** Redis maxmemory, e.g. '64mb' (default: REDIS_MAXMEMORY of this process's env, else redis.conf's). */
+  redisMaxmemory?: string;
 }
 
 export interface ServerProc { appId: string; pid: number; port: number; alive: boolean; logFile: string }
 
 export interface Cluster {
-  servers: ServerProc[]; lbPort: number; webPort: number; redisPort: number; statsPort: number; redisUrl: string;
+  servers: ServerProc[]; lbPort: number; webPort: number; redisPort: number; statsPort: number; lbPagePort: number;
+  /** The servers' REDIS_URL (with user and password when Redis has one). */
+  redisUrl: string;
   /** ws://127.0.0.1:lbPort/ws (through HAProxy). */ wsUrl: string;
   /** http://127.0.0.1:webPort/ (nginx). */ pageUrl: string;
   /** ws://127.0.0.1:webPort/ws (through nginx). */ pageWsUrl: string;
@@ -96,6 +112,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const lbPort = await port(opts.lbPort, '--lb-port');
   const webPort = await port(opts.webPort, '--web-port');
   const statsPort = await port(opts.statsPort, '--stats-port');
+  const lbPagePort = await port(opts.lbPagePort, '--lb-page-port');
   const root = repoRoot();
   if (!existsSync(join(root, 'dist/server.js'))) {
     log('dist/server.js missing: building');
@@ -107,7 +124,9 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const asRoot = process.getuid?.() === 0;
   if (asRoot) chmodSync(runDir, 0o755); // nginx workers run as nobody
   const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? runDir, TMPDIR: tmpdir() };
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const redisUrl = opts.redisPassword
+    ? `redis://${REDIS_USER}:${encodeURIComponent(opts.redisPassword)}@127.0.0.1:${redisPort}`
+    : `redis://127.0.0.1:${redisPort}`;
   const children: Child[] = [];
   let stopping = false;
   const watch = (c: Child, onExit?: (code: number | null) => void) => {
@@ -127,6 +146,13 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   let redis: Child | null = null;
   const redisArgs = [join(root, 'redis/redis.conf'), '--port', String(redisPort), '--bind', '127.0.0.1',
     '--dir', runDir, '--save', '', '--appendonly', opts.redisAof === false ? 'no' : 'yes', '--daemonize', 'no'];
+  const maxmemory = opts.redisMaxmemory ?? process.env.REDIS_MAXMEMORY;
+  if (maxmemory) redisArgs.push('--maxmemory', maxmemory);
+  if (opts.redisPassword) {
+    const acl = join(runDir, 'users.acl');
+    writeFileSync(acl, renderRedisAcl(readRepoFile(root, 'redis/users.acl.template'), REDIS_USER, opts.redisPassword), { mode: 0o600 });
+    redisArgs.push('--aclfile', acl);
+  }
   const startRedis = async () => {
     const c = watch(spawnLogged('redis', bins.redis, redisArgs, join(runDir, 'redis.log'), baseEnv, runDir));
     redis = c;
@@ -148,7 +174,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   };
 
   // HAProxy
-  const socketPath = join(runDir, 'haproxy.sock');
+  const socketPath = join(runDir, 'haproxy.sock'); // startHaproxy puts it there
   const states = async (): Promise<Record<string, string>> => {
     const rows = parseShowStat(await haproxyCommand(socketPath, 'show stat'), BACKEND);
     return Object.fromEntries(rows.map((r) => [appIdOf(r.svname), r.checkStatus.startsWith('INI') ? 'INI' : r.status]));
@@ -174,35 +200,13 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
     await Promise.all(servers.map(startServerProcess));
     for (const s of servers) log(`server APPID=${s.appId} pid=${s.pid} port=${s.port} log=${s.logFile}`);
 
-    const haCfg = join(runDir, 'haproxy.cfg');
-    writeFileSync(haCfg, renderHaproxyConfig(readRepoFile(root, 'haproxy/haproxy.cfg'),
-      servers.map((s) => ({ name: serverName(s.appId), port: s.port }))));
-    const haEnv = {
-      ...baseEnv, LC_LB_BIND: `:${lbPort}`, LC_STATS_BIND: `:${statsPort}`, LC_STATS_SOCKET: socketPath,
-      LC_CHECK_INTER: `${opts.haproxyCheckInterMs ?? 2000}ms`, LC_MAXCONN: String(haproxyMaxconn()),
-      ...(process.env.LC_MAX_CONN_RATE ? { LC_MAX_CONN_RATE: process.env.LC_MAX_CONN_RATE } : {}),
-      ...opts.haproxyEnv,
-    };
-    const haproxy = watch(spawnLogged('haproxy', bins.haproxy, ['-f', haCfg, '-db'], join(runDir, 'haproxy.log'), haEnv, runDir));
-    await until(`haproxy on port ${lbPort}`, () => canConnect(lbPort), 10_000, deadReason(haproxy));
-    log(`haproxy pid=${haproxy.pid} port=${lbPort} stats=http://127.0.0.1:${statsPort}/`);
-
-    const site = join(runDir, 'nginx-site.conf');
-    const mainConf = join(runDir, 'nginx.conf');
-    const built = join(root, 'chat-front/dist');
-    if (!existsSync(join(built, 'index.html'))) log(`warning: ${built}/index.html missing (run node scripts/build.mjs)`);
-    // Served from a copy in the run dir: as root nginx's workers run as nobody, who cannot read a
-    // checkout under a private directory (a 0700 home or mktemp -d); the run dir is made readable.
-    const webRoot = join(runDir, 'www');
-    if (existsSync(built)) cpSync(built, webRoot, { recursive: true });
-    writeFileSync(site, renderTemplate(readRepoFile(root, 'chat-front/nginx/default.conf.template'),
-      { WEB_PORT: String(webPort), WEB_ROOT: webRoot, LB_UPSTREAM: `127.0.0.1:${lbPort}` }));
-    for (const t of ['client', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(runDir, 'nginx-tmp', t), { recursive: true, mode: 0o777 });
-    if (asRoot) chmodSync(join(runDir, 'nginx-tmp'), 0o777);
-    writeFileSync(mainConf, nginxMainConfig({ runDir, siteConf: site, asRoot }));
-    const nginx = watch(spawnLogged('nginx', bins.nginx, ['-p', runDir, '-c', mainConf, '-e', join(runDir, 'nginx-error.log')],
-      join(runDir, 'nginx.log'), baseEnv, runDir));
-    await until(`nginx on port ${webPort}`, () => httpAnswers(webPort, '/'), 10_000, deadReason(nginx));
+    const proxyBase = { root, runDir, baseEnv, track: (c: Child) => watch(c), dead: deadReason };
+    const ha = await startHaproxy({ ...proxyBase, haproxyBin: bins.haproxy, lbPort, pagePort: lbPagePort, statsPort,
+      servers: servers.map((s) => ({ name: serverName(s.appId), port: s.port })),
+      checkInterMs: opts.haproxyCheckInterMs, env: opts.haproxyEnv });
+    log(`haproxy pid=${ha.child.pid} port=${lbPort} page-frontend=127.0.0.1:${lbPagePort} stats=http://127.0.0.1:${statsPort}/`);
+    const nginx = await startNginx({ ...proxyBase, nginxBin: bins.nginx, webPort, pagePort: lbPagePort, asRoot,
+      maxConnPerIp: ha.env.LC_MAX_CONN_PER_IP, log });
     log(`nginx pid=${nginx.pid} port=${webPort}`);
 
     await waitForHaproxy((st) => servers.every((s) => st[s.appId] === 'UP'), 30_000);
@@ -218,7 +222,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
       if (ownRunDir && !opts.keepRunDir) rmSync(runDir, { recursive: true, force: true });
     };
     const cluster: Cluster = {
-      servers, lbPort, webPort, redisPort, statsPort, redisUrl, runDir,
+      servers, lbPort, webPort, redisPort, statsPort, lbPagePort, redisUrl, runDir,
       wsUrl: `ws://127.0.0.1:${lbPort}/ws`,
       pageUrl: `http://127.0.0.1:${webPort}/`,
       pageWsUrl: `ws://127.0.0.1:${webPort}/ws`,
@@ -258,16 +262,6 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   }
 }
 
-/**
- * HAProxy needs about two fds per connection and refuses to start when its maxconn cannot fit the fd
- * limit; natively we cannot raise the hard limit, so fit maxconn under it (50000 when the limit allows).
- */
-function haproxyMaxconn(): number {
-  const raw = execFileSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
-  const hard = raw === 'unlimited' ? Infinity : Number(raw) || 1024;
-  return Math.max(100, Math.min(50_000, Math.floor((hard - 1000) / 2)));
-}
-
 /** The last lines of a log file, for error messages (the run dir is gone once start fails). */
 function tail(file: string, lines = 15): string {
   try {
@@ -299,4 +293,3 @@ async function httpStatus(port: number, path: string): Promise<number> {
   }
 }
 const httpOk = async (port: number, path: string) => (await httpStatus(port, path)) === 200;
-const httpAnswers = async (port: number, path: string) => (await httpStatus(port, path)) > 0;

@@ -5,6 +5,8 @@
  * minimal main config that keeps every path in the run dir), and redis/redis.conf (used as is, with
  * command-line overrides).
  */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +35,8 @@ export function renderHaproxyConfig(source: string, servers: HaproxyServer[]): s
   let inResolvers = false;
   let replaced = 0;
   for (const line of source.split('\n')) {
-    const isHeader = /^\S/.test(line) && !line.startsWith('#');
+    // Section headers start in column 0; comments and conditional blocks (`.if`/`.endif`) do not count.
+    const isHeader = /^\S/.test(line) && !line.startsWith('#') && !line.startsWith('.');
     if (isHeader) inResolvers = /^resolvers\s+docker\b/.test(line);
     if (inResolvers) continue;
     const template = /^(\s*)server-template\s/.exec(line);
@@ -59,10 +62,41 @@ export function renderTemplate(template: string, vars: Record<string, string>): 
   return text;
 }
 
-export interface NginxPaths { runDir: string; siteConf: string; asRoot: boolean }
+/** The hard limit on open files of this process (what every child may raise its soft limit to). */
+export function fdHardLimit(): number {
+  const raw = execFileSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+  return raw === 'unlimited' ? Infinity : Number(raw) || 1024;
+}
+
+/**
+ * HAProxy's maxconn under a hard fd limit: it needs about two fds per connection (client side and
+ * server side) and refuses to start when maxconn cannot fit the limit, so 1000 fds are kept spare
+ * and the rest halved, within 100..50000. haproxy/start.sh applies the same rule in compose.
+ */
+export function haproxyMaxconn(hard = fdHardLimit()): number {
+  return Math.max(100, Math.min(50_000, Math.floor((hard - 1000) / 2)));
+}
+
+/**
+ * nginx sized for the same clients as HAProxy under the same fd limit: every proxied WebSocket is
+ * two connections (browser side, HAProxy side), plus 500 for page requests; each worker may take
+ * them all (nginx does not spread connections evenly). chat-front/nginx/40-livechat-limits.sh
+ * applies the same rule in the front image.
+ */
+export function nginxLimits(hard = fdHardLimit()): { workerConnections: number; rlimitNofile: number } {
+  const clients = haproxyMaxconn(hard);
+  return { workerConnections: 2 * clients + 500, rlimitNofile: Math.min(hard, 2 * clients + 1000) };
+}
+
+export interface NginxPaths {
+  runDir: string; siteConf: string; asRoot: boolean;
+  /** fd hard limit to size workers for (default: this process's). */
+  fdHard?: number;
+}
 
 /** A minimal main nginx.conf: foreground, pid, logs and temp files in the run dir, nothing from /etc but mime.types. */
-export function nginxMainConfig({ runDir, siteConf, asRoot }: NginxPaths): string {
+export function nginxMainConfig({ runDir, siteConf, asRoot, fdHard }: NginxPaths): string {
+  const limits = nginxLimits(fdHard);
   const mime = existsSync('/etc/nginx/mime.types')
     ? 'include /etc/nginx/mime.types;'
     : 'types { text/html html; text/css css; application/javascript js mjs; application/json json map; image/svg+xml svg; image/png png; image/x-icon ico; }';
@@ -74,8 +108,10 @@ export function nginxMainConfig({ runDir, siteConf, asRoot }: NginxPaths): strin
     `pid ${join(runDir, 'nginx.pid')};`,
     `error_log ${join(runDir, 'nginx-error.log')} warn;`,
     // As root the workers drop to nobody; as a user nginx cannot switch and must not be asked to.
-    ...(asRoot ? [`user nobody ${nobodyGroup()};`, 'worker_rlimit_nofile 65536;'] : []),
-    'events { worker_connections 16384; }',
+    ...(asRoot ? [`user nobody ${nobodyGroup()};`] : []),
+    // Sized like HAProxy's maxconn (see nginxLimits); as a user it cannot pass the hard limit, and does not.
+    `worker_rlimit_nofile ${limits.rlimitNofile};`,
+    `events { worker_connections ${limits.workerConnections}; }`,
     'http {',
     `    ${mime}`,
     '    default_type application/octet-stream;',
@@ -101,3 +137,18 @@ function nobodyGroup(): string {
 }
 
 export const readRepoFile = (root: string, rel: string) => readFileSync(join(root, rel), 'utf8');
+
+/** The Redis user the servers log in as when Redis has a password (compose always; natively on request). */
+export const REDIS_USER = 'livechat';
+
+/**
+ * redis/users.acl.template rendered for `user` with `password` (stored as its SHA-256, never in
+ * clear), comment lines dropped (Redis ACL files have none). redis/init-secrets.sh renders the same
+ * file in compose.
+ */
+export function renderRedisAcl(template: string, user: string, password: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(user)) throw new Error(`redis user: expected [A-Za-z0-9_-]+, got ${user}`);
+  const sha = createHash('sha256').update(password).digest('hex');
+  return renderTemplate(template.split('\n').filter((l) => !l.startsWith('#')).join('\n'),
+    { REDIS_USER: user, REDIS_PASSWORD_SHA256: sha });
+}

@@ -27,8 +27,9 @@ export class TestClient {
     }));
   }
 
-  static async connect(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<TestClient> {
-    const ws = new WebSocket(url, opts.protocols ?? ['livechat.v1'], { headers: opts.headers });
+  /** `localAddress` picks the source address (e.g. 127.0.0.2), so a test can be several clients' addresses. */
+  static async connect(url: string, opts: { protocols?: string[]; headers?: Record<string, string>; localAddress?: string } = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, opts.protocols ?? ['livechat.v1'], { headers: opts.headers, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     const c = new TestClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

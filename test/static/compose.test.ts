@@ -1,7 +1,9 @@
 /**
  * docker-compose.yml, checked statically (no Docker engine needed): Debian's docker-compose accepts it,
  * and it describes the topology of docs/topology.md — services, healthchecks, replicas, ports,
- * start order, AOF, and no host ports on the ws servers.
+ * start order, AOF, and no host ports on the ws servers — and issue 13's hardening: generated
+ * passwords (Redis ACL user, stats page), internals on no public port, limits per client address,
+ * and fd limits that start on a host whose hard limit is 20000.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,7 +13,18 @@ import { findBinary } from '../../scripts/lib/procs.js';
 
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
 const svc = compose.services;
-const hostPorts = (s: { ports?: string[] }) => (s.ports ?? []).map((p) => String(p).split(':')[0]);
+/** Host side of each published port: [host address or '', host port]. */
+const published = (s: { ports?: string[] }) => (s.ports ?? []).map((p) => {
+  const parts = String(p).split(':');
+  return parts.length === 3 ? [parts[0], parts[1]] : ['', parts[0]];
+});
+const hostPorts = (s: { ports?: string[] }) => published(s).map(([, port]) => port);
+/** The file as docker-compose resolves it (variables substituted) with `env` set. */
+const resolved = (env: Record<string, string> = {}) => {
+  const bin = findBinary('docker-compose', 'docker-compose');
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(LC_|REDIS_MAXMEMORY)/.test(k)));
+  return parse(execFileSync(bin, ['--profile', 'loadtest', 'config'], { encoding: 'utf8', env: { ...clean, ...env } })).services;
+};
 
 describe('docker-compose.yml', () => {
   it('passes `docker-compose config -q` (with and without the loadtest profile)', () => {
@@ -21,6 +34,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('has redis, ws, haproxy and front, each with a healthcheck', () => {
+    expect(svc.haproxy.healthcheck.test.join(' ')).toContain('http://127.0.0.1:8081/healthz');
     for (const name of ['redis', 'ws', 'haproxy', 'front']) {
       expect(svc[name], name).toBeDefined();
       expect(svc[name].healthcheck?.test, `${name} healthcheck`).toBeDefined();
@@ -38,10 +52,79 @@ describe('docker-compose.yml', () => {
     expect(svc.ws.stop_grace_period).toMatch(/^1[0-9]s$/);
   });
 
-  it('publishes the page on 8000 and HAProxy on 8080 (and stats on 8404)', () => {
-    expect(hostPorts(svc.front)).toContain('8000');
-    expect(hostPorts(svc.haproxy)).toEqual(expect.arrayContaining(['8080', '8404']));
+  it('publishes the page on 8000 and HAProxy on 8080, the stats page on the host\'s loopback only, nothing else', () => {
+    expect(published(svc.front)).toEqual([['', '8000']]);
+    expect(published(svc.haproxy)).toEqual([['', '8080'], ['127.0.0.1', '8404']]);
+    for (const name of ['redis', 'ws', 'secrets']) expect(svc[name].ports, name).toBeUndefined();
     expect(svc.front.build.dockerfile).toBe('Dockerfile.front');
+  });
+
+  it('HAProxy: public frontend, a frontend for nginx only (never published), stats behind the generated password', () => {
+    const env = svc.haproxy.environment;
+    expect(env.LC_LB_BIND).toBe(':8080');
+    expect(env.LC_PAGE_BIND).toBe(':8081');
+    expect(env.LC_STATS_BIND).toBe(':8404');
+    expect(hostPorts(svc.haproxy)).not.toContain('8081');
+    // nginx goes to the frontend that believes its X-Forwarded-For, not the public one.
+    expect(svc.front.environment.LB_UPSTREAM).toBe('haproxy:8081');
+    expect(readFileSync('Dockerfile.front', 'utf8')).toMatch(/LB_UPSTREAM=haproxy:8081/);
+    // start.sh reads the stats password from the secrets volume and fits maxconn to the fd limit.
+    expect(svc.haproxy.entrypoint).toEqual(['/bin/sh', '/usr/local/etc/haproxy/start.sh']);
+    expect(svc.haproxy.volumes).toEqual(expect.arrayContaining(['./haproxy/start.sh:/usr/local/etc/haproxy/start.sh:ro', 'secrets:/run/livechat:ro']));
+    expect(env.LC_MAXCONN).toBeUndefined();
+    const start = readFileSync('haproxy/start.sh', 'utf8');
+    expect(start).toContain('haproxy.env');
+    expect(start).toMatch(/exec haproxy -W -db -f/);
+  });
+
+  it('limits per client address are settings passed to HAProxy and nginx, with defaults', () => {
+    expect(svc.haproxy.environment.LC_MAX_CONN_PER_IP).toBe('${LC_MAX_CONN_PER_IP:-1000}');
+    expect(svc.haproxy.environment.LC_MAX_CONN_RATE).toBe('${LC_MAX_CONN_RATE:-100000}');
+    expect(svc.front.environment.LC_MAX_CONN_PER_IP).toBe('${LC_MAX_CONN_PER_IP:-1000}');
+    const r = resolved();
+    expect(r.haproxy.environment.LC_MAX_CONN_PER_IP).toBe('1000');
+    expect(r.front.environment.LC_MAX_CONN_PER_IP).toBe('1000');
+    expect(resolved({ LC_MAX_CONN_PER_IP: '100000' }).haproxy.environment.LC_MAX_CONN_PER_IP).toBe('100000');
+  });
+
+  it('fd limits are one setting whose default starts on a host with a hard limit of 20000', () => {
+    const withLimits = ['ws', 'haproxy', 'front', 'loadtest'];
+    for (const name of withLimits) expect(svc[name].ulimits.nofile, name).toEqual({ soft: '${LC_NOFILE:-16384}', hard: '${LC_NOFILE:-16384}' });
+    const r = resolved();
+    for (const [name, s] of Object.entries(r) as Array<[string, { ulimits?: { nofile?: { soft: number; hard: number } } }]>) {
+      const n = s.ulimits?.nofile;
+      if (!n) continue;
+      expect(n.hard, name).toBeLessThanOrEqual(20_000);
+      expect(n.soft, name).toBeLessThanOrEqual(n.hard);
+    }
+    expect(resolved({ LC_NOFILE: '200000' }).haproxy.ulimits.nofile).toEqual({ soft: 200_000, hard: 200_000 });
+    expect(readFileSync('README.md', 'utf8')).toMatch(/LC_NOFILE=\d+/);
+  });
+
+  it('generates passwords once with a one-shot service that the others wait for', () => {
+    expect(svc.secrets.restart).toBe('no');
+    expect(svc.secrets.entrypoint).toEqual(['/bin/sh', '/livechat/init-secrets.sh']);
+    expect(svc.secrets.volumes).toEqual(expect.arrayContaining(['./redis/init-secrets.sh:/livechat/init-secrets.sh:ro',
+      './redis/users.acl.template:/livechat/users.acl.template:ro', 'secrets:/run/livechat']));
+    expect(Object.keys(compose.volumes)).toContain('secrets');
+    for (const name of ['redis', 'ws', 'haproxy']) {
+      expect(svc[name].depends_on.secrets?.condition, name).toBe('service_completed_successfully');
+      expect(svc[name].volumes, name).toContain('secrets:/run/livechat:ro');
+    }
+  });
+
+  it('Redis: an ACL user with the generated password, maxmemory as a setting; the servers get both in REDIS_URL', () => {
+    expect(svc.redis.command).toEqual(['redis-server', '/usr/local/etc/redis/redis.conf', '--aclfile', '/run/livechat/users.acl',
+      '--maxmemory', '${REDIS_MAXMEMORY:-256mb}']);
+    expect(resolved().redis.command.at(-1)).toBe('256mb');
+    // No password in the compose file: the servers read REDIS_URL from the generated ws.env, then exec node.
+    expect(svc.ws.environment.REDIS_URL).toBeUndefined();
+    expect(svc.ws.command).toEqual(['sh', '-c', '. /run/livechat/ws.env && exec node dist/server.js']);
+    expect(readFileSync('redis/init-secrets.sh', 'utf8')).toContain('REDIS_URL=redis://%s:%s@%s');
+    const conf = readFileSync('redis/redis.conf', 'utf8');
+    expect(conf).toMatch(/^maxmemory \d+[kmg]b$/m);
+    expect(conf).toMatch(/^maxmemory-policy noeviction$/m);
+    expect(conf).not.toMatch(/^(requirepass|user) /m);
   });
 
   it('starts in order: redis healthy -> ws healthy -> haproxy healthy -> front', () => {
@@ -89,11 +172,17 @@ describe('Dockerfiles', () => {
     expect(back).toMatch(/STORE=redis/);
   });
 
-  it('Dockerfile.front: node:24 build stage, nginx alpine with the template', () => {
+  it('Dockerfile.front: node:24 build stage, nginx alpine with the template and the worker sizing script', () => {
     const f = froms(front);
     expect(f[0]).toMatch(/^node:24\b/);
     expect(f.at(-1)).toMatch(/^nginx:.*alpine/);
     expect(front).toContain('/etc/nginx/templates/default.conf.template');
+    // The image's entrypoint runs executable /docker-entrypoint.d/*.sh before nginx starts.
+    expect(front).toMatch(/^COPY chat-front\/nginx\/40-livechat-limits\.sh \/docker-entrypoint\.d\/40-livechat-limits\.sh$/m);
+    expect(front).toMatch(/^RUN chmod 0755 \/docker-entrypoint\.d\/40-livechat-limits\.sh$/m);
+    // Every template variable has a default in the image (its envsubst leaves unset ones as they are).
+    const template = readFileSync('chat-front/nginx/default.conf.template', 'utf8').split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    for (const [, name] of template.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)) expect(front, name).toMatch(new RegExp(`\\b${name}=`));
   });
 
   it('.dockerignore keeps node_modules and local builds out of the context', () => {

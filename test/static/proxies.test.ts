@@ -1,13 +1,14 @@
 /**
  * The HAProxy and nginx configs, checked by the real binaries: the shared haproxy.cfg as compose uses
- * it, and the configs the native runner derives from the same files.
+ * it (through haproxy/start.sh), the configs the native runner derives from the same files, and the
+ * front image's main nginx config; HAProxy's maxconn and nginx's workers sized by one rule.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nginxMainConfig, renderHaproxyConfig, renderTemplate } from '../../scripts/lib/configs.js';
+import { haproxyMaxconn, nginxLimits, nginxMainConfig, renderHaproxyConfig, renderTemplate } from '../../scripts/lib/configs.js';
 import { findBinary } from '../../scripts/lib/procs.js';
 
 const haproxyCfg = readFileSync('haproxy/haproxy.cfg', 'utf8');
@@ -15,6 +16,15 @@ const directives = (cfg: string) => cfg.split('\n').filter((l) => !/^\s*#/.test(
 const template = readFileSync('chat-front/nginx/default.conf.template', 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'livechat-static-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The fd limits a child can be given here (a hard limit can only be lowered, unless root). */
+function limitsToTry(wanted: number[]): number[] {
+  const raw = execFileSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+  const hard = raw === 'unlimited' ? Infinity : Number(raw);
+  const out = wanted.filter((n) => n <= hard || process.getuid?.() === 0);
+  expect(out.length, `fd hard limit ${raw} is below every limit to try (${wanted.join(', ')})`).toBeGreaterThan(0);
+  return out;
+}
 
 /** Runs a config check; fails with the tool's own output. */
 function check(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
@@ -29,7 +39,25 @@ describe('haproxy/haproxy.cfg', () => {
 
   it('passes `haproxy -c` with the overrides tests use', () => {
     check(findBinary('haproxy', 'haproxy'), ['-c', '-f', 'haproxy/haproxy.cfg'],
-      { LC_CHECK_INTER: '300ms', LC_CHECK_FALL: '1', LC_MAX_CONN_RATE: '50', LC_MAXCONN: '9000' });
+      { LC_CHECK_INTER: '300ms', LC_CHECK_FALL: '1', LC_MAX_CONN_RATE: '50', LC_MAXCONN: '9000', LC_MAX_CONN_PER_IP: '5' });
+  });
+
+  it('passes `haproxy -c` through haproxy/start.sh with compose\'s settings, which fits maxconn to the fd limit', () => {
+    const secrets = join(dir, 'secrets');
+    mkdirSync(secrets, { recursive: true });
+    writeFileSync(join(secrets, 'haproxy.env'), 'export LC_STATS_PASSWORD=0123abcd\n');
+    const haproxyDir = findBinary('haproxy', 'haproxy').replace(/\/haproxy$/, '');
+    for (const hard of limitsToTry([20_000, 5000])) {
+      // Under a hard limit of 20000 (the host issue 14 names) HAProxy must start: maxconn fits it.
+      const r = spawnSync('sh', ['-c', `ulimit -n ${hard} && exec sh haproxy/start.sh -c`], {
+        encoding: 'utf8',
+        env: { PATH: `${process.env.PATH}:${haproxyDir}`, HAPROXY_CFG: 'haproxy/haproxy.cfg', LC_SECRETS_DIR: secrets,
+          LC_STATS_SOCKET: join(dir, 'c.sock'), LC_LB_BIND: ':8080', LC_PAGE_BIND: ':8081', LC_STATS_BIND: ':8404',
+          LC_MAX_CONN_PER_IP: '1000', LC_MAX_CONN_RATE: '100000', WS_SLOTS: '16' },
+      });
+      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(`haproxy: maxconn ${haproxyMaxconn(hard)} (fd hard limit ${hard})`);
+    }
   });
 
   it('has the settings the topology relies on', () => {
@@ -37,12 +65,37 @@ describe('haproxy/haproxy.cfg', () => {
       'timeout server-fin', 'stats uri /', 'stats socket', 'conn_rate(10s)', 'resolvers docker', 'nameserver dns 127.0.0.11:53']) {
       expect(haproxyCfg).toContain(s);
     }
+    expect(haproxyCfg).toMatch(/haproxyMaxconn|two fds/);
     expect(haproxyCfg).toMatch(/default-server inter "\$\{LC_CHECK_INTER-2s\}" fall "\$\{LC_CHECK_FALL-2\}" rise "\$\{LC_CHECK_RISE-2\}"/);
     expect(haproxyCfg).toMatch(/server-template ws "1-\$\{WS_SLOTS-16\}" "\$\{WS_HOST-ws\}:\$\{WS_PORT-3000\}" check resolvers docker init-addr none/);
     const globalMax = Number(/maxconn "\$\{LC_MAXCONN-(\d+)\}"/.exec(haproxyCfg)?.[1]);
     const frontMax = Number(/^frontend[\s\S]*?maxconn (\d+)/m.exec(haproxyCfg)?.[1]);
     expect(globalMax).toBeGreaterThanOrEqual(20_000);
     expect(frontMax).toBeGreaterThanOrEqual(20_000);
+  });
+
+  it('limits connections per client address, trusts X-Forwarded-For only on the frontend for nginx, keeps internals inside', () => {
+    const d = directives(haproxyCfg);
+    // One table for both frontends, keyed on the address, holding concurrent connections and the rate.
+    expect(d).toMatch(/^backend per_client\n\s+stick-table type ipv6 size \S+ expire \S+ store conn_cur,conn_rate\(10s\)$/m);
+    const section = (name: string) => new RegExp(`^(?:\\.if .*\\n)?frontend ${name}\\n([\\s\\S]*?)(?=^\\S)`, 'm').exec(`${d}\nEND`)?.[1] ?? '';
+    const pub = section('ws_in');
+    expect(pub).toContain('tcp-request connection track-sc0 src table per_client');
+    expect(pub).toContain('tcp-request connection reject if { sc_conn_cur(0) gt "${LC_MAX_CONN_PER_IP-1000}" }');
+    expect(pub).toContain('tcp-request connection reject if { sc_conn_rate(0) gt "${LC_MAX_CONN_RATE-100000}" }');
+    expect(pub).toContain('http-request deny deny_status 404 unless { path "${LC_WS_PATH-/ws}" }');
+    expect(pub).toContain('http-request set-header X-Forwarded-For %[src]');
+    expect(pub).not.toMatch(/hdr_ip|x-forwarded-for\)/i);
+    const page = section('ws_from_page');
+    expect(d).toMatch(/^\.if defined\(LC_PAGE_BIND\)\nfrontend ws_from_page\n\s+bind "\$\{LC_PAGE_BIND\}"/m);
+    expect(page).toContain('http-request track-sc0 req.hdr_ip(x-forwarded-for) table per_client');
+    expect(page).toContain('http-request deny deny_status 429 if { sc_conn_cur(0) gt "${LC_MAX_CONN_PER_IP-1000}" }');
+    expect(page).toContain('http-request deny deny_status 404 unless { path "${LC_WS_PATH-/ws}" }');
+    // `option forwardfor` would keep (if-none) or append to a client's header: never used.
+    expect(d).not.toMatch(/option forwardfor/);
+    // The stats page: loopback by default, a password when one is given.
+    expect(d).toContain('bind "${LC_STATS_BIND-127.0.0.1:8404}"');
+    expect(d).toMatch(/^\.if defined\(LC_STATS_PASSWORD\)\n\s+stats auth "admin:\$\{LC_STATS_PASSWORD\}"\n\.endif$/m);
   });
 
   it('renders the native form (explicit servers, no Docker DNS) and it passes `haproxy -c`', () => {
@@ -53,7 +106,18 @@ describe('haproxy/haproxy.cfg', () => {
     const file = join(dir, 'haproxy-native.cfg');
     writeFileSync(file, native);
     check(findBinary('haproxy', 'haproxy'), ['-c', '-f', file],
-      { LC_LB_BIND: ':18080', LC_STATS_BIND: ':18404', LC_STATS_SOCKET: join(dir, 'h.sock'), LC_CHECK_INTER: '300ms' });
+      { LC_LB_BIND: ':18080', LC_PAGE_BIND: '127.0.0.1:18081', LC_STATS_BIND: '127.0.0.1:18404', LC_STATS_SOCKET: join(dir, 'h.sock'), LC_CHECK_INTER: '300ms' });
+    // Conditional blocks are not section headers: the page frontend and stats auth survive rendering.
+    expect(native).toContain('frontend ws_from_page');
+    expect(native).toContain('stats auth "admin:${LC_STATS_PASSWORD}"');
+  });
+
+  it('fits maxconn to the fd hard limit: two fds per client, 1000 spare, 100..50000', () => {
+    expect(haproxyMaxconn(20_000)).toBe(9500);
+    expect(haproxyMaxconn(16_384)).toBe(7692);
+    expect(haproxyMaxconn(1024)).toBe(100);
+    expect(haproxyMaxconn(1_048_576)).toBe(50_000);
+    expect(haproxyMaxconn(Infinity)).toBe(50_000);
   });
 
   it('refuses to render a config that lost its server-template line', () => {
@@ -62,7 +126,7 @@ describe('haproxy/haproxy.cfg', () => {
 });
 
 describe('chat-front/nginx/default.conf.template', () => {
-  const vars = { WEB_PORT: '18000', WEB_ROOT: join(dir, 'www'), LB_UPSTREAM: '127.0.0.1:18080' };
+  const vars = { WEB_PORT: '18000', WEB_ROOT: join(dir, 'www'), LB_UPSTREAM: '127.0.0.1:18080', LC_MAX_CONN_PER_IP: '1000' };
 
   it('proxies /ws to HAProxy with the upgrade headers and a long read timeout, and sends the CSP', () => {
     const site = renderTemplate(template, vars);
@@ -73,11 +137,21 @@ describe('chat-front/nginx/default.conf.template', () => {
     expect(site).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
     expect(site).toMatch(/map \$http_upgrade \$connection_upgrade/);
     expect(site).toMatch(/proxy_read_timeout (1h|\d{3,}s);/);
-    expect(site).toMatch(/X-Forwarded-For/);
+    // The client's own socket address, replacing whatever it sent (never $proxy_add_x_forwarded_for).
+    expect(site).toMatch(/^\s*proxy_set_header X-Forwarded-For \$remote_addr;$/m);
+    expect(site).not.toContain('proxy_add_x_forwarded_for');
     expect(site).toContain("default-src 'self'; connect-src 'self' ws://$csp_host wss://$csp_host; img-src 'self' data:; "
       + "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
     expect(site).toContain('X-Content-Type-Options nosniff');
     expect(site).toContain('Referrer-Policy');
+  });
+
+  it('limits concurrent requests per client address (a WebSocket counts for its whole life), and slow headers', () => {
+    const site = renderTemplate(template, vars);
+    expect(site).toMatch(/^limit_conn_zone \$binary_remote_addr zone=livechat_per_ip:\S+;$/m);
+    expect(site).toMatch(/^\s+limit_conn livechat_per_ip 1000;$/m);
+    expect(site).toMatch(/^\s+limit_conn_status 429;$/m);
+    expect(site).toMatch(/^\s+client_header_timeout 10s;$/m);
   });
 
   it('leaves nginx variables alone and refuses a missing value', () => {
@@ -105,7 +179,48 @@ describe('chat-front/nginx/default.conf.template', () => {
       expect.soft(true, 'envsubst (gettext-base) not installed: comparison with the image renderer not run').toBe(true);
       return;
     }
-    const out = execFileSync(envsubst, ['${WEB_PORT} ${WEB_ROOT} ${LB_UPSTREAM}'], { input: template, env: vars, encoding: 'utf8' });
+    const out = execFileSync(envsubst, ['${WEB_PORT} ${WEB_ROOT} ${LB_UPSTREAM} ${LC_MAX_CONN_PER_IP}'], { input: template, env: vars, encoding: 'utf8' });
     expect(out).toBe(renderTemplate(template, vars));
+  });
+});
+
+describe('nginx sized for the same load as HAProxy', () => {
+  it('the native main config: worker_connections and worker_rlimit_nofile from the fd hard limit', () => {
+    expect(nginxLimits(20_000)).toEqual({ workerConnections: 19_500, rlimitNofile: 20_000 });
+    expect(nginxLimits(16_384)).toEqual({ workerConnections: 2 * 7692 + 500, rlimitNofile: 16_384 });
+    expect(nginxLimits(Infinity)).toEqual({ workerConnections: 100_500, rlimitNofile: 101_000 });
+    const main = nginxMainConfig({ runDir: dir, siteConf: join(dir, 'site.conf'), asRoot: false, fdHard: 20_000 });
+    expect(main).toContain('worker_rlimit_nofile 20000;');
+    expect(main).toContain('events { worker_connections 19500; }');
+  });
+
+  it('the front image\'s 40-livechat-limits.sh applies the same rule under the container\'s limit, and its config passes `nginx -t`', () => {
+    const hards = limitsToTry([20_000, 16_384, 5000]);
+    for (const hard of hards) {
+      const conf = join(dir, `image-nginx-${hard}.conf`);
+      const r = spawnSync('sh', ['-c', `ulimit -n ${hard} && exec sh chat-front/nginx/40-livechat-limits.sh`],
+        { encoding: 'utf8', env: { PATH: process.env.PATH, NGINX_MAIN_CONF: conf } });
+      expect(r.status, r.stderr).toBe(0);
+      const text = readFileSync(conf, 'utf8');
+      const { workerConnections, rlimitNofile } = nginxLimits(hard);
+      expect(text).toContain(`worker_rlimit_nofile ${rlimitNofile};`);
+      expect(text).toContain(`worker_connections ${workerConnections};`);
+      expect(text).toContain('include /etc/nginx/conf.d/*.conf;');
+    }
+    // The image's paths exist only in the image: point them into the temp dir and check the directives.
+    const nginx = findBinary('nginx', 'nginx');
+    const site = join(dir, 'image-site.conf');
+    mkdirSync(join(dir, 'www'), { recursive: true });
+    writeFileSync(site, renderTemplate(template, { WEB_PORT: '18001', WEB_ROOT: join(dir, 'www'), LB_UPSTREAM: '127.0.0.1:18081', LC_MAX_CONN_PER_IP: '1000' }));
+    const conf = readFileSync(join(dir, `image-nginx-${hards[0]}.conf`), 'utf8')
+      .replace('user nginx;', '')
+      .replaceAll('/var/log/nginx', dir)
+      .replace('/var/run/nginx.pid', join(dir, 'image-nginx.pid'))
+      .replace('include /etc/nginx/conf.d/*.conf;', `include ${site};`)
+      .replace('include /etc/nginx/mime.types;', existsSync('/etc/nginx/mime.types') ? 'include /etc/nginx/mime.types;' : '');
+    const file = join(dir, 'image-nginx-test.conf');
+    writeFileSync(file, conf);
+    const r = spawnSync('sh', ['-c', `ulimit -n ${hards[0]} && exec "${nginx}" -t -p "${dir}" -c "${file}" -e "${join(dir, 'image-error.log')}"`], { encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
   });
 });

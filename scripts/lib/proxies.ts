@@ -1,0 +1,100 @@
+/**
+ * The native runner's HAProxy and nginx: configs rendered from the shared files (configs.ts), each
+ * started as a logged child in the run dir. The cluster (cluster.ts) puts them in front of its node
+ * servers; tests put them in front of any backend (test/helpers/proxy-stack.ts) to check what the
+ * configs themselves do.
+ *
+ * Ports: `lbPort` is HAProxy's public frontend (direct WebSocket clients), `pagePort` its frontend
+ * for nginx only (bound to 127.0.0.1; it believes the X-Forwarded-For nginx sets), `statsPort` the
+ * stats page (127.0.0.1 only), `webPort` nginx (the page, and /ws proxied to `pagePort`).
+ */
+import { cpSync, existsSync, mkdirSync, chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { haproxyMaxconn, nginxMainConfig, readRepoFile, renderHaproxyConfig, renderTemplate, type HaproxyServer } from './configs.js';
+import { canConnect, spawnLogged, until, type Child } from './procs.js';
+
+/** Settings of haproxy.cfg a user may set in the runner's environment (the rest are the runner's). */
+export const HAPROXY_USER_ENV = ['LC_MAX_CONN_RATE', 'LC_MAX_CONN_PER_IP', 'LC_WS_PATH'] as const;
+
+export const DEFAULT_MAX_CONN_PER_IP = 1000;
+
+export interface HaproxyOptions {
+  root: string; runDir: string; servers: HaproxyServer[];
+  lbPort: number; pagePort: number; statsPort: number;
+  checkInterMs?: number;
+  /** Overrides for HAProxy's LC_* variables (default: HAPROXY_USER_ENV from this process's env). */
+  env?: Record<string, string>;
+  haproxyBin: string; baseEnv: NodeJS.ProcessEnv;
+  /** The runner's bookkeeping for every child (watch); called as soon as it is spawned. */
+  track: (c: Child) => Child;
+  /** Why waiting for the child is pointless (it exited), or null. */
+  dead: (c: Child) => () => string | null;
+}
+
+/** HAProxy's LC_* settings from the user: this process's env, then explicit overrides. */
+export function haproxyUserEnv(overrides?: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of HAPROXY_USER_ENV) if (process.env[k]) env[k] = process.env[k] as string;
+  return { ...env, ...overrides };
+}
+
+/** Renders haproxy.cfg for `servers` into the run dir, starts HAProxy and waits for its public port. */
+export async function startHaproxy(o: HaproxyOptions): Promise<{ child: Child; socketPath: string; env: Record<string, string> }> {
+  const socketPath = join(o.runDir, 'haproxy.sock');
+  const cfg = join(o.runDir, 'haproxy.cfg');
+  writeFileSync(cfg, renderHaproxyConfig(readRepoFile(o.root, 'haproxy/haproxy.cfg'), o.servers));
+  const env = {
+    LC_LB_BIND: `:${o.lbPort}`, LC_PAGE_BIND: `127.0.0.1:${o.pagePort}`, LC_STATS_BIND: `127.0.0.1:${o.statsPort}`,
+    LC_STATS_SOCKET: socketPath, LC_CHECK_INTER: `${o.checkInterMs ?? 2000}ms`, LC_MAXCONN: String(haproxyMaxconn()),
+    ...haproxyUserEnv(o.env),
+  };
+  const child = o.track(spawnLogged('haproxy', o.haproxyBin, ['-f', cfg, '-db'], join(o.runDir, 'haproxy.log'), { ...o.baseEnv, ...env }, o.runDir));
+  await until(`haproxy on port ${o.lbPort}`, () => canConnect(o.lbPort), 10_000, o.dead(child));
+  await until(`haproxy page frontend on port ${o.pagePort}`, () => canConnect(o.pagePort), 10_000, o.dead(child));
+  return { child, socketPath, env };
+}
+
+export interface NginxOptions {
+  root: string; runDir: string; webPort: number;
+  /** HAProxy's frontend for nginx. */
+  pagePort: number;
+  /** limit_conn per client address (default: HAProxy's LC_MAX_CONN_PER_IP, else 1000). */
+  maxConnPerIp?: number | string;
+  asRoot: boolean; nginxBin: string; baseEnv: NodeJS.ProcessEnv;
+  track: (c: Child) => Child;
+  dead: (c: Child) => () => string | null;
+  log?: (line: string) => void;
+}
+
+/** Renders the site template and a main config into the run dir, starts nginx and waits until it answers. */
+export async function startNginx(o: NginxOptions): Promise<Child> {
+  const site = join(o.runDir, 'nginx-site.conf');
+  const mainConf = join(o.runDir, 'nginx.conf');
+  const built = join(o.root, 'chat-front/dist');
+  if (!existsSync(join(built, 'index.html'))) o.log?.(`warning: ${built}/index.html missing (run node scripts/build.mjs)`);
+  // Served from a copy in the run dir: as root nginx's workers run as nobody, who cannot read a
+  // checkout under a private directory (a 0700 home or mktemp -d); the run dir is made readable.
+  const webRoot = join(o.runDir, 'www');
+  if (existsSync(built)) cpSync(built, webRoot, { recursive: true });
+  else mkdirSync(webRoot, { recursive: true });
+  const perIp = String(o.maxConnPerIp ?? haproxyUserEnv().LC_MAX_CONN_PER_IP ?? DEFAULT_MAX_CONN_PER_IP);
+  writeFileSync(site, renderTemplate(readRepoFile(o.root, 'chat-front/nginx/default.conf.template'),
+    { WEB_PORT: String(o.webPort), WEB_ROOT: webRoot, LB_UPSTREAM: `127.0.0.1:${o.pagePort}`, LC_MAX_CONN_PER_IP: perIp }));
+  for (const t of ['client', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(o.runDir, 'nginx-tmp', t), { recursive: true, mode: 0o777 });
+  if (o.asRoot) chmodSync(join(o.runDir, 'nginx-tmp'), 0o777);
+  writeFileSync(mainConf, nginxMainConfig({ runDir: o.runDir, siteConf: site, asRoot: o.asRoot }));
+  const child = o.track(spawnLogged('nginx', o.nginxBin, ['-p', o.runDir, '-c', mainConf, '-e', join(o.runDir, 'nginx-error.log')],
+    join(o.runDir, 'nginx.log'), o.baseEnv, o.runDir));
+  await until(`nginx on port ${o.webPort}`, () => httpAnswers(o.webPort, '/'), 10_000, o.dead(child));
+  return child;
+}
+
+async function httpAnswers(port: number, path: string): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status > 0;
+  } catch {
+    return false;
+  }
+}
