@@ -218,11 +218,14 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
   const tw = now();
   let warmup: LoadReport['warmup'] = null;
   if (o.warmup > 0) {
-    const clients = Math.min(200, o.clients);
+    // A quarter of the run's clients (at most 2,000), the same room layout: the servers' young
+    // generation, HAProxy's buffer pools and Redis's structures grow to their working size here, so
+    // the memory baseline after it holds those per-process costs and the figure is per connection.
+    const clients = Math.max(Math.min(200, o.clients), Math.min(2000, Math.ceil(o.clients / 4)));
     o.onProgress?.(`[warm-up] ${clients} clients, 50 msg/s for ${o.warmup}s (figures dropped)`);
     const w = await runLoad({
       url: o.url, wire: o.wire, clients, senders: Math.min(10, clients), rate: 50, duration: o.warmup, drain: 2, settle: 0,
-      ramp: Math.min(1, o.ramp), connectTimeout: o.connectTimeout, localIps: o.localIps, rooms: 1, size: o.size,
+      ramp: Math.min(o.ramp, clients / 800), connectTimeout: o.connectTimeout, localIps: o.localIps, rooms: o.rooms, size: o.size,
     });
     warmup = { seconds: o.warmup, clients, ok: w.ok, failures: w.failures };
     await sleep(1000); // let the warm-up's closes settle

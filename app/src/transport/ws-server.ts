@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { SUBPROTOCOL } from '../protocol/messages.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionDeps } from './connection.js';
 import { abortHandshake, clientAddress, originAllowed, subprotocolAcceptable } from './handshake.js';
 import { serveStatic } from './static-files.js';
 
@@ -32,13 +32,15 @@ export class ChatServer {
   private readonly connections = new Set<Connection>();
   /** Connections that have not said hello yet, with when they connected. */
   private readonly unidentified = new Map<Connection, number>();
-  private readonly replyBudget = { unsent: 0 };
+  /** What every connection shares (one object, not one per connection). */
+  private readonly connectionDeps: ConnectionDeps;
   private heartbeat: NodeJS.Timeout | null = null;
   private helloSweep: NodeJS.Timeout | null = null;
   draining = false;
 
   constructor(private readonly deps: ServerDeps) {
     const { config } = deps;
+    this.connectionDeps = { ...deps, replyBudget: { unsent: 0 } };
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -126,7 +128,7 @@ export class ChatServer {
     const { log, metrics } = this.deps;
     const id = uuidv4();
     const ip = clientAddress(req);
-    const conn = new Connection(id, ws, { ...this.deps, replyBudget: this.replyBudget }, ip);
+    const conn = new Connection(id, ws, this.connectionDeps, ip);
     this.connections.add(conn);
     this.unidentified.set(conn, Date.now());
     metrics.connections.inc();
