@@ -15,10 +15,32 @@ export function hash(s: string): number {
   return h >>> 0;
 }
 
-/** Background colour for a member id: one of 360 hues at a saturation/lightness that keeps white text readable. */
+/** sRGB channels (0-1) of an HSL colour (h in degrees, s and l in 0-1). */
+export function hslToRgb(h: number, s: number, l: number): [number, number, number] {
+  const k = (n: number) => (n + h / 30) % 12;
+  const a = s * Math.min(l, 1 - l);
+  const f = (n: number) => l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1));
+  return [f(0), f(8), f(4)];
+}
+
+/** WCAG contrast ratio of white on an sRGB colour. */
+export function contrastWithWhite([r, g, b]: [number, number, number]): number {
+  const lin = (c: number) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  const lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  return 1.05 / (lum + 0.05);
+}
+
+/**
+ * Background colour for a member id: one of 360 hues, at a saturation and lightness from the hash,
+ * darkened where needed (yellows and greens) until the white initials have 4.5:1 contrast.
+ */
 export function colourFor(id: string): string {
   const h = hash(id);
-  return `hsl(${h % 360} ${55 + (h >>> 9) % 20}% ${38 + (h >>> 17) % 10}%)`;
+  const hue = h % 360;
+  const sat = 55 + (h >>> 9) % 20;
+  let light = 38 + (h >>> 17) % 10;
+  while (light > 20 && contrastWithWhite(hslToRgb(hue, sat / 100, light / 100)) < 4.5) light--;
+  return `hsl(${hue} ${sat}% ${light}%)`;
 }
 
 /** Up to two initials (first letters of the first and last words), as a person would write them. */

@@ -3,9 +3,10 @@
  * the WebSocket constructor injected (tests drive it with a fake), `hello` sent on every open, and
  * reconnects with full-jitter exponential backoff. It knows the protocol only as far as staying
  * connected needs: `hello` -> `welcome` makes it Connected, `ping` every 20 s proves the path is alive.
- * Everything else is handed to `onMessage`.
+ * Every frame is checked by frames.ts first; the well-formed ones are handed to `onMessage`.
  */
 import { CloseCode, SUBPROTOCOL, type HelloRequest, type Request, type ServerMessage } from '@livechat/protocol';
+import { readServerFrame } from './frames.js';
 
 export enum State {
   Disconnected = 'disconnected',
@@ -133,23 +134,18 @@ export class Connection {
     ws.onmessage = (ev) => {
       if (this.ws !== ws || typeof ev.data !== 'string') return;
       this.alive();
-      let msg: ServerMessage;
-      try {
-        msg = JSON.parse(ev.data) as ServerMessage;
-      } catch {
-        return;
-      }
-      if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
-      if (msg.type === 'pong') return;
+      // Checked and rebuilt (frames.ts): a malformed frame is dropped, never handed on.
+      const msg = readServerFrame(ev.data);
+      if (!msg || msg.type === 'pong') return;
       if (msg.type === 'welcome') {
         this.attempt = 0;
         if (this.connectTimer) { clearTimeout(this.connectTimer); this.connectTimer = null; }
         this.startPinging();
-        this.o.onMessage(msg);
+        this.deliver(msg);
         this.setState(State.Connected);
         return;
       }
-      this.o.onMessage(msg);
+      this.deliver(msg);
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
@@ -157,6 +153,15 @@ export class Connection {
       this.scheduleReconnect(ev.code);
     };
     ws.onerror = () => { /* a close event follows */ };
+  }
+
+  /** Hands a frame on; a bug in its handling is reported, never allowed to break the socket's handler. */
+  private deliver(msg: ServerMessage): void {
+    try {
+      this.o.onMessage(msg);
+    } catch (err) {
+      console.error('livechat: a server frame could not be applied', err);
+    }
   }
 
   /** Gives up on the current socket (dead path or slow handshake) without waiting for its close event. */

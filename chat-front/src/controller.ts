@@ -2,17 +2,22 @@
  * The chat's behaviour without the DOM: owns the Connection and the ChatState, applies every server
  * frame through the pure functions of state.ts, (re)joins the room with `after` = the last id seen,
  * flushes the outbox with each item's own cid, retries what the server could not take, pages a large
- * room's member list (`members` requests, one at a time), and keeps the name and session token in
- * storage. main.ts connects it to the view and to the person's input.
+ * room's member list (`members` requests, one at a time), pages the bounded message window both
+ * ways (`history` before / after it), reports messages of others as they arrive (for the live region
+ * and the unread count — never the history a first join replays), and keeps the name and session
+ * token in storage. main.ts connects it to the view and to the person's input.
  */
 import { v4 as uuidv4 } from 'uuid';
-import { LIMITS, charLength, cleanName, type ServerMessage } from '@livechat/protocol';
+import { LIMITS, charLength, type ChatMessage, type ServerMessage } from '@livechat/protocol';
 import { Connection, State, type SocketCtor } from './connection.js';
+import { checkName, cleanText, normaliseRoom } from './input.js';
+import type { PageDir } from './log-window.js';
 import * as S from './state.js';
 
 export const HISTORY_PAGE = 50;
 const STORE_KEY = 'livechat.identity';
-const NOTICE_MS = 6000;
+/** A notice about a request the page retries by itself clears after this long (others stay until dismissed). */
+const TRANSIENT_NOTICE_MS = 10_000;
 
 export interface KeyValueStore {
   getItem(key: string): string | null;
@@ -25,6 +30,11 @@ export interface ControllerOptions {
   WebSocket: SocketCtor;
   storage?: KeyValueStore | null;
   onChange: (state: S.ChatState) => void;
+  /**
+   * Messages of others that just arrived: `live` ones one by one as they come, the rest (`live` false)
+   * those a rejoin after a reconnect brought. Never the history of a first join or of a page loaded.
+   */
+  onArrivals?: (messages: ChatMessage[], live: boolean) => void;
   newCid?: () => string;
   now?: () => number;
   /** Passed to the Connection (backoff jitter). */
@@ -34,20 +44,7 @@ export interface ControllerOptions {
 
 export interface Identity { name: string; session: string }
 
-/** Room names as the protocol accepts them; the person may type capitals or a leading '#'. */
-export function normaliseRoom(raw: string): string | null {
-  const r = raw.trim().replace(/^#/, '').toLowerCase();
-  return LIMITS.roomPattern.test(r) ? r : null;
-}
-
-/** A name as the server will store it, or an explanation of what is wrong. */
-export function checkName(raw: string): { ok: true; name: string } | { ok: false; error: string } {
-  const name = cleanName(raw);
-  const len = charLength(name);
-  if (len < 1) return { ok: false, error: 'Enter a name.' };
-  if (len > LIMITS.nameMax) return { ok: false, error: `A name is at most ${LIMITS.nameMax} characters.` };
-  return { ok: true, name };
-}
+export { checkName, cleanText, normaliseRoom } from './input.js';
 
 export class ChatController {
   state: S.ChatState;
@@ -58,6 +55,8 @@ export class ChatController {
   private joinRetry: ReturnType<typeof setTimeout> | null = null;
   private sendRetry: ReturnType<typeof setTimeout> | null = null;
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Which way the `history` request in flight pages the window. */
+  private historyDir: PageDir = 'older';
   private membersRetry: ReturnType<typeof setTimeout> | null = null;
   private readonly storage: KeyValueStore | null;
   private readonly newCid: () => string;
@@ -113,7 +112,7 @@ export class ChatController {
 
   /** Queues a message; it goes out now if connected, else once back. Returns false for empty/too long text. */
   send(rawText: string): boolean {
-    const text = rawText.trim();
+    const text = cleanText(rawText);
     const len = charLength(text);
     if (this.state.phase !== 'chat' || len < 1 || len > LIMITS.textMax) return false;
     this.update(S.enqueue(this.state, { cid: this.newCid(), text, now: this.now() }));
@@ -138,9 +137,37 @@ export class ChatController {
   loadOlder(): void {
     const before = S.olderBefore(this.state);
     if (before === undefined) return;
-    if (this.conn.send({ type: 'history', room: this.state.room, before, limit: HISTORY_PAGE })) {
+    this.requestHistory({ before }, 'older');
+  }
+
+  /** Asks for the page after the window's end, while it ends before the newest message (no-op otherwise). */
+  loadNewer(): void {
+    const after = S.newerAfter(this.state);
+    if (after === undefined) return;
+    this.requestHistory({ after }, 'newer');
+  }
+
+  /** "New messages": while the window ends further back, loads the latest page in its place. */
+  jumpToLatest(): void {
+    if (!S.hasNewer(this.state) || !this.state.joined || this.state.history.loading) return;
+    this.requestHistory({ before: this.state.lastId + 1 }, 'latest');
+  }
+
+  private requestHistory(range: { before: number } | { after: number }, dir: PageDir): void {
+    if (this.conn.send({ type: 'history', room: this.state.room, ...range, limit: HISTORY_PAGE })) {
+      this.historyDir = dir;
       this.update(S.markHistoryLoading(this.state));
     }
+  }
+
+  /** Shows a notice (it stays until dismissed, replaced, or the room changes). */
+  notify(text: string): void {
+    this.update(S.withNotice(this.state, text));
+  }
+
+  /** The person closed the notice. */
+  dismissNotice(): void {
+    this.update(S.clearNotice(this.state));
   }
 
   /** The person reached the end of the member panel: in a large room, ask for the next page. */
@@ -178,15 +205,24 @@ export class ChatController {
         // Connected comes right after; join then (the connection refuses sends before it).
         queueMicrotask(() => this.join());
         return;
-      case 'joined':
+      case 'joined': {
         if (m.room !== this.state.room) return;
         this.joinInFlight = false;
+        const { resumable, lastId } = this.state;
         this.update(S.applyJoined(this.state, m));
+        // A rejoin's missed messages are new to the person; a first join's history is not.
+        if (resumable && this.state.resumable) this.arrived(m.messages.filter((x) => x.id > lastId), false);
         this.flush();
         this.requestMembers(false);
         return;
-      case 'message': this.update(S.applyMessage(this.state, m)); return;
-      case 'history': this.update(S.applyHistory(this.state, m, HISTORY_PAGE)); return;
+      }
+      case 'message': {
+        const before = this.state.lastId;
+        this.update(S.applyMessage(this.state, m));
+        if (this.state.lastId > before) this.arrived([m], true);
+        return;
+      }
+      case 'history': this.update(S.applyHistory(this.state, m, HISTORY_PAGE, this.historyDir)); return;
       case 'presence':
         // A room that just turned large holds a stale list: a fresh first page is asked for.
         this.update(S.applyPresence(this.state, m));
@@ -213,11 +249,29 @@ export class ChatController {
           this.scheduleMembers(m.retryAfterMs ?? 1000);
         }
         this.update(S.applyError(this.state, m, now));
+        // A request the page retries by itself (join, history, members): its notice is for the moment.
+        if (m.cid === undefined) this.clearNoticeLater(m.message);
         this.scheduleFlush();
         return;
       default:
         return;
     }
+  }
+
+  /** Clears the notice after a while if it still says `text`. */
+  private clearNoticeLater(text: string): void {
+    if (this.noticeTimer) clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => {
+      this.noticeTimer = null;
+      if (this.state.notice === text) this.update(S.clearNotice(this.state));
+    }, TRANSIENT_NOTICE_MS);
+  }
+
+  /** Reports the messages of others among `list`. */
+  private arrived(list: ChatMessage[], live: boolean): void {
+    const me = this.state.me?.id;
+    const others = list.filter((x) => x.from.id !== me);
+    if (others.length) this.o.onArrivals?.(others, live);
   }
 
   private join(): void {
@@ -268,11 +322,6 @@ export class ChatController {
 
   private update(next: S.ChatState): void {
     if (next === this.state) return;
-    if (next.notice && next.notice !== this.state.notice) {
-      // Notices are for the moment: gone after a few seconds.
-      if (this.noticeTimer) clearTimeout(this.noticeTimer);
-      this.noticeTimer = setTimeout(() => { this.noticeTimer = null; this.update(S.clearNotice(this.state)); }, NOTICE_MS);
-    }
     this.state = next;
     this.o.onChange(next);
   }

@@ -1,10 +1,11 @@
 /**
  * The DOM nodes for one member, one message and one outbox item, built for view.ts. Every piece of
  * text (names, messages, errors) goes in through textContent, never innerHTML, so none of it can
- * become markup.
+ * become markup. A name is always followed by its member's short tag (`Ann #3f2a`), so two people
+ * who chose the same name can be told apart, by eye and by a screen reader alike.
  */
 import type { ChatMessage, Member } from '@livechat/protocol';
-import { avatar } from './avatar.js';
+import { avatar, hash } from './avatar.js';
 import type { OutboxItem } from './outbox.js';
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -17,22 +18,49 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, 
   return e;
 }
 
+/**
+ * A member's short tag: the first 4 hex digits of the member id (the server makes UUIDs), or, for
+ * an id with fewer, 4 hex digits of its hash. Stable for a member across servers and sessions.
+ */
+export function memberTag(id: string): string {
+  const hex = id.toLowerCase().replace(/[^0-9a-f]/g, '');
+  return hex.length >= 4 ? hex.slice(0, 4) : hash(id).toString(16).padStart(8, '0').slice(0, 4);
+}
+
+/** A member as people read it: "Ann #3f2a". */
+export const memberLabel = (m: Member) => `${m.name} #${memberTag(m.id)}`;
+
+/** The name, then the tag in a quieter style; both are text, so both are read. */
+function nameWithTag(m: Member, cls: string): HTMLElement {
+  const who = el('span', cls);
+  who.append(el('span', 'name', m.name), ' ', el('span', 'tag', `#${memberTag(m.id)}`));
+  return who;
+}
 
 export function memberNode(m: Member, isMe: boolean): HTMLElement {
   const li = el('li', isMe ? 'member is-me' : 'member');
   li.dataset.id = m.id;
-  li.append(avatar(m, 28), el('span', 'member-name', m.name));
+  li.append(avatar(m, 28), nameWithTag(m, 'member-name'));
   if (isMe) li.append(el('span', 'you', 'you'));
   return li;
 }
 
-function metaLine(name: string, ts: number, extra: HTMLElement[]): HTMLElement {
+function metaLine(from: Member, ts: number, extra: HTMLElement[]): HTMLElement {
   const meta = el('div', 'meta');
   const time = el('time', 'time', timeFmt.format(ts));
   time.dateTime = new Date(ts).toISOString();
   time.title = fullFmt.format(ts);
-  meta.append(el('span', 'sender', name), time, ...extra);
+  meta.append(nameWithTag(from, 'sender'), time, ...extra);
   return meta;
+}
+
+/** "✓ sent" for one's own stored message: the tick is drawn, the word is there for screen readers. */
+function sentMark(): HTMLElement {
+  const mark = el('span', 'delivery is-sent');
+  const tick = el('span', 'tick', '✓');
+  tick.setAttribute('aria-hidden', 'true');
+  mark.append(tick, el('span', 'visually-hidden', 'sent'));
+  return mark;
 }
 
 export function messageNode(m: ChatMessage, mine: boolean): HTMLElement {
@@ -41,28 +69,31 @@ export function messageNode(m: ChatMessage, mine: boolean): HTMLElement {
   const via = el('span', 'via', `via ${m.via}`);
   via.title = `Accepted by server ${m.via} · message #${m.id}`;
   const body = el('div', 'bubble');
-  body.append(metaLine(m.from.name, m.ts, [via]), el('p', 'text', m.text));
+  body.append(metaLine(m.from, m.ts, mine ? [via, sentMark()] : [via]), el('p', 'text', m.text));
   row.append(avatar(m.from), body);
   return row;
 }
 
-const OUTBOX_LABEL: Record<OutboxItem['status'], string> = {
+/** The delivery state of one's own message, in words (shown, and read by screen readers). */
+export const OUTBOX_LABEL: Record<OutboxItem['status'], string> = {
   pending: 'pending', sending: 'sending…', sent: 'sent', failed: 'not sent',
 };
 
 export function outboxNode(o: OutboxItem, me: Member | null): HTMLElement {
   const row = el('div', `msg mine outbox is-${o.status}`);
   row.dataset.cid = o.cid;
-  const badge = el('span', 'delivery', OUTBOX_LABEL[o.status]);
-  const extra: HTMLElement[] = [badge];
+  const badge = o.status === 'sent' ? sentMark() : el('span', 'delivery', OUTBOX_LABEL[o.status]);
+  if (o.status === 'pending') badge.title = 'Waiting for the connection; it goes out by itself.';
   const body = el('div', 'bubble');
   const who = me ?? { id: 'me', name: 'You' };
-  body.append(metaLine(who.name, o.createdAt, extra), el('p', 'text', o.text));
+  body.append(metaLine(who, o.createdAt, [badge]), el('p', 'text', o.text));
   if (o.status === 'failed') {
     const why = el('p', 'failure', o.error ?? 'The server refused this message.');
     const retry = el('button', 'retry', 'Retry');
     retry.type = 'button';
     retry.dataset.retry = o.cid;
+    const excerpt = [...o.text].slice(0, 40).join('');
+    retry.setAttribute('aria-label', `Retry sending “${excerpt}${excerpt.length < o.text.length ? '…' : ''}”`);
     why.append(' ', retry);
     body.append(why);
   }

@@ -4,7 +4,9 @@
  * through these; the view renders whatever they return.
  *
  * Invariants kept here:
- * - `messages` holds the current room's messages in strictly increasing id order, each id once.
+ * - `messages` holds the current room's messages in strictly increasing id order, each id once: a
+ *   window of at most MESSAGE_WINDOW of them (log-window.ts); `lastId` is the newest id seen, which
+ *   the window may end before while the person reads older pages.
  * - the outbox (outbox.ts, re-exported here) keeps a message the person typed, under one cid, until
  *   the server's own `message` with that cid arrives; anything in flight goes back to pending when
  *   the connection drops.
@@ -15,8 +17,13 @@ import type {
   ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence, Welcome,
 } from '@livechat/protocol';
 import { State } from './connection.js';
+import {
+  dropOldest, lastIdOf, mergeMessages, mergePage, windowHasNewer, type PageDir,
+} from './log-window.js';
 import { failSend, settleOutbox, type OutboxItem } from './outbox.js';
 import * as R from './roster.js';
+
+export { MESSAGE_WINDOW, mergeMessages } from './log-window.js';
 
 export {
   applyAck, dueSends, enqueue, markSending, nextRetryAt, retryDelay, retryItem, type OutboxItem, type OutboxStatus,
@@ -40,7 +47,7 @@ export interface ChatState {
   roster: R.Roster;
   outbox: OutboxItem[];
   history: { loading: boolean; complete: boolean };
-  /** A short message for people (an error the server sent, a gap in history). */
+  /** A short message for people (an error the server sent, a gap in history); stays until dismissed. */
   notice: string | null;
   /** A problem with the name or room typed on the login form. */
   loginError: string | null;
@@ -53,25 +60,6 @@ export function initialState(room: string): ChatState {
     history: { loading: false, complete: false }, notice: null, loginError: null,
   };
 }
-
-/** Merges two id-sorted message lists into one id-sorted list with each id once (the first copy wins). */
-export function mergeMessages(a: readonly ChatMessage[], b: readonly ChatMessage[]): ChatMessage[] {
-  if (b.length === 0) return a as ChatMessage[];
-  const lastA = a.length ? a[a.length - 1].id : 0;
-  // The common case: everything new is newer than everything held.
-  if (isAscending(b) && b[0].id > lastA) return a.concat(b);
-  const byId = new Map<number, ChatMessage>();
-  for (const m of a) byId.set(m.id, m);
-  for (const m of b) if (!byId.has(m.id)) byId.set(m.id, m);
-  return [...byId.values()].sort((x, y) => x.id - y.id);
-}
-
-function isAscending(list: readonly ChatMessage[]): boolean {
-  for (let i = 1; i < list.length; i++) if (list[i].id <= list[i - 1].id) return false;
-  return true;
-}
-
-const lastIdOf = (list: readonly ChatMessage[]) => (list.length ? list[list.length - 1].id : 0);
 
 /** The person pressed Join: chat with this name in this room. */
 export function startChat(state: ChatState, room: string): ChatState {
@@ -111,36 +99,65 @@ export function applyJoined(state: ChatState, j: Joined): ChatState {
   const incoming = [...j.messages].sort((a, b) => a.id - b.id);
   // The room's history restarting below what we hold (an in-memory store restarted) means our ids are stale.
   const fresh = !state.resumable || j.last < state.lastId;
-  const messages = fresh ? mergeMessages([], incoming) : mergeMessages(state.messages, incoming);
-  const complete = fresh
-    ? messages.length === 0 || messages[0].id <= 1
-    : state.history.complete;
+  let messages: ChatMessage[];
+  let complete: boolean;
+  if (fresh) {
+    messages = dropOldest(mergeMessages([], incoming));
+    complete = messages.length === 0 || messages[0].id <= 1;
+  } else if (windowHasNewer(state.messages, state.lastId)) {
+    // Reading older pages: what the resume brings is beyond the window's end; it only advances lastId.
+    messages = state.messages;
+    complete = state.history.complete;
+  } else {
+    const merged = mergeMessages(state.messages, incoming);
+    messages = dropOldest(merged);
+    complete = state.history.complete && messages.length === merged.length;
+  }
   return {
     ...state, joined: true, resumable: true, roster: R.rosterFromJoined(j), messages,
-    lastId: Math.max(lastIdOf(messages), fresh ? 0 : state.lastId),
+    lastId: Math.max(lastIdOf(messages), lastIdOf(incoming), fresh ? 0 : state.lastId),
     history: { loading: false, complete },
     outbox: settleOutbox(state.outbox, state.room, incoming),
-    notice: j.truncated ? 'Some messages from while you were away are no longer kept.' : null,
+    notice: j.truncated ? 'Some messages from while you were away are no longer kept.' : state.notice,
   };
 }
 
-/** A live message: appended once; a duplicate (same id) changes nothing. */
+/** A live message: appended once (a duplicate changes nothing), the oldest dropped beyond the window. */
 export function applyMessage(state: ChatState, m: ChatMessage): ChatState {
   if (m.room !== state.room) return state;
   const outbox = settleOutbox(state.outbox, state.room, [m]);
-  if (m.id <= state.lastId && state.messages.some((x) => x.id === m.id)) {
+  if (m.id <= state.lastId && (windowHasNewer(state.messages, state.lastId) || state.messages.some((x) => x.id === m.id))) {
     return outbox === state.outbox ? state : { ...state, outbox };
   }
-  const messages = mergeMessages(state.messages, [m]);
-  return { ...state, messages, lastId: Math.max(state.lastId, m.id), outbox };
+  if (windowHasNewer(state.messages, state.lastId)) {
+    // The window ends further back (older pages are being read): the message loads with the newer pages.
+    return { ...state, lastId: m.id, outbox };
+  }
+  const merged = mergeMessages(state.messages, [m]);
+  const messages = dropOldest(merged);
+  const complete = state.history.complete && messages.length === merged.length;
+  return {
+    ...state, messages, lastId: Math.max(state.lastId, m.id), outbox,
+    history: complete === state.history.complete ? state.history : { ...state.history, complete },
+  };
 }
 
-/** Older (or newer) messages from a `history` request of `limit`. */
-export function applyHistory(state: ChatState, h: HistoryResponse, limit: number): ChatState {
+/**
+ * The answer to a `history` request of `limit`, kept within the window: an older page (scroll-up), a
+ * newer page (scroll-down while the window ends before the newest), or the latest page ("New messages").
+ */
+export function applyHistory(state: ChatState, h: HistoryResponse, limit: number, dir: PageDir = 'older'): ChatState {
   if (h.room !== state.room) return state;
   const incoming = [...h.messages].sort((a, b) => a.id - b.id);
-  const messages = mergeMessages(state.messages, incoming);
-  const complete = incoming.length < limit || (messages.length > 0 && messages[0].id <= 1);
+  if (incoming.length === 0) {
+    // Nothing before: the start of what is kept. Nothing after: the window holds the newest after all.
+    return dir === 'older'
+      ? { ...state, history: { loading: false, complete: true } }
+      : { ...state, lastId: state.messages.length ? lastIdOf(state.messages) : state.lastId, history: { ...state.history, loading: false } };
+  }
+  const { messages, droppedOldest } = mergePage(state.messages, incoming, dir);
+  const atStart = messages[0].id <= 1;
+  const complete = atStart || (dir === 'older' ? incoming.length < limit : !droppedOldest && state.history.complete);
   return {
     ...state, messages, lastId: Math.max(state.lastId, lastIdOf(messages)),
     history: { loading: false, complete },
@@ -190,6 +207,22 @@ export function olderBefore(state: ChatState): number | undefined {
   return first === undefined || first <= 1 ? undefined : first;
 }
 
+/** The window ends before the newest message seen (older pages are being read). */
+export function hasNewer(state: ChatState): boolean {
+  return windowHasNewer(state.messages, state.lastId);
+}
+
+/** The id to ask for newer history after (the window's end), or undefined when it holds the newest. */
+export function newerAfter(state: ChatState): number | undefined {
+  if (!state.joined || state.history.loading || !hasNewer(state)) return undefined;
+  return lastIdOf(state.messages);
+}
+
+/** Shows a notice for people (it stays until dismissed or replaced). */
+export function withNotice(state: ChatState, notice: string): ChatState {
+  return state.notice === notice ? state : { ...state, notice };
+}
+
 export function clearNotice(state: ChatState): ChatState {
   return state.notice === null ? state : { ...state, notice: null };
 }
@@ -203,10 +236,14 @@ export function memberList(state: ChatState): Member[] {
   return R.rosterList(state.roster, state.me?.id);
 }
 
-/** What the log shows, in order: the room's messages, then this room's outbox items not yet delivered. */
+/**
+ * What the log shows, in order: the room's messages, then this room's outbox items not yet
+ * delivered (those belong at the end, so they wait while the window ends further back).
+ */
 export function logItems(state: ChatState): Array<{ kind: 'message'; m: ChatMessage } | { kind: 'outbox'; o: OutboxItem }> {
   const items: Array<{ kind: 'message'; m: ChatMessage } | { kind: 'outbox'; o: OutboxItem }> =
     state.messages.map((m) => ({ kind: 'message', m }));
+  if (hasNewer(state)) return items;
   for (const o of state.outbox) if (o.room === state.room) items.push({ kind: 'outbox', o });
   return items;
 }

@@ -1,15 +1,17 @@
 /**
  * The one place that writes the DOM: `render(state)` makes the page show `state`. Text goes in only
  * through textContent (never innerHTML), so names and messages cannot become markup. The message log
- * is reconciled by key (message id / outbox cid) so a new message adds one node and scrolling holds;
- * the member list likewise (by member), so a large room's next page only appends.
+ * is reconciled by key (message id / outbox cid) so a new message adds one node and scrolling holds
+ * (anchored on the first message in view, as the bounded window drops nodes at either end); the
+ * member list likewise (by member), so a large room's next page only appends.
  */
 import type { Member } from '@livechat/protocol';
+import { Attention } from './attention.js';
 import { avatar } from './avatar.js';
 import { State } from './connection.js';
-import { el, memberNode, messageNode, outboxNode } from './nodes.js';
+import { el, memberNode, memberTag, messageNode, outboxNode } from './nodes.js';
 import { hasMorePages, rosterSummary } from './roster.js';
-import { logItems, memberList, type ChatState } from './state.js';
+import { hasNewer, logItems, memberList, type ChatState } from './state.js';
 
 const countFmt = new Intl.NumberFormat();
 const formatCount = (n: number) => countFmt.format(n);
@@ -35,6 +37,7 @@ export function statusText(state: Pick<ChatState, 'conn' | 'appId' | 'phase'>): 
 
 export class View {
   readonly login = byId<HTMLElement>('login');
+  readonly loginNotice = byId<HTMLElement>('login-notice');
   readonly loginForm = byId<HTMLFormElement>('login-form');
   readonly nameInput = byId<HTMLInputElement>('name');
   readonly roomInput = byId<HTMLInputElement>('room');
@@ -59,6 +62,9 @@ export class View {
   readonly log = byId<HTMLElement>('messages');
   readonly jump = byId<HTMLButtonElement>('jump');
   readonly notice = byId<HTMLElement>('notice');
+  readonly noticeText = byId<HTMLElement>('notice-text');
+  readonly noticeClose = byId<HTMLButtonElement>('notice-close');
+  readonly attention = new Attention(byId<HTMLElement>('announcer'));
   readonly composer = byId<HTMLFormElement>('composer');
   readonly message = byId<HTMLTextAreaElement>('message');
 
@@ -76,6 +82,7 @@ export class View {
     document.documentElement.dataset.phase = state.phase;
     this.login.hidden = state.phase !== 'login';
     this.chat.hidden = state.phase !== 'chat';
+    this.sidebar.hidden = state.phase !== 'chat';
     this.loginError.textContent = state.loginError ?? '';
 
     if (!prev || prev.conn !== state.conn || prev.appId !== state.appId) {
@@ -86,7 +93,7 @@ export class View {
     if (!prev || prev.room !== state.room) {
       this.roomTitle.textContent = state.room;
       this.message.placeholder = `Message #${state.room}`;
-      document.title = `#${state.room} · livechat`;
+      this.attention.setTitle(`#${state.room} · livechat`);
       this.rememberRoom(state.room);
     }
     if (!prev || prev.me !== state.me) this.renderMe(state.me);
@@ -96,15 +103,19 @@ export class View {
         this.renderMembers(state);
       }
     }
-    if (!prev || prev.notice !== state.notice) {
-      this.notice.hidden = !state.notice;
-      this.notice.textContent = state.notice ?? '';
+    if (!prev || prev.notice !== state.notice || prev.phase !== state.phase) {
+      this.notice.hidden = !state.notice || state.phase !== 'chat';
+      this.noticeText.textContent = state.notice ?? '';
+      this.loginNotice.hidden = !state.notice || state.phase !== 'login';
+      this.loginNotice.textContent = state.notice ?? '';
+      if (state.notice && prev?.notice !== state.notice) this.attention.say(state.notice);
     }
-    this.historyEdge.textContent = state.history.loading ? 'Loading older messages…'
+    this.historyEdge.textContent = state.history.loading ? 'Loading messages…'
       : state.history.complete && state.joined ? `This is the start of #${state.room}.`
         : '';
-    if (!prev || prev.messages !== state.messages || prev.outbox !== state.outbox || prev.me !== state.me || prev.room !== state.room) {
-      this.renderLog(state);
+    if (!prev || prev.messages !== state.messages || prev.outbox !== state.outbox || prev.me !== state.me
+      || prev.room !== state.room || prev.lastId !== state.lastId) {
+      this.renderLog(state, prev);
     }
   }
 
@@ -122,7 +133,9 @@ export class View {
   private renderMe(me: Member | null): void {
     this.me.replaceChildren();
     if (!me) return;
-    this.me.append(avatar(me, 32), el('span', 'me-name', me.name));
+    const name = el('span', 'me-name', me.name);
+    name.append(' ', el('span', 'tag', `#${memberTag(me.id)}`));
+    this.me.append(avatar(me, 32), name);
   }
 
   /**
@@ -153,10 +166,12 @@ export class View {
   /** Makes the list's items match the roster, reusing each member's node (a next page only appends). */
   private renderMembers(state: ChatState): void {
     const mine = state.me?.id;
+    const list = memberList(state).map((m) => ({ m, key: `${m.id === mine ? '1' : '0'}${m.id}\u0000${m.name}` }));
+    const wanted = new Set(list.map((x) => x.key));
+    for (const [key, node] of this.memberNodes) if (!wanted.has(key)) node.remove();
     const seen = new Map<string, HTMLElement>();
     let cursor = this.members.firstElementChild;
-    for (const m of memberList(state)) {
-      const key = `${m.id === mine ? '1' : '0'}${m.id}\u0000${m.name}`;
+    for (const { m, key } of list) {
       const node = this.memberNodes.get(key) ?? memberNode(m, m.id === mine);
       seen.set(key, node);
       if (node !== cursor) this.members.insertBefore(node, cursor);
@@ -183,37 +198,58 @@ export class View {
     this.rooms.replaceChildren(...links);
   }
 
-  private renderLog(state: ChatState): void {
+  private renderLog(state: ChatState, prev: ChatState | null): void {
     const roomChanged = this.renderedRoom !== state.room;
     this.renderedRoom = state.room;
     if (roomChanged) { this.nodes.clear(); this.log.replaceChildren(); }
     const s = this.scroller;
-    const stick = roomChanged || this.followNext || this.atBottom();
+    // Follow new messages only while the window ends at the newest (a newer page is read where it lands).
+    const heldNewest = !prev || !hasNewer(prev);
+    const stick = roomChanged || this.followNext || (this.atBottom() && heldNewest && !hasNewer(state));
     this.followNext = false;
-    const firstBefore = this.log.firstElementChild as HTMLElement | null;
-    const anchorTop = firstBefore ? firstBefore.offsetTop : 0;
+    const anchor = stick ? null : this.firstInView();
+    const anchorTop = anchor ? anchor.offsetTop : 0;
+    const lastBefore = this.log.lastElementChild;
     const added = this.reconcile(state);
+    const grewAtEnd = added > 0 && this.log.lastElementChild !== lastBefore && (lastBefore === null || lastBefore.isConnected);
 
     if (stick) {
       this.scrollToBottom();
-    } else if (firstBefore && firstBefore.isConnected && firstBefore !== this.log.firstElementChild) {
-      // Older messages came in above: keep what the person was reading where it was.
-      s.scrollTop += firstBefore.offsetTop - anchorTop;
-    } else if (added > 0) {
-      this.jump.hidden = false;
+    } else if (anchor && anchor.isConnected && anchor.offsetTop !== anchorTop) {
+      // Messages came in (or went) above: keep what the person was reading where it was.
+      s.scrollTop += anchor.offsetTop - anchorTop;
     }
+    // "New messages": some arrived below what is in view, or beyond the window's end.
+    const arrivedBeyond = prev !== null && state.lastId > prev.lastId && hasNewer(state);
+    if (!stick && ((grewAtEnd && !this.atBottom()) || arrivedBeyond)) this.jump.hidden = false;
+    if (!hasNewer(state) && this.atBottom()) this.jump.hidden = true;
+  }
+
+  /** The first log entry whose bottom is below the top of the scroller's view (null when empty). */
+  private firstInView(): HTMLElement | null {
+    const top = this.scroller.scrollTop;
+    for (let e = this.log.firstElementChild as HTMLElement | null; e; e = e.nextElementSibling as HTMLElement | null) {
+      if (e.offsetTop + e.offsetHeight > top) return e;
+    }
+    return null;
   }
 
   /** Makes the log's children match the state's items; returns how many nodes were created. */
   private reconcile(state: ChatState): number {
     const mine = state.me?.id;
+    const items = logItems(state).map((item) => ({
+      item, key: item.kind === 'message' ? `m${item.m.id}` : `o${item.o.cid}`,
+    }));
+    // Nodes that go (the window moved past them) go first: the pass below then only inserts, so the
+    // nodes that stay are never moved (moving a node restarts its animation and costs a layout).
+    const wanted = new Set(items.map((x) => x.key));
+    for (const [key, entry] of this.nodes) {
+      if (!wanted.has(key)) { entry.node.remove(); this.nodes.delete(key); }
+    }
     let created = 0;
     let cursor = this.log.firstElementChild;
-    const seen = new Set<string>();
-    for (const item of logItems(state)) {
-      const key = item.kind === 'message' ? `m${item.m.id}` : `o${item.o.cid}`;
+    for (const { item, key } of items) {
       const sig = item.kind === 'message' ? '' : `${item.o.status}|${item.o.error ?? ''}`;
-      seen.add(key);
       let entry = this.nodes.get(key);
       if (!entry || entry.sig !== sig) {
         const node = item.kind === 'message' ? messageNode(item.m, item.m.from.id === mine) : outboxNode(item.o, state.me);
@@ -232,7 +268,6 @@ export class View {
       cursor.remove();
       cursor = next;
     }
-    for (const key of [...this.nodes.keys()]) if (!seen.has(key)) this.nodes.delete(key);
     return created;
   }
 }

@@ -281,7 +281,9 @@ describe('ChatController', () => {
   });
 
   it('validates names and rooms as the server does', () => {
-    expect(checkName('  Ann\u0000 ')).toEqual({ ok: true, name: 'Ann' });
+    expect(checkName('  Ann ')).toEqual({ ok: true, name: 'Ann' });
+    expect(checkName('Ann\u0000')).toEqual({ ok: false, error: 'A name cannot contain control characters.' });
+    expect(checkName('\u200b\u200e\u3164').ok).toBe(false); // nothing visible
     expect(checkName('   ').ok).toBe(false);
     expect(checkName('x'.repeat(33)).ok).toBe(false);
     expect(normaliseRoom('#Lobby')).toBe('lobby');

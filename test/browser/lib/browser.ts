@@ -14,10 +14,11 @@ export interface TestBrowser { browser: Browser; close(): Promise<void> }
  * Launches Chromium headless. `chromium.launch` gives every launch a fresh temporary profile
  * (--user-data-dir in a new temp dir, removed on close); it refuses that flag from the caller.
  */
+export const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
 export async function launchBrowser(): Promise<TestBrowser> {
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
   return { browser, close: () => browser.close().catch(() => {}) };
 }
 
@@ -30,10 +31,14 @@ export interface ChatPage {
   pageErrors: string[];
 }
 
-/** A new context + page on `url`, recording dialogs, CSP violations and page errors. */
-export async function openPage(browser: Browser, url: string, opts: BrowserContextOptions = {}): Promise<ChatPage> {
+/**
+ * A new context + page on `url`, recording dialogs, CSP violations and page errors. `setup` runs
+ * before the page loads (a WebSocket route, an init script, a clock).
+ */
+export async function openPage(browser: Browser, url: string, opts: BrowserContextOptions = {}, setup?: (page: Page) => Promise<void>): Promise<ChatPage> {
   const ctx = await browser.newContext(opts);
   const page = await ctx.newPage();
+  await setup?.(page);
   const cp: ChatPage = { page, dialogs: [], cspViolations: [], pageErrors: [] };
   page.on('dialog', (d) => { cp.dialogs.push(d.message()); void d.dismiss(); });
   page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cp.cspViolations.push(m.text()); });

@@ -1,0 +1,157 @@
+/**
+ * The page's reader of server frames: untrusted text in, a well-formed ServerMessage out, or null.
+ * Nothing a server (or anything in between) sends may make the page throw, so every field the page
+ * reads is checked here, once, and rebuilt into a fresh object of exactly the protocol's shape:
+ * strings are strings, ids are safe non-negative integers, timestamps are dates Intl can format,
+ * lists keep only their well-formed entries, and a `retryAfterMs` cannot schedule a timer storm.
+ * The reducers in state.ts / roster.ts / outbox.ts then trust their input's types.
+ */
+import type {
+  Ack, ChatMessage, ErrorCode, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence,
+  ServerMessage, Welcome,
+} from '@livechat/protocol';
+
+type Obj = Record<string, unknown>;
+
+/** A date Intl.DateTimeFormat and Date#toISOString accept (±8.64e15 ms around 1970). */
+const MAX_TS = 8.64e15;
+/** A server's "retry after" is honoured up to a minute; anything longer (or negative) is clamped. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+/** Strings longer than this are not something a well-behaved server sends (a message is ≤ 4000 chars). */
+const MAX_STRING = 65_536;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown, max = MAX_STRING): v is string => typeof v === 'string' && v.length <= max;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isTs = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_TS;
+const optBool = (v: unknown): boolean | undefined => (v === true ? true : undefined);
+
+/** A member `{id, name}`; anything else (extra fields included) is dropped or rebuilt. */
+export function readMember(v: unknown): Member | null {
+  if (!isObj(v) || !isStr(v.id, 256) || v.id.length === 0 || !isStr(v.name, 1024)) return null;
+  return { id: v.id, name: v.name };
+}
+
+/** A `message` frame (also an entry of `joined.messages` / `history.messages`). */
+export function readMessage(v: unknown): ChatMessage | null {
+  if (!isObj(v) || !isStr(v.room, 64) || !isCount(v.id) || v.id < 1 || !isTs(v.ts)) return null;
+  const from = readMember(v.from);
+  if (!from || !isStr(v.text) || !isStr(v.cid, 256)) return null;
+  const via = typeof v.via === 'string' || typeof v.via === 'number' ? String(v.via).slice(0, 64) : '?';
+  return { type: 'message', room: v.room, id: v.id, ts: v.ts, from, text: v.text, cid: v.cid, via };
+}
+
+function list<T>(v: unknown, read: (x: unknown) => T | null): T[] | null {
+  if (!Array.isArray(v)) return null;
+  const out: T[] = [];
+  for (const x of v) {
+    const r = read(x);
+    if (r !== null) out.push(r);
+  }
+  return out;
+}
+
+function welcome(f: Obj): Welcome | null {
+  const member = readMember(f.member);
+  if (!member || !isStr(f.session, 1024)) return null;
+  const appId = typeof f.appId === 'string' || typeof f.appId === 'number' ? String(f.appId).slice(0, 64) : '?';
+  return { type: 'welcome', appId, session: f.session, member };
+}
+
+function joined(f: Obj): Joined | null {
+  const members = list(f.members, readMember) ?? [];
+  const messages = list(f.messages, readMessage) ?? [];
+  const j: Joined = {
+    type: 'joined', room: f.room as string, count: isCount(f.count) ? f.count : members.length, members, messages,
+    last: isCount(f.last) ? f.last : 0,
+  };
+  if (optBool(f.membersTruncated)) j.membersTruncated = true;
+  if (optBool(f.truncated)) j.truncated = true;
+  return j;
+}
+
+function ack(f: Obj): Ack | null {
+  if (!isStr(f.cid, 256) || !isCount(f.id) || f.id < 1 || !isTs(f.ts)) return null;
+  return { type: 'ack', cid: f.cid, room: f.room as string, id: f.id, ts: f.ts };
+}
+
+function presence(f: Obj): Presence | null {
+  const room = f.room as string;
+  switch (f.event) {
+    case 'join':
+    case 'leave': {
+      const member = readMember(f.member);
+      if (!member) return null;
+      return isCount(f.count) ? { type: 'presence', room, event: f.event, member, count: f.count } : { type: 'presence', room, event: f.event, member };
+    }
+    case 'count':
+      return isCount(f.count) ? { type: 'presence', room, event: 'count', count: f.count } : null;
+    case 'sync': {
+      const members = list(f.members, readMember);
+      if (!members) return null;
+      return { type: 'presence', room, event: 'sync', count: isCount(f.count) ? f.count : members.length, members };
+    }
+    default:
+      return null;
+  }
+}
+
+function members(f: Obj): MembersResponse | null {
+  const ms = list(f.members, readMember);
+  if (!ms) return null;
+  const r: MembersResponse = { type: 'members', room: f.room as string, members: ms };
+  if (isStr(f.next, 256) && f.next.length > 0) r.next = f.next;
+  return r;
+}
+
+function history(f: Obj): HistoryResponse | null {
+  const ms = list(f.messages, readMessage);
+  return ms ? { type: 'history', room: f.room as string, messages: ms } : null;
+}
+
+function error(f: Obj): ErrorResponse {
+  const e: ErrorResponse = {
+    type: 'error',
+    code: (isStr(f.code, 64) ? f.code : 'unknown') as ErrorCode,
+    message: isStr(f.message, 1000) && f.message.trim() ? f.message : 'The server could not do that.',
+  };
+  if (isStr(f.cid, 256)) e.cid = f.cid;
+  if (typeof f.retryAfterMs === 'number' && Number.isFinite(f.retryAfterMs)) {
+    e.retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(f.retryAfterMs)));
+  }
+  return e;
+}
+
+/** Frames that name a room must name it with a string (the reducers compare it with the current room). */
+const ROOM_FRAMES = new Set(['joined', 'left', 'ack', 'presence', 'members', 'history']);
+
+/** Parses and checks one frame's text; null for anything that is not a well-formed server frame. */
+export function readServerFrame(data: unknown): ServerMessage | null {
+  if (typeof data !== 'string') return null;
+  let f: unknown;
+  try {
+    f = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  return readServerMessage(f);
+}
+
+/** The same checks for an already parsed value. */
+export function readServerMessage(f: unknown): ServerMessage | null {
+  if (!isObj(f) || typeof f.type !== 'string') return null;
+  if (ROOM_FRAMES.has(f.type) && !isStr(f.room, 64)) return null;
+  switch (f.type) {
+    case 'welcome': return welcome(f);
+    case 'joined': return joined(f);
+    case 'left': return { type: 'left', room: f.room as string };
+    case 'ack': return ack(f);
+    case 'message': return readMessage(f);
+    case 'presence': return presence(f);
+    case 'members': return members(f);
+    case 'history': return history(f);
+    case 'pong': return { type: 'pong' };
+    case 'error': return error(f);
+    default: return null;
+  }
+}

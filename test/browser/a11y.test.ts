@@ -1,0 +1,149 @@
+/**
+ * The page measured by axe-core in Chromium on the native cluster: zero violations (axe's default
+ * rules — WCAG 2.x A/AA and best practices, all impacts — plus WCAG 2.2 target-size) on every view
+ * a person meets: login, a login error with a malformed-room notice, chat after joining and sending,
+ * a large room's member panel (the cluster runs with a large-room threshold of 5), a refused message
+ * with a server notice, and reconnecting with a message pending. Each view is checked in light and
+ * dark (prefers-color-scheme) at 1280 px and at 390 px; a failure lists every rule, node and why.
+ * And Lighthouse: 100 for accessibility, best practices and SEO on the login view (~10 s).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
+import { TestClient } from '../helpers/ws-client.js';
+import { axeViolations, formatViolations } from './lib/axe.js';
+import { runLighthouse } from './lib/lighthouse.js';
+import {
+  entries, join as joinAs, launchBrowser, members, openPage, send, status, type ChatPage, type TestBrowser,
+} from './lib/browser.js';
+import { routeChat, type ChatRoute } from './lib/ws-route.js';
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const SCHEMES = ['light', 'dark'] as const;
+/** What each view scored, for the summary line at the end. */
+const summary: string[] = [];
+
+describe('axe-core finds nothing on any view, light and dark, desktop and phone', () => {
+  let cluster: Cluster;
+  let tb: TestBrowser;
+  const bots: TestClient[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster({ servers: 2, haproxyCheckInterMs: 300, env: { LARGE_ROOM_THRESHOLD: '5' } });
+    tb = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    for (const b of bots) b.close();
+    if (summary.length) console.log(`axe-core ${summary.length} checks, violations per view:\n${summary.join('\n')}`);
+    await tb?.close();
+    await cluster?.stop();
+  }, 60_000);
+
+  /** A page in a context that may inject axe (CSP bypassed in this test context only). */
+  const open = (hash: string, setup?: Parameters<typeof openPage>[3]) =>
+    openPage(tb.browser, `${cluster.pageUrl}${hash}`, { bypassCSP: true, viewport: DESKTOP }, setup);
+  /** The same with the page's sockets routed through a ChatRoute (set up before the page loads). */
+  const openRouted = async (hash: string) => {
+    let route: ChatRoute | undefined;
+    const p = await open(hash, async (page) => { route = await routeChat(page); });
+    return { p, route: route! };
+  };
+
+  /** Runs axe in all four combinations; the view must be in the same state after each resize. */
+  async function expectClean(p: ChatPage, view: string): Promise<void> {
+    const failures: string[] = [];
+    for (const scheme of SCHEMES) {
+      for (const vp of [DESKTOP, PHONE]) {
+        await p.page.emulateMedia({ colorScheme: scheme });
+        await p.page.setViewportSize(vp);
+        const found = await axeViolations(p.page);
+        summary.push(`  ${view}, ${scheme}, ${vp.width}px: ${found.length}`);
+        if (found.length) failures.push(`${view} — ${scheme}, ${vp.width}px:\n${formatViolations(found)}`);
+      }
+    }
+    await p.page.emulateMedia({ colorScheme: 'light' });
+    await p.page.setViewportSize(DESKTOP);
+    expect(failures.join('\n'), failures.join('\n')).toBe('');
+    expect(p.pageErrors).toEqual([]);
+  }
+
+  it('login', async () => {
+    const p = await open('#lobby');
+    await p.page.getByRole('button', { name: 'Join', exact: true }).waitFor();
+    await expectClean(p, 'login');
+    // The harness itself: a nameless button planted on the page is found.
+    await p.page.evaluate(() => document.querySelector('.card')!.append(document.createElement('button')));
+    expect((await axeViolations(p.page)).map((v) => v.id)).toContain('button-name');
+  });
+
+  it('login with an error, after a link with a malformed room', async () => {
+    const p = await open('#UPPER!');
+    await p.page.locator('#login-notice').filter({ hasText: 'is not a room name' }).waitFor();
+    await p.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await p.page.getByRole('alert').filter({ hasText: 'Enter a name' }).waitFor();
+    await expectClean(p, 'login error + notice');
+  });
+
+  it('chat after joining and sending (own and others\' messages, members, rooms)', async () => {
+    const ann = await open('#axe-chat');
+    const bob = await open('#axe-chat');
+    await joinAs(ann.page, 'Ann Axe');
+    await joinAs(bob.page, 'Bob Axe');
+    await send(ann.page, 'Hello from Ann — checking contrast of my own bubble.');
+    await send(bob.page, 'And Bob answers, in a bubble of someone else.');
+    await entries(ann.page, 'And Bob answers').waitFor();
+    await expect.poll(() => members(ann.page).count()).toBe(2);
+    await expectClean(ann, 'chat');
+  });
+
+  it('a large room\'s member panel', async () => {
+    const room = 'axe-crowd';
+    for (let i = 0; i < 9; i++) {
+      const c = await TestClient.connect(cluster.wsUrl);
+      bots.push(c);
+      await c.hello(`Crowd ${i}`);
+      await c.request({ type: 'join', room }, 'joined', 10_000);
+    }
+    const p = await open(`#${room}`);
+    await joinAs(p.page, 'Late Axe');
+    await p.page.getByRole('heading', { name: '10 members', exact: true }).waitFor({ timeout: 15_000 });
+    await p.page.locator('#members-shown').filter({ hasText: /^Showing 10 of 10/ }).waitFor({ timeout: 15_000 });
+    await expectClean(p, 'large room');
+    // On a phone the strip does not reach its end: the first page only, and a button for more.
+    const phone = await openPage(tb.browser, `${cluster.pageUrl}#${room}`, { bypassCSP: true, viewport: PHONE });
+    await joinAs(phone.page, 'Phone Axe');
+    await phone.page.getByRole('button', { name: 'Load more members', exact: true }).waitFor({ timeout: 15_000 });
+    await expectClean(phone, 'large room, first page + load more');
+  });
+
+  it('a message the server refused, and a notice from the server', async () => {
+    const { p, route } = await openRouted('#axe-errors');
+    await joinAs(p.page, 'Err Axe');
+    route.answer = (req) => (req.type === 'send' && req.text === 'this one is refused'
+      ? { type: 'error', code: 'bad_request', message: 'The server refused this message.', cid: req.cid } : null);
+    await send(p.page, 'this one goes through');
+    await send(p.page, 'this one is refused');
+    await entries(p.page, 'this one is refused').filter({ hasText: 'not sent' }).waitFor();
+    await p.page.getByRole('button', { name: /^Retry sending/ }).waitFor();
+    route.push({ type: 'error', code: 'rate_limited', message: 'Too many requests; slow down.', retryAfterMs: 60_000 });
+    await p.page.locator('#notice').filter({ hasText: 'Too many requests; slow down.' }).waitFor();
+    await expectClean(p, 'refused message + notice');
+  });
+
+  it('reconnecting, with a message typed meanwhile pending', async () => {
+    const { p, route } = await openRouted('#axe-reconnect');
+    await joinAs(p.page, 'Offline Axe');
+    route.offline = true;
+    route.drop();
+    await status(p.page).filter({ hasText: 'reconnecting' }).waitFor();
+    await send(p.page, 'typed while offline');
+    await entries(p.page, 'typed while offline').filter({ hasText: 'pending' }).waitFor();
+    await expectClean(p, 'reconnecting + pending');
+  });
+
+  it('Lighthouse: 100 for accessibility, best practices and SEO on the login view', async () => {
+    const r = await runLighthouse(cluster.pageUrl, ['accessibility', 'best-practices', 'seo']);
+    console.log(`Lighthouse ${r.version} on the login view: ${JSON.stringify(r.scores)}`);
+    expect(r.scores, r.failing.join('\n')).toEqual({ accessibility: 100, 'best-practices': 100, seo: 100 });
+  }, 120_000);
+});
