@@ -123,7 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[\w.-]{1,64}$/.test(appId)) throw new ConfigError(`APPID=${appId}: expected 1-64 of [A-Za-z0-9_.-]`);
   const redisUrl = str(env, 'REDIS_URL', 'redis://127.0.0.1:6379');
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL=${redisUrl}: expected redis://host:port`);
-  const largeRoomThreshold = int(env, 'LARGE_ROOM_THRESHOLD', 200, 1, 10_000);
+  const largeRoomThreshold = int(env, 'LARGE_ROOM_THRESHOLD', 200, 1, 5_000);
   return {
     appId,
     host: str(env, 'HOST', '0.0.0.0'),

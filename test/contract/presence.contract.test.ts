@@ -38,12 +38,12 @@ for (const make of factories) {
       await a.presence.join('room', [alice]);
       await b.presence.join('room', [alice]);
       await b.presence.join('room', [bob]);
-      expect(await a.presence.snapshot('room', 10)).toEqual({ count: 2, members: [alice, bob] });
+      expect(await a.presence.snapshot('room', 10)).toEqual({ count: 2, large: false, members: [alice, bob] });
       expect((await b.presence.snapshot('room', 10)).count).toBe(2);
       await a.presence.leave('room', [alice.id]);
       expect((await b.presence.snapshot('room', 10)).members).toEqual([alice, bob]);
       await b.presence.leave('room', [alice.id]);
-      expect(await a.presence.snapshot('room', 10)).toEqual({ count: 1, members: [bob] });
+      expect(await a.presence.snapshot('room', 10)).toEqual({ count: 1, large: false, members: [bob] });
       await eventually(() => events(seen).length >= 3);
       expect(events(seen)).toEqual(['join:Alice', 'join:Bob', 'leave:Alice']);
       expect(seen[0]).toEqual({ type: 'presence', room: 'room', event: 'join', member: alice, count: 1 });
@@ -91,7 +91,7 @@ for (const make of factories) {
       await sleep(200);
       await live.presence.heartbeat();
       await live.presence.sweep();
-      expect(await live.presence.snapshot('r', 10)).toEqual({ count: 1, members: [bob] });
+      expect(await live.presence.snapshot('r', 10)).toEqual({ count: 1, large: false, members: [bob] });
       expect((await live.presence.snapshot('r2', 10)).count).toBe(0);
       await eventually(() => events(seen).filter((e) => e === 'leave:Alice').length === 2);
       await live.presence.sweep();
@@ -187,13 +187,29 @@ for (const make of factories) {
       expect(seenA.at(-1)).toEqual({ type: 'presence', room: 'r', event: 'join', member: alice, count: 3 });
     });
 
+    it('lists of thousands in one step: a 9,000-member first page, and a sync of 5,000 when a large room turns small', async () => {
+      const a = await f.server('A', { largeRoomThreshold: 5000, smallAgainAt: 5000 });
+      const seen = record(a);
+      const members = many(9000);
+      await a.presence.join('huge', members.slice(0, 5001));
+      const snap = await a.presence.snapshot('huge', 9000);
+      expect(snap).toMatchObject({ count: 5001, large: true });
+      expect(snap.members).toHaveLength(5001);
+      await a.presence.leave('huge', [members[0].id]); // 5000: small again, one sync with all 5,000
+      await eventually(() => seen.some((e) => e.event === 'sync'));
+      expect((seen.find((e) => e.event === 'sync')!.members as Member[]).length).toBe(5000);
+      await a.presence.join('huge', members.slice(5001));
+      expect((await a.presence.page('huge', undefined, 500)).members).toHaveLength(500);
+      expect((await a.presence.snapshot('huge', 9000)).members).toHaveLength(8999);
+    });
+
     it('keeps rooms apart', async () => {
       const a = await f.server('A');
       await a.presence.join('one', [alice]);
       await a.presence.join('two', [bob]);
       expect((await a.presence.snapshot('one', 10)).members).toEqual([alice]);
       expect((await a.presence.snapshot('two', 10)).members).toEqual([bob]);
-      expect(await a.presence.snapshot('three', 10)).toEqual({ count: 0, members: [] });
+      expect(await a.presence.snapshot('three', 10)).toEqual({ count: 0, large: false, members: [] });
     });
   });
 }

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Member } from '@livechat/protocol';
+import { createClient } from 'redis';
 import { startNodes, type Nodes } from '../helpers/nodes.js';
 import { TestClient } from '../helpers/ws-client.js';
 
@@ -119,6 +120,23 @@ for (const kind of ['redis', 'memory'] as const) {
       expect(Math.max(...counts)).toBeLessThanOrEqual(6);
       const syncs = staying.slice(0, 12).map(({ c }) => c.frames.filter((f) => f.type === 'presence' && f.event === 'sync').length);
       expect(syncs.every((n) => n === 1)).toBe(true);
+    });
+
+    it('after the bus subscription is lost and comes back, every member gets the room\'s presence state again', async () => {
+      if (kind !== 'redis') return;
+      const [a, b] = await members(2, 'resub');
+      const admin = createClient({ url: env.redis!.url });
+      await admin.connect();
+      try {
+        await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+      } finally {
+        await admin.close();
+      }
+      for (const { c } of [a, b]) {
+        const sync = await c.next((f) => f.type === 'presence' && f.event === 'sync' && f.room === 'resub', 10_000);
+        expect(sync.count).toBe(2);
+        expect((sync.members as Member[]).map((m) => m.id).sort()).toEqual([a.id, b.id].sort());
+      }
     });
 
     it('members needs the room joined, pages in small rooms too, and refuses a bad cursor or limit', async () => {

@@ -97,7 +97,7 @@ describe('parseRequest', () => {
       fc.dictionary(fc.constantFrom('name', 'session', 'room', 'after', 'before', 'limit', 'text', 'cid', '__proto__', 'toString'), fc.jsonValue())
         .map((extra) => ({ ...extra, ...base }))), (obj) => {
       const r = parseRequest(JSON.stringify(obj));
-      if (r.ok) expect(['hello', 'join', 'leave', 'send', 'history', 'ping']).toContain(r.value.type);
+      if (r.ok) expect(['hello', 'join', 'leave', 'send', 'history', 'members', 'ping']).toContain(r.value.type);
     }), { numRuns: 3000 });
     fc.assert(fc.property(fc.jsonValue(), (v) => {
       expect(() => validateRequest(v)).not.toThrow();

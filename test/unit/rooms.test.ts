@@ -222,3 +222,24 @@ describe('RoomRegistry', () => {
     expect(gone).toEqual([['r1', 'a']]);
   });
 });
+
+describe('RoomRegistry.ensureListed', () => {
+  it('a second connection waits for the first one\'s presence write; a failed write is tried again by the next join', async () => {
+    const { rooms } = registry();
+    const one = client('c1');
+    const two = client('c2');
+    rooms.enter('r', one.c, alice);
+    rooms.enter('r', two.c, alice);
+    let calls = 0;
+    let fail!: (e: Error) => void;
+    const first = rooms.ensureListed('r', alice.id, () => { calls++; return new Promise<void>((_, reject) => { fail = reject; }); });
+    const second = rooms.ensureListed('r', alice.id, async () => { calls++; });
+    fail(new Error('redis timeout'));
+    await expect(first).rejects.toThrow('redis timeout');
+    await expect(second).rejects.toThrow('redis timeout'); // it did not assume the member listed
+    expect(calls).toBe(1);
+    await rooms.ensureListed('r', alice.id, async () => { calls++; });
+    await rooms.ensureListed('r', alice.id, async () => { calls++; });
+    expect(calls).toBe(2); // written once more, then known to be listed
+  });
+});

@@ -9,7 +9,8 @@ import { StoreUnavailableError } from '../store/errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
-  ackFrame, errorFrame, historyFrame, joinedFrame, leftFrame, membersFrame, messageFrameBytes, messageParts, PONG_FRAME, welcomeFrame,
+  ackFrame, errorFrame, historyFrame, joinedFrame, leftFrame, membersFrame, messageFrameBytes, messageParts, PONG_FRAME,
+  presenceFrame, welcomeFrame,
 } from '../protocol/encode.js';
 import { protocolError } from '../protocol/errors.js';
 import type {
@@ -18,6 +19,7 @@ import type {
 import { LIMITS } from '../protocol/messages.js';
 import type { ChatClient } from './client.js';
 import { MemberLimits, type LimitedKind, type MemberRates } from './member-limits.js';
+import { PreparedFrame } from './prepared-frame.js';
 import { PresenceKeeper } from './presence-keeper.js';
 import { RoomFeed } from './room-feed.js';
 import { RoomRegistry } from './rooms.js';
@@ -54,7 +56,32 @@ export class ChatService {
     this.limits = new MemberLimits(settings);
     this.feed = new RoomFeed(this.rooms, backend.history, log, metrics, settings.presenceCountIntervalMs);
     backend.bus.subscribe((payload) => this.feed.onBusPayload(payload));
-    backend.bus.onResubscribed(() => this.feed.resync());
+    backend.bus.onResubscribed(() => {
+      this.feed.resync();
+      void this.resyncPresence();
+    });
+  }
+
+  /**
+   * After the bus subscription came back, presence events may have been missed too: each local room
+   * gets the state from the store — a `sync` with the whole list (small room) or the `count` (large).
+   * Clients apply both as replacements, so an event that did arrive meanwhile changes nothing.
+   */
+  private async resyncPresence(): Promise<void> {
+    const threshold = this.settings.largeRoomThreshold;
+    await Promise.all([...this.rooms.all()].map(async (room) => {
+      try {
+        const snap = await this.backend.presence.snapshot(room.name, threshold);
+        if (this.rooms.get(room.name) !== room) return;
+        this.feed.resetCount(room, snap.count);
+        const frame = snap.large
+          ? presenceFrame({ type: 'presence', room: room.name, event: 'count', count: snap.count })
+          : presenceFrame({ type: 'presence', room: room.name, event: 'sync', count: snap.count, members: snap.members });
+        room.deliver(0, undefined, new PreparedFrame(frame));
+      } catch (err) {
+        this.log.warn({ room: room.name, err: (err as Error).message }, 'presence resync failed');
+      }
+    }));
   }
 
   /** Starts the presence heartbeat. */
@@ -154,9 +181,22 @@ export class ChatService {
     if (!this.rooms.has(client, room) && this.rooms.countOf(client) >= max) {
       return this.error(client, 'bad_request', `at most ${max} rooms per connection`);
     }
+    // A room nobody is in and nothing was said in is created by this join: a person creates a few.
+    // Asked before anything is written, so a refused join costs the store nothing.
+    if (!this.rooms.get(room)) {
+      const [res, presence] = await Promise.all([this.backend.history.resume(room, undefined, 0), this.backend.presence.snapshot(room, 0)]);
+      if (res.last === 0 && presence.count === 0) {
+        const wait = this.limits.take(member.id, 'room');
+        if (wait > 0) {
+          this.metrics.rateLimited.inc();
+          return this.error(client, 'rate_limited', 'too many new rooms, slow down', { retryAfterMs: wait });
+        }
+      }
+      if (client.closed) return;
+    }
     const entry = this.rooms.enter(room, client, member);
     try {
-      if (entry.isNewMember) await this.backend.presence.join(room, [member]);
+      await this.rooms.ensureListed(room, member.id, () => this.backend.presence.join(room, [member]));
       const threshold = this.settings.largeRoomThreshold;
       const [res, presence] = await Promise.all([
         this.backend.history.resume(room, after, this.settings.joinDefault),
@@ -164,15 +204,6 @@ export class ChatService {
       ]);
       if (client.closed) return;
       const { count, members } = presence;
-      // A room nobody was in and nothing was said in was just created: a person creates a few.
-      if (entry.isNewMember && count === 1 && res.last === 0) {
-        const wait = this.limits.take(member.id, 'room');
-        if (wait > 0) {
-          this.rooms.rollback(room, client, member, entry);
-          this.metrics.rateLimited.inc();
-          return this.error(client, 'rate_limited', 'too many new rooms, slow down', { retryAfterMs: wait });
-        }
-      }
       // The room's fan-out needs a starting id to notice a gap in what the bus brings.
       this.feed.seed(room, res.last);
       client.reply(joinedFrame({

@@ -60,14 +60,10 @@ export class RoomFeed {
     if (!room) return;
     switch (event.kind) {
       case 'presence':
-      case 'sync': {
-        const c = room.feed.count;
-        if (c.timer) clearTimeout(c.timer);
-        c.timer = null;
-        c.latest = c.sent = event.count;
+      case 'sync':
+        this.resetCount(room, event.count);
         room.deliver(0, undefined, new PreparedFrame(event.frame));
         return;
-      }
       case 'count':
         return this.onCount(room, event.count);
       case 'message': {
@@ -75,6 +71,14 @@ export class RoomFeed {
         this.onMessage(room, { id: event.id, cid: event.cid, data: new PreparedFrame(event.frame) });
       }
     }
+  }
+
+  /** A frame that carries the count went out: nothing pending, and this is the count clients have. */
+  resetCount(room: LocalRoom, count: number): void {
+    const c = room.feed.count;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = null;
+    c.latest = c.sent = count;
   }
 
   private onCount(room: LocalRoom, count: number): void {

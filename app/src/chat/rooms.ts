@@ -28,6 +28,10 @@ interface LocalMember {
   /** Local connections of this member in the room. */
   connections: number;
   leaveTimer: NodeJS.Timeout | null;
+  /** The member is in the store's presence list (this server's entry written). */
+  listed: boolean;
+  /** The write of that entry, while in flight: a second connection waits for it instead of assuming it. */
+  listing: Promise<void> | null;
 }
 
 /** Per-room state that fan-out (RoomFeed) keeps: gap repair and the large-room count. */
@@ -132,8 +136,23 @@ export class RoomRegistry {
       }
       return { isNewMember: false, previousLastId: null };
     }
-    room.members.set(member.id, { member, connections: 1, leaveTimer: null });
+    room.members.set(member.id, { member, connections: 1, leaveTimer: null, listed: false, listing: null });
     return { isNewMember: true, previousLastId: null };
+  }
+
+  /**
+   * Makes sure the member is listed in the store's presence (by `list`), once per local member: a
+   * second connection joining while the first one's write is in flight waits for that write, and a
+   * failed write is tried again by the next join.
+   */
+  async ensureListed(name: string, memberId: string, list: () => Promise<void>): Promise<void> {
+    const local = this.rooms.get(name)?.members.get(memberId);
+    if (!local || local.listed) return;
+    local.listing ??= list().then(
+      () => { local.listed = true; local.listing = null; },
+      (err: unknown) => { local.listing = null; throw err; },
+    );
+    await local.listing;
   }
 
   /** Ends a join: messages up to `lastId` went out in `joined`; writes what arrived meanwhile, in order. */

@@ -4,6 +4,7 @@
  * which is how the contract suite checks multi-server behaviour without Redis. Publishes through the
  * memory bus inside the same synchronous step as the change.
  */
+import { randomBytes } from 'node:crypto';
 import type { Publish } from '../bus/bus.js';
 import { countEntry, presenceEntry } from '../bus/envelope.js';
 import { presenceFrame } from '../protocol/encode.js';
@@ -27,6 +28,8 @@ export class MemoryPresenceState {
   readonly beats = new Map<string, number>();
 }
 
+const newOwner = (appId: string) => `${appId}#${randomBytes(4).toString('hex')}`;
+
 /** Index of the first id >= `id`. */
 function lowerBound(ids: string[], id: string): number {
   let lo = 0;
@@ -40,14 +43,18 @@ function lowerBound(ids: string[], id: string): number {
 }
 
 export class MemoryPresence implements Presence {
+  private owner: string;
+
   constructor(
     private readonly publish: Publish,
-    private readonly owner: string,
+    private readonly appId: string,
     private readonly ttlMs: number,
     private readonly mode: RoomModeSettings,
     private readonly state: MemoryPresenceState = new MemoryPresenceState(),
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.owner = newOwner(appId);
+  }
 
   private room(name: string): RoomPresence {
     let r = this.state.rooms.get(name);
@@ -95,6 +102,12 @@ export class MemoryPresence implements Presence {
     if (held.size === 0) this.state.owned.get(this.owner)?.delete(room);
   }
 
+  renew(): string {
+    const old = this.owner;
+    this.owner = newOwner(this.appId);
+    return old;
+  }
+
   /** One owner's entry for the member is gone: the member leaves when it was the last. */
   private release(room: string, id: string): void {
     const r = this.room(room);
@@ -129,8 +142,8 @@ export class MemoryPresence implements Presence {
 
   async snapshot(room: string, limit: number): Promise<PresenceSnapshot> {
     const r = this.state.rooms.get(room);
-    if (!r) return { count: 0, members: [] };
-    return { count: r.ids.length, members: r.ids.slice(0, limit).map((id) => r.members.get(id)!) };
+    if (!r) return { count: 0, large: false, members: [] };
+    return { count: r.ids.length, large: r.large, members: r.ids.slice(0, limit).map((id) => r.members.get(id)!) };
   }
 
   async page(room: string, after: string | undefined, limit: number): Promise<MembersPage> {
@@ -162,7 +175,7 @@ export class MemoryPresence implements Presence {
     }
   }
 
-  async retire(ms: number): Promise<void> {
-    this.state.beats.set(this.owner, this.now() - this.ttlMs + ms);
+  async retire(ms: number, owner = this.owner): Promise<void> {
+    if (this.state.beats.has(owner)) this.state.beats.set(owner, this.now() - this.ttlMs + ms - 1);
   }
 }

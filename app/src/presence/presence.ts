@@ -19,6 +19,8 @@ import type { Member } from '../protocol/messages.js';
 export interface PresenceSnapshot {
   /** Members in the room, each once. */
   count: number;
+  /** The room is in large mode (counts instead of join/leave events). */
+  large: boolean;
   /** The first members in ascending id, at most the limit asked for. */
   members: Member[];
 }
@@ -40,8 +42,11 @@ export interface RoomModeSettings {
 export interface Presence {
   /** Adds this owner's entries (idempotent: a member it already holds changes nothing). */
   join(room: string, members: Member[]): Promise<void>;
-  /** Removes this owner's entries; a member no owner holds any more leaves. */
-  leave(room: string, memberIds: string[]): Promise<void>;
+  /**
+   * Removes this owner's entries; a member no owner holds any more leaves. `lastLocal`: this server
+   * has no member left in the room, so the owner stops listing the room for the sweep.
+   */
+  leave(room: string, memberIds: string[], lastLocal?: boolean): Promise<void>;
   /** The count and the first `limit` members, read in one atomic step. */
   snapshot(room: string, limit: number): Promise<PresenceSnapshot>;
   /** A page of the list in ascending member id, after the member id `after`. */
@@ -51,8 +56,13 @@ export interface Presence {
    * others may have swept its entries): the caller must then re-assert its members with `join`.
    */
   heartbeat(): Promise<boolean>;
+  /**
+   * Makes this server a new owner (a new boot id) and returns the old one. After it was counted gone,
+   * others may be sweeping the old owner's entries: re-asserting under a new owner cannot race that.
+   */
+  renew(): string;
   /** Removes every entry of owners whose last heartbeat is older than the TTL. Safe on all servers at once. */
   sweep(): Promise<void>;
-  /** On shutdown: this owner counts as gone `ms` from now, when any live server's sweep removes its entries. */
-  retire(ms: number): Promise<void>;
+  /** The owner (this one by default) counts as gone `ms` from now, when any live server's sweep removes its entries. */
+  retire(ms: number, owner?: string): Promise<void>;
 }

@@ -14,6 +14,7 @@
  * Presence frames published from Lua follow presenceFrame's layout byte for byte (the contract suite
  * compares them); the envelope headers are bus/envelope.ts's.
  */
+import { randomBytes } from 'node:crypto';
 import { CHANNEL } from '../bus/bus.js';
 import type { Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
@@ -21,16 +22,36 @@ import type { MembersPage, Presence, PresenceSnapshot, RoomModeSettings } from '
 
 const OWNERS = 'lc:presence:owners';
 const roomsOf = (owner: string) => `lc:presence:rooms:${owner}`;
-const roomKeys = (room: string, owner: string) =>
-  [`lc:{${room}}:pm`, `lc:{${room}}:pn`, `lc:{${room}}:pc`, `lc:{${room}}:po:${owner}`, `lc:{${room}}:pl`];
+const roomKeys = (room: string, owner: string) => [
+  `lc:{${room}}:pm`, `lc:{${room}}:pn`, `lc:{${room}}:pc`, `lc:{${room}}:po:${owner}`, `lc:{${room}}:pl`,
+  `lc:{${room}}:seq`, `lc:{${room}}:hist`, `lc:{${room}}:hbytes`,
+];
+/** A server process as a presence owner: its APPID and a boot id (a new one after it was counted gone). */
+const newOwner = (appId: string) => `${appId}#${randomBytes(4).toString('hex')}`;
+/** Rooms of a dead owner removed per pipelined batch. */
+const SWEEP_BATCH = 100;
 
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// KEYS: pm, pn, pc, po, pl. ARGV[1..4]: threshold, smallAgainAt, room, roomTtlSec.
+// HMGET in chunks: Lua's unpack() fails somewhere under 8,000 arguments.
+const HMGET_FN = `
+local function hmget(key, ids)
+  local out = {}
+  for i = 1, #ids, 500 do
+    local part = redis.call('HMGET', key, unpack(ids, i, math.min(i + 499, #ids)))
+    for _, v in ipairs(part) do out[#out + 1] = v end
+  end
+  return out
+end
+`;
+
+// KEYS: pm, pn, pc, po, pl, and the room's history keys seq, hist, hbytes (their expiry is pushed out
+// with the presence keys, so a quiet room with people in it keeps its ids). ARGV[1..4]: threshold,
+// smallAgainAt, room, roomTtlSec.
 // announce(event, mj): what a change publishes by the room's mode (see presence.ts).
 // release(id): one owner's entry is gone; the member leaves when it was the last.
-const ROOM_FNS = `
+const ROOM_FNS = `${HMGET_FN}
 local room = ARGV[3]
 local function announce(event, mj)
   local n = redis.call('ZCARD', KEYS[1])
@@ -39,10 +60,8 @@ local function announce(event, mj)
     redis.call('SET', KEYS[5], '1')
     large = true
   elseif large and n <= tonumber(ARGV[2]) then
+    local list = hmget(KEYS[2], redis.call('ZRANGE', KEYS[1], 0, -1))
     redis.call('DEL', KEYS[5])
-    local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-    local list = {}
-    if #ids > 0 then list = redis.call('HMGET', KEYS[2], unpack(ids)) end
     redis.call('PUBLISH', '${CHANNEL}', 's ' .. room .. ' ' .. n .. '\\n{"type":"presence","room":"' .. room ..
       '","event":"sync","count":' .. n .. ',"members":[' .. table.concat(list, ',') .. ']}')
     return
@@ -56,7 +75,7 @@ local function announce(event, mj)
 end
 -- Every change pushes the room's expiry out: an idle room's presence keys go after ROOM_TTL_SEC.
 local function touch()
-  for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+  for i = 1, 8 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 end
 local function release(id)
   if redis.call('HINCRBY', KEYS[3], id, -1) > 0 then return end
@@ -100,18 +119,20 @@ touch()
 return #ids
 `;
 
-// KEYS: pm, pn. ARGV: limit. -> {count, memberJson…}
-const SNAPSHOT_SCRIPT = `
+// KEYS: pm, pn, pl. ARGV: limit. -> {count, large (0/1), memberJson…}
+const SNAPSHOT_SCRIPT = `${HMGET_FN}
 local n = redis.call('ZCARD', KEYS[1])
-local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-if #ids == 0 then return {n} end
-local out = redis.call('HMGET', KEYS[2], unpack(ids))
+local large = redis.call('EXISTS', KEYS[3])
+local limit = tonumber(ARGV[1])
+if limit <= 0 then return {n, large} end
+local out = hmget(KEYS[2], redis.call('ZRANGE', KEYS[1], 0, limit - 1))
+table.insert(out, 1, large)
 table.insert(out, 1, n)
 return out
 `;
 
 // KEYS: pm, pn. ARGV: after ('' for the start), limit. -> {more (0/1), memberJson…}; one extra id says whether a next page exists.
-const PAGE_SCRIPT = `
+const PAGE_SCRIPT = `${HMGET_FN}
 local min = '-'
 if ARGV[1] ~= '' then min = '(' .. ARGV[1] end
 local limit = tonumber(ARGV[2])
@@ -121,8 +142,7 @@ if #ids > limit then
   more = 1
   table.remove(ids)
 end
-if #ids == 0 then return {more} end
-local out = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = hmget(KEYS[2], ids)
 table.insert(out, 1, more)
 return out
 `;
@@ -148,9 +168,9 @@ if last and tonumber(last) < now - tonumber(ARGV[2]) then redis.call('ZREM', KEY
 return 1
 `;
 
-// KEYS: owners. ARGV: owner, ttlMs, ms.
+// KEYS: owners. ARGV: owner, ttlMs, ms. The owner counts as gone ms from now (a sweep then removes its entries).
 const RETIRE_SCRIPT = `${NOW}
-redis.call('ZADD', KEYS[1], 'XX', now - tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+redis.call('ZADD', KEYS[1], 'XX', now - tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1, ARGV[1])
 return 1
 `;
 
@@ -158,15 +178,17 @@ const parseMembers = (flat: string[]): Member[] => flat.filter((j) => typeof j =
 
 export class RedisPresence implements Presence {
   private readonly modeArgs: string[];
+  private owner: string;
 
   constructor(
     private readonly redis: RedisConnections,
-    private readonly owner: string,
+    private readonly appId: string,
     private readonly ttlMs: number,
     mode: RoomModeSettings,
     private readonly roomTtlSec: number,
   ) {
     this.modeArgs = [String(mode.largeRoomThreshold), String(mode.smallAgainAt)];
+    this.owner = newOwner(appId);
   }
 
   private roomArgs(room: string): string[] {
@@ -183,14 +205,18 @@ export class RedisPresence implements Presence {
     await Promise.all([registered, expiring, this.redis.script(JOIN_SCRIPT, roomKeys(room, this.owner), args)]);
   }
 
-  async leave(room: string, memberIds: string[]): Promise<void> {
+  async leave(room: string, memberIds: string[], lastLocal = false): Promise<void> {
     if (memberIds.length === 0) return;
-    await this.redis.script(LEAVE_SCRIPT, roomKeys(room, this.owner), [...this.roomArgs(room), ...memberIds]);
+    const left = this.redis.script(LEAVE_SCRIPT, roomKeys(room, this.owner), [...this.roomArgs(room), ...memberIds]);
+    // Same connection, same order: a later join's SADD comes after this SREM.
+    const unregistered = lastLocal ? this.redis.command(['SREM', roomsOf(this.owner), room]) : null;
+    await Promise.all([left, unregistered]);
   }
 
   async snapshot(room: string, limit: number): Promise<PresenceSnapshot> {
-    const [n, ...flat] = await this.redis.script<[number, ...string[]]>(SNAPSHOT_SCRIPT, roomKeys(room, this.owner).slice(0, 2), [limit]);
-    return { count: Number(n), members: parseMembers(flat) };
+    const k = roomKeys(room, this.owner);
+    const [n, large, ...flat] = await this.redis.script<[number, number, ...string[]]>(SNAPSHOT_SCRIPT, [k[0], k[1], k[4]], [limit]);
+    return { count: Number(n), large: Number(large) === 1, members: parseMembers(flat) };
   }
 
   async page(room: string, after: string | undefined, limit: number): Promise<MembersPage> {
@@ -204,19 +230,28 @@ export class RedisPresence implements Presence {
     return Number(await this.redis.script(HEARTBEAT_SCRIPT, [OWNERS], [this.owner, this.ttlMs, this.roomTtlSec])) === 1;
   }
 
+  renew(): string {
+    const old = this.owner;
+    this.owner = newOwner(this.appId);
+    return old;
+  }
+
   async sweep(): Promise<void> {
     const dead = await this.redis.script<string[]>(DEAD_OWNERS_SCRIPT, [OWNERS], [this.ttlMs]);
     for (const owner of dead) {
       const rooms = await this.redis.command<string[]>(['SMEMBERS', roomsOf(owner)]);
-      for (const room of rooms) {
-        await this.redis.script(REMOVE_OWNER_SCRIPT, roomKeys(room, owner), this.roomArgs(room));
-        await this.redis.command(['SREM', roomsOf(owner), room]);
+      // Pipelined in batches: node-redis sends commands issued in the same tick together.
+      for (let i = 0; i < rooms.length; i += SWEEP_BATCH) {
+        await Promise.all(rooms.slice(i, i + SWEEP_BATCH).map(async (room) => {
+          await this.redis.script(REMOVE_OWNER_SCRIPT, roomKeys(room, owner), this.roomArgs(room));
+          await this.redis.command(['SREM', roomsOf(owner), room]);
+        }));
       }
       await this.redis.script(FORGET_OWNER_SCRIPT, [OWNERS], [owner, this.ttlMs]);
     }
   }
 
-  async retire(ms: number): Promise<void> {
-    await this.redis.script(RETIRE_SCRIPT, [OWNERS], [this.owner, this.ttlMs, ms]);
+  async retire(ms: number, owner = this.owner): Promise<void> {
+    await this.redis.script(RETIRE_SCRIPT, [OWNERS], [owner, this.ttlMs, ms]);
   }
 }

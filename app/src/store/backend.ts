@@ -2,7 +2,6 @@
  * Builds the four storage interfaces as one Backend: in memory (embedded node, tests) or on Redis
  * (the cluster). The chat layer sees only the interfaces.
  */
-import { randomBytes } from 'node:crypto';
 import type { Bus } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus } from '../bus/redis-bus.js';
@@ -37,8 +36,6 @@ export type BackendSettings = Pick<Config,
   'appId' | 'redisUrl' | 'redisTimeoutMs' | 'historyMax' | 'dedupTtlSec' | 'presenceTtlMs' | 'sessionTtlSec' |
   'largeRoomThreshold' | 'smallAgainAt' | 'historyMaxBytes' | 'roomTtlSec' | 'sessionFirstTtlSec'>;
 
-/** This process as a presence owner: its APPID and a boot id, so a restarted server never inherits its old entries. */
-const ownerOf = (appId: string) => `${appId}#${randomBytes(4).toString('hex')}`;
 
 /**
  * The shared state of an in-process "cluster": one per embedded node; tests give several simulated
@@ -67,7 +64,7 @@ export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = c
   return {
     bus,
     history: new MemoryHistory(bus.publish, { max: cfg.historyMax, maxBytes: cfg.historyMaxBytes, dedupTtlMs: cfg.dedupTtlSec * 1000 }, world.history),
-    presence: new MemoryPresence(bus.publish, ownerOf(cfg.appId), cfg.presenceTtlMs, cfg, world.presence),
+    presence: new MemoryPresence(bus.publish, cfg.appId, cfg.presenceTtlMs, cfg, world.presence),
     sessions,
     memory: async () => null,
     isReady: () => true,
@@ -82,7 +79,7 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
   return {
     bus,
     history: new RedisHistory(redis, { max: cfg.historyMax, maxBytes: cfg.historyMaxBytes, dedupTtlSec: cfg.dedupTtlSec, roomTtlSec: cfg.roomTtlSec }),
-    presence: new RedisPresence(redis, ownerOf(cfg.appId), cfg.presenceTtlMs, cfg, cfg.roomTtlSec),
+    presence: new RedisPresence(redis, cfg.appId, cfg.presenceTtlMs, cfg, cfg.roomTtlSec),
     sessions: new RedisSessions(redis, cfg.sessionTtlSec, cfg.sessionFirstTtlSec),
     memory: () => redis.memory(),
     isReady: () => redis.isReady && redis.subscriber.isReady,

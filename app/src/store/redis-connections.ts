@@ -58,6 +58,9 @@ export class RedisConnections {
           hooks.onReconnect?.();
           log.info({ role }, 'redis connection restored');
           if (role === 'subscriber') for (const cb of this.subscriberReady) cb();
+          // A restarted Redis has no scripts: load them before anything else on this connection, so
+          // no EVALSHA falls back to a later EVAL that commands sent after it could overtake.
+          if (role === 'command') for (const source of this.shas.keys()) void this.client.sendCommand(['SCRIPT', 'LOAD', source]).catch(() => {});
         }
         wasDown = false;
       });

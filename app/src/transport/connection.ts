@@ -63,6 +63,8 @@ export class Connection implements ClientLink {
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private childLog: Logger | null = null;
+  /** Bytes of this connection's big answers not yet written out (its share of the server's budget). */
+  private unsentBig = 0;
 
   constructor(readonly id: string, readonly ws: WebSocket, private readonly deps: ConnectionDeps, readonly ip: string) {
     const { config } = deps;
@@ -82,9 +84,13 @@ export class Connection implements ClientLink {
     // Big answers (joined, history, members) count against the server-wide budget until written out.
     if (typeof frame === 'string' && frame.length > BIG_REPLY) {
       const budget = this.deps.replyBudget;
-      const n = frame.length;
+      const n = Buffer.byteLength(frame);
       budget.unsent += n;
-      writeFrame(this.ws, frame, () => { budget.unsent -= n; });
+      this.unsentBig += n;
+      writeFrame(this.ws, frame, () => {
+        budget.unsent -= n;
+        this.unsentBig -= n;
+      });
       return;
     }
     writeFrame(this.ws, frame);
@@ -142,8 +148,10 @@ export class Connection implements ClientLink {
       return;
     }
     const req = parsed.value;
-    // Past the server-wide budget of unsent answers, the requests that make big answers wait.
-    if ((req.type === 'join' || req.type === 'history' || req.type === 'members') && this.deps.replyBudget.unsent > config.replyBudgetBytes) {
+    // Past the server-wide budget of unsent answers, or past this connection's share of it (it has not
+    // read its earlier big answers), the requests that make big answers wait.
+    if ((req.type === 'join' || req.type === 'history' || req.type === 'members') &&
+      (this.deps.replyBudget.unsent > config.replyBudgetBytes || this.unsentBig > config.slowConsumerBytes)) {
       metrics.rateLimited.inc();
       this.enqueue(() => chat.error(this.client, 'rate_limited', 'the server is busy sending, retry shortly', { retryAfterMs: 1000 }));
       return;
