@@ -228,7 +228,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
       ramp: Math.min(o.ramp, clients / 800), connectTimeout: o.connectTimeout, localIps: o.localIps, rooms: o.rooms, size: o.size,
     });
     warmup = { seconds: o.warmup, clients, ok: w.ok, failures: w.failures };
-    await sleep(1000); // let the warm-up's closes settle
+    await sleep(5000); // the warm-up's members leave presence after the servers' grace (3 s): not during the run
   }
   const warmupMs = now() - tw;
 
