@@ -43,7 +43,7 @@ export interface ClusterOptions {
   haproxyEnv?: Record<string, string>;
   /**
    * Redis with a password: the servers log in as user `livechat` (REDIS_URL carries both), an
-   * unauthenticated connection may only PING (redis/users.acl.template). Default: none, loopback only.
+   * unauthenticated connection may run nothing (redis/users.acl.template). Default: none, loopback only.
    */
   redisPassword?: string;
   /** Redis maxmemory, e.g. '64mb' (default: REDIS_MAXMEMORY of this process's env, else redis.conf's). */
@@ -156,7 +156,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const startRedis = async () => {
     const c = watch(spawnLogged('redis', bins.redis, redisArgs, join(runDir, 'redis.log'), baseEnv, runDir));
     redis = c;
-    await until(`redis on port ${redisPort}`, () => redisPing(redisPort), 10_000, deadReason(c));
+    await until(`redis on port ${redisPort}`, () => redisPing(redisPort, opts.redisPassword), 10_000, deadReason(c));
     log(`redis pid=${c.pid} port=${redisPort}`);
   };
 
@@ -271,14 +271,22 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-/** True once Redis answers PING with PONG (not LOADING while it replays the AOF). */
-async function redisPing(port: number): Promise<boolean> {
+/**
+ * True once Redis answers PING with PONG (not LOADING while it replays the AOF). With a password it
+ * logs in first (AUTH works while loading; nothing runs before it: redis/users.acl.template).
+ */
+async function redisPing(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     let buf = '';
+    const replies = password ? 2 : 1;
     s.setTimeout(1000, () => { s.destroy(); resolve(false); });
-    s.once('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => { buf += d.toString(); if (buf.includes('\r\n')) { s.destroy(); resolve(buf.startsWith('+PONG')); } });
+    s.once('connect', () => s.write(password ? `AUTH ${REDIS_USER} ${password}\r\nPING\r\n` : 'PING\r\n'));
+    s.on('data', (d) => {
+      buf += d.toString();
+      const lines = buf.split('\r\n');
+      if (lines.length > replies) { s.destroy(); resolve(lines[replies - 1].startsWith('+PONG')); }
+    });
     s.once('error', () => resolve(false));
   });
 }

@@ -39,7 +39,8 @@ describe('docker-compose.yml', () => {
       expect(svc[name], name).toBeDefined();
       expect(svc[name].healthcheck?.test, `${name} healthcheck`).toBeDefined();
     }
-    expect(svc.redis.healthcheck.test.join(' ')).toContain('redis-cli ping');
+    // Nothing runs on Redis before AUTH: its check logs in as the servers do and wants PONG.
+    expect(svc.redis.healthcheck.test.join(' ')).toMatch(/\. \/run\/livechat\/ws\.env && redis-cli -u "\$\$REDIS_URL" -h 127\.0\.0\.1 .*ping \| grep -qx PONG/);
     expect(svc.ws.healthcheck.test.join(' ')).toContain('/healthz');
   });
 
@@ -57,6 +58,9 @@ describe('docker-compose.yml', () => {
     expect(published(svc.haproxy)).toEqual([['', '8080'], ['127.0.0.1', '8404']]);
     for (const name of ['redis', 'ws', 'secrets']) expect(svc[name].ports, name).toBeUndefined();
     expect(svc.front.build.dockerfile).toBe('Dockerfile.front');
+    // Named images: Swarm (docker-stack.yml) deploys these same tags.
+    expect(svc.ws.image).toBe('livechat-ws:local');
+    expect(svc.front.image).toBe('livechat-front:local');
   });
 
   it('HAProxy: public frontend, a frontend for nginx only (never published), stats behind the generated password', () => {
@@ -117,10 +121,18 @@ describe('docker-compose.yml', () => {
     expect(svc.redis.command).toEqual(['redis-server', '/usr/local/etc/redis/redis.conf', '--aclfile', '/run/livechat/users.acl',
       '--maxmemory', '${REDIS_MAXMEMORY:-256mb}']);
     expect(resolved().redis.command.at(-1)).toBe('256mb');
-    // No password in the compose file: the servers read REDIS_URL from the generated ws.env, then exec node.
+    // No password in the compose file: the servers read REDIS_URL from the generated ws.env, then exec
+    // node (scripts/docker/ws-start.sh, which also names the server after its replica).
     expect(svc.ws.environment.REDIS_URL).toBeUndefined();
-    expect(svc.ws.command).toEqual(['sh', '-c', '. /run/livechat/ws.env && exec node dist/server.js']);
+    expect(svc.ws.command).toEqual(['sh', '/app/docker/ws-start.sh']);
+    const start = readFileSync('scripts/docker/ws-start.sh', 'utf8');
+    expect(start).toContain('${LC_WS_ENV:-/run/livechat/ws.env}');
+    expect(start).toMatch(/^exec node dist\/server\.js "\$@"$/m);
+    expect(readFileSync('Dockerfile.back', 'utf8')).toMatch(/^COPY --from=build \/app\/scripts\/docker\/ws-start\.sh \/app\/scripts\/docker\/replica-name\.mjs \.\/docker\/$/m);
     expect(readFileSync('redis/init-secrets.sh', 'utf8')).toContain('REDIS_URL=redis://%s:%s@%s');
+    const acl = readFileSync('redis/users.acl.template', 'utf8');
+    expect(acl).toMatch(/^user default off ~\* &\* \+@all$/m);
+    expect(acl).toMatch(/^user \$\{REDIS_USER\} on #\$\{REDIS_PASSWORD_SHA256\} ~\* &\* \+@all -@dangerous \+info$/m);
     const conf = readFileSync('redis/redis.conf', 'utf8');
     expect(conf).toMatch(/^maxmemory \d+[kmg]b$/m);
     expect(conf).toMatch(/^maxmemory-policy noeviction$/m);
@@ -188,5 +200,59 @@ describe('Dockerfiles', () => {
   it('.dockerignore keeps node_modules and local builds out of the context', () => {
     const ignore = readFileSync('.dockerignore', 'utf8').split('\n');
     expect(ignore).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
+  });
+});
+
+describe('docker-stack.yml (Swarm) runs what docker-compose.yml runs', () => {
+  const stack = parse(readFileSync('docker-stack.yml', 'utf8'));
+  const st = stack.services;
+
+  it('has the same services, images, settings and healthchecks, but no one-shot secrets service', () => {
+    expect(Object.keys(st).sort()).toEqual(['front', 'haproxy', 'redis', 'ws']);
+    for (const name of ['redis', 'ws', 'haproxy', 'front']) {
+      expect(st[name].image, name).toBe(svc[name].image ?? (name === 'front' ? 'livechat-front:local' : undefined));
+      expect(st[name].ulimits, name).toEqual(svc[name].ulimits);
+      for (const k of ['interval', 'timeout', 'retries', 'start_period']) expect(st[name].healthcheck[k], `${name} healthcheck ${k}`).toEqual(svc[name].healthcheck[k]);
+    }
+    for (const name of ['ws', 'haproxy', 'front']) expect(st[name].healthcheck.test, name).toEqual(svc[name].healthcheck.test);
+    // Redis's check reads the password from the Swarm secret instead of the volume.
+    expect(st.redis.healthcheck.test.join(' ')).toBe(svc.redis.healthcheck.test.join(' ').replace('/run/livechat/ws.env', '/run/secrets/ws.env'));
+    expect(st.redis.command).toEqual(svc.redis.command.map((a: string) => a.replace('/run/livechat/', '/run/secrets/')));
+    expect(st.ws.command).toEqual(svc.ws.command);
+    expect(st.haproxy.entrypoint).toEqual(svc.haproxy.entrypoint);
+    expect(st.ws.stop_grace_period).toBe(svc.ws.stop_grace_period);
+    const same = (a: Record<string, string>, b: Record<string, string>, except: string[]) =>
+      expect(Object.fromEntries(Object.entries(a).filter(([k]) => !except.includes(k)))).toEqual(b);
+    same(st.ws.environment, svc.ws.environment, ['APPID', 'LC_WS_ENV']);
+    same(st.haproxy.environment, svc.haproxy.environment, ['LC_SECRETS_DIR', 'WS_HOST']);
+    expect(st.front.environment).toEqual(svc.front.environment);
+  });
+
+  it('Swarm without IPVS: dnsrr endpoints, HAProxy on tasks.ws, host-mode ports 8000 and 8080 only', () => {
+    for (const name of ['redis', 'ws', 'haproxy', 'front']) expect(st[name].deploy.endpoint_mode, name).toBe('dnsrr');
+    expect(st.haproxy.environment.WS_HOST).toBe('tasks.ws');
+    expect(st.haproxy.ports).toEqual([{ target: 8080, published: 8080, protocol: 'tcp', mode: 'host' }]);
+    expect(st.front.ports).toEqual([{ target: 8000, published: 8000, protocol: 'tcp', mode: 'host' }]);
+    for (const name of ['redis', 'ws']) expect(st[name].ports, name).toBeUndefined();
+    expect(st.ws.deploy.replicas).toBe(4);
+    expect(st.ws.environment.APPID).toBe('ws-{{.Task.Slot}}');
+    expect(st.ws.deploy.update_config.order).toBe('start-first');
+  });
+
+  it('the same config files as Swarm configs, the generated passwords as Swarm secrets', () => {
+    const files = Object.fromEntries(Object.entries(stack.configs as Record<string, { file: string }>).map(([k, v]) => [k, v.file]));
+    expect(files).toEqual({ redis_conf: './redis/redis.conf', haproxy_cfg: './haproxy/haproxy.cfg', haproxy_start: './haproxy/start.sh' });
+    const mountOf = (vols: string[], target: string) => vols.find((v) => v.split(':')[1] === target)?.split(':')[0];
+    const targets = (c: Array<{ source: string; target: string }>) => Object.fromEntries(c.map((x) => [x.target, x.source]));
+    expect(targets(st.redis.configs)).toEqual({ '/usr/local/etc/redis/redis.conf': 'redis_conf' });
+    expect(mountOf(svc.redis.volumes, '/usr/local/etc/redis/redis.conf')).toBe('./redis/redis.conf');
+    expect(targets(st.haproxy.configs)).toEqual({ '/usr/local/etc/haproxy/haproxy.cfg': 'haproxy_cfg', '/usr/local/etc/haproxy/start.sh': 'haproxy_start' });
+    expect(mountOf(svc.haproxy.volumes, '/usr/local/etc/haproxy/haproxy.cfg')).toBe('./haproxy/haproxy.cfg');
+    expect(mountOf(svc.haproxy.volumes, '/usr/local/etc/haproxy/start.sh')).toBe('./haproxy/start.sh');
+    expect(Object.keys(stack.secrets).sort()).toEqual(['haproxy_env', 'users_acl', 'ws_env']);
+    for (const [name, sec] of Object.entries(stack.secrets as Record<string, { file: string }>)) expect(sec.file, name).toMatch(/^\.\/\.run\/swarm-secrets\/[a-z.]+$/);
+    expect(st.ws.environment.LC_WS_ENV).toBe('/run/secrets/ws.env');
+    expect(st.haproxy.environment.LC_SECRETS_DIR).toBe('/run/secrets');
+    expect(readFileSync('scripts/docker/swarm-secrets.sh', 'utf8')).toContain('sh redis/init-secrets.sh');
   });
 });

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Generates the stack's passwords once, as compose's `secrets` service does (redis/init-secrets.sh):
+# users.acl (Redis ACL, password as SHA-256), ws.env (REDIS_URL), haproxy.env (stats password), in
+# $LC_SECRETS_DIR (.run/swarm-secrets, readable by root only). docker-stack.yml turns them into Swarm
+# secrets at deploy. Existing files are kept; remove the directory for new passwords (after
+# `docker stack rm`: a Swarm secret in use cannot change).
+set -eu
+cd "$(dirname "$0")/../.."
+dir=${LC_SECRETS_DIR:-.run/swarm-secrets}
+mkdir -p "$dir"
+chmod 0700 "$dir"
+LC_SECRETS_DIR=$dir LC_ACL_TEMPLATE=redis/users.acl.template REDIS_HOSTPORT=redis:6379 sh redis/init-secrets.sh
