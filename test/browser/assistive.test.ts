@@ -148,11 +148,12 @@ describe('assistive needs and long days', () => {
     await send(p.page, 'no motion please');
     const node = entries(p.page, 'no motion please');
     await node.waitFor();
-    expect(await node.evaluate((e) => getComputedStyle(e).animationName)).toBe('none');
+    // Polled: the pending entry is replaced by the stored message, and a detached node has no style.
+    await expect.poll(() => node.evaluate((e) => (e.isConnected ? getComputedStyle(e).animationName : 'detached'))).toBe('none');
     expect(await p.page.locator('.status .dot').evaluate((e) => getComputedStyle(e).animationName)).toBe('none');
     const moving = await open('#calm', { reducedMotion: 'no-preference' });
     await joinAs(moving.page, 'Lively Lou');
-    expect(await entries(moving.page, 'no motion please').evaluate((e) => getComputedStyle(e).animationName)).toBe('rise');
+    await expect.poll(() => entries(moving.page, 'no motion please').evaluate((e) => (e.isConnected ? getComputedStyle(e).animationName : 'detached'))).toBe('rise');
   });
 
   for (const [what, room, opts] of [
