@@ -137,4 +137,36 @@ describe('resource bounds (real server process, Redis)', () => {
     }
     await by.stillChats();
   });
+
+  it('Redis full (maxmemory, noeviction): sends get unavailable naming the cid, nothing closes, /metrics shows it; the same cid works once there is room', async () => {
+    const c = await client('Filler');
+    // History keeps 1 MiB per room: filling Redis takes several rooms.
+    for (let r = 0; r < 8; r++) await c.request({ type: 'join', room: `full-${r}` }, 'joined');
+    await c.request({ type: 'join', room: 'full' }, 'joined');
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
+      await admin.configSet({ 'maxmemory-policy': 'noeviction', maxmemory: String(used + 2 * MiB) });
+      let refused: Record<string, unknown> | null = null;
+      for (let i = 0; i < 2000 && !refused; i++) {
+        const a = await c.request({ type: 'send', room: `full-${i % 8}`, text: 'z'.repeat(3900), cid: `full-${i}` }, 'ack');
+        if (a.type === 'error') refused = a;
+      }
+      expect(refused).toMatchObject({ type: 'error', code: 'unavailable' });
+      expect(String(refused!.cid)).toMatch(/^full-/);
+      expect(c.closeCode).toBeNull();
+      const metrics = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+      expect(metrics).toMatch(/livechat_redis_memory_bytes\{[^}]*kind="max"[^}]*\} [1-9]/);
+      expect(metrics).toMatch(/livechat_redis_memory_bytes\{[^}]*kind="used"[^}]*\} [1-9]/);
+      await admin.configSet({ maxmemory: '0' });
+      const n = Number(String(refused!.cid).slice(5));
+      const retry = await c.request({ type: 'send', room: `full-${n % 8}`, text: 'z', cid: String(refused!.cid) }, 'ack');
+      expect(retry.type).toBe('ack');
+    } finally {
+      await admin.configSet({ maxmemory: '0' }).catch(() => {});
+      await admin.close();
+    }
+    await by.stillChats();
+  });
 });
