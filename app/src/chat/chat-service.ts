@@ -114,7 +114,6 @@ export class ChatService {
       : req.type === 'history' || req.type === 'members' ? 'page' : null;
     const wait = kind === null ? 0 : this.limits.take(member.id, kind);
     if (wait > 0) {
-      this.metrics.rateLimited.inc();
       return this.error(client, 'rate_limited', undefined, req.type === 'send' ? { cid: req.cid, retryAfterMs: wait } : { retryAfterMs: wait });
     }
     switch (req.type) {
@@ -134,8 +133,10 @@ export class ChatService {
     this.limits.detach(client.member.id);
   }
 
+  /** Answers with an error from the catalogue; every refusal for rate goes through here and is counted. */
   error(client: ChatClient, code: ErrorCode, message?: string, extra: { cid?: string; retryAfterMs?: number } = {}): void {
     this.metrics.errors.inc({ code });
+    if (code === 'rate_limited') this.metrics.rateLimited.inc();
     client.reply(errorFrame(protocolError(code, message, extra)));
   }
 
@@ -160,7 +161,6 @@ export class ChatService {
         // A person makes a session now and then; a loop of fresh hellos from one address is refused.
         const wait = this.limits.takeSession(client.address);
         if (wait > 0) {
-          this.metrics.rateLimited.inc();
           return this.error(client, 'rate_limited', 'too many new sessions from this address', { retryAfterMs: wait });
         }
         member = { id: uuidv4(), name: req.name };
@@ -188,7 +188,6 @@ export class ChatService {
       if (res.last === 0 && presence.count === 0) {
         const wait = this.limits.take(member.id, 'room');
         if (wait > 0) {
-          this.metrics.rateLimited.inc();
           return this.error(client, 'rate_limited', 'too many new rooms, slow down', { retryAfterMs: wait });
         }
       }

@@ -20,6 +20,9 @@ export interface ClientLink {
   close(code: number, reason: string): void;
 }
 
+/** An answer longer than this (in characters) is a big one: `joined`, `history`, `members`. */
+export const BIG_ANSWER = 4096;
+
 interface HeldFrame {
   cid: string | undefined;
   data: PreparedFrame;
@@ -65,7 +68,7 @@ export class ChatClient {
     // own) must not get a reading client closed by the next live frame: until the client has read it,
     // its bytes are allowed on top of the limit. Bounded: the largest answer, not the sum.
     // Capped, so a client that never reads holds at most limit + 2 × cap.
-    if (this.write(frame, 0) && frame.length > 4096) {
+    if (this.write(frame, 0) && frame.length > BIG_ANSWER) {
       this.allowance = Math.min(Math.max(this.allowance, Buffer.byteLength(frame)), 4 * this.slowConsumerBytes);
     }
   }

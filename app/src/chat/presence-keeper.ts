@@ -108,13 +108,14 @@ export class PresenceKeeper {
     const lastLocal = this.rooms.get(room) === undefined;
     this.presence.leave(room, [memberId], lastLocal).catch((err: Error) => {
       this.log.warn({ room, err: err.message }, 'presence leave failed; retrying on the next heartbeat');
-      let ids = this.failedLeaves.get(room);
-      if (!ids) {
-        ids = new Set();
-        this.failedLeaves.set(room, ids);
-      }
-      ids.add(memberId);
+      this.retryLater(room, [memberId]);
     });
+  }
+
+  private retryLater(room: string, memberIds: string[]): void {
+    const ids = this.failedLeaves.get(room) ?? new Set<string>();
+    for (const id of memberIds) ids.add(id);
+    this.failedLeaves.set(room, ids);
   }
 
   private async retryLeaves(): Promise<void> {
@@ -126,9 +127,7 @@ export class PresenceKeeper {
       const gone = [...ids].filter((id) => !local?.members.has(id));
       if (gone.length === 0) continue;
       jobs.push(this.presence.leave(room, gone, local === undefined).catch((err: Error) => {
-        const again = this.failedLeaves.get(room) ?? new Set<string>();
-        for (const id of gone) again.add(id);
-        this.failedLeaves.set(room, again);
+        this.retryLater(room, gone);
         throw err;
       }));
     }

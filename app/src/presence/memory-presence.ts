@@ -4,12 +4,11 @@
  * which is how the contract suite checks multi-server behaviour without Redis. Publishes through the
  * memory bus inside the same synchronous step as the change.
  */
-import { randomBytes } from 'node:crypto';
 import type { Publish } from '../bus/bus.js';
 import { countEntry, presenceEntry } from '../bus/envelope.js';
 import { presenceFrame } from '../protocol/encode.js';
 import type { Member } from '../protocol/messages.js';
-import type { MembersPage, Presence, PresenceSnapshot, RoomModeSettings } from './presence.js';
+import { newOwnerId, type MembersPage, type Presence, type PresenceSnapshot, type RoomModeSettings } from './presence.js';
 
 interface RoomPresence {
   /** Member ids in ascending order (binary-searched; a memmove per change is cheap at these sizes). */
@@ -27,8 +26,6 @@ export class MemoryPresenceState {
   /** owner -> last heartbeat (ms) */
   readonly beats = new Map<string, number>();
 }
-
-const newOwner = (appId: string) => `${appId}#${randomBytes(4).toString('hex')}`;
 
 /** Index of the first id >= `id`. */
 function lowerBound(ids: string[], id: string): number {
@@ -53,7 +50,7 @@ export class MemoryPresence implements Presence {
     private readonly state: MemoryPresenceState = new MemoryPresenceState(),
     private readonly now: () => number = Date.now,
   ) {
-    this.owner = newOwner(appId);
+    this.owner = newOwnerId(appId);
   }
 
   private room(name: string): RoomPresence {
@@ -104,7 +101,7 @@ export class MemoryPresence implements Presence {
 
   renew(): string {
     const old = this.owner;
-    this.owner = newOwner(this.appId);
+    this.owner = newOwnerId(this.appId);
     return old;
   }
 

@@ -14,7 +14,13 @@
  *   which servers coalesce to at most one frame a second);
  * - at or below `smallAgain` (hysteresis) it turns small: one `s` entry with the whole list.
  */
+import { randomBytes } from 'node:crypto';
 import type { Member } from '../protocol/messages.js';
+
+/** A server process as a presence owner: its APPID and a boot id (a new one after it was counted gone). */
+export function newOwnerId(appId: string): string {
+  return `${appId}#${randomBytes(4).toString('hex')}`;
+}
 
 export interface PresenceSnapshot {
   /** Members in the room, each once. */

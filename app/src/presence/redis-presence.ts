@@ -14,11 +14,10 @@
  * Presence frames published from Lua follow presenceFrame's layout byte for byte (the contract suite
  * compares them); the envelope headers are bus/envelope.ts's.
  */
-import { randomBytes } from 'node:crypto';
 import { CHANNEL } from '../bus/bus.js';
 import type { Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
-import type { MembersPage, Presence, PresenceSnapshot, RoomModeSettings } from './presence.js';
+import { newOwnerId, type MembersPage, type Presence, type PresenceSnapshot, type RoomModeSettings } from './presence.js';
 
 const OWNERS = 'lc:presence:owners';
 const roomsOf = (owner: string) => `lc:presence:rooms:${owner}`;
@@ -26,8 +25,6 @@ const roomKeys = (room: string, owner: string) => [
   `lc:{${room}}:pm`, `lc:{${room}}:pn`, `lc:{${room}}:pc`, `lc:{${room}}:po:${owner}`, `lc:{${room}}:pl`,
   `lc:{${room}}:seq`, `lc:{${room}}:hist`, `lc:{${room}}:hbytes`,
 ];
-/** A server process as a presence owner: its APPID and a boot id (a new one after it was counted gone). */
-const newOwner = (appId: string) => `${appId}#${randomBytes(4).toString('hex')}`;
 /** Rooms of a dead owner removed per pipelined batch. */
 const SWEEP_BATCH = 100;
 
@@ -188,7 +185,7 @@ export class RedisPresence implements Presence {
     private readonly roomTtlSec: number,
   ) {
     this.modeArgs = [String(mode.largeRoomThreshold), String(mode.smallAgainAt)];
-    this.owner = newOwner(appId);
+    this.owner = newOwnerId(appId);
   }
 
   private roomArgs(room: string): string[] {
@@ -232,7 +229,7 @@ export class RedisPresence implements Presence {
 
   renew(): string {
     const old = this.owner;
-    this.owner = newOwner(this.appId);
+    this.owner = newOwnerId(this.appId);
     return old;
   }
 

@@ -10,7 +10,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import type { ChatService } from '../chat/chat-service.js';
-import { ChatClient, type ClientLink } from '../chat/client.js';
+import { BIG_ANSWER, ChatClient, type ClientLink } from '../chat/client.js';
 import type { PreparedFrame } from '../chat/prepared-frame.js';
 import type { Frame } from '../protocol/encode.js';
 import type { Config } from '../config.js';
@@ -33,9 +33,6 @@ export interface ConnectionDeps {
   /** Bytes of big answers written to sockets but not yet sent, across the server. */
   replyBudget: { unsent: number };
 }
-
-/** Answers longer than this count against the reply budget. */
-const BIG_REPLY = 4096;
 
 /** The connection a ws WebSocket belongs to (one property instead of a closure per listener). */
 const CONN = Symbol('livechat.connection');
@@ -82,7 +79,7 @@ export class Connection implements ClientLink {
 
   write(frame: PreparedFrame | Frame): void {
     // Big answers (joined, history, members) count against the server-wide budget until written out.
-    if (typeof frame === 'string' && frame.length > BIG_REPLY) {
+    if (typeof frame === 'string' && frame.length > BIG_ANSWER) {
       const budget = this.deps.replyBudget;
       const n = Buffer.byteLength(frame);
       budget.unsent += n;
@@ -152,13 +149,11 @@ export class Connection implements ClientLink {
     // read its earlier big answers), the requests that make big answers wait.
     if ((req.type === 'join' || req.type === 'history' || req.type === 'members') &&
       (this.deps.replyBudget.unsent > config.replyBudgetBytes || this.unsentBig > config.slowConsumerBytes)) {
-      metrics.rateLimited.inc();
       this.enqueue(() => chat.error(this.client, 'rate_limited', 'the server is busy sending, retry shortly', { retryAfterMs: 1000 }));
       return;
     }
     const wait = this.client.bucket.take();
     if (wait > 0 || this.queued >= MAX_QUEUED) {
-      metrics.rateLimited.inc();
       const cid = req.type === 'send' ? { cid: req.cid } : {};
       const retryAfterMs = Math.max(wait, 100);
       this.enqueue(() => chat.error(this.client, 'rate_limited', undefined, { ...cid, retryAfterMs }));
