@@ -5,39 +5,16 @@
  * bystanders still chatting. The server runs at LOG_LEVEL=debug and its log never holds message text.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../faults/lib/raw-ws.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { startServer, type ServerProc } from '../helpers/server-proc.js';
 import { TestClient } from '../helpers/ws-client.js';
-import { bystanders, type Bystanders } from './lib/bystander.js';
+import { useTarget } from './lib/target.js';
 
 const MARKER = `zq-secret-${Date.now().toString(36)}-text`;
 
 describe('hostile frames (real server process, Redis)', () => {
-  let redis: TestRedis;
-  let srv: ServerProc;
-  let by: Bystanders;
-  const open: Array<{ terminate(): void }> = [];
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startServer({ appId: 'sec-frames', redisUrl: redis.url, env: { LOG_LEVEL: 'debug' } });
-    by = await bystanders(srv.url);
-  });
-  afterAll(async () => {
-    by?.close();
-    for (const c of open) c.terminate();
-    await srv?.kill('SIGKILL');
-    await redis?.stop();
-  });
-
-  async function client(name = 'Mallory'): Promise<TestClient> {
-    const c = await TestClient.connect(srv.url);
-    open.push(c);
-    await c.hello(name);
-    return c;
-  }
+  const t = useTarget({ appId: 'sec-frames', env: { LOG_LEVEL: 'debug' } });
+  const client = (name?: string) => t.client(name);
 
   it('closes a frame over 64 KiB with 1009', async () => {
     const c = await client();
@@ -48,20 +25,20 @@ describe('hostile frames (real server process, Redis)', () => {
     const d = await client();
     const e = await d.request({ type: 'send', room: 'lobby', cid: 'almost', text: 'y'.repeat(60 * 1024) }, 'ack');
     expect(e).toMatchObject({ type: 'error', code: 'bad_request', cid: 'almost' });
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('closes a binary frame with 1003', async () => {
     const c = await client();
     c.ws.send(Buffer.from(JSON.stringify({ type: 'ping' })), { binary: true });
     expect(await c.closed).toBe(1003);
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('closes a flood of tiny continuation fragments summing over the limit with 1009', async () => {
-    const { client: raw } = await RawClient.handshake(srv.port);
+    const { client: raw } = await RawClient.handshake(t.srv.port);
     if (!raw) throw new Error('handshake refused');
-    open.push({ terminate: () => raw.destroy() });
+    t.open.push({ terminate: () => raw.destroy() });
     raw.write(1, '{"type":"send","text":"', false);
     const frag = Buffer.alloc(16, 'a');
     const burst: Buffer[] = [];
@@ -70,37 +47,37 @@ describe('hostile frames (real server process, Redis)', () => {
     for (const f of burst) raw.write(0, f, false);
     await raw.until('close 1009', () => raw.closeCode !== null || raw.ended, 5000);
     expect(raw.closeCode).toBe(1009);
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('closes a flood of empty continuation fragments (ws maxFragments, 16 Ki) with 1008', async () => {
-    const { client: raw } = await RawClient.handshake(srv.port);
+    const { client: raw } = await RawClient.handshake(t.srv.port);
     if (!raw) throw new Error('handshake refused');
-    open.push({ terminate: () => raw.destroy() });
+    t.open.push({ terminate: () => raw.destroy() });
     raw.write(1, '{"type":"ping"', false);
     // Empty fragments never reach the size limit; the fragment-count limit ends them.
     for (let i = 0; i < 20_000; i++) raw.write(0, Buffer.alloc(0), false);
     await raw.until('close', () => raw.closeCode !== null || raw.ended, 5000);
     expect(raw.closeCode).toBe(1008);
     // A new text frame in the middle of a fragmented message is invalid (RFC 6455 5.4): 1002.
-    const { client: raw2 } = await RawClient.handshake(srv.port);
+    const { client: raw2 } = await RawClient.handshake(t.srv.port);
     if (!raw2) throw new Error('handshake refused');
-    open.push({ terminate: () => raw2.destroy() });
+    t.open.push({ terminate: () => raw2.destroy() });
     raw2.write(1, '{"type":"ping"', false);
     raw2.write(1, '{"type":"ping"}');
     await raw2.until('close', () => raw2.closeCode !== null || raw2.ended, 5000);
     expect(raw2.closeCode).toBe(1002);
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('closes invalid UTF-8 with 1007', async () => {
-    const { client: raw } = await RawClient.handshake(srv.port);
+    const { client: raw } = await RawClient.handshake(t.srv.port);
     if (!raw) throw new Error('handshake refused');
-    open.push({ terminate: () => raw.destroy() });
+    t.open.push({ terminate: () => raw.destroy() });
     raw.write(1, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));
     await raw.until('close', () => raw.closeCode !== null || raw.ended, 5000);
     expect(raw.closeCode).toBe(1007);
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('answers malformed JSON, unknown types and mistyped fields with bad_request each, then closes with 1008', async () => {
@@ -127,7 +104,7 @@ describe('hostile frames (real server process, Redis)', () => {
     // Abuse past BAD_REQUEST_LIMIT (20 a minute): closed with 1008.
     d.send('still not json');
     expect(await d.closed).toBe(1008);
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('answers a request flood with rate_limited, naming the cid and a retryAfterMs', async () => {
@@ -150,13 +127,13 @@ describe('hostile frames (real server process, Redis)', () => {
     c.send({ type: 'send', room: 'flood', text: 'again', cid: String(limited[0].cid) });
     const retry = await c.next((f) => f.cid === limited[0].cid && (f.type === 'ack' || f.type === 'error') && f !== limited[0]);
     expect(retry).toMatchObject({ type: 'ack', cid: limited[0].cid });
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('closes with 1008 a client that keeps sending while its answers wait on a stalled Redis', async () => {
     const c = await client('Stall');
     await c.request({ type: 'join', room: 'stall' }, 'joined');
-    redis.process.kill('SIGSTOP'); // Redis hangs with its connections up: requests wait REDIS_TIMEOUT_MS
+    t.redis.process.kill('SIGSTOP'); // Redis hangs with its connections up: requests wait REDIS_TIMEOUT_MS
     try {
       c.send({ type: 'history', room: 'stall' });
       // 600 requests behind it: the first ones queue, the rest are refused — and the refusals queue too.
@@ -164,14 +141,14 @@ describe('hostile frames (real server process, Redis)', () => {
       const code = await Promise.race([c.closed, new Promise<string>((r) => setTimeout(() => r('still open after 5 s'), 5000))]);
       expect(code).toBe(1008);
     } finally {
-      redis.process.kill('SIGCONT');
+      t.redis.process.kill('SIGCONT');
     }
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('refuses names with control characters or nothing visible; strips invisible characters (as others see them)', async () => {
-    const c = await TestClient.connect(srv.url);
-    open.push(c);
+    const c = await TestClient.connect(t.srv.url);
+    t.open.push(c);
     for (const name of ['Bob\u0007', ' \u0007Ev\u0000e\u001b[31m', 'Eve\u0085', '\u200b\u200e\u3164', '\u2800\u115f ']) {
       expect(await c.request({ type: 'hello', name }, 'welcome')).toMatchObject({ type: 'error', code: 'bad_request' });
     }
@@ -182,7 +159,7 @@ describe('hostile frames (real server process, Redis)', () => {
     await c.request({ type: 'join', room: 'names' }, 'joined');
     const p = await watcher.next((f) => f.type === 'presence' && (f.member as { id: string }).id === w.member.id);
     expect((p.member as { name: string }).name).toBe('EveRED');
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('never logs message text, even at debug level', async () => {
@@ -192,10 +169,10 @@ describe('hostile frames (real server process, Redis)', () => {
     c.send(`{"type":"send","room":"lobby","text":"${MARKER}", broken`);
     await c.next('error');
     await new Promise((r) => setTimeout(r, 300));
-    const log = readFileSync(srv.logFile, 'utf8');
+    const log = readFileSync(t.srv.logFile, 'utf8');
     expect(log.length).toBeGreaterThan(0);
     expect(log).toMatch(/"level":20/); // debug lines were written, so the check means something
     expect(log).not.toContain(MARKER);
-    expect(srv.alive).toBe(true);
+    expect(t.srv.alive).toBe(true);
   });
 });

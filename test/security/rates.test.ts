@@ -5,24 +5,14 @@
  * `retryAfterMs` (and the cid for sends), that waiting that long works again, and that bystanders chat on.
  */
 import { v4 as uuidv4 } from 'uuid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep, startServer } from '../helpers/server-proc.js';
 import { TestClient } from '../helpers/ws-client.js';
-import { startTarget, type Target } from './lib/target.js';
+import { useTarget } from './lib/target.js';
 
 describe('rates per member, per kind and per address (defaults, real server process)', () => {
-  let t: Target;
-  let srv: Target['srv'];
-  let redis: Target['redis'];
-  let by: Target['by'];
-  let open: Target['open'];
-  const client = (name?: string, url?: string) => t.client(name, url);
-
-  beforeAll(async () => {
-    t = await startTarget({ appId: 'sec-rates', defaultLimits: true, env: { SESSION_CREATE_RATE_BURST: '1000' } });
-    ({ srv, redis, by, open } = t);
-  });
-  afterAll(() => t?.stop());
+  const t = useTarget({ appId: 'sec-rates', defaultLimits: true, env: { SESSION_CREATE_RATE_BURST: '1000' } });
+  const client = t.client;
 
   /** Sends n requests at once and collects the answers of the given type or errors. */
   async function burst(c: TestClient, n: number, make: (i: number) => Record<string, unknown>, ...answers: string[]) {
@@ -47,14 +37,14 @@ describe('rates per member, per kind and per address (defaults, real server proc
     const refused = answers.filter((f) => f.type === 'error');
     expect(refused.every((f) => f.code === 'rate_limited' && typeof f.cid === 'string' && (f.retryAfterMs as number) > 0)).toBe(true);
     // A second connection of the same member shares the bucket.
-    const b = await TestClient.connect(srv.url);
-    open.push(b);
+    const b = await TestClient.connect(t.srv.url);
+    t.open.push(b);
     await b.hello('Flooder', (a.frames.find((f) => f.type === 'welcome') as { session: string }).session);
     await b.request({ type: 'join', room: 'flood' }, 'joined');
     expect(await b.request({ type: 'send', room: 'flood', text: 'x', cid: 'other-conn' }, 'ack')).toMatchObject({ code: 'rate_limited', cid: 'other-conn' });
     await sleep((refused[0].retryAfterMs as number) + 50);
     expect((await a.request({ type: 'send', room: 'flood', text: 'later', cid: 'later' }, 'ack')).type).toBe('ack');
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('joins and pages have buckets of their own', async () => {
@@ -74,7 +64,7 @@ describe('rates per member, per kind and per address (defaults, real server proc
     expect(joins.length).toBe(30);
     expect(joins.filter((f) => f.type === 'joined').length).toBe(20);
     expect(joins.filter((f) => f.type === 'error').every((f) => f.code === 'rate_limited')).toBe(true);
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('a member creating rooms faster than a person could is refused, and is not left in them', async () => {
@@ -93,7 +83,7 @@ describe('rates per member, per kind and per address (defaults, real server proc
     expect(await peek.request({ type: 'join', room: 'lobby' }, 'joined')).toMatchObject({ type: 'joined' });
     // Joining an existing room is not creating one.
     expect((await c.request({ type: 'join', room: 'lobby' }, 'joined')).type).toBe('joined');
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('one member cannot replay another member\'s cid: each gets its own message', async () => {
@@ -106,17 +96,17 @@ describe('rates per member, per kind and per address (defaults, real server proc
     expect(ackA.type).toBe('ack');
     expect(ackB.type).toBe('ack');
     expect(ackB.id).toBe((ackA.id as number) + 1);
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('sessions per source address: a loop of fresh hellos is refused past the burst; with a session it still works', async () => {
-    const tight = await startServer({ appId: 'sec-sessions', redisUrl: redis.url, defaultLimits: true, env: { SESSION_CREATE_RATE_BURST: '10', SESSION_CREATE_RATE_PER_SEC: '1' } });
+    const tight = await startServer({ appId: 'sec-sessions', redisUrl: t.redis.url, defaultLimits: true, env: { SESSION_CREATE_RATE_BURST: '10', SESSION_CREATE_RATE_PER_SEC: '1' } });
     try {
       const answers: Array<Record<string, unknown>> = [];
       let session = '';
       for (let i = 0; i < 15; i++) {
         const c = await TestClient.connect(tight.url);
-        open.push(c);
+        t.open.push(c);
         const w = await c.request({ type: 'hello', name: `n${i}` }, 'welcome');
         answers.push(w);
         if (w.type === 'welcome') session = w.session as string;
@@ -125,11 +115,11 @@ describe('rates per member, per kind and per address (defaults, real server proc
       expect(answers.filter((f) => f.type === 'welcome').length).toBe(10);
       expect(answers.filter((f) => f.type === 'error').every((f) => f.code === 'rate_limited')).toBe(true);
       const back = await TestClient.connect(tight.url);
-      open.push(back);
+      t.open.push(back);
       expect((await back.request({ type: 'hello', name: 'n9', session }, 'welcome')).type).toBe('welcome');
     } finally {
       await tight.kill('SIGKILL');
     }
-    await by.stillChats();
+    await t.by.stillChats();
   });
 });

@@ -6,30 +6,20 @@
  * ends with the bound held, the error or close code named, and two bystanders still chatting.
  */
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../faults/lib/raw-ws.js';
 import { sleep, startServer, waitFor } from '../helpers/server-proc.js';
 import { TestClient } from '../helpers/ws-client.js';
-import { startTarget, type Target } from './lib/target.js';
+import { useTarget } from './lib/target.js';
 
 const MiB = 1024 * 1024;
 
 describe('resource bounds (real server process, Redis)', () => {
-  let t: Target;
-  let srv: Target['srv'];
-  let redis: Target['redis'];
-  let by: Target['by'];
-  let open: Target['open'];
-  const client = (name?: string, url?: string) => t.client(name, url);
-
-  beforeAll(async () => {
-    t = await startTarget({
+  const t = useTarget({
       appId: 'sec-bounds',
       env: { HELLO_TIMEOUT_MS: '1000', REPLY_BUDGET_BYTES: String(256 * 1024), SESSION_FIRST_TTL_SEC: '600', RATE_LIMIT_BURST: '1000', RATE_LIMIT_PER_SEC: '1000' },
     });
-    ({ srv, redis, by, open } = t);
-  });
-  afterAll(() => t?.stop());
+  const client = t.client;
 
   it('refuses a message whose frame would pass 16 KiB encoded, naming the cid; 4000 emoji fit', async () => {
     const c = await client();
@@ -42,7 +32,7 @@ describe('resource bounds (real server process, Redis)', () => {
     expect(String(e.message)).toMatch(/bytes/);
     expect(await c.request({ type: 'send', room: 'bytes', text: '\u0007'.repeat(4000), cid: 'ctl' }, 'ack'))
       .toMatchObject({ type: 'error', code: 'bad_request', cid: 'ctl' });
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('keeps each room\'s history within 1 MiB: a joiner with after=0 never gets a frame with more', async () => {
@@ -64,21 +54,21 @@ describe('resource bounds (real server process, Redis)', () => {
     expect(ids).toEqual(ids.map((_, i) => ids[0] + i)); // the newest, contiguous
     const h = await j.request({ type: 'history', room: 'flood', after: 0, limit: 200 }, 'history');
     expect(Buffer.byteLength(JSON.stringify(h.messages))).toBeLessThanOrEqual(MiB);
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('closes a connection that does not say hello in time with 1008; one that did stays', async () => {
-    const silent = await TestClient.connect(srv.url);
-    open.push(silent);
-    const raw = (await RawClient.handshake(srv.port)).client!;
-    open.push({ terminate: () => raw.socket.destroy() });
+    const silent = await TestClient.connect(t.srv.url);
+    t.open.push(silent);
+    const raw = (await RawClient.handshake(t.srv.port)).client!;
+    t.open.push({ terminate: () => raw.socket.destroy() });
     const polite = await client('Polite');
     expect(await silent.closed).toBe(1008);
     await waitFor('the raw socket is closed too', () => raw.closeCode === 1008 || raw.ended, 3000);
     await sleep(1200);
     expect(polite.closeCode).toBeNull();
     expect((await polite.request({ type: 'ping' }, 'pong')).type).toBe('pong');
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('past the budget of unsent big answers, history and join get rate_limited with retryAfterMs; it frees when the reader goes', async () => {
@@ -101,17 +91,17 @@ describe('resource bounds (real server process, Redis)', () => {
     expect(limited.retryAfterMs).toBeGreaterThan(0);
     hog.terminate();
     await waitFor('the budget frees', async () => (await other.request({ type: 'history', room: 'lobby' }, 'history')).type === 'history', 10_000, 200);
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('every key the cluster writes expires; session tokens are stored hashed, first for a short TTL', async () => {
-    const c = await TestClient.connect(srv.url);
-    open.push(c);
+    const c = await TestClient.connect(t.srv.url);
+    t.open.push(c);
     const w = await c.hello('Keys');
     await c.request({ type: 'join', room: 'keys' }, 'joined');
     await c.request({ type: 'send', room: 'keys', text: 'hi', cid: 'k1' }, 'ack');
     await c.request({ type: 'members', room: 'keys' }, 'members');
-    const admin = createClient({ url: redis.url });
+    const admin = createClient({ url: t.redis.url });
     await admin.connect();
     try {
       const keys = await admin.keys('*');
@@ -125,8 +115,8 @@ describe('resource bounds (real server process, Redis)', () => {
       const ttls = await Promise.all(sessionKeys.map((k) => admin.ttl(k)));
       expect(Math.max(...ttls)).toBeLessThanOrEqual(600);
       // Used again: renewed for the full day.
-      const again = await TestClient.connect(srv.url);
-      open.push(again);
+      const again = await TestClient.connect(t.srv.url);
+      t.open.push(again);
       await again.hello('Keys', w.session);
       const renewed = await Promise.all(sessionKeys.map((k) => admin.ttl(k)));
       expect(Math.max(...renewed)).toBeGreaterThan(3600);
@@ -135,7 +125,7 @@ describe('resource bounds (real server process, Redis)', () => {
     } finally {
       await admin.close();
     }
-    await by.stillChats();
+    await t.by.stillChats();
   });
 
   it('Redis full (maxmemory, noeviction): sends get unavailable naming the cid, nothing closes, /metrics shows it; the same cid works once there is room', async () => {
@@ -143,7 +133,7 @@ describe('resource bounds (real server process, Redis)', () => {
     // History keeps 1 MiB per room: filling Redis takes several rooms.
     for (let r = 0; r < 8; r++) await c.request({ type: 'join', room: `full-${r}` }, 'joined');
     await c.request({ type: 'join', room: 'full' }, 'joined');
-    const admin = createClient({ url: redis.url });
+    const admin = createClient({ url: t.redis.url });
     await admin.connect();
     try {
       const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
@@ -156,7 +146,7 @@ describe('resource bounds (real server process, Redis)', () => {
       expect(refused).toMatchObject({ type: 'error', code: 'unavailable' });
       expect(String(refused!.cid)).toMatch(/^full-/);
       expect(c.closeCode).toBeNull();
-      const metrics = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${t.srv.httpUrl}/metrics`)).text();
       expect(metrics).toMatch(/livechat_redis_memory_bytes\{[^}]*kind="max"[^}]*\} [1-9]/);
       expect(metrics).toMatch(/livechat_redis_memory_bytes\{[^}]*kind="used"[^}]*\} [1-9]/);
       await admin.configSet({ maxmemory: '0' });
@@ -167,6 +157,6 @@ describe('resource bounds (real server process, Redis)', () => {
       await admin.configSet({ maxmemory: '0' }).catch(() => {});
       await admin.close();
     }
-    await by.stillChats();
+    await t.by.stillChats();
   });
 });

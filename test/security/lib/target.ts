@@ -2,6 +2,7 @@
  * The server under attack in a security suite: a private redis-server, one real server process on it,
  * two bystanders chatting in `lobby`, and clients that are terminated when the suite ends.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { startServer, type ServerOpts, type ServerProc } from '../../helpers/server-proc.js';
 import { TestClient } from '../../helpers/ws-client.js';
@@ -37,5 +38,27 @@ export async function startTarget(opts: Omit<ServerOpts, 'redisUrl'>): Promise<T
       await srv.kill('SIGKILL');
       await redis.stop();
     },
+  };
+}
+
+/**
+ * Starts a target for the enclosing `describe` (beforeAll) and stops it after (afterAll). The fields
+ * read through to the started target, so tests write `t.srv`, `t.by`, `t.client(…)`.
+ */
+export function useTarget(opts: Omit<ServerOpts, 'redisUrl'>): Target {
+  let started: Target | undefined;
+  const get = () => {
+    if (!started) throw new Error('the target is not started (use it inside a test)');
+    return started;
+  };
+  beforeAll(async () => { started = await startTarget(opts); });
+  afterAll(() => started?.stop());
+  return {
+    get redis() { return get().redis; },
+    get srv() { return get().srv; },
+    get by() { return get().by; },
+    get open() { return get().open; },
+    client: (name, url) => get().client(name, url),
+    stop: () => get().stop(),
   };
 }
