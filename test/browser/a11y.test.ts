@@ -7,13 +7,12 @@
  * dark (prefers-color-scheme) at 1280 px and at 390 px; a failure lists every rule, node and why.
  * And Lighthouse: 100 for accessibility, best practices and SEO on the login view (~10 s).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../helpers/ws-client.js';
 import { axeViolations, formatViolations } from './lib/axe.js';
 import { runLighthouse } from './lib/lighthouse.js';
 import {
-  entries, join as joinAs, launchBrowser, members, openPage, send, status, type ChatPage, type TestBrowser,
+  entries, join as joinAs, useStage, members, openPage, send, status, type ChatPage,
 } from './lib/browser.js';
 import { routeChat, type ChatRoute } from './lib/ws-route.js';
 
@@ -24,24 +23,16 @@ const SCHEMES = ['light', 'dark'] as const;
 const summary: string[] = [];
 
 describe('axe-core finds nothing on any view, light and dark, desktop and phone', () => {
-  let cluster: Cluster;
-  let tb: TestBrowser;
   const bots: TestClient[] = [];
-
-  beforeAll(async () => {
-    cluster = await startCluster({ servers: 2, haproxyCheckInterMs: 300, env: { LARGE_ROOM_THRESHOLD: '5' } });
-    tb = await launchBrowser();
-  }, 120_000);
+  const stage = useStage({ servers: 2, haproxyCheckInterMs: 300, env: { LARGE_ROOM_THRESHOLD: '5' } });
   afterAll(async () => {
     for (const b of bots) b.close();
     if (summary.length) console.log(`axe-core ${summary.length} checks, violations per view:\n${summary.join('\n')}`);
-    await tb?.close();
-    await cluster?.stop();
   }, 60_000);
 
   /** A page in a context that may inject axe (CSP bypassed in this test context only). */
   const open = (hash: string, setup?: Parameters<typeof openPage>[3]) =>
-    openPage(tb.browser, `${cluster.pageUrl}${hash}`, { bypassCSP: true, viewport: DESKTOP }, setup);
+    openPage(stage.tb.browser, `${stage.cluster.pageUrl}${hash}`, { bypassCSP: true, viewport: DESKTOP }, setup);
   /** The same with the page's sockets routed through a ChatRoute (set up before the page loads). */
   const openRouted = async (hash: string) => {
     let route: ChatRoute | undefined;
@@ -99,7 +90,7 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
   it('a large room\'s member panel', async () => {
     const room = 'axe-crowd';
     for (let i = 0; i < 9; i++) {
-      const c = await TestClient.connect(cluster.wsUrl);
+      const c = await TestClient.connect(stage.cluster.wsUrl);
       bots.push(c);
       await c.hello(`Crowd ${i}`);
       await c.request({ type: 'join', room }, 'joined', 10_000);
@@ -110,7 +101,7 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
     await p.page.locator('#members-shown').filter({ hasText: /^Showing 10 of 10/ }).waitFor({ timeout: 15_000 });
     await expectClean(p, 'large room');
     // On a phone the strip does not reach its end: the first page only, and a button for more.
-    const phone = await openPage(tb.browser, `${cluster.pageUrl}#${room}`, { bypassCSP: true, viewport: PHONE });
+    const phone = await openPage(stage.tb.browser, `${stage.cluster.pageUrl}#${room}`, { bypassCSP: true, viewport: PHONE });
     await joinAs(phone.page, 'Phone Axe');
     await phone.page.getByRole('button', { name: 'Load more members', exact: true }).waitFor({ timeout: 15_000 });
     await expectClean(phone, 'large room, first page + load more');
@@ -142,7 +133,7 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
   });
 
   it('Lighthouse: 100 for accessibility, best practices and SEO on the login view', async () => {
-    const r = await runLighthouse(cluster.pageUrl, ['accessibility', 'best-practices', 'seo']);
+    const r = await runLighthouse(stage.cluster.pageUrl, ['accessibility', 'best-practices', 'seo']);
     console.log(`Lighthouse ${r.version} on the login view: ${JSON.stringify(r.scores)}`);
     expect(r.scores, r.failing.join('\n')).toEqual({ accessibility: 100, 'best-practices': 100, seo: 100 });
   }, 120_000);

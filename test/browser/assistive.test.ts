@@ -8,14 +8,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
 import { repoRoot } from '../../scripts/lib/configs.js';
 import { TestClient } from '../helpers/ws-client.js';
 import {
-  connectedAppId, entries, join as joinAs, launchBrowser, log, members, openPage, recordStatus, send, status,
-  type ChatPage, type TestBrowser,
+  connectedAppId, entries, join as joinAs, useStage, log, members, openPage, recordStatus, send, status,
+  type ChatPage,
 } from './lib/browser.js';
 import { routeChat, type ChatRoute } from './lib/ws-route.js';
 
@@ -49,28 +48,18 @@ const setHidden = (p: Page, hidden: boolean) => p.evaluate((h) => {
 }, hidden);
 
 describe('assistive needs and long days', () => {
-  let cluster: Cluster;
-  let tb: TestBrowser;
-
-  beforeAll(async () => {
-    // Bots post hundreds of messages for the long-day test: the per-member and per-connection send limits are lifted.
-    cluster = await startCluster({
-      servers: 2, haproxyCheckInterMs: 300,
-      env: { SEND_RATE_BURST: '2000', SEND_RATE_PER_SEC: '2000', RATE_LIMIT_BURST: '2000', RATE_LIMIT_PER_SEC: '2000' },
-    });
-    tb = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await tb?.close();
-    await cluster?.stop();
-  }, 60_000);
+  // Bots post hundreds of messages for the long-day test: the per-member and per-connection send limits are lifted.
+  const stage = useStage({
+    servers: 2, haproxyCheckInterMs: 300,
+    env: { SEND_RATE_BURST: '2000', SEND_RATE_PER_SEC: '2000', RATE_LIMIT_BURST: '2000', RATE_LIMIT_PER_SEC: '2000' },
+  });
 
   const open = (hash: string, opts: Parameters<typeof openPage>[2] = {}, setup?: Parameters<typeof openPage>[3]) =>
-    openPage(tb.browser, `${cluster.pageUrl}${hash}`, { viewport: { width: 1280, height: 800 }, ...opts }, setup);
+    openPage(stage.tb.browser, `${stage.cluster.pageUrl}${hash}`, { viewport: { width: 1280, height: 800 }, ...opts }, setup);
 
   it('a screen reader hears each new message once, never the replayed history; connection changes are a status', async () => {
     const room = 'sr-room';
-    const bot = await TestClient.connect(cluster.wsUrl);
+    const bot = await TestClient.connect(stage.cluster.wsUrl);
     await bot.hello('Historian');
     await bot.request({ type: 'join', room }, 'joined');
     for (let i = 1; i <= 3; i++) await bot.request({ type: 'send', room, text: `old line ${i}`, cid: `old-${i}` }, 'ack');
@@ -198,7 +187,7 @@ describe('assistive needs and long days', () => {
 
   it('a long day: the log holds at most 400 messages; older pages come back on scroll-up, the newest with "New messages"', async () => {
     const room = 'long-day';
-    const bot = await TestClient.connect(cluster.wsUrl);
+    const bot = await TestClient.connect(stage.cluster.wsUrl);
     await bot.hello('Chatterbox');
     await bot.request({ type: 'join', room }, 'joined');
     /** Posts lines from..to, 50 in flight at a time (answers come in request order). */

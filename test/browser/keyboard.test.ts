@@ -4,11 +4,10 @@
  * message box after joining and again after a reconnect that lost it, and Escape closing what the
  * page opened (a notice, the room field). Keys are real key presses (page.keyboard), not clicks.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
 import {
-  connectedAppId, entries, launchBrowser, openPage, status, type ChatPage, type TestBrowser,
+  connectedAppId, entries, useStage, openPage, status, type ChatPage,
 } from './lib/browser.js';
 import { routeChat, type ChatRoute } from './lib/ws-route.js';
 
@@ -50,20 +49,10 @@ async function tabOrder(p: Page, n: number): Promise<string[]> {
 }
 
 describe('keyboard only', () => {
-  let cluster: Cluster;
-  let tb: TestBrowser;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ servers: 2, haproxyCheckInterMs: 300 });
-    tb = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await tb?.close();
-    await cluster?.stop();
-  }, 60_000);
+  const stage = useStage({ servers: 2, haproxyCheckInterMs: 300 });
 
   const open = (hash: string, setup?: Parameters<typeof openPage>[3]) =>
-    openPage(tb.browser, `${cluster.pageUrl}${hash}`, { viewport: { width: 1280, height: 800 } }, setup);
+    openPage(stage.tb.browser, `${stage.cluster.pageUrl}${hash}`, { viewport: { width: 1280, height: 800 } }, setup);
 
   /** Joins with the keyboard: types the name where focus starts, presses Enter. */
   async function joinByKeyboard(p: ChatPage, name: string): Promise<void> {

@@ -8,13 +8,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
+import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/configs.js';
 import { TestClient } from '../helpers/ws-client.js';
 import {
-  connectedAppId, entries, join as joinAs, launchBrowser, log, members, openPage, recordStatus, send, status,
-  type ChatPage, type TestBrowser,
+  connectedAppId, entries, join as joinAs, useStage, log, members, openPage, recordStatus, send, status,
+  type ChatPage,
 } from './lib/browser.js';
 
 // The committed screenshots are refreshed only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
@@ -31,22 +30,12 @@ async function sendStored(c: TestClient, room: string, text: string, cid: string
 }
 
 describe('the page in Chromium on the native cluster', () => {
-  let cluster: Cluster;
-  let tb: TestBrowser;
   const pages: ChatPage[] = [];
-
-  beforeAll(async () => {
-    // The history test's bot posts 130 messages: a person's send limit (a few a second) is lifted for it.
-    cluster = await startCluster({ servers: 4, haproxyCheckInterMs: 300, env: { SEND_RATE_BURST: '1000', SEND_RATE_PER_SEC: '1000' } });
-    tb = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await tb?.close();
-    await cluster?.stop();
-  }, 60_000);
+  // The history test's bot posts 130 messages: a person's send limit (a few a second) is lifted for it.
+  const stage = useStage({ servers: 4, haproxyCheckInterMs: 300, env: { SEND_RATE_BURST: '1000', SEND_RATE_PER_SEC: '1000' } });
 
   const open = async (room: string, opts: Parameters<typeof openPage>[2] = {}) => {
-    const p = await openPage(tb.browser, `${cluster.pageUrl}#${room}`, opts);
+    const p = await openPage(stage.tb.browser, `${stage.cluster.pageUrl}#${room}`, opts);
     pages.push(p);
     return p;
   };
@@ -72,7 +61,7 @@ describe('the page in Chromium on the native cluster', () => {
       expect(await fromAnn.textContent()).toMatch(/Ann[\s\S]*via \d+000/);
     }
     // the page's origin sent a CSP, and nothing on the page ran into it
-    const res = await ann.page.request.get(cluster.pageUrl);
+    const res = await ann.page.request.get(stage.cluster.pageUrl);
     expect(res.headers()['content-security-policy']).toContain("script-src 'self'");
     expect([...ann.cspViolations, ...bob.cspViolations, ...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
   });
@@ -129,10 +118,10 @@ describe('the page in Chromium on the native cluster', () => {
   it('SIGKILL the server a page is on: reconnecting, then connected to another APPID; nothing lost or doubled', async () => {
     const room = 'failover';
     // Timers of this page run on Playwright's clock so the reconnect can be held while a message is typed offline.
-    const ann = await tb.browser.newContext().then(async (ctx) => {
+    const ann = await stage.tb.browser.newContext().then(async (ctx) => {
       const page = await ctx.newPage();
       await page.clock.install();
-      await page.goto(`${cluster.pageUrl}#${room}`);
+      await page.goto(`${stage.cluster.pageUrl}#${room}`);
       const cp: ChatPage = { page, dialogs: [], cspViolations: [], pageErrors: [] };
       page.on('pageerror', (e) => cp.pageErrors.push(e.message));
       pages.push(cp);
@@ -150,7 +139,7 @@ describe('the page in Chromium on the native cluster', () => {
 
     const statusLog = await recordStatus(ann.page);
     await ann.page.clock.pauseAt(Date.now() + 1000); // hold Ann's reconnect timer
-    expect(await cluster.killServer(before, 'SIGKILL')).toBeNull();
+    expect(await stage.cluster.killServer(before, 'SIGKILL')).toBeNull();
     await status(ann.page).filter({ hasText: 'reconnecting' }).waitFor({ timeout: 10_000 });
     expect(await status(ann.page).textContent()).not.toMatch(/\bconnected\b/);
 
@@ -166,7 +155,7 @@ describe('the page in Chromium on the native cluster', () => {
     await ann.page.clock.resume();
     const after = await connectedAppId(ann.page);
     expect(after).not.toBe(before);
-    expect(cluster.servers.filter((s) => s.alive).map((s) => s.appId)).toContain(after);
+    expect(stage.cluster.servers.filter((s) => s.alive).map((s) => s.appId)).toContain(after);
     await send(ann.page, 'ann after');
     await send(bob.page, 'bob after');
 
@@ -189,12 +178,12 @@ describe('the page in Chromium on the native cluster', () => {
     expect(seen.slice(iReconnecting).some((s) => s.includes('connected') && !s.includes('reconnecting') && s.includes(after))).toBe(true);
     expect(ann.pageErrors).toEqual([]);
 
-    await cluster.startServer(before);
+    await stage.cluster.startServer(before);
   });
 
   it('loads older history on scroll-up, and stays at the bottom unless the person scrolled up', async () => {
     const room = 'long-history';
-    const bot = await TestClient.connect(cluster.wsUrl);
+    const bot = await TestClient.connect(stage.cluster.wsUrl);
     await bot.hello('Archivist');
     await bot.request({ type: 'join', room }, 'joined');
     for (let i = 1; i <= 130; i++) await sendStored(bot, room, `archived line ${i}`, `arch-${i}`);
@@ -238,7 +227,7 @@ describe('the page in Chromium on the native cluster', () => {
     const addBots = async (n: number, prefix: string) => {
       for (let i = 0; i < n; i += 40) {
         bots.push(...await Promise.all(Array.from({ length: Math.min(40, n - i) }, async (_, k) => {
-          const c = await TestClient.connect(cluster.wsUrl);
+          const c = await TestClient.connect(stage.cluster.wsUrl);
           const w = await c.hello(`${prefix} ${i + k}`);
           const j = await c.request({ type: 'join', room }, 'joined', 10_000);
           if (j.type !== 'joined') throw new Error(`bot join: ${JSON.stringify(j)}`);

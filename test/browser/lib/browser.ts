@@ -5,6 +5,8 @@
  * and the status.
  */
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startCluster, type Cluster, type ClusterOptions } from '../../../scripts/lib/cluster.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -20,6 +22,34 @@ export const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--d
 export async function launchBrowser(): Promise<TestBrowser> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
   return { browser, close: () => browser.close().catch(() => {}) };
+}
+
+/** A native cluster and Chromium, for the pages of one suite. */
+export interface Stage {
+  readonly cluster: Cluster;
+  readonly tb: TestBrowser;
+}
+
+/**
+ * Starts a native cluster and Chromium for the enclosing `describe` and stops both after it (hooks a
+ * suite registers later run before this teardown). Read `stage.cluster` and `stage.tb` inside tests.
+ */
+export function useStage(opts: ClusterOptions): Stage {
+  let cluster: Cluster | undefined;
+  let tb: TestBrowser | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(opts);
+    tb = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await tb?.close();
+    await cluster?.stop();
+  }, 60_000);
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the stage is not started (use it inside a test)');
+    return v;
+  };
+  return { get cluster() { return started(cluster); }, get tb() { return started(tb); } };
 }
 
 export interface ChatPage {
