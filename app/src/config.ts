@@ -76,6 +76,23 @@ export interface Config {
   sessionCreateRate: Rate;
   /** Unsent bytes of big answers (joined, history, members) across the server; past it those requests get rate_limited. */
   replyBudgetBytes: number;
+  /** Accounts: only accounts may connect (no guests). */
+  requireAccounts: boolean;
+  /** An account (with its room list and read markers) unused this long is deleted. */
+  accountTtlSec: number;
+  /** Rooms kept in an account's list (public rooms joined; private rooms and DMs are not capped by it). */
+  accountMaxRooms: number;
+  /** Members of one private room at most. */
+  privateRoomMaxMembers: number;
+  /** scrypt cost: N = 2^scryptLog2N (OWASP: 2^17 with r=8, p=1). */
+  scryptLog2N: number;
+  /** Password hashes computed at once on a server; more wait, and past `kdfQueue` waiting they get rate_limited. */
+  kdfConcurrency: number;
+  kdfQueue: number;
+  /** Failed sign-ins counted per account and per address within `signinWindowSec`; past the limit, rate_limited. */
+  signinAccountLimit: number;
+  signinAddressLimit: number;
+  signinWindowSec: number;
 }
 
 export interface Rate {
@@ -108,6 +125,14 @@ function rate(env: Env, key: string, burst: number, perSec: number): Rate {
     if (!Number.isFinite(ps) || ps <= 0 || ps > 1_000_000) throw new ConfigError(`${key}_PER_SEC=${raw}: expected a number above 0, at most 1000000`);
   }
   return { burst: int(env, `${key}_BURST`, burst, 1, 1_000_000), perSec: ps };
+}
+
+function bool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${key}=${raw}: expected true or false`);
 }
 
 function str(env: Env, key: string, fallback: string): string {
@@ -165,5 +190,15 @@ export function loadConfig(env: Env = process.env): Config {
     roomCreateRate: rate(env, 'ROOM_CREATE_RATE', 10, 12 / 60),
     sessionCreateRate: rate(env, 'SESSION_CREATE_RATE', 1000, 10),
     replyBudgetBytes: int(env, 'REPLY_BUDGET_BYTES', 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),
+    requireAccounts: bool(env, 'REQUIRE_ACCOUNTS', false),
+    accountTtlSec: int(env, 'ACCOUNT_TTL_SEC', 365 * 86_400, 60, 3650 * 86_400),
+    accountMaxRooms: int(env, 'ACCOUNT_MAX_ROOMS', 200, 1, 100_000),
+    privateRoomMaxMembers: int(env, 'PRIVATE_ROOM_MAX_MEMBERS', 1000, 2, 100_000),
+    scryptLog2N: int(env, 'SCRYPT_LOG2_N', 17, 10, 20),
+    kdfConcurrency: int(env, 'KDF_CONCURRENCY', 2, 1, 64),
+    kdfQueue: int(env, 'KDF_QUEUE', 64, 0, 100_000),
+    signinAccountLimit: int(env, 'SIGNIN_ACCOUNT_LIMIT', 10, 1, 1_000_000),
+    signinAddressLimit: int(env, 'SIGNIN_ADDRESS_LIMIT', 50, 1, 1_000_000),
+    signinWindowSec: int(env, 'SIGNIN_WINDOW_SEC', 900, 1, 86_400),
   };
 }

@@ -7,6 +7,10 @@
  *   p <room> <count>\n<presence frame>                          a member joined or left a small room
  *   s <room> <count>\n<presence sync frame>                     the room became small again: the whole list
  *   c <room> <count>                                            a large room's count changed
+ *   x <room> <member id>                                        the member was removed from a private room
+ *   k <member id> <session digest>                              the account's session was revoked: close its connections
+ *   u <member id>                                               the account's room list changed
+ *   r <member id> <room> <id>                                   the account's read marker for the room moved
  *
  * This module is the one place that knows the layout. Stores that build entries in a script get it as
  * a template (`messageEntryTemplate`) and only fill in the holes.
@@ -19,6 +23,13 @@ export type BusEvent =
   | { kind: 'presence'; room: string; count: number; frame: Frame }
   | { kind: 'sync'; room: string; count: number; frame: Frame }
   | { kind: 'count'; room: string; count: number };
+
+/** Entries about one account (`k`, `u`, `r`) and removals from a private room (`x`): no client frame inside. */
+export type AccountEvent =
+  | { kind: 'removed'; room: string; member: string }
+  | { kind: 'revoked'; member: string; session: string }
+  | { kind: 'rooms'; member: string }
+  | { kind: 'read'; member: string; room: string; id: number };
 
 /** A stored message: its id and cid, and the `message` frame exactly as clients receive it. */
 export interface StoredMessage {
@@ -52,10 +63,36 @@ export function countEntry(room: string, count: number): string {
   return `c ${room} ${count}`;
 }
 
+export const removedEntry = (room: string, member: string) => `x ${room} ${member}`;
+export const revokedEntry = (member: string, digest: string) => `k ${member} ${digest}`;
+export const roomsEntry = (member: string) => `u ${member}`;
+export const readEntry = (member: string, room: string, id: number) => `r ${member} ${room} ${id}`;
+
 /** A decimal integer field (what the stores write); NaN for anything else: empty, signed, hex, exponent. */
 function decimal(s: string): number {
   return /^[0-9]{1,15}$/.test(s) ? Number(s) : NaN;
 }
+
+/** Reads an `x`/`k`/`u`/`r` entry: one line of space-separated fields. Null for anything else. */
+export function decodeAccountEntry(payload: string): AccountEvent | null {
+  if (payload.length < 3 || payload[1] !== ' ' || payload.includes('\n')) return null;
+  const f = payload.slice(2).split(' ');
+  if (f.some((x) => x === '')) return null;
+  switch (payload[0]) {
+    case 'x': return f.length === 2 ? { kind: 'removed', room: f[0], member: f[1] } : null;
+    case 'k': return f.length === 2 ? { kind: 'revoked', member: f[0], session: f[1] } : null;
+    case 'u': return f.length === 1 ? { kind: 'rooms', member: f[0] } : null;
+    case 'r': {
+      if (f.length !== 3) return null;
+      const id = decimal(f[2]);
+      return Number.isNaN(id) ? null : { kind: 'read', member: f[0], room: f[1], id };
+    }
+    default: return null;
+  }
+}
+
+/** True for the kinds `decodeAccountEntry` reads (checked on the first character, before any decoding). */
+export const isAccountEntry = (payload: string): boolean => 'xkur'.includes(payload[0] ?? ' ') && payload[1] === ' ';
 
 /** Reads a bus payload or history entry; null when it is not one of ours (logged by the caller). */
 export function decodeEntry(payload: string): BusEvent | null {

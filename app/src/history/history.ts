@@ -17,6 +17,11 @@ export interface AppendInput {
   text: string;
   /** APPID of the server accepting it. */
   via: string;
+  /**
+   * A private room or DM: the store checks, in the same atomic step as the append, that `from` is on
+   * the room's access list (access/access.ts), and throws ForbiddenError when not.
+   */
+  restricted?: boolean;
 }
 
 export interface AppendResult {
@@ -51,4 +56,6 @@ export interface History {
   resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult>;
   /** A page for `history`: before/after a given id or the newest, ascending, at most `limit`. */
   page(room: string, query: PageQuery): Promise<StoredMessage[]>;
+  /** Each room's newest message id (0 for a room with none), in the order asked, in one round trip. */
+  lastIds(rooms: string[]): Promise<number[]>;
 }

@@ -8,7 +8,8 @@
  * history, to the bus and to every client.
  */
 import type {
-  Ack, ErrorResponse, Joined, Left, Member, MembersResponse, Presence, Welcome,
+  Ack, ErrorResponse, Joined, Left, Member, MembersResponse, Presence, ReadResponse, RevokedResponse, RoomResponse,
+  RoomsResponse, SessionsResponse, Welcome,
 } from './messages.js';
 
 declare const frameBrand: unique symbol;
@@ -21,7 +22,9 @@ export const asFrame = (json: string): Frame => json as Frame;
 const member = (m: Member) => ({ id: m.id, name: m.name });
 
 export function welcomeFrame(w: Omit<Welcome, 'type'>): Frame {
-  return asFrame(JSON.stringify({ type: 'welcome', appId: w.appId, session: w.session, member: member(w.member) }));
+  return asFrame(JSON.stringify(w.account === undefined
+    ? { type: 'welcome', appId: w.appId, session: w.session, member: member(w.member) }
+    : { type: 'welcome', appId: w.appId, session: w.session, member: member(w.member), account: { username: w.account.username } }));
 }
 
 /** `messages` are stored `message` frames, spliced in as they are. */
@@ -33,7 +36,7 @@ export function joinedFrame(j: Omit<Joined, 'type' | 'messages'>, messages: read
 }
 
 export function leftFrame(l: Omit<Left, 'type'>): Frame {
-  return asFrame(JSON.stringify({ type: 'left', room: l.room }));
+  return asFrame(JSON.stringify(l.reason === undefined ? { type: 'left', room: l.room } : { type: 'left', room: l.room, reason: l.reason }));
 }
 
 export function ackFrame(a: Omit<Ack, 'type'>): Frame {
@@ -115,3 +118,30 @@ export function messageFrame(parts: MessageParts, id: number, ts: number): Frame
   return asFrame(`${parts.head}${id}${MESSAGE_TS_JOIN}${ts}${parts.tail}`);
 }
 
+
+// ---- accounts, private rooms, DMs (extensions) ----
+
+export function roomsFrame(r: Omit<RoomsResponse, 'type'>): Frame {
+  return asFrame(JSON.stringify({
+    type: 'rooms',
+    rooms: r.rooms.map((x) => ({ room: x.room, kind: x.kind, title: x.title, last: x.last, read: x.read, unread: x.unread })),
+  }));
+}
+
+export function roomFrame(r: Omit<RoomResponse, 'type'>): Frame {
+  const out: RoomResponse = { type: 'room', room: r.room, kind: r.kind, title: r.title, members: r.members.map(member) };
+  if (r.owner !== undefined) out.owner = r.owner;
+  return asFrame(JSON.stringify(out));
+}
+
+export function readFrame(r: Omit<ReadResponse, 'type'>): Frame {
+  return asFrame(JSON.stringify({ type: 'read', room: r.room, id: r.id }));
+}
+
+export function sessionsFrame(s: Omit<SessionsResponse, 'type'>): Frame {
+  return asFrame(JSON.stringify({ type: 'sessions', sessions: s.sessions.map((x) => ({ id: x.id, created: x.created, current: x.current })) }));
+}
+
+export function revokedFrame(r: Omit<RevokedResponse, 'type'>): Frame {
+  return asFrame(JSON.stringify({ type: 'revoked', count: r.count }));
+}

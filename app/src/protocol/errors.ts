@@ -10,6 +10,9 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   not_joined: 'join the room first',
   rate_limited: 'too many requests, slow down',
   unavailable: 'the message store is unavailable; nothing was stored, retry later with the same cid',
+  forbidden: 'you are not allowed to do that here',
+  auth_failed: 'wrong username or password',
+  name_taken: 'that name is a registered username',
 };
 
 /** Builds an `error` answer; `message` defaults to the catalogue's text for `code`. */

@@ -17,7 +17,33 @@ export const LIMITS = {
   /** A member id as given in `welcome.member.id` (the server makes UUIDs); the bound keeps `after` small. */
   memberIdMax: 64,
   roomPattern: /^[a-z0-9][a-z0-9_-]{0,31}$/,
+  /** Passwords: at least 8 characters (OWASP), at most 256 (so at most 1 KiB goes into the KDF). */
+  passwordMin: 8,
+  passwordMax: 256,
+  /** A private room's title, like a name. */
+  titleMax: 48,
+  /** A session id as listed by `sessions` (a prefix of the stored digest). */
+  sessionIdMax: 64,
 } as const;
+
+/**
+ * Room kinds by name (protocol extension, docs/protocol.md "Accounts and private rooms"): names
+ * starting with `p--` are private rooms and `dm--` direct messages; the server makes them, and a
+ * join of one that was not made for you gets `forbidden`. Every other name is a public room.
+ */
+export type RoomKind = 'public' | 'private' | 'dm';
+export const PRIVATE_ROOM_PREFIX = 'p--';
+export const DM_ROOM_PREFIX = 'dm--';
+
+export function roomKind(room: string): RoomKind {
+  if (room.startsWith(PRIVATE_ROOM_PREFIX)) return 'private';
+  if (room.startsWith(DM_ROOM_PREFIX)) return 'dm';
+  return 'public';
+}
+
+/** Members that are accounts have ids starting with this; guests' ids are bare UUIDs. */
+export const ACCOUNT_ID_PREFIX = 'u_';
+export const isAccountId = (memberId: string): boolean => memberId.startsWith(ACCOUNT_ID_PREFIX);
 
 export interface Member {
   id: string;
@@ -34,8 +60,36 @@ export interface HistoryRequest { type: 'history'; room: string; before?: number
 export interface MembersRequest { type: 'members'; room: string; after?: string; limit?: number }
 export interface PingRequest { type: 'ping' }
 
+// ---- accounts, private rooms, DMs (extensions) ----
+/** Creates an account and identifies the connection as it (instead of `hello`): `welcome` with `account`. */
+export interface SignupRequest { type: 'signup'; username: string; password: string }
+/** Identifies the connection as an existing account (instead of `hello`): `welcome` with `account`. */
+export interface SigninRequest { type: 'signin'; username: string; password: string }
+/** The account's sessions: `sessions`. */
+export interface SessionsRequest { type: 'sessions' }
+/** Revokes one session (an id from `sessions`), or every session of the account when `session` is absent ("sign out everywhere"). */
+export interface RevokeRequest { type: 'revoke'; session?: string }
+/** The account's rooms with unread counts: `rooms`. */
+export interface RoomsRequest { type: 'rooms' }
+/** Creates a private room owned by this account: `room`. */
+export interface CreateRoomRequest { type: 'create'; title: string }
+/** A private room's details (owner, invited members): `room`. */
+export interface RoomRequest { type: 'room'; room: string }
+/** The owner invites an account by username: `room`. */
+export interface InviteRequest { type: 'invite'; room: string; username: string }
+/** The owner removes a member (by member id): `room`; the member leaves the room on every server. */
+export interface RemoveRequest { type: 'remove'; room: string; member: string }
+/** Opens (or finds) the direct-message room with another account (by member id): `room`. */
+export interface DmRequest { type: 'dm'; member: string }
+/** Marks the room read up to message `id`: `read` (also pushed to the account's other connections). */
+export interface ReadRequest { type: 'read'; room: string; id: number }
+
+export type AccountRequest =
+  | SignupRequest | SigninRequest | SessionsRequest | RevokeRequest | RoomsRequest | CreateRoomRequest | RoomRequest
+  | InviteRequest | RemoveRequest | DmRequest | ReadRequest;
+
 export type Request =
-  | HelloRequest | JoinRequest | LeaveRequest | SendRequest | HistoryRequest | MembersRequest | PingRequest;
+  | HelloRequest | JoinRequest | LeaveRequest | SendRequest | HistoryRequest | MembersRequest | PingRequest | AccountRequest;
 export type RequestType = Request['type'];
 
 // ---- server -> client ----
@@ -49,7 +103,14 @@ export interface ChatMessage {
   cid: string;
   via: string;
 }
-export interface Welcome { type: 'welcome'; appId: string; session: string; member: Member }
+export interface Welcome {
+  type: 'welcome';
+  appId: string;
+  session: string;
+  member: Member;
+  /** Present when the connection is an account's (signup, signin, or hello with an account's session). */
+  account?: { username: string };
+}
 export interface Joined {
   type: 'joined';
   room: string;
@@ -63,7 +124,12 @@ export interface Joined {
   last: number;
   truncated?: boolean;
 }
-export interface Left { type: 'left'; room: string }
+export interface Left {
+  type: 'left';
+  room: string;
+  /** Unasked: `removed` when the owner removed this member from a private room (on every connection). */
+  reason?: 'removed';
+}
 export interface Ack { type: 'ack'; cid: string; room: string; id: number; ts: number }
 /** A member came or went (small rooms). Clients apply these as set operations. */
 export interface PresenceChange { type: 'presence'; room: string; event: 'join' | 'leave'; member: Member; count?: number }
@@ -77,7 +143,45 @@ export interface HistoryResponse { type: 'history'; room: string; messages: Chat
 export interface MembersResponse { type: 'members'; room: string; members: Member[]; next?: string }
 export interface Pong { type: 'pong' }
 
-export type ErrorCode = 'bad_request' | 'not_identified' | 'not_joined' | 'rate_limited' | 'unavailable';
+/** A room as the account sees it in its list. */
+export interface RoomSummary {
+  room: string;
+  kind: RoomKind;
+  /** Public: the room name; private: the owner's title; DM: the other member's name. */
+  title: string;
+  /** The room's newest message id (0 when none). */
+  last: number;
+  /** The last id this account marked read. */
+  read: number;
+  /** last - read, at least 0. */
+  unread: number;
+}
+/** The account's rooms; sent as the answer to `rooms`, and unasked when the list changed (invited, removed, a new DM). */
+export interface RoomsResponse { type: 'rooms'; rooms: RoomSummary[] }
+/** A private room or DM: its owner (absent for a DM) and its invited members. */
+export interface RoomResponse { type: 'room'; room: string; kind: RoomKind; title: string; owner?: string; members: Member[] }
+/** The account's read marker for a room moved (answer to `read`, and pushed to its other connections). */
+export interface ReadResponse { type: 'read'; room: string; id: number }
+export interface SessionInfo {
+  /** Pass as `revoke.session`. */
+  id: string;
+  /** When it was made (ms since epoch). */
+  created: number;
+  /** This connection's session. */
+  current: boolean;
+}
+export interface SessionsResponse { type: 'sessions'; sessions: SessionInfo[] }
+/** Sessions revoked; every connection on them, on every server, is then closed with 1008 "signed out". */
+export interface RevokedResponse { type: 'revoked'; count: number }
+
+export type ErrorCode =
+  | 'bad_request' | 'not_identified' | 'not_joined' | 'rate_limited' | 'unavailable'
+  /** Extensions: not a member of a private room, not the owner, a guest asking for an account's request, accounts required. */
+  | 'forbidden'
+  /** Sign-in failed: the same answer for an unknown username and a wrong password. */
+  | 'auth_failed'
+  /** Sign-up with a username that is registered, or `hello` (a guest) with a registered username as name. */
+  | 'name_taken';
 export interface ErrorResponse {
   type: 'error';
   code: ErrorCode;
@@ -87,4 +191,5 @@ export interface ErrorResponse {
 }
 
 export type ServerMessage =
-  | Welcome | Joined | Left | Ack | ChatMessage | Presence | HistoryResponse | MembersResponse | Pong | ErrorResponse;
+  | Welcome | Joined | Left | Ack | ChatMessage | Presence | HistoryResponse | MembersResponse | Pong | ErrorResponse
+  | RoomsResponse | RoomResponse | ReadResponse | SessionsResponse | RevokedResponse;

@@ -39,13 +39,31 @@ export function cleanName(raw: string): string {
 }
 
 /** Why a raw name is refused, or null when `cleanName(raw)` may be used. */
-export function nameProblem(raw: string): string | null {
-  if (LONE_SURROGATE.test(raw)) return 'name must not contain lone surrogates';
-  if (CONTROL.test(raw)) return 'name must not contain control characters';
+export function nameProblem(raw: string, what = 'name', max: number = LIMITS.nameMax): string | null {
+  if (LONE_SURROGATE.test(raw)) return `${what} must not contain lone surrogates`;
+  if (CONTROL.test(raw)) return `${what} must not contain control characters`;
   const name = cleanName(raw);
   const len = charLength(name);
-  if (len < 1 || len > LIMITS.nameMax || !VISIBLE.test(name)) {
-    return `name must be 1-${LIMITS.nameMax} characters with at least one visible character`;
+  if (len < 1 || len > max || !VISIBLE.test(name)) {
+    return `${what} must be 1-${max} characters with at least one visible character`;
+  }
+  return null;
+}
+
+/**
+ * The key a username is unique by, and that a guest's name is checked against: the name as stored
+ * (`cleanName`) in lower case, so "Ann", "ANN" and "Ａｎｎ" (fullwidth) are one username.
+ */
+export function usernameKey(name: string): string {
+  return cleanName(name).toLowerCase();
+}
+
+/** Why a password is refused (never quoting it), or null. Any characters; not trimmed; 256 characters are at most 1 KiB. */
+export function passwordProblem(raw: string): string | null {
+  if (LONE_SURROGATE.test(raw)) return 'password must not contain lone surrogates';
+  const len = charLength(raw);
+  if (len < LIMITS.passwordMin || len > LIMITS.passwordMax) {
+    return `password must be ${LIMITS.passwordMin}-${LIMITS.passwordMax} characters`;
   }
   return null;
 }
@@ -83,6 +101,14 @@ function room(obj: Record<string, unknown>): Result<string, ParseError> {
     return fail('room must match ^[a-z0-9][a-z0-9_-]{0,31}$');
   }
   return ok(r);
+}
+
+function memberId(obj: Record<string, unknown>, key: string): Result<string, ParseError> {
+  const v = obj[key];
+  if (typeof v !== 'string' || v.length < 1 || v.length > LIMITS.memberIdMax) {
+    return fail(`${key} must be a member id (1-${LIMITS.memberIdMax} characters)`);
+  }
+  return ok(v);
 }
 
 /** Parses and validates one text frame. */
@@ -176,7 +202,61 @@ export function validateRequest(data: unknown): Result<Request, ParseError> {
       return ok(req);
     }
     case 'ping':
+    case 'sessions':
+    case 'rooms':
       return ok({ type });
+    case 'signup':
+    case 'signin': {
+      if (typeof data.username !== 'string') return fail('username must be a string');
+      const problem = nameProblem(data.username, 'username');
+      if (problem !== null) return fail(problem);
+      if (typeof data.password !== 'string') return fail('password must be a string');
+      const pw = passwordProblem(data.password);
+      if (pw !== null) return fail(pw);
+      return ok({ type, username: cleanName(data.username), password: data.password });
+    }
+    case 'revoke': {
+      const session = data.session;
+      if (session === undefined) return ok({ type });
+      if (typeof session !== 'string' || session.length < 1 || session.length > LIMITS.sessionIdMax) {
+        return fail(`session must be a session id (1-${LIMITS.sessionIdMax} characters)`);
+      }
+      return ok({ type, session });
+    }
+    case 'create': {
+      if (typeof data.title !== 'string') return fail('title must be a string');
+      const problem = nameProblem(data.title, 'title', LIMITS.titleMax);
+      if (problem !== null) return fail(problem);
+      return ok({ type, title: cleanName(data.title) });
+    }
+    case 'room': {
+      const r = room(data);
+      return r.ok ? ok({ type, room: r.value }) : r;
+    }
+    case 'invite': {
+      const r = room(data);
+      if (!r.ok) return r;
+      if (typeof data.username !== 'string') return fail('username must be a string');
+      const problem = nameProblem(data.username, 'username');
+      if (problem !== null) return fail(problem);
+      return ok({ type, room: r.value, username: cleanName(data.username) });
+    }
+    case 'remove': {
+      const r = room(data);
+      if (!r.ok) return r;
+      const m = memberId(data, 'member');
+      return m.ok ? ok({ type, room: r.value, member: m.value }) : m;
+    }
+    case 'dm': {
+      const m = memberId(data, 'member');
+      return m.ok ? ok({ type, member: m.value }) : m;
+    }
+    case 'read': {
+      const r = room(data);
+      if (!r.ok) return r;
+      if (!isId(data.id)) return fail('id must be an integer >= 0');
+      return ok({ type, room: r.value, id: data.id });
+    }
     default:
       return fail(`unknown request type`);
   }

@@ -8,11 +8,29 @@
 import { createHash } from 'node:crypto';
 import type { Member } from '../protocol/messages.js';
 
+export interface StoredSession {
+  /** The token's digest (what the store keys it by); `sessions` shows a prefix of it as the id. */
+  digest: string;
+  /** ms since epoch. */
+  created: number;
+}
+
 export interface Sessions {
-  /** Stores the member under the token, for the first TTL. */
+  /**
+   * Stores the member under the token, for the first TTL. An account's session (`isAccountId`) is also
+   * listed under the account, so it can be listed and revoked.
+   */
   save(token: string, member: Member): Promise<void>;
-  /** The member for the token, renewing its TTL; null when unknown or expired. */
+  /** The member for the token, renewing its TTL; null when unknown, expired or revoked. */
   resolve(token: string): Promise<Member | null>;
+  /** The account's live sessions, oldest first (expired ones are dropped from the list as it is read). */
+  list(memberId: string): Promise<StoredSession[]>;
+  /**
+   * Deletes the account's sessions — the one whose digest starts with `idPrefix`, or all when absent —
+   * and publishes a `k` entry (bus/envelope.ts) for each so every server closes their connections.
+   * Returns the digests revoked (none when the prefix matched no session or more than one).
+   */
+  revoke(memberId: string, idPrefix?: string): Promise<string[]>;
 }
 
 /** What the store keys a session by: the token's SHA-256, hex. */

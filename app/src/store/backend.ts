@@ -2,6 +2,8 @@
  * Builds the four storage interfaces as one Backend: in memory (embedded node, tests) or on Redis
  * (the cluster). The chat layer sees only the interfaces.
  */
+import type { Access } from '../access/access.js';
+import type { Accounts } from '../accounts/accounts.js';
 import type { Bus } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus } from '../bus/redis-bus.js';
@@ -23,6 +25,8 @@ export interface Backend {
   history: History;
   presence: Presence;
   sessions: Sessions;
+  accounts: Accounts;
+  access: Access;
   /** The store's memory use and limit; null in memory mode. */
   memory(): Promise<{ used: number; max: number } | null>;
   /** True when the store can take writes (Redis connected); always true in memory. */
@@ -34,7 +38,7 @@ export interface Backend {
 
 export type BackendSettings = Pick<Config,
   'appId' | 'redisUrl' | 'redisTimeoutMs' | 'historyMax' | 'dedupTtlSec' | 'presenceTtlMs' | 'sessionTtlSec' |
-  'largeRoomThreshold' | 'smallAgainAt' | 'historyMaxBytes' | 'roomTtlSec' | 'sessionFirstTtlSec'>;
+  'largeRoomThreshold' | 'smallAgainAt' | 'historyMaxBytes' | 'roomTtlSec' | 'sessionFirstTtlSec' | 'accountTtlSec' | 'accountMaxRooms'>;
 
 
 /**

@@ -7,3 +7,8 @@ export class StoreUnavailableError extends Error {
     super(message, options);
   }
 }
+
+/** The store refused a write that the caller may not make (a send to a private room by a non-member). */
+export class ForbiddenError extends Error {
+  override name = 'ForbiddenError';
+}
