@@ -4,8 +4,9 @@
  * every frame it writes comes from a typed encoder (protocol/encode.ts).
  */
 import { v4 as uuidv4 } from 'uuid';
+import { isAccountEntry, decodeAccountEntry } from '../bus/envelope.js';
 import type { Backend } from '../store/backend.js';
-import { StoreUnavailableError } from '../store/errors.js';
+import { ForbiddenError, StoreUnavailableError } from '../store/errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
@@ -16,7 +17,8 @@ import { protocolError } from '../protocol/errors.js';
 import type {
   ErrorCode, HelloRequest, HistoryRequest, JoinRequest, LeaveRequest, Member, MembersRequest, Request, SendRequest,
 } from '../protocol/messages.js';
-import { LIMITS } from '../protocol/messages.js';
+import { isAccountId, LIMITS, roomKind } from '../protocol/messages.js';
+import { AccountService, type AccountSettings } from './account-service.js';
 import type { ChatClient } from './client.js';
 import { MemberLimits, type LimitedKind, type MemberRates } from './member-limits.js';
 import { PreparedFrame } from './prepared-frame.js';
@@ -24,7 +26,10 @@ import { PresenceKeeper } from './presence-keeper.js';
 import { RoomFeed } from './room-feed.js';
 import { RoomRegistry } from './rooms.js';
 
-export interface ChatSettings extends MemberRates {
+/** Answers with an error from the catalogue (ChatService.error). */
+export type ErrorAnswer = (client: ChatClient, code: ErrorCode, message?: string, extra?: { cid?: string; retryAfterMs?: number }) => void;
+
+export interface ChatSettings extends MemberRates, AccountSettings {
   appId: string;
   maxMessageBytes: number;
   roomTtlSec: number;
@@ -37,9 +42,18 @@ export interface ChatSettings extends MemberRates {
   presenceCountIntervalMs: number;
 }
 
+/** Which per-member bucket each request takes a token from. */
+const BUCKET: Partial<Record<Request['type'], LimitedKind>> = {
+  send: 'send', join: 'join', history: 'page', members: 'page',
+  create: 'room', invite: 'join', remove: 'join', dm: 'join', revoke: 'join', rooms: 'page', room: 'page', sessions: 'page', read: 'page',
+};
+/** Requests only an account may make (a guest gets `forbidden`). */
+const ACCOUNT_ONLY = new Set<Request['type']>(['create', 'invite', 'remove', 'dm', 'revoke', 'rooms', 'room', 'sessions', 'read']);
+
 export class ChatService {
   readonly rooms: RoomRegistry;
   readonly feed: RoomFeed;
+  readonly accounts: AccountService;
   private readonly keeper: PresenceKeeper;
   private readonly limits: MemberLimits;
 
@@ -55,7 +69,19 @@ export class ChatService {
     this.keeper = new PresenceKeeper(backend.presence, this.rooms, settings, log);
     this.limits = new MemberLimits(settings);
     this.feed = new RoomFeed(this.rooms, backend.history, log, metrics, settings.presenceCountIntervalMs);
-    backend.bus.subscribe((payload) => this.feed.onBusPayload(payload));
+    this.accounts = new AccountService(backend, settings, {
+      rooms: this.rooms,
+      error: (client, code, message, extra) => this.error(client, code, message, extra),
+      identify: (client, member, token) => this.identify(client, member, token),
+      takeSession: (client) => this.limits.takeSession(client.address),
+    }, log, metrics);
+    // One subscription, so account entries (a removal above all) keep their place among the room's messages.
+    backend.bus.subscribe((payload) => {
+      if (!isAccountEntry(payload)) return this.feed.onBusPayload(payload);
+      const event = decodeAccountEntry(payload);
+      if (event) this.accounts.onEvent(event);
+      else log.error({ head: payload.slice(0, 40) }, 'unreadable bus payload');
+    });
     backend.bus.onResubscribed(() => {
       this.feed.resync();
       void this.resyncPresence();
@@ -106,13 +132,16 @@ export class ChatService {
     if (client.closed) return;
     this.metrics.requests.inc({ type: req.type });
     if (req.type === 'hello') return this.guard(client, undefined, () => this.hello(client, req));
+    // signup and signin identify the connection as an account, instead of hello.
+    if (req.type === 'signup') return this.guard(client, undefined, () => this.accounts.signup(client, req));
+    if (req.type === 'signin') return this.guard(client, undefined, () => this.accounts.signin(client, req));
     // The contract: any request other than hello before hello gets not_identified, ping included.
     if (!client.member) return this.error(client, 'not_identified', undefined, req.type === 'send' ? { cid: req.cid } : {});
     if (req.type === 'ping') return client.reply(PONG_FRAME);
     const member = client.member;
-    const kind: LimitedKind | null = req.type === 'send' ? 'send' : req.type === 'join' ? 'join'
-      : req.type === 'history' || req.type === 'members' ? 'page' : null;
-    const wait = kind === null ? 0 : this.limits.take(member.id, kind);
+    if (ACCOUNT_ONLY.has(req.type) && !isAccountId(member.id)) return this.error(client, 'forbidden', 'sign in first: this needs an account');
+    const kind = BUCKET[req.type];
+    const wait = kind === undefined ? 0 : this.limits.take(member.id, kind);
     if (wait > 0) {
       return this.error(client, 'rate_limited', undefined, req.type === 'send' ? { cid: req.cid, retryAfterMs: wait } : { retryAfterMs: wait });
     }
@@ -120,8 +149,17 @@ export class ChatService {
       case 'join': return this.guard(client, undefined, () => this.join(client, member, req));
       case 'leave': return this.leave(client, member, req);
       case 'send': return this.guard(client, req.cid, () => this.send(client, member, req));
-      case 'history': return this.guard(client, undefined, () => this.history(client, req));
-      case 'members': return this.guard(client, undefined, () => this.members(client, req));
+      case 'history': return this.guard(client, undefined, () => this.history(client, member, req));
+      case 'members': return this.guard(client, undefined, () => this.members(client, member, req));
+      case 'sessions': return this.guard(client, undefined, () => this.accounts.sessions(client, member));
+      case 'revoke': return this.guard(client, undefined, () => this.accounts.revoke(client, member, req));
+      case 'rooms': return this.guard(client, undefined, () => this.accounts.roomList(client, member));
+      case 'create': return this.guard(client, undefined, () => this.accounts.create(client, member, req));
+      case 'room': return this.guard(client, undefined, () => this.accounts.room(client, member, req));
+      case 'invite': return this.guard(client, undefined, () => this.accounts.invite(client, member, req));
+      case 'remove': return this.guard(client, undefined, () => this.accounts.remove(client, member, req));
+      case 'dm': return this.guard(client, undefined, () => this.accounts.dm(client, member, req));
+      case 'read': return this.guard(client, undefined, () => this.accounts.read(client, member, req));
     }
   }
 
@@ -131,6 +169,7 @@ export class ChatService {
     if (!client.member) return;
     this.rooms.leaveAll(client, client.member, graceMs);
     this.limits.detach(client.member.id);
+    this.accounts.detach(client, client.member);
   }
 
   /** Answers with an error from the catalogue; every refusal for rate goes through here and is counted. */
@@ -144,6 +183,9 @@ export class ChatService {
     try {
       await fn();
     } catch (err) {
+      if (err instanceof ForbiddenError) {
+        return this.error(client, 'forbidden', 'this room is private: you are not a member', cid === undefined ? {} : { cid });
+      }
       if (!(err instanceof StoreUnavailableError)) this.log.error({ err, conn: client.id }, 'request failed');
       this.error(client, 'unavailable', undefined, cid === undefined ? { retryAfterMs: 1000 } : { cid, retryAfterMs: 1000 });
     }
@@ -157,6 +199,10 @@ export class ChatService {
         member = await this.backend.sessions.resolve(req.session);
         token = req.session;
       }
+      // With REQUIRE_ACCOUNTS a guest's session no longer identifies anyone.
+      if (member && this.settings.requireAccounts && !isAccountId(member.id)) member = null;
+      if (member) this.accounts.touched(member);
+      else if (!(await this.accounts.guestAllowed(client, req.name))) return;
       if (!member) {
         // A person makes a session now and then; a loop of fresh hellos from one address is refused.
         const wait = this.limits.takeSession(client.address);
@@ -167,12 +213,28 @@ export class ChatService {
         token = uuidv4();
         await this.backend.sessions.save(token, member);
       }
-      if (client.closed) return;
-      client.member = member;
-      client.session = token;
-      this.limits.attach(member.id);
+      this.identify(client, member, token);
+      return;
     }
-    client.reply(welcomeFrame({ appId: this.settings.appId, session: client.session, member: client.member }));
+    this.welcome(client, client.member);
+  }
+
+  /** Makes the connection this member and answers `welcome`; false when the client closed meanwhile. */
+  private identify(client: ChatClient, member: Member, token: string): boolean {
+    if (client.closed) return false;
+    client.member = member;
+    client.session = token;
+    this.limits.attach(member.id);
+    this.accounts.attach(client, member);
+    this.welcome(client, member);
+    return true;
+  }
+
+  private welcome(client: ChatClient, member: Member): void {
+    client.reply(welcomeFrame({
+      appId: this.settings.appId, session: client.session, member,
+      ...(isAccountId(member.id) ? { account: { username: member.name } } : {}),
+    }));
   }
 
   private async join(client: ChatClient, member: Member, req: JoinRequest): Promise<void> {
@@ -181,9 +243,11 @@ export class ChatService {
     if (!this.rooms.has(client, room) && this.rooms.countOf(client) >= max) {
       return this.error(client, 'bad_request', `at most ${max} rooms per connection`);
     }
+    const restricted = roomKind(room) !== 'public';
     // A room nobody is in and nothing was said in is created by this join: a person creates a few.
-    // Asked before anything is written, so a refused join costs the store nothing.
-    if (!this.rooms.get(room)) {
+    // Asked before anything is written, so a refused join costs the store nothing. (Private rooms and
+    // DMs are made by `create` and `dm`, not by joining.)
+    if (!restricted && !this.rooms.get(room)) {
       const [res, presence] = await Promise.all([this.backend.history.resume(room, undefined, 0), this.backend.presence.snapshot(room, 0)]);
       if (res.last === 0 && presence.count === 0) {
         const wait = this.limits.take(member.id, 'room');
@@ -195,13 +259,20 @@ export class ChatService {
     }
     const entry = this.rooms.enter(room, client, member);
     try {
+      // Private rooms: the access list is read after entering (live frames are held until `open`), so a
+      // removal published meanwhile either shows here or reaches this entry on the bus and takes it out.
+      if (restricted && !(await this.accounts.admitted(client, member, room))) {
+        this.rooms.rollback(room, client, member, entry);
+        return;
+      }
+      if (!this.rooms.has(client, room)) return; // removed while joining (answered `left`)
       await this.rooms.ensureListed(room, member.id, () => this.backend.presence.join(room, [member]));
       const threshold = this.settings.largeRoomThreshold;
       const [res, presence] = await Promise.all([
         this.backend.history.resume(room, after, this.settings.joinDefault),
         this.backend.presence.snapshot(room, threshold),
       ]);
-      if (client.closed) return;
+      if (client.closed || !this.rooms.has(client, room)) return;
       const { count, members } = presence;
       // The room's fan-out needs a starting id to notice a gap in what the bus brings.
       this.feed.seed(room, res.last);
@@ -211,6 +282,7 @@ export class ChatService {
       }, res.messages.map((m) => m.json)));
       // joined covered every id up to `last` (all after `after`, or the newest ones): live frames go on from there.
       this.rooms.open(room, client, res.last);
+      if (!restricted) this.accounts.joinedPublic(member, room);
     } catch (err) {
       this.rooms.rollback(room, client, member, entry);
       throw err;
@@ -219,33 +291,51 @@ export class ChatService {
 
   private leave(client: ChatClient, member: Member, req: LeaveRequest): void {
     this.rooms.leave(req.room, client, member);
+    this.accounts.leftPublic(member, req.room);
     client.reply(leftFrame({ room: req.room }));
   }
 
   private async send(client: ChatClient, member: Member, req: SendRequest): Promise<void> {
-    if (!this.rooms.has(client, req.room)) return this.error(client, 'not_joined', undefined, { cid: req.cid });
+    if (!this.rooms.has(client, req.room)) return this.notJoined(client, member, req.room, req.cid);
     const bytes = messageFrameBytes(messageParts(req.room, member, req.text, req.cid, this.settings.appId));
     if (bytes > this.settings.maxMessageBytes) {
       return this.error(client, 'bad_request', `the message is ${bytes} bytes encoded; at most ${this.settings.maxMessageBytes}`, { cid: req.cid });
     }
     await client.send(req.cid, async () => {
-      const r = await this.backend.history.append({ room: req.room, cid: req.cid, from: member, text: req.text, via: this.settings.appId });
+      const r = await this.backend.history.append({
+        room: req.room, cid: req.cid, from: member, text: req.text, via: this.settings.appId, restricted: roomKind(req.room) !== 'public',
+      });
       if (!r.duplicate) this.metrics.messagesIn.inc();
       return ackFrame({ cid: req.cid, room: req.room, id: r.id, ts: r.ts });
     });
   }
 
-  private async members(client: ChatClient, req: MembersRequest): Promise<void> {
-    if (!this.rooms.has(client, req.room)) return this.error(client, 'not_joined');
-    const page = await this.backend.presence.page(req.room, req.after, req.limit ?? LIMITS.membersLimitDefault);
-    client.reply(membersFrame({ room: req.room, ...page }));
+  /**
+   * `not_joined`, except that a private room answers `forbidden` to whoever is not on its list: a
+   * non-member learns nothing more by skipping the join.
+   */
+  private async notJoined(client: ChatClient, member: Member, room: string, cid?: string): Promise<void> {
+    if (!(await this.accounts.admitted(client, member, room, cid))) return;
+    this.error(client, 'not_joined', undefined, cid === undefined ? {} : { cid });
   }
 
-  private async history(client: ChatClient, req: HistoryRequest): Promise<void> {
-    if (!this.rooms.has(client, req.room)) return this.error(client, 'not_joined');
-    const messages = await this.backend.history.page(req.room, {
-      before: req.before, after: req.after, limit: req.limit ?? LIMITS.historyLimitDefault,
-    });
-    client.reply(historyFrame(req.room, messages.map((m) => m.json)));
+  private async members(client: ChatClient, member: Member, req: MembersRequest): Promise<void> {
+    if (!this.rooms.has(client, req.room)) return this.notJoined(client, member, req.room);
+    const [admitted, page] = await Promise.all([
+      this.accounts.admitted(client, member, req.room),
+      this.backend.presence.page(req.room, req.after, req.limit ?? LIMITS.membersLimitDefault),
+    ]);
+    if (admitted) client.reply(membersFrame({ room: req.room, ...page }));
+  }
+
+  private async history(client: ChatClient, member: Member, req: HistoryRequest): Promise<void> {
+    if (!this.rooms.has(client, req.room)) return this.notJoined(client, member, req.room);
+    // A private room's access list is read with the page, in one round trip: a member removed a moment
+    // ago gets `forbidden`, not the page.
+    const [admitted, messages] = await Promise.all([
+      this.accounts.admitted(client, member, req.room),
+      this.backend.history.page(req.room, { before: req.before, after: req.after, limit: req.limit ?? LIMITS.historyLimitDefault }),
+    ]);
+    if (admitted) client.reply(historyFrame(req.room, messages.map((m) => m.json)));
   }
 }

@@ -1,0 +1,104 @@
+/**
+ * Password hashing: Node's built-in scrypt (memory-hard) with OWASP's current parameters
+ * (N = 2^17, r = 8, p = 1: 128 MiB and a few hundred ms per hash), a 16-byte random salt, a 32-byte
+ * key, compared with `timingSafeEqual`. No native addon to build, no package to trust: the reason
+ * scrypt was picked over argon2id (README, dependencies).
+ *
+ * Each hash takes 128 MiB for a few hundred ms on libuv's thread pool, so a server computes at most
+ * `concurrency` at once; the next `queue` wait, and beyond that `hash`/`verify` throw KdfBusyError
+ * (the client gets `rate_limited`). A flood of sign-ins cannot take the memory or the thread pool.
+ *
+ * Stored form: `scrypt$<log2 N>$<r>$<p>$<salt base64>$<key base64>`; verification reads the
+ * parameters from it, so raising SCRYPT_LOG2_N keeps existing accounts working.
+ */
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+const KEY_LEN = 32;
+const SALT_LEN = 16;
+
+export class KdfBusyError extends Error {
+  override name = 'KdfBusyError';
+}
+
+export interface KdfSettings {
+  scryptLog2N: number;
+  kdfConcurrency: number;
+  kdfQueue: number;
+}
+
+function derive(password: string, salt: Buffer, log2N: number, r: number, p: number): Promise<Buffer> {
+  const N = 2 ** log2N;
+  const options: ScryptOptions = { N, r, p, maxmem: 128 * N * r * p + 32 * 1024 * 1024 };
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFC'), salt, KEY_LEN, options, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+interface Parsed {
+  log2N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  key: Buffer;
+}
+
+function parse(stored: string): Parsed | null {
+  const f = stored.split('$');
+  if (f.length !== 6 || f[0] !== 'scrypt') return null;
+  const [log2N, r, p] = [Number(f[1]), Number(f[2]), Number(f[3])];
+  if (![log2N, r, p].every((n) => Number.isInteger(n) && n >= 1 && n <= 32)) return null;
+  const salt = Buffer.from(f[4], 'base64');
+  const key = Buffer.from(f[5], 'base64');
+  if (salt.length !== SALT_LEN || key.length !== KEY_LEN) return null;
+  return { log2N, r, p, salt, key };
+}
+
+export class PasswordHasher {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** A hash of a random password, to verify against when the username is unknown (same time as a real check). */
+  private dummy: Promise<string> | null = null;
+
+  constructor(private readonly settings: KdfSettings) {}
+
+  /** The stored form of a new password. */
+  async hash(password: string): Promise<string> {
+    const salt = randomBytes(SALT_LEN);
+    const log2N = this.settings.scryptLog2N;
+    const key = await this.slot(() => derive(password, salt, log2N, 8, 1));
+    return ['scrypt', log2N, 8, 1, salt.toString('base64'), key.toString('base64')].join('$');
+  }
+
+  /**
+   * True when `password` matches `stored`. With `stored` null (no such account) it checks against a
+   * dummy hash and returns false, taking the same time, so the answer does not tell whether the
+   * username exists.
+   */
+  async verify(password: string, stored: string | null): Promise<boolean> {
+    const real = stored === null ? null : parse(stored);
+    const target = real ?? parse(await (this.dummy ??= this.hash(randomBytes(24).toString('base64'))))!;
+    const key = await this.slot(() => derive(password, target.salt, target.log2N, target.r, target.p));
+    return timingSafeEqual(key, target.key) && real !== null;
+  }
+
+  /** Hashes running or waiting on this server (for metrics and tests). */
+  get load(): number {
+    return this.running + this.waiting.length;
+  }
+
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.settings.kdfConcurrency) {
+      if (this.waiting.length >= this.settings.kdfQueue) throw new KdfBusyError('too many sign-ins at once on this server');
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
