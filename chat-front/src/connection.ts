@@ -5,7 +5,9 @@
  * connected needs: `hello` -> `welcome` makes it Connected, `ping` every 20 s proves the path is alive.
  * Every frame is checked by frames.ts first; the well-formed ones are handed to `onMessage`.
  */
-import { CloseCode, SUBPROTOCOL, type HelloRequest, type Request, type ServerMessage } from '@livechat/protocol';
+import {
+  CloseCode, SUBPROTOCOL, type HelloRequest, type Request, type ServerMessage, type SigninRequest, type SignupRequest,
+} from '@livechat/protocol';
 import { readServerFrame } from './frames.js';
 
 export enum State {
@@ -30,8 +32,13 @@ export type SocketCtor = new (url: string, protocols?: string | string[]) => Soc
 export interface ConnectionOptions {
   url: string;
   WebSocket: SocketCtor;
-  /** The `hello` to send on each open (read every time, so a new session token is used). */
-  hello: () => HelloRequest;
+  /**
+   * The first request on each open (read every time, so a new session token is used): `hello`, or a
+   * `signin` / `signup` (an account's first request on a new connection, instead of `hello`).
+   */
+  hello: () => HelloRequest | SigninRequest | SignupRequest;
+  /** The server closed the socket: return false to stay disconnected (signed out) instead of reconnecting. */
+  onClose?: (code: number, reason: string) => boolean;
   onMessage: (msg: ServerMessage) => void;
   onState?: (state: State) => void;
   /** Backoff: the n-th retry waits random() * min(capMs, baseMs * 2^n). */
@@ -69,7 +76,7 @@ export class Connection {
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private deadTimer: ReturnType<typeof setTimeout> | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly o: Required<Omit<ConnectionOptions, 'onState'>> & Pick<ConnectionOptions, 'onState'>;
+  private readonly o: Required<Omit<ConnectionOptions, 'onState' | 'onClose'>> & Pick<ConnectionOptions, 'onState' | 'onClose'>;
 
   constructor(opts: ConnectionOptions) {
     // Options given as undefined keep their defaults.
@@ -150,6 +157,11 @@ export class Connection {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (this.o.onClose?.(ev.code, ev.reason) === false) {
+        this.clearTimers();
+        this.setState(State.Disconnected);
+        return;
+      }
       this.scheduleReconnect(ev.code);
     };
     ws.onerror = () => { /* a close event follows */ };

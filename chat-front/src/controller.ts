@@ -6,16 +6,35 @@
  * ways (`history` before / after it), reports messages of others as they arrive (for the live region
  * and the unread count — never the history a first join replays), and keeps the name and session
  * token in storage. main.ts connects it to the view and to the person's input.
+ *
+ * Accounts (docs/protocol.md, "Accounts, private rooms and direct messages"): `signin` / `signup` go
+ * out instead of `hello` on a new connection, and from the `welcome` on the account's session is kept
+ * like a guest's (`hello` with it on every reconnect). Signed in, it keeps the room list (`rooms` on
+ * welcome, every 10 s and on each change, and whatever the server pushes), sends `read` for the room
+ * shown while the tab is visible, opens DMs and private rooms from their `room` answers, and goes back
+ * to the login view when the server says the session is over (1008 "signed out", or a reconnect
+ * `hello` the server no longer takes as the account's).
  */
 import { v4 as uuidv4 } from 'uuid';
-import { LIMITS, charLength, type ChatMessage, type ServerMessage } from '@livechat/protocol';
+import {
+  LIMITS, charLength, cleanName, nameProblem, passwordProblem, roomKind, type ChatMessage, type ErrorResponse, type ServerMessage,
+} from '@livechat/protocol';
 import { Connection, State, type SocketCtor } from './connection.js';
 import { checkName, cleanText, normaliseRoom } from './input.js';
 import type { PageDir } from './log-window.js';
+import { roomTitle } from './rooms.js';
 import * as S from './state.js';
 
 export const HISTORY_PAGE = 50;
 const STORE_KEY = 'livechat.identity';
+/** An account's session, kept like a guest's identity: `{username, session}`. */
+const ACCOUNT_KEY = 'livechat.account';
+/** The room list is asked for this often while signed in (unread counts of rooms not joined are not pushed). */
+export const ROOMS_POLL_MS = 10_000;
+/** A `read` goes out at most this often per room shown (the newest id seen by then). */
+export const READ_DEBOUNCE_MS = 1_000;
+/** Where the page goes when a room is closed to it. */
+const FALLBACK_ROOM = 'lobby';
 /** A notice about a request the page retries by itself clears after this long (others stay until dismissed). */
 const TRANSIENT_NOTICE_MS = 10_000;
 
@@ -40,9 +59,16 @@ export interface ControllerOptions {
   /** Passed to the Connection (backoff jitter). */
   random?: () => number;
   pingIntervalMs?: number;
+  /**
+   * The controller moved to another room by itself (a DM or private room opened, removed from a room,
+   * refused one): the address should follow (`push`: a new history entry; `replace`: this one).
+   */
+  onRoute?: (room: string, how: 'push' | 'replace') => void;
 }
 
 export interface Identity { name: string; session: string }
+export interface AccountIdentity { username: string; session: string }
+export type AuthMode = 'signin' | 'signup';
 
 export { checkName, cleanText, normaliseRoom } from './input.js';
 
@@ -58,6 +84,16 @@ export class ChatController {
   /** Which way the `history` request in flight pages the window. */
   private historyDir: PageDir = 'older';
   private membersRetry: ReturnType<typeof setTimeout> | null = null;
+  /** Credentials of a sign-in / sign-up until its `welcome` (then only the session is kept). */
+  private auth: { type: AuthMode; username: string; password: string } | null = null;
+  /** The username of the account whose session this page holds (null: a guest). */
+  private accountUser: string | null = null;
+  /** A `create` or `dm` waits for its `room` answer, which the page then opens. */
+  private opening: { kind: 'create' } | { kind: 'dm'; member: string } | null = null;
+  private signOutNotice = 'You were signed out.';
+  private visible = true;
+  private roomsTimer: ReturnType<typeof setInterval> | null = null;
+  private readTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly storage: KeyValueStore | null;
   private readonly newCid: () => string;
   private readonly now: () => number;
@@ -72,9 +108,13 @@ export class ChatController {
       WebSocket: o.WebSocket,
       random: o.random,
       pingIntervalMs: o.pingIntervalMs,
-      hello: () => (this.session ? { type: 'hello', name: this.name, session: this.session } : { type: 'hello', name: this.name }),
+      hello: () => {
+        if (this.auth) return { type: this.auth.type, username: this.auth.username, password: this.auth.password };
+        return this.session ? { type: 'hello', name: this.name, session: this.session } : { type: 'hello', name: this.name };
+      },
       onMessage: (m) => this.onMessage(m),
       onState: (s) => this.onConnState(s),
+      onClose: (code, reason) => this.onClose(code, reason),
     });
   }
 
@@ -90,6 +130,114 @@ export class ChatController {
     }
   }
 
+  /** The account session remembered on this device (the page resumes it on load). */
+  storedAccount(): AccountIdentity | null {
+    try {
+      const raw = this.storage?.getItem(ACCOUNT_KEY);
+      if (!raw) return null;
+      const v = JSON.parse(raw) as Partial<AccountIdentity>;
+      return typeof v.username === 'string' && typeof v.session === 'string' ? { username: v.username, session: v.session } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Page load with an account's session remembered: straight into `rawRoom` as that account. */
+  resume(rawRoom: string): boolean {
+    const acct = this.storedAccount();
+    const room = normaliseRoom(rawRoom || FALLBACK_ROOM);
+    if (!acct || !room) return false;
+    this.auth = null;
+    this.accountUser = acct.username;
+    this.name = acct.username;
+    this.session = acct.session;
+    this.update(S.startChat(this.state, room));
+    this.conn.connect();
+    return true;
+  }
+
+  /**
+   * The account form: sign in (or sign up) as `rawUser` and go to `rawRoom`. The login view stays
+   * until the `welcome` (or the refusal, which the form shows). Returns false when the form itself
+   * is not complete (the reason is in `state.authError`).
+   */
+  signIn(mode: AuthMode, rawUser: string, password: string, rawRoom: string): boolean {
+    const problem = credentialsProblem(mode, rawUser, password);
+    const room = normaliseRoom(rawRoom || FALLBACK_ROOM);
+    if (problem || !room) {
+      this.update(S.failAuth(this.state, problem ?? 'A room name is 1-32 of a-z, 0-9, - and _.'));
+      return false;
+    }
+    this.conn.close();
+    this.auth = { type: mode, username: cleanName(rawUser), password };
+    this.accountUser = null;
+    this.session = null;
+    this.name = this.auth.username;
+    this.update(S.startAuth(S.switchRoom(this.state, room)));
+    this.conn.connect();
+    return true;
+  }
+
+  /** The person switched between the sign-in and sign-up forms: the last refusal no longer applies. */
+  clearAuthError(): void {
+    if (this.state.authError !== null) this.update({ ...this.state, authError: null });
+  }
+
+  /** "Sign out": this device forgets the session and closes (the session itself lapses on the server). */
+  signOut(): void {
+    this.endAccount('You signed out.');
+    this.conn.close();
+  }
+
+  /** "Sign out everywhere": every session of the account is revoked; the server then closes this one too. */
+  signOutEverywhere(): boolean {
+    if (!this.state.account) return false;
+    this.signOutNotice = 'You were signed out everywhere.';
+    return this.conn.send({ type: 'revoke' });
+  }
+
+  /** "Create private room": the room opens when the server answers. Returns why not, or null. */
+  createRoom(rawTitle: string): string | null {
+    const title = cleanName(rawTitle);
+    if (nameProblem(rawTitle, 'title', LIMITS.titleMax) || charLength(title) < 1) return `A title is 1-${LIMITS.titleMax} characters.`;
+    if (!this.state.account) return 'Sign in to create private rooms.';
+    if (!this.conn.send({ type: 'create', title })) return 'Not connected; try again in a moment.';
+    this.opening = { kind: 'create' };
+    return null;
+  }
+
+  /** Opens the DM with another account (a member id starting with `u_`). */
+  openDm(member: string): boolean {
+    if (!this.state.account || member === this.state.me?.id) return false;
+    if (!this.conn.send({ type: 'dm', member })) return false;
+    this.opening = { kind: 'dm', member };
+    return true;
+  }
+
+  /** The owner lets an account into the current private room. Returns why not, or null. */
+  invite(rawUsername: string): string | null {
+    const username = cleanName(rawUsername);
+    if (charLength(username) < 1) return 'Enter a username.';
+    if (!this.conn.send({ type: 'invite', room: this.state.room, username })) return 'Not connected; try again in a moment.';
+    return null;
+  }
+
+  /** The owner takes a member out of the current private room. */
+  removeMember(member: string): boolean {
+    return this.conn.send({ type: 'remove', room: this.state.room, member });
+  }
+
+  /** The tab became visible (the room shown is being read) or hidden. */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible) this.scheduleRead();
+  }
+
+  /** Asks for the account's room list (signed in only). */
+  requestRooms(): void {
+    if (this.state.account) this.conn.send({ type: 'rooms' });
+  }
+
   /**
    * Join pressed: connect as `rawName` to `rawRoom`. The stored session is used only when the name is
    * the one it belongs to (the server would restore the session's name, not the typed one).
@@ -102,6 +250,8 @@ export class ChatController {
       return false;
     }
     const stored = this.storedIdentity();
+    this.auth = null;
+    this.accountUser = null;
     this.name = n.name;
     this.session = stored && stored.name === n.name ? stored.session : null;
     if (stored && !this.session) this.storage?.removeItem(STORE_KEY);
@@ -187,8 +337,48 @@ export class ChatController {
     if (this.sendRetry) clearTimeout(this.sendRetry);
     if (this.noticeTimer) clearTimeout(this.noticeTimer);
     if (this.membersRetry) clearTimeout(this.membersRetry);
+    this.stopAccountTimers();
   }
 
+  private stopAccountTimers(): void {
+    if (this.roomsTimer) clearInterval(this.roomsTimer);
+    if (this.readTimer) clearTimeout(this.readTimer);
+    this.roomsTimer = this.readTimer = null;
+  }
+
+  /** Forgets the account here (storage, session, timers) and shows the login view with `notice`. */
+  private endAccount(notice: string): void {
+    try { this.storage?.removeItem(ACCOUNT_KEY); } catch { /* private mode */ }
+    this.auth = null;
+    this.accountUser = null;
+    this.session = null;
+    this.opening = null;
+    this.joinInFlight = false;
+    this.signOutNotice = 'You were signed out.';
+    this.stopAccountTimers();
+    if (this.joinRetry) clearTimeout(this.joinRetry);
+    if (this.membersRetry) clearTimeout(this.membersRetry);
+    this.joinRetry = this.membersRetry = null;
+    this.update(S.signedOut(this.state, notice));
+  }
+
+  /** The server closed the socket: 1008 "signed out" ends the account here (no reconnect). */
+  private onClose(code: number, reason: string): boolean {
+    if (code !== 1008 || reason !== 'signed out' || (!this.accountUser && !this.auth)) return true;
+    this.endAccount(this.signOutNotice);
+    return false;
+  }
+
+  /** The controller moves to `room` by itself; the address follows. */
+  private openRoom(room: string, how: 'push' | 'replace'): void {
+    if (!this.switchRoom(room)) return;
+    this.o.onRoute?.(room, how);
+  }
+
+  /** How the page names a room (a private room's title, a DM's other member). */
+  titleOf(room: string): string {
+    return roomTitle(this.state.account, room, roomKind(room), this.state.me?.id);
+  }
   private onConnState(s: State): void {
     if (s !== State.Connected) this.joinInFlight = false;
     this.update(S.applyConnState(this.state, s));
@@ -197,14 +387,30 @@ export class ChatController {
   private onMessage(m: ServerMessage): void {
     const now = this.now();
     switch (m.type) {
-      case 'welcome':
+      case 'welcome': {
+        if (!m.account && (this.auth || this.accountUser)) {
+          // The account's session is over (revoked or expired): the server made a fresh guest of it.
+          this.endAccount('You were signed out.');
+          this.conn.close();
+          return;
+        }
         this.session = m.session;
         this.name = m.member.name;
-        try { this.storage?.setItem(STORE_KEY, JSON.stringify({ name: m.member.name, session: m.session })); } catch { /* private mode */ }
-        this.update(S.applyWelcome(this.state, m));
+        if (m.account) {
+          this.auth = null;
+          this.accountUser = m.account.username;
+          try { this.storage?.setItem(ACCOUNT_KEY, JSON.stringify({ username: m.account.username, session: m.session })); } catch { /* private mode */ }
+        } else {
+          try { this.storage?.setItem(STORE_KEY, JSON.stringify({ name: m.member.name, session: m.session })); } catch { /* private mode */ }
+        }
+        let next = S.applyWelcome(this.state, m);
+        if (next.phase === 'login') next = S.startChat({ ...next, authBusy: false }, next.room);
+        this.update(next);
+        if (m.account) this.startRoomsPolling();
         // Connected comes right after; join then (the connection refuses sends before it).
-        queueMicrotask(() => this.join());
+        queueMicrotask(() => { this.join(); this.requestRooms(); });
         return;
+      }
       case 'joined': {
         if (m.room !== this.state.room) return;
         this.joinInFlight = false;
@@ -214,6 +420,11 @@ export class ChatController {
         if (resumable && this.state.resumable) this.arrived(m.messages.filter((x) => x.id > lastId), false);
         this.flush();
         this.requestMembers(false);
+        if (this.state.account) {
+          // Joining a public room puts it on top of the list; a private room's or DM's details are asked for.
+          this.requestRooms();
+          if (roomKind(m.room) !== 'public') this.conn.send({ type: 'room', room: m.room });
+        }
         return;
       }
       case 'message': {
@@ -233,12 +444,67 @@ export class ChatController {
         this.requestMembers(false);
         return;
       case 'ack': this.update(S.applyAck(this.state, m)); return;
+      case 'rooms': this.update(S.applyRooms(this.state, m)); return;
+      case 'read': this.update(S.applyRead(this.state, m)); return;
+      case 'room': {
+        this.update(S.applyRoomDetails(this.state, m));
+        const o = this.opening;
+        const answers = o && (o.kind === 'create' ? m.kind === 'private' : m.kind === 'dm' && m.members.some((x) => x.id === o.member));
+        if (answers) {
+          this.opening = null;
+          this.requestRooms();
+          if (m.room !== this.state.room) this.openRoom(m.room, 'push');
+        }
+        return;
+      }
+      case 'left': {
+        if (m.reason !== 'removed') return;
+        const title = this.titleOf(m.room);
+        if (this.state.account) this.update(S.forgetRoom(this.state, m.room));
+        if (m.room === this.state.room) {
+          // Out of the room already (the server left it for us): no `leave`, straight to the lobby.
+          this.joinInFlight = false;
+          this.update({ ...this.state, joined: false });
+          this.openRoom(FALLBACK_ROOM, 'replace');
+          this.notify(`You were removed from ${title}.`);
+        }
+        this.requestRooms();
+        return;
+      }
+      case 'revoked': return; // the server closes every connection on the revoked sessions (1008 "signed out")
       case 'error':
+        if (this.conn.state !== State.Connected && this.auth) {
+          // signin / signup refused: the account form says why.
+          const mode = this.auth.type;
+          this.auth = null;
+          this.conn.close();
+          this.update(S.failAuth(this.state, authErrorText(m, mode)));
+          return;
+        }
+        if (this.conn.state !== State.Connected && this.accountUser && m.code === 'name_taken') {
+          // A reconnect's hello with the account's session was taken as a guest's: the session expired.
+          this.endAccount('You were signed out.');
+          this.conn.close();
+          return;
+        }
         if (!this.state.me) {
           // hello refused: back to the form with the reason.
           this.conn.close();
-          this.update({ ...this.state, phase: 'login', loginError: m.message });
+          const text = m.code === 'name_taken' ? 'That name belongs to an account: sign in, or pick another name.' : m.message;
+          this.update({ ...this.state, phase: 'login', loginError: text });
           return;
+        }
+        if (m.cid === undefined && this.opening) this.opening = null;
+        if (m.cid === undefined && this.joinInFlight && m.code === 'forbidden') {
+          // A private room or DM this account (or guest) may not open: back to the lobby, saying so.
+          this.joinInFlight = false;
+          const room = this.state.room;
+          if (room !== FALLBACK_ROOM) {
+            const title = roomKind(room) === 'public' ? `#${room}` : 'that room';
+            this.openRoom(FALLBACK_ROOM, 'replace');
+            this.notify(`You cannot open ${title}: it is private, and you are not a member.`);
+            return;
+          }
         }
         if (m.cid === undefined && this.joinInFlight) {
           this.joinInFlight = false;
@@ -320,9 +586,46 @@ export class ChatController {
     this.sendRetry = setTimeout(() => { this.sendRetry = null; this.flush(); }, at - now);
   }
 
+  private startRoomsPolling(): void {
+    if (this.roomsTimer) clearInterval(this.roomsTimer);
+    this.roomsTimer = setInterval(() => this.requestRooms(), ROOMS_POLL_MS);
+  }
+
+  /** A `read` for the room shown goes out a moment after its newest id moved (while the tab is visible). */
+  private scheduleRead(): void {
+    if (this.readTimer || !this.visible || !S.readDue(this.state)) return;
+    this.readTimer = setTimeout(() => {
+      this.readTimer = null;
+      const due = this.visible ? S.readDue(this.state) : undefined;
+      if (due && this.conn.send({ type: 'read', room: due.room, id: due.id })) this.update(S.applyRead(this.state, due));
+    }, READ_DEBOUNCE_MS);
+  }
+
   private update(next: S.ChatState): void {
     if (next === this.state) return;
     this.state = next;
     this.o.onChange(next);
+    this.scheduleRead();
+  }
+}
+
+/** Why the account form cannot be sent as it is, or null. */
+export function credentialsProblem(mode: AuthMode, rawUser: string, password: string): string | null {
+  const user = checkName(rawUser);
+  if (!user.ok) return user.error.replace(/\bname\b/, 'username');
+  if (mode === 'signin') return password.length === 0 ? 'Enter your password.' : null;
+  return passwordProblem(password) ? `A password is ${LIMITS.passwordMin}-${LIMITS.passwordMax} characters.` : null;
+}
+
+/** What the account form says when the server refused a sign-in or sign-up. */
+export function authErrorText(e: ErrorResponse, mode: AuthMode): string {
+  switch (e.code) {
+    case 'auth_failed': return 'Wrong username or password.';
+    case 'name_taken': return mode === 'signup' ? 'That username is taken: pick another, or sign in.' : e.message;
+    case 'rate_limited': {
+      const s = e.retryAfterMs ? Math.max(1, Math.ceil(e.retryAfterMs / 1000)) : 0;
+      return s ? `Too many attempts: try again in ${s} s.` : 'Too many attempts: try again in a moment.';
+    }
+    default: return e.message;
   }
 }

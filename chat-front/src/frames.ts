@@ -6,9 +6,12 @@
  * lists keep only their well-formed entries, and a `retryAfterMs` cannot schedule a timer storm.
  * The reducers in state.ts / roster.ts / outbox.ts then trust their input's types.
  */
-import type {
-  Ack, ChatMessage, ErrorCode, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence,
-  ServerMessage, Welcome,
+import {
+  roomKind,
+  type Ack, type ChatMessage, type ErrorCode, type ErrorResponse, type HistoryResponse, type Joined, type Left,
+  type Member, type MembersResponse, type Presence, type ReadResponse, type RevokedResponse, type RoomKind,
+  type RoomResponse, type RoomSummary, type RoomsResponse, type ServerMessage, type SessionInfo,
+  type SessionsResponse, type Welcome,
 } from '@livechat/protocol';
 
 type Obj = Record<string, unknown>;
@@ -55,7 +58,61 @@ function welcome(f: Obj): Welcome | null {
   const member = readMember(f.member);
   if (!member || !isStr(f.session, 1024)) return null;
   const appId = typeof f.appId === 'string' || typeof f.appId === 'number' ? String(f.appId).slice(0, 64) : '?';
-  return { type: 'welcome', appId, session: f.session, member };
+  const w: Welcome = { type: 'welcome', appId, session: f.session, member };
+  // An account's welcome: `account.username` (anything else there is not an account).
+  if (isObj(f.account) && isStr(f.account.username, 256) && f.account.username.length > 0) w.account = { username: f.account.username };
+  return w;
+}
+
+function left(f: Obj): Left {
+  return f.reason === 'removed' ? { type: 'left', room: f.room as string, reason: 'removed' } : { type: 'left', room: f.room as string };
+}
+
+const KINDS = new Set<RoomKind>(['public', 'private', 'dm']);
+/** A room's kind as the frame says, else as its name says (the name is what the server checks). */
+const kindOf = (v: unknown, room: string): RoomKind => (KINDS.has(v as RoomKind) ? v as RoomKind : roomKind(room));
+const isRoom = (v: unknown): v is string => isStr(v, 64) && v.length > 0;
+
+/** One entry of `rooms`: a room name is required; counts default to 0, the title to the room's name. */
+export function readRoomSummary(v: unknown): RoomSummary | null {
+  if (!isObj(v) || !isRoom(v.room)) return null;
+  const last = isCount(v.last) ? v.last : 0;
+  const read = isCount(v.read) ? v.read : 0;
+  const unread = isCount(v.unread) ? v.unread : Math.max(0, last - read);
+  const title = isStr(v.title, 1024) && v.title.trim() ? v.title : v.room;
+  return { room: v.room, kind: kindOf(v.kind, v.room), title, last, read, unread };
+}
+
+function rooms(f: Obj): RoomsResponse | null {
+  const rs = list(f.rooms, readRoomSummary);
+  return rs ? { type: 'rooms', rooms: rs } : null;
+}
+
+function room(f: Obj): RoomResponse | null {
+  const ms = list(f.members, readMember);
+  if (!ms) return null;
+  const title = isStr(f.title, 1024) && f.title.trim() ? f.title : f.room as string;
+  const r: RoomResponse = { type: 'room', room: f.room as string, kind: kindOf(f.kind, f.room as string), title, members: ms };
+  if (isStr(f.owner, 256) && f.owner.length > 0) r.owner = f.owner;
+  return r;
+}
+
+function read(f: Obj): ReadResponse | null {
+  return isCount(f.id) ? { type: 'read', room: f.room as string, id: f.id } : null;
+}
+
+function readSession(v: unknown): SessionInfo | null {
+  if (!isObj(v) || !isStr(v.id, 256) || v.id.length === 0 || !isTs(v.created)) return null;
+  return { id: v.id, created: v.created, current: v.current === true };
+}
+
+function sessions(f: Obj): SessionsResponse | null {
+  const ss = list(f.sessions, readSession);
+  return ss ? { type: 'sessions', sessions: ss } : null;
+}
+
+function revoked(f: Obj): RevokedResponse {
+  return { type: 'revoked', count: isCount(f.count) ? f.count : 0 };
 }
 
 function joined(f: Obj): Joined | null {
@@ -123,7 +180,7 @@ function error(f: Obj): ErrorResponse {
 }
 
 /** Frames that name a room must name it with a string (the reducers compare it with the current room). */
-const ROOM_FRAMES = new Set(['joined', 'left', 'ack', 'presence', 'members', 'history']);
+const ROOM_FRAMES = new Set(['joined', 'left', 'ack', 'presence', 'members', 'history', 'room', 'read']);
 
 /** Parses and checks one frame's text; null for anything that is not a well-formed server frame. */
 export function readServerFrame(data: unknown): ServerMessage | null {
@@ -144,7 +201,7 @@ export function readServerMessage(f: unknown): ServerMessage | null {
   switch (f.type) {
     case 'welcome': return welcome(f);
     case 'joined': return joined(f);
-    case 'left': return { type: 'left', room: f.room as string };
+    case 'left': return left(f);
     case 'ack': return ack(f);
     case 'message': return readMessage(f);
     case 'presence': return presence(f);
@@ -152,6 +209,11 @@ export function readServerMessage(f: unknown): ServerMessage | null {
     case 'history': return history(f);
     case 'pong': return { type: 'pong' };
     case 'error': return error(f);
+    case 'rooms': return rooms(f);
+    case 'room': return room(f);
+    case 'read': return read(f);
+    case 'sessions': return sessions(f);
+    case 'revoked': return revoked(f);
     default: return null;
   }
 }

@@ -4,6 +4,9 @@
  * calls, and re-renders on every state change. Keyboard-first: focus starts in the form, lands in
  * the message box after joining and again after a reconnect if it was lost, and Escape closes
  * what the page opened (the notice; the room field goes back to the message box).
+ * Accounts: the sign-in / sign-up forms beside the guest's one-click Join, an account session resumed
+ * on load, the room list (links: the address stays the source of truth), create / invite / remove,
+ * "Message Ann" on a member, and signing out.
  */
 import { rejectedRoomNotice, roomFromHash } from './address.js';
 import { ChatController, type KeyValueStore } from './controller.js';
@@ -48,7 +51,13 @@ const controller = new ChatController({
     queueMicrotask(() => { queued = false; draw(); });
   },
   onArrivals: (messages, live) => view.attention.arrived(messages, live),
+  // The controller opened a room by itself (a DM, a new private room, back to the lobby): the address follows.
+  onRoute: (room, how) => {
+    if (how === 'push') history.pushState(null, '', `#${room}`);
+    else history.replaceState(null, '', `#${room}`);
+  },
 }, first.room);
+controller.setVisible(!document.hidden);
 if (first.notice) controller.notify(first.notice);
 
 let drawn: ChatState | null = null;
@@ -58,6 +67,26 @@ function draw(): void {
   view.render(controller.state);
   // Joined again after a reconnect: if focus was lost meanwhile, it goes back to the message box.
   if (before && !before.joined && drawn.joined && drawn.phase === 'chat' && focusLost()) view.message.focus();
+  if (before?.phase === 'login' && drawn.phase === 'chat') {
+    // Signed in (the welcome came): the passwords go, the address names the room, the message box has focus.
+    view.signinPass.value = '';
+    view.signupPass.value = '';
+    if (roomFromHash(location.hash).room !== drawn.room || !location.hash) history.replaceState(null, '', `#${drawn.room}`);
+    view.message.focus();
+  }
+  if (before?.phase === 'chat' && drawn.phase === 'login') {
+    // Signed out: back to the account form (the notice says why).
+    view.roomInput.value = drawn.room;
+    view.authMode = 'signin';
+    view.render(drawn);
+    view.signinUser.focus();
+  }
+  if (before?.authBusy && !drawn.authBusy && drawn.phase === 'login') {
+    // Refused: the field to fix gets focus (the error is announced by its alert).
+    const pass = view.authMode === 'signin' ? view.signinPass : view.signupPass;
+    pass.value = '';
+    (drawn.authError && /username/i.test(drawn.authError) ? (view.authMode === 'signin' ? view.signinUser : view.signupUser) : pass).focus();
+  }
   // A short history does not fill the list, so there is nothing to scroll: fetch more at once.
   const s = view.scroller;
   if (controller.state.joined && s.scrollHeight <= s.clientHeight + LOAD_PX) controller.loadOlder();
@@ -72,8 +101,66 @@ const focusLost = () => document.activeElement === null || document.activeElemen
 const stored = controller.storedIdentity();
 if (stored) view.nameInput.value = stored.name;
 view.roomInput.value = first.room;
+// An account's session kept on this device: straight back in as that account.
+const resumed = controller.resume(first.room);
 draw();
-(stored ? view.loginForm.querySelector<HTMLButtonElement>('button[type=submit]') : view.nameInput)?.focus();
+if (resumed) view.message.focus();
+else (stored ? view.loginForm.querySelector<HTMLButtonElement>('button[type=submit]') : view.nameInput)?.focus();
+
+// Accounts: sign in or sign up (each its own form, so password managers know which password is new).
+function submitAuth(mode: 'signin' | 'signup'): void {
+  const user = mode === 'signin' ? view.signinUser : view.signupUser;
+  const pass = mode === 'signin' ? view.signinPass : view.signupPass;
+  if (!controller.signIn(mode, user.value, pass.value, view.roomInput.value)) {
+    (/password/i.test(controller.state.authError ?? '') ? pass : user).focus();
+  }
+}
+view.signinForm.addEventListener('submit', (ev) => { ev.preventDefault(); submitAuth('signin'); });
+view.signupForm.addEventListener('submit', (ev) => { ev.preventDefault(); submitAuth('signup'); });
+function showAuth(mode: 'signin' | 'signup'): void {
+  const [from, to] = mode === 'signup' ? [view.signinUser, view.signupUser] : [view.signupUser, view.signinUser];
+  if (!to.value) to.value = from.value;
+  view.authMode = mode;
+  controller.clearAuthError();
+  view.render(controller.state);
+  to.focus();
+}
+view.toSignup.addEventListener('click', () => showAuth('signup'));
+view.toSignin.addEventListener('click', () => showAuth('signin'));
+
+// Signed in: the room list, private rooms, DMs, signing out.
+view.navToggle.addEventListener('click', () => view.toggleNav());
+view.roomGroups.addEventListener('click', (ev) => {
+  if ((ev.target as HTMLElement).closest('a')) view.toggleNav(false); // on a phone the panel folds once a room is picked
+});
+view.createForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const why = controller.createRoom(view.createTitle.value);
+  view.createError.textContent = why ?? '';
+  if (why) { view.createTitle.focus(); return; }
+  view.createTitle.value = '';
+  view.toggleNav(false);
+  view.message.focus();
+});
+view.createTitle.addEventListener('input', () => { view.createError.textContent = ''; });
+view.inviteForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const why = controller.invite(view.inviteUser.value);
+  view.inviteError.textContent = why ?? '';
+  if (!why) view.inviteUser.value = '';
+  view.inviteUser.focus();
+});
+view.inviteUser.addEventListener('input', () => { view.inviteError.textContent = ''; });
+view.roomPeople.addEventListener('click', (ev) => {
+  const id = (ev.target as HTMLElement).closest<HTMLElement>('[data-remove]')?.dataset.remove;
+  if (id) { controller.removeMember(id); view.inviteUser.focus(); }
+});
+view.members.addEventListener('click', (ev) => {
+  const id = (ev.target as HTMLElement).closest<HTMLElement>('[data-dm]')?.dataset.dm;
+  if (id && controller.openDm(id)) view.message.focus();
+});
+view.signOut.addEventListener('click', () => controller.signOut());
+view.signOutAll.addEventListener('click', () => { controller.signOutEverywhere(); });
 
 view.loginForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
@@ -124,6 +211,12 @@ window.addEventListener('hashchange', () => {
 // Escape closes what the page opened: the room field gives way to the message box, then the notice goes.
 document.addEventListener('keydown', (ev) => {
   if (ev.key !== 'Escape' || ev.defaultPrevented || controller.state.phase !== 'chat') return;
+  if (view.sidebar.classList.contains('nav-open')) {
+    view.toggleNav(false);
+    view.navToggle.focus();
+    ev.preventDefault();
+    return;
+  }
   if (document.activeElement === view.roomSwitch) {
     view.roomSwitch.value = '';
     view.roomSwitch.setCustomValidity('');
@@ -178,6 +271,7 @@ view.log.addEventListener('click', (ev) => {
 // Back online: do not wait out the backoff. Back to the tab: the unread count goes.
 window.addEventListener('online', () => controller.conn.retryNow());
 document.addEventListener('visibilitychange', () => {
+  controller.setVisible(!document.hidden);
   if (document.hidden) return;
   view.attention.seen();
   controller.conn.retryNow();

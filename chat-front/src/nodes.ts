@@ -4,9 +4,10 @@
  * become markup. A name is always followed by its member's short tag (`Ann #3f2a`), so two people
  * who chose the same name can be told apart, by eye and by a screen reader alike.
  */
-import type { ChatMessage, Member } from '@livechat/protocol';
+import type { ChatMessage, Member, RoomKind, RoomSummary } from '@livechat/protocol';
 import { avatar, hash } from './avatar.js';
 import type { OutboxItem } from './outbox.js';
+import { unreadLabel } from './rooms.js';
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
@@ -37,11 +38,86 @@ function nameWithTag(m: Member, cls: string): HTMLElement {
   return who;
 }
 
-export function memberNode(m: Member, isMe: boolean): HTMLElement {
+/**
+ * One member of the list. `canDm` (signed in, and the member is another account): the avatar and name
+ * are a button "Message Ann" that opens the direct messages with them.
+ */
+export function memberNode(m: Member, isMe: boolean, canDm = false): HTMLElement {
   const li = el('li', isMe ? 'member is-me' : 'member');
   li.dataset.id = m.id;
+  if (canDm) {
+    const b = el('button', 'member-dm');
+    b.type = 'button';
+    b.dataset.dm = m.id;
+    b.setAttribute('aria-label', `Message ${m.name}`);
+    b.title = `Send ${m.name} a direct message`;
+    const hint = el('span', 'dm-hint', 'Message');
+    hint.setAttribute('aria-hidden', 'true');
+    b.append(avatar(m, 28), nameWithTag(m, 'member-name'), hint);
+    li.append(b);
+    return li;
+  }
   li.append(avatar(m, 28), nameWithTag(m, 'member-name'));
   if (isMe) li.append(el('span', 'you', 'you'));
+  return li;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** The sign before a room's name: `#` for a public room, `@` for a DM, a padlock for a private room (decorative). */
+export function kindMark(kind: RoomKind): Element {
+  if (kind !== 'private') {
+    const s = el('span', 'room-kind', kind === 'dm' ? '@' : '#');
+    s.setAttribute('aria-hidden', 'true');
+    return s;
+  }
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'room-kind lock');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '13');
+  svg.setAttribute('height', '13');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('fill', 'currentColor');
+  path.setAttribute('d', 'M6 10V7a6 6 0 0 1 12 0v3h1a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V11a1 1 0 0 1 1-1zm2 0h8V7a4 4 0 0 0-8 0z');
+  svg.append(path);
+  return svg;
+}
+
+/** An unread count: the number drawn, and ", 3 unread" for screen readers. Nothing when there is none. */
+export function unreadBadge(n: number): HTMLElement[] {
+  if (n <= 0) return [];
+  const badge = el('span', 'badge', n > 99 ? '99+' : String(n));
+  badge.setAttribute('aria-hidden', 'true');
+  return [badge, el('span', 'visually-hidden', `, ${unreadLabel(n)}`)];
+}
+
+/** A room of the account's list: a link to it (the address names the room), with its unread badge. */
+export function roomEntryNode(r: RoomSummary, title: string, current: boolean): HTMLElement {
+  const li = el('li', 'room-entry');
+  li.dataset.room = r.room;
+  const a = el('a', `room-link${current ? ' current' : ''}${r.unread > 0 ? ' unread' : ''}`);
+  a.href = `#${r.room}`;
+  if (current) a.setAttribute('aria-current', 'page');
+  a.append(kindMark(r.kind), el('span', 'room-title', title), ...unreadBadge(r.unread));
+  li.append(a);
+  return li;
+}
+
+/** A member of a private room in its owner's view: a button to remove them (not the owner). */
+export function roomPersonNode(m: Member, isOwner: boolean, removable: boolean): HTMLElement {
+  const li = el('li', 'room-person');
+  li.dataset.id = m.id;
+  li.append(avatar(m, 24), nameWithTag(m, 'member-name'));
+  if (isOwner) li.append(el('span', 'owner-tag', 'owner'));
+  if (removable) {
+    const b = el('button', 'secondary remove-button', 'Remove');
+    b.type = 'button';
+    b.dataset.remove = m.id;
+    b.setAttribute('aria-label', `Remove ${m.name}`);
+    li.append(b);
+  }
   return li;
 }
 

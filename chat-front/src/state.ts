@@ -14,7 +14,8 @@
  *   a `joined` (a join, a rejoin after a reconnect) starts it afresh.
  */
 import type {
-  ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence, Welcome,
+  ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence, ReadResponse, RoomResponse,
+  RoomsResponse, Welcome,
 } from '@livechat/protocol';
 import { State } from './connection.js';
 import {
@@ -22,6 +23,7 @@ import {
 } from './log-window.js';
 import { failSend, settleOutbox, type OutboxItem } from './outbox.js';
 import * as R from './roster.js';
+import * as A from './rooms.js';
 
 export { MESSAGE_WINDOW, mergeMessages } from './log-window.js';
 
@@ -51,6 +53,12 @@ export interface ChatState {
   notice: string | null;
   /** A problem with the name or room typed on the login form. */
   loginError: string | null;
+  /** Signed in: the account's room list, read markers and room details (rooms.ts); null for a guest. */
+  account: A.Account | null;
+  /** A sign-in or sign-up is on its way (the login view stays until its `welcome`). */
+  authBusy: boolean;
+  /** Why the sign-in / sign-up form was refused (shown by that form). */
+  authError: string | null;
 }
 
 export function initialState(room: string): ChatState {
@@ -58,6 +66,7 @@ export function initialState(room: string): ChatState {
     phase: 'login', conn: State.Disconnected, appId: null, me: null, room,
     joined: false, resumable: false, messages: [], lastId: 0, roster: R.emptyRoster(), outbox: [],
     history: { loading: false, complete: false }, notice: null, loginError: null,
+    account: null, authBusy: false, authError: null,
   };
 }
 
@@ -78,7 +87,49 @@ export function applyConnState(state: ChatState, conn: State): ChatState {
 }
 
 export function applyWelcome(state: ChatState, w: Welcome): ChatState {
-  return { ...state, appId: w.appId, me: w.member };
+  const account = w.account ? (state.account?.username === w.account.username ? state.account : A.newAccount(w.account.username)) : null;
+  return { ...state, appId: w.appId, me: w.member, account };
+}
+
+/** A sign-in or sign-up went out: the form waits for its answer. */
+export function startAuth(state: ChatState): ChatState {
+  return { ...state, authBusy: true, authError: null, loginError: null, notice: null };
+}
+
+/** The sign-in or sign-up was refused: the form says why. */
+export function failAuth(state: ChatState, error: string): ChatState {
+  return { ...state, phase: 'login', authBusy: false, authError: error };
+}
+
+/** Signed out (here, everywhere, or the session expired): the login view, with a notice. */
+export function signedOut(state: ChatState, notice: string | null): ChatState {
+  return { ...initialState(state.room), notice };
+}
+
+/** The account's room list (the current room's entry counts what this page has seen in it). */
+export function applyRooms(state: ChatState, r: RoomsResponse): ChatState {
+  if (!state.account) return state;
+  return { ...state, account: A.applyRooms(state.account, r, { room: state.room, lastId: state.lastId }) };
+}
+
+/** A read marker moved (answered, pushed from another connection, or sent by this page). */
+export function applyRead(state: ChatState, r: Pick<ReadResponse, 'room' | 'id'>): ChatState {
+  if (!state.account) return state;
+  const account = A.applyRead(state.account, r);
+  return account === state.account ? state : { ...state, account };
+}
+
+/** A private room's or DM's details. */
+export function applyRoomDetails(state: ChatState, r: RoomResponse): ChatState {
+  if (!state.account) return state;
+  return { ...state, account: A.applyRoomDetails(state.account, r) };
+}
+
+/** The read marker to send for the current room now (the newest id seen there), if it would move. */
+export function readDue(state: ChatState): { room: string; id: number } | undefined {
+  if (!state.account || state.phase !== 'chat' || !state.joined || state.conn !== State.Connected) return undefined;
+  const id = A.readToSend(state.account, state.room, state.lastId);
+  return id === undefined ? undefined : { room: state.room, id };
 }
 
 /** Moves to another room: its messages and members come with the next `joined`. */
@@ -113,9 +164,10 @@ export function applyJoined(state: ChatState, j: Joined): ChatState {
     messages = dropOldest(merged);
     complete = state.history.complete && messages.length === merged.length;
   }
+  const lastId = Math.max(lastIdOf(messages), lastIdOf(incoming), fresh ? 0 : state.lastId);
   return {
-    ...state, joined: true, resumable: true, roster: R.rosterFromJoined(j), messages,
-    lastId: Math.max(lastIdOf(messages), lastIdOf(incoming), fresh ? 0 : state.lastId),
+    ...state, joined: true, resumable: true, roster: R.rosterFromJoined(j), messages, lastId,
+    account: state.account ? A.applyLast(state.account, j.room, Math.max(lastId, j.last)) : null,
     history: { loading: false, complete },
     outbox: settleOutbox(state.outbox, state.room, incoming),
     notice: j.truncated ? 'Some messages from while you were away are no longer kept.' : state.notice,
@@ -125,6 +177,10 @@ export function applyJoined(state: ChatState, j: Joined): ChatState {
 /** A live message: appended once (a duplicate changes nothing), the oldest dropped beyond the window. */
 export function applyMessage(state: ChatState, m: ChatMessage): ChatState {
   if (m.room !== state.room) return state;
+  if (state.account) {
+    const account = A.applyLast(state.account, m.room, m.id);
+    if (account !== state.account) state = { ...state, account };
+  }
   const outbox = settleOutbox(state.outbox, state.room, [m]);
   if (m.id <= state.lastId && (windowHasNewer(state.messages, state.lastId) || state.messages.some((x) => x.id === m.id))) {
     return outbox === state.outbox ? state : { ...state, outbox };
@@ -246,4 +302,9 @@ export function logItems(state: ChatState): Array<{ kind: 'message'; m: ChatMess
   if (hasNewer(state)) return items;
   for (const o of state.outbox) if (o.room === state.room) items.push({ kind: 'outbox', o });
   return items;
+}
+
+/** Removed from a room: it leaves the account's list and details. */
+export function forgetRoom(state: ChatState, room: string): ChatState {
+  return state.account ? { ...state, account: A.forgetRoom(state.account, room) } : state;
 }

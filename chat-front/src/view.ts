@@ -5,12 +5,15 @@
  * (anchored on the first message in view, as the bounded window drops nodes at either end); the
  * member list likewise (by member), so a large room's next page only appends.
  */
-import type { Member } from '@livechat/protocol';
+import { isAccountId, roomKind, type Member } from '@livechat/protocol';
 import { Attention } from './attention.js';
 import { avatar } from './avatar.js';
 import { State } from './connection.js';
-import { el, memberNode, memberTag, messageNode, outboxNode } from './nodes.js';
+import {
+  el, kindMark, memberNode, memberTag, messageNode, outboxNode, roomEntryNode, roomPersonNode, unreadBadge,
+} from './nodes.js';
 import { hasMorePages, rosterSummary } from './roster.js';
+import { groupRooms, ownedDetails, roomTitle, totalUnread } from './rooms.js';
 import { hasNewer, logItems, memberList, type ChatState } from './state.js';
 
 const countFmt = new Intl.NumberFormat();
@@ -67,12 +70,42 @@ export class View {
   readonly attention = new Attention(byId<HTMLElement>('announcer'));
   readonly composer = byId<HTMLFormElement>('composer');
   readonly message = byId<HTMLTextAreaElement>('message');
+  // accounts
+  readonly signinForm = byId<HTMLFormElement>('signin-form');
+  readonly signinUser = byId<HTMLInputElement>('signin-username');
+  readonly signinPass = byId<HTMLInputElement>('signin-password');
+  readonly signinError = byId<HTMLElement>('signin-error');
+  readonly signupForm = byId<HTMLFormElement>('signup-form');
+  readonly signupUser = byId<HTMLInputElement>('signup-username');
+  readonly signupPass = byId<HTMLInputElement>('signup-password');
+  readonly signupError = byId<HTMLElement>('signup-error');
+  readonly toSignup = byId<HTMLButtonElement>('to-signup');
+  readonly toSignin = byId<HTMLButtonElement>('to-signin');
+  readonly navToggle = byId<HTMLButtonElement>('nav-toggle');
+  readonly navUnread = byId<HTMLElement>('nav-unread');
+  readonly accountNav = byId<HTMLElement>('account-nav');
+  readonly roomGroups = byId<HTMLElement>('room-groups');
+  readonly createForm = byId<HTMLFormElement>('create-form');
+  readonly createTitle = byId<HTMLInputElement>('create-title');
+  readonly createError = byId<HTMLElement>('create-error');
+  readonly roomAdmin = byId<HTMLElement>('room-admin');
+  readonly roomAdminName = byId<HTMLElement>('room-admin-name');
+  readonly inviteForm = byId<HTMLFormElement>('invite-form');
+  readonly inviteUser = byId<HTMLInputElement>('invite-username');
+  readonly inviteError = byId<HTMLElement>('invite-error');
+  readonly roomPeople = byId<HTMLUListElement>('room-people');
+  readonly signOut = byId<HTMLButtonElement>('sign-out');
+  readonly signOutAll = byId<HTMLButtonElement>('sign-out-all');
+  readonly roomHeading = byId<HTMLElement>('room-heading');
 
   private nodes = new Map<string, { node: HTMLElement; sig: string }>();
   private memberNodes = new Map<string, HTMLElement>();
   private prev: ChatState | null = null;
   private renderedRoom = '';
   private recentRooms: string[] = [];
+  private renderedTitle = '';
+  /** Which account form shows: sign in (default) or sign up. */
+  authMode: 'signin' | 'signup' = 'signin';
   /** Set by main.ts when the person sends, so the list jumps to their message. */
   followNext = false;
 
@@ -84,22 +117,35 @@ export class View {
     this.chat.hidden = state.phase !== 'chat';
     this.sidebar.hidden = state.phase !== 'chat';
     this.loginError.textContent = state.loginError ?? '';
+    this.renderAuth(state);
+    this.renderAccount(state, prev);
 
     if (!prev || prev.conn !== state.conn || prev.appId !== state.appId) {
       this.status.dataset.state = state.conn;
       this.statusText.textContent = statusText(state);
       this.status.title = state.appId ? `This page is connected through server ${state.appId}` : '';
     }
-    if (!prev || prev.room !== state.room) {
-      this.roomTitle.textContent = state.room;
-      this.message.placeholder = `Message #${state.room}`;
-      this.attention.setTitle(`#${state.room} · livechat`);
-      this.rememberRoom(state.room);
+    const kind = roomKind(state.room);
+    const title = roomTitle(state.account, state.room, kind, state.me?.id);
+    if (!prev || prev.room !== state.room || this.renderedTitle !== title) {
+      this.renderedTitle = title;
+      this.roomTitle.textContent = title;
+      // "Room lobby", "Private room Team", "Direct messages with Bob"; the sign before it is drawn only.
+      const prefix = this.roomHeading.querySelector('.visually-hidden');
+      if (prefix) prefix.textContent = kind === 'public' ? 'Room ' : kind === 'private' ? 'Private room ' : 'Direct messages with ';
+      const mark = kindMark(kind);
+      mark.classList.add('hash');
+      this.roomHeading.querySelector('.hash')?.replaceWith(mark);
+      const shown = kind === 'public' ? `#${state.room}` : title;
+      this.message.placeholder = `Message ${shown}`;
+      this.attention.setTitle(`${shown} · livechat`);
+      if (!prev || prev.room !== state.room) this.rememberRoom(state.room);
     }
     if (!prev || prev.me !== state.me) this.renderMe(state.me);
     if (!prev || prev.roster !== state.roster || prev.me !== state.me) {
       this.renderMemberPanel(state);
-      if (!prev || prev.roster.members !== state.roster.members || prev.roster.large !== state.roster.large || prev.me !== state.me) {
+      if (!prev || prev.roster.members !== state.roster.members || prev.roster.large !== state.roster.large || prev.me !== state.me
+        || (prev.account === null) !== (state.account === null)) {
         this.renderMembers(state);
       }
     }
@@ -128,6 +174,70 @@ export class View {
   scrollToBottom(): void {
     this.scroller.scrollTop = this.scroller.scrollHeight;
     this.jump.hidden = true;
+  }
+
+  /** The account forms: which one shows, and why the last attempt was refused. */
+  private renderAuth(state: ChatState): void {
+    this.signinForm.hidden = this.authMode !== 'signin';
+    this.signupForm.hidden = this.authMode !== 'signup';
+    const error = state.authError ?? '';
+    if (this.signinError.textContent !== error) this.signinError.textContent = this.authMode === 'signin' ? error : '';
+    if (this.signupError.textContent !== error) this.signupError.textContent = this.authMode === 'signup' ? error : '';
+    for (const f of [this.signinForm, this.signupForm]) {
+      const b = f.querySelector<HTMLButtonElement>('button[type=submit]');
+      if (b) b.disabled = state.authBusy;
+      f.setAttribute('aria-busy', String(state.authBusy));
+    }
+  }
+
+  /** Signed in: the room list with unread badges, the owner's panel of a private room, the account actions. */
+  private renderAccount(state: ChatState, prev: ChatState | null): void {
+    const a = state.phase === 'chat' ? state.account : null;
+    const signedIn = a !== null;
+    document.documentElement.toggleAttribute('data-account', signedIn);
+    this.navToggle.hidden = !signedIn;
+    this.accountNav.hidden = !signedIn;
+    this.rooms.hidden = signedIn;
+    if (!signedIn) {
+      this.sidebar.classList.remove('nav-open');
+      this.navToggle.setAttribute('aria-expanded', 'false');
+    }
+    if (prev && prev.account === state.account && prev.room === state.room && prev.me === state.me && prev.phase === state.phase) return;
+    if (!a) { this.roomGroups.replaceChildren(); this.roomPeople.replaceChildren(); this.roomAdmin.hidden = true; return; }
+
+    const total = totalUnread(a.rooms);
+    this.navUnread.hidden = total === 0;
+    this.navUnread.replaceChildren(...unreadBadge(total).map((n) => { n.classList.remove('badge'); return n; }));
+
+    const groups = groupRooms(a.rooms);
+    const sections: HTMLElement[] = [];
+    const myId = state.me?.id;
+    for (const [kind, label] of [['public', 'Public rooms'], ['private', 'Private rooms'], ['dm', 'Direct messages']] as const) {
+      const list = groups[kind];
+      if (list.length === 0) continue;
+      const id = `rooms-${kind}`;
+      const h = el('h3', 'group-title', label);
+      h.id = id;
+      const ul = el('ul', 'room-list');
+      ul.setAttribute('aria-labelledby', id);
+      ul.append(...list.map((r) => roomEntryNode(r, roomTitle(a, r.room, r.kind, myId), r.room === state.room)));
+      sections.push(h, ul);
+    }
+    if (sections.length === 0) sections.push(el('p', 'empty-rooms', a.rooms ? 'No rooms yet.' : 'Loading your rooms…'));
+    this.roomGroups.replaceChildren(...sections);
+
+    const owned = ownedDetails(a, state.room, myId);
+    this.roomAdmin.hidden = !owned;
+    if (!owned) { this.roomPeople.replaceChildren(); return; }
+    this.roomAdminName.textContent = owned.title;
+    const people = [...owned.members].sort((x, y) => (x.id === owned.owner ? -1 : y.id === owned.owner ? 1 : x.name.localeCompare(y.name)));
+    this.roomPeople.replaceChildren(...people.map((m) => roomPersonNode(m, m.id === owned.owner, m.id !== owned.owner)));
+  }
+
+  /** The phone's "Your rooms" button: opens or folds the account's panel. */
+  toggleNav(open = !this.sidebar.classList.contains('nav-open')): void {
+    this.sidebar.classList.toggle('nav-open', open);
+    this.navToggle.setAttribute('aria-expanded', String(open));
   }
 
   private renderMe(me: Member | null): void {
@@ -166,13 +276,17 @@ export class View {
   /** Makes the list's items match the roster, reusing each member's node (a next page only appends). */
   private renderMembers(state: ChatState): void {
     const mine = state.me?.id;
-    const list = memberList(state).map((m) => ({ m, key: `${m.id === mine ? '1' : '0'}${m.id}\u0000${m.name}` }));
+    const dm = state.account !== null;
+    const list = memberList(state).map((m) => {
+      const canDm = dm && m.id !== mine && isAccountId(m.id);
+      return { m, canDm, key: `${m.id === mine ? '1' : '0'}${canDm ? '1' : '0'}${m.id}\u0000${m.name}` };
+    });
     const wanted = new Set(list.map((x) => x.key));
     for (const [key, node] of this.memberNodes) if (!wanted.has(key)) node.remove();
     const seen = new Map<string, HTMLElement>();
     let cursor = this.members.firstElementChild;
-    for (const { m, key } of list) {
-      const node = this.memberNodes.get(key) ?? memberNode(m, m.id === mine);
+    for (const { m, key, canDm } of list) {
+      const node = this.memberNodes.get(key) ?? memberNode(m, m.id === mine, canDm);
       seen.set(key, node);
       if (node !== cursor) this.members.insertBefore(node, cursor);
       else cursor = cursor.nextElementSibling;

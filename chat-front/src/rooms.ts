@@ -1,0 +1,130 @@
+/**
+ * A signed-in account's side of the page as plain data, and the pure functions that change it (like
+ * roster.ts for the member panel): the room list with unread counts (`rooms`), the read markers
+ * (`read`, answered and pushed), and the details of private rooms and DMs (`room`). state.ts holds one
+ * Account while signed in and applies the frames through these; nothing here touches the DOM.
+ *
+ * Read markers only move up (the server never moves one down), so the page keeps the highest it knows
+ * per room — from `rooms`, from `read` frames and from the `read` requests it sent — and a `rooms`
+ * answer that was on its way while a marker moved cannot bring an unread count back.
+ */
+import type { Member, ReadResponse, RoomKind, RoomResponse, RoomSummary, RoomsResponse } from '@livechat/protocol';
+
+export interface Account {
+  username: string;
+  /** The room list, as the server last sent it (with what the page learnt since); null until the first `rooms`. */
+  rooms: RoomSummary[] | null;
+  /** The highest read marker known per room. */
+  marks: Record<string, number>;
+  /** The `room` answers (owner, members) of private rooms and DMs, by room. */
+  details: Record<string, RoomResponse>;
+}
+
+const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+export function newAccount(username: string): Account {
+  return { username, rooms: null, marks: dict<number>(), details: dict<RoomResponse>() };
+}
+
+const withCounts = (r: RoomSummary, last: number, read: number): RoomSummary =>
+  (last === r.last && read === r.read && r.unread === Math.max(0, last - read) ? r : { ...r, last, read, unread: Math.max(0, last - read) });
+
+/**
+ * A `rooms` list. Each entry's read marker is the higher of the server's and the page's; `current`
+ * (the room shown, with the newest id seen in it) may be ahead of the list's `last`.
+ */
+export function applyRooms(a: Account, res: RoomsResponse, current?: { room: string; lastId: number }): Account {
+  const marks = { ...a.marks };
+  const rooms = res.rooms.map((r) => {
+    const read = Math.max(r.read, has(marks, r.room) ? marks[r.room] : 0);
+    marks[r.room] = read;
+    const last = current && current.room === r.room ? Math.max(r.last, current.lastId) : r.last;
+    return withCounts(r, last, read);
+  });
+  const merged: Record<string, number> = Object.assign(dict<number>(), marks);
+  return { ...a, rooms, marks: merged };
+}
+
+/** A `read` frame (the answer to ours, or pushed from another connection of the account), or a `read` the page sent. */
+export function applyRead(a: Account, r: Pick<ReadResponse, 'room' | 'id'>): Account {
+  const known = has(a.marks, r.room) ? a.marks[r.room] : 0;
+  if (r.id <= known) return a;
+  const marks = Object.assign(dict<number>(), a.marks, { [r.room]: r.id });
+  const rooms = a.rooms?.map((x) => (x.room === r.room ? withCounts(x, x.last, Math.max(x.read, r.id)) : x)) ?? null;
+  return { ...a, marks, rooms };
+}
+
+/** A message seen in a room: its entry's `last` moves up (the unread count of a joined room between two `rooms`). */
+export function applyLast(a: Account, room: string, id: number): Account {
+  if (!a.rooms) return a;
+  let changed = false;
+  const rooms = a.rooms.map((x) => {
+    if (x.room !== room || id <= x.last) return x;
+    changed = true;
+    return withCounts(x, id, x.read);
+  });
+  return changed ? { ...a, rooms } : a;
+}
+
+/** A `room` answer (create, room, invite, remove, dm): kept by room. */
+export function applyRoomDetails(a: Account, r: RoomResponse): Account {
+  const details = Object.assign(dict<RoomResponse>(), a.details, { [r.room]: r });
+  return { ...a, details };
+}
+
+/** This account left a room for good (removed from it): its details and its list entry go. */
+export function forgetRoom(a: Account, room: string): Account {
+  const details = Object.assign(dict<RoomResponse>(), a.details);
+  delete details[room];
+  return { ...a, details, rooms: a.rooms?.filter((x) => x.room !== room) ?? null };
+}
+
+/** The marker the page should send for `room`, having seen up to `lastId` there: undefined when it would not move. */
+export function readToSend(a: Account, room: string, lastId: number): number | undefined {
+  if (lastId < 1) return undefined;
+  const known = has(a.marks, room) ? a.marks[room] : 0;
+  return lastId > known ? lastId : undefined;
+}
+
+export interface RoomGroups { public: RoomSummary[]; private: RoomSummary[]; dm: RoomSummary[] }
+
+/** The list in its three groups, each in the server's order (public rooms: most recent first). */
+export function groupRooms(rooms: readonly RoomSummary[] | null): RoomGroups {
+  const g: RoomGroups = { public: [], private: [], dm: [] };
+  for (const r of rooms ?? []) g[r.kind].push(r);
+  return g;
+}
+
+/** Unread messages across the list (for the phone's "Rooms" button). */
+export function totalUnread(rooms: readonly RoomSummary[] | null): number {
+  return (rooms ?? []).reduce((n, r) => n + r.unread, 0);
+}
+
+/** What a badge says to a screen reader: "3 unread" (a big count is shown as 99+, and read as such). */
+export function unreadLabel(n: number): string {
+  return `${n > 99 ? '99+' : n} unread`;
+}
+
+/** The other member of a DM, from its details. */
+export function dmPeer(details: RoomResponse | undefined, myId: string | undefined): Member | undefined {
+  if (!details || details.kind !== 'dm') return undefined;
+  return details.members.find((m) => m.id !== myId);
+}
+
+/** How the page names a room: a public room by its name, a private room by its title, a DM by the other member's name. */
+export function roomTitle(a: Account | null, room: string, kind: RoomKind, myId?: string): string {
+  if (kind === 'public' || !a) return room;
+  const d = has(a.details, room) ? a.details[room] : undefined;
+  const peer = dmPeer(d, myId);
+  if (peer) return peer.name;
+  const listed = a.rooms?.find((x) => x.room === room);
+  return listed?.title ?? d?.title ?? (kind === 'dm' ? 'Direct message' : 'Private room');
+}
+
+/** The details of `room` when this account owns it (a private room): invite and remove are offered. */
+export function ownedDetails(a: Account | null, room: string, myId: string | undefined): RoomResponse | undefined {
+  if (!a || !myId || !has(a.details, room)) return undefined;
+  const d = a.details[room];
+  return d.kind === 'private' && d.owner === myId ? d : undefined;
+}
