@@ -281,6 +281,28 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     expect((await device.c.request<any>({ type: 'rooms' }, 'rooms')).rooms.some((r: any) => r.room === `pub-${run}`)).toBe(false);
   });
 
+  it('after failover: an account whose server died resumes its private room elsewhere with after; a non-member still gets nothing', async () => {
+    const [a, b, c] = appIds();
+    const kim = await account('kim', a);
+    const lee = await account('lee', b);
+    const name = (await lee.c.request<any>({ type: 'create', title: 'Ops' }, 'room')).room as string;
+    await lee.c.request({ type: 'invite', room: name, username: kim.username }, 'room');
+    for (const x of [kim.c, lee.c]) await x.request({ type: 'join', room: name }, 'joined');
+    await lee.c.request({ type: 'send', room: name, text: 'one', cid: `f1-${run}` }, 'ack');
+    await kim.c.next((f) => f.type === 'message' && f.room === name && f.id === 1);
+
+    await cluster.killServer(a, 'SIGKILL');
+    await lee.c.request({ type: 'send', room: name, text: 'two', cid: `f2-${run}` }, 'ack');
+    await lee.c.request({ type: 'send', room: name, text: 'three', cid: `f3-${run}` }, 'ack');
+    const back = await identified(c, { type: 'hello', name: 'x', session: kim.session });
+    expect(back.w.member.id).toBe(kim.id);
+    const joined = await back.c.request<any>({ type: 'join', room: name, after: 1 }, 'joined');
+    expect(joined.messages.map((m: any) => m.text)).toEqual(['two', 'three']);
+    const outsider = await account('out', c);
+    expect(await outsider.c.request({ type: 'join', room: name, after: 0 }, 'joined')).toMatchObject({ type: 'error', code: 'forbidden' });
+    await cluster.startServer(a);
+  });
+
   it('passwords appear nowhere: not in any server log, not in Redis (keys, values, AOF), not in /metrics', async () => {
     expect(passwords.length).toBeGreaterThan(5);
     const haystacks: Array<[string, string]> = [];
