@@ -49,6 +49,9 @@ class FakeHistory implements History {
 
   append(): never { throw new Error('not used'); }
   page(): never { throw new Error('not used'); }
+  async lastIds(rooms: string[]): Promise<number[]> {
+    return rooms.map((r) => this.rooms.get(r)?.at(-1)?.id ?? 0);
+  }
 }
 
 /** A real ChatClient over a link that records the message ids (0 for other frames) and the frame objects written. */

@@ -1,9 +1,12 @@
 /**
  * In-process history with the same guarantees as the Redis one. Only for a single process (the
  * embedded node) and tests; it publishes through the memory bus inside the same synchronous step.
+ * A restricted append checks the shared access lists (MemoryAccessState) in that same step.
  */
+import { MemoryAccessState } from '../access/memory-access.js';
 import type { Publish } from '../bus/bus.js';
 import { fillEntry, messageEntryTemplate, storedMessage, type StoredMessage } from '../bus/envelope.js';
+import { ForbiddenError } from '../store/errors.js';
 import type { AppendInput, AppendResult, History, PageQuery, ResumeResult } from './history.js';
 
 interface RoomLog {
@@ -25,6 +28,7 @@ export class MemoryHistory implements History {
     private readonly publish: Publish,
     private readonly settings: { max: number; maxBytes: number; dedupTtlMs: number },
     private readonly state: MemoryHistoryState = new MemoryHistoryState(),
+    private readonly access: MemoryAccessState = new MemoryAccessState(),
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -38,8 +42,11 @@ export class MemoryHistory implements History {
   }
 
   async append(input: AppendInput): Promise<AppendResult> {
-    const r = this.room(input.room);
     const now = this.now();
+    if (input.restricted && !this.access.allows(input.room, input.from.id, now)) {
+      throw new ForbiddenError(`${input.from.id} is not on the access list of ${input.room}`);
+    }
+    const r = this.room(input.room);
     const dedupKey = `${input.from.id}:${input.cid}`;
     const seen = r.dedup.get(dedupKey);
     if (seen && seen.expires > now) return { id: seen.id, ts: seen.ts, duplicate: true };
@@ -85,5 +92,9 @@ export class MemoryHistory implements History {
     if (q.after !== undefined) return all.filter((m) => m.id > q.after!).slice(0, q.limit);
     const older = q.before !== undefined ? all.filter((m) => m.id < q.before!) : all;
     return older.slice(-q.limit);
+  }
+
+  async lastIds(rooms: string[]): Promise<number[]> {
+    return rooms.map((room) => this.state.rooms.get(room)?.seq ?? 0);
   }
 }

@@ -5,17 +5,29 @@
  *   lc:{room}:hbytes bytes of the entries in hist
  *   lc:{room}:cid:<memberId>:<cid>  "id:ts", the dedup record (TTL); keyed by member, so one member
  *                    cannot replay another's cid
- * APPEND_SCRIPT is the one round trip per send: dedup, next id, store, trim to the newest N within the
- * byte budget, publish — atomically, so ids are contiguous and the channel carries them in id order.
+ * APPEND_SCRIPT is the one round trip per send: (for a private room or DM) the access check, dedup, next
+ * id, store, trim to the newest N within the byte budget, publish — atomically, so ids are contiguous,
+ * the channel carries them in id order, and a member removed before the step cannot get a message in.
+ * The access list's keys lc:{room}:acl and lc:{room}:aclm (access/redis-access.ts) are declared on every
+ * append and read only when restricted (a restricted append renews them with the room's keys).
+ * `lastIds` is one MGET of several rooms' seq keys (different slots: fine on the standalone Redis
+ * this cluster uses).
  * Every key expires: the room's after ROOM_TTL_SEC without a send, the dedup records after DEDUP_TTL_SEC.
  */
 import { CHANNEL } from '../bus/bus.js';
 import { messageEntryTemplate, storedMessage } from '../bus/envelope.js';
+import { aclKeys } from '../access/redis-access.js';
+import { ForbiddenError } from '../store/errors.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import type { AppendInput, AppendResult, History, PageQuery, ResumeResult, StoredMessage } from './history.js';
 
-// KEYS: seq, hist, cid, hbytes. ARGV: the entry template (5), max, dedupTtlSec, channel, maxBytes, roomTtlSec.
+// KEYS: seq, hist, cid, hbytes, acl, aclm. ARGV: the entry template (5), max, dedupTtlSec, channel, maxBytes,
+// roomTtlSec, restricted ('1'/'0'), the sender's member id. -> {id, ts, duplicate (0/1)} or {0, 0, 2}: not on the list.
 const APPEND_SCRIPT = `
+local restricted = ARGV[11] == '1'
+if restricted and (redis.call('EXISTS', KEYS[5]) == 0 or redis.call('HEXISTS', KEYS[6], ARGV[12]) == 0) then
+  return {0, 0, 2}
+end
 local d = redis.call('GET', KEYS[3])
 if d then
   local sep = string.find(d, ':', 1, true)
@@ -39,6 +51,10 @@ while n > 1 and (n > max or bytes > maxBytes) do
 end
 redis.call('SET', KEYS[3], id .. ':' .. tss, 'EX', ARGV[7])
 for i = 1, 4 do if i ~= 3 then redis.call('EXPIRE', KEYS[i], ARGV[10]) end end
+if restricted then
+  redis.call('EXPIRE', KEYS[5], ARGV[10])
+  redis.call('EXPIRE', KEYS[6], ARGV[10])
+end
 redis.call('PUBLISH', ARGV[8], msg)
 return {id, ts, 0}
 `;
@@ -90,12 +106,15 @@ export class RedisHistory implements History {
 
   async append(input: AppendInput): Promise<AppendResult> {
     const k = keys(input.room);
+    const acl = aclKeys(input.room);
     const template = messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via);
     const [id, ts, dup] = await this.redis.script<[number, number, number]>(
       APPEND_SCRIPT,
-      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes],
-      [...template, this.settings.max, this.settings.dedupTtlSec, CHANNEL, this.settings.maxBytes, this.settings.roomTtlSec],
+      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, acl.acl, acl.members],
+      [...template, this.settings.max, this.settings.dedupTtlSec, CHANNEL, this.settings.maxBytes, this.settings.roomTtlSec,
+        input.restricted ? '1' : '0', input.from.id],
     );
+    if (Number(dup) === 2) throw new ForbiddenError(`${input.from.id} is not on the access list of ${input.room}`);
     return { id: Number(id), ts: Number(ts), duplicate: Number(dup) === 1 };
   }
 
@@ -122,5 +141,11 @@ export class RedisHistory implements History {
       return desc.reverse();
     }
     return pairs(await this.redis.command<string[]>(['ZRANGE', hist, `-${limit}`, '-1', 'WITHSCORES']));
+  }
+
+  async lastIds(rooms: string[]): Promise<number[]> {
+    if (rooms.length === 0) return [];
+    const ids = await this.redis.command<Array<string | null>>(['MGET', ...rooms.map((r) => keys(r).seq)]);
+    return ids.map((v) => Number(v ?? 0) || 0);
   }
 }
