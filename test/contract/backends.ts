@@ -8,7 +8,7 @@ import { createClient } from 'redis';
 import {
   createMemoryBackend, createMemoryWorld, createRedisBackend, type Backend, type BackendSettings, type MemoryWorld,
 } from '../../app/src/store/backend.js';
-import { decodeEntry } from '../../app/src/bus/envelope.js';
+import { decodeAccountEntry, decodeEntry, isAccountEntry } from '../../app/src/bus/envelope.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
 export interface ServerOptions {
@@ -20,6 +20,8 @@ export interface ServerOptions {
   historyMaxBytes?: number;
   roomTtlSec?: number;
   sessionFirstTtlSec?: number;
+  accountTtlSec?: number;
+  accountMaxRooms?: number;
 }
 
 export interface BackendFactory {
@@ -30,6 +32,8 @@ export interface BackendFactory {
   reset(): Promise<void>;
   /** One server's view of the shared world, started. */
   server(appId: string, opts?: ServerOptions): Promise<Backend>;
+  /** The Redis factory only: the server's URL, for tests that look at the keys themselves. */
+  redisUrl?(): string;
 }
 
 const silent = pino({ level: 'silent' });
@@ -47,6 +51,8 @@ const settings = (appId: string, url: string, o: ServerOptions): BackendSettings
   sessionFirstTtlSec: o.sessionFirstTtlSec ?? o.sessionTtlSec ?? 3600,
   largeRoomThreshold: o.largeRoomThreshold ?? 200,
   smallAgainAt: o.smallAgainAt ?? 180,
+  accountTtlSec: o.accountTtlSec ?? 365 * 86_400,
+  accountMaxRooms: o.accountMaxRooms ?? 200,
 });
 
 function memoryFactory(): BackendFactory {
@@ -83,6 +89,7 @@ function redisFactory(): BackendFactory {
       await admin.flushAll();
       await admin.close();
     },
+    redisUrl: () => redis.url,
     async server(appId, o = {}) {
       const b = createRedisBackend(settings(appId, redis.url, o), silent);
       await b.start();
@@ -94,15 +101,39 @@ function redisFactory(): BackendFactory {
 
 export const factories: Array<() => BackendFactory> = [memoryFactory, redisFactory];
 
-/** Collects the client frames (parsed) of one server's bus payloads; a payload that is not a valid envelope fails the test. */
+/**
+ * Collects the client frames (parsed) of one server's bus payloads; a payload that is not a valid envelope fails the test.
+ * Account entries (`x`/`k`/`u`/`r`, no frame inside) are recorded as `{entry: 'x', kind, …fields}`.
+ */
 export function record(b: Backend): Array<Record<string, unknown>> {
   const seen: Array<Record<string, unknown>> = [];
   b.bus.subscribe((p) => {
+    if (isAccountEntry(p)) {
+      const a = decodeAccountEntry(p);
+      if (!a) throw new Error(`not an account entry: ${p.slice(0, 80)}`);
+      seen.push({ entry: p[0], ...a });
+      return;
+    }
     const e = decodeEntry(p);
     if (!e) throw new Error(`not a bus envelope: ${p.slice(0, 80)}`);
     seen.push(e.kind === 'count' ? { type: 'presence', room: e.room, event: 'count', count: e.count } : JSON.parse(e.frame));
   });
   return seen;
+}
+
+/** Every key in the Redis at `url` with its TTL in seconds (-1: none). */
+export async function keyTtls(url: string): Promise<Map<string, number>> {
+  const admin = createClient({ url });
+  await admin.connect();
+  try {
+    const out = new Map<string, number>();
+    for await (const batch of admin.scanIterator({ COUNT: 1000 })) {
+      for (const k of Array.isArray(batch) ? batch : [batch]) out.set(k, await admin.ttl(k));
+    }
+    return out;
+  } finally {
+    await admin.close();
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,7 @@
 // Contract of History (app/src/history/history.ts), run against every implementation.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, factories, record } from './backends.js';
+import { ForbiddenError } from '../../app/src/store/errors.js';
+import { eventually, factories, record, sleep } from './backends.js';
 
 const alice = { id: 'm-alice', name: 'Alice' };
 
@@ -101,6 +102,44 @@ for (const make of factories) {
       await send(b, 'weird', 'w1', text);
       const [m] = await b.history.page('weird', { limit: 1 });
       expect(JSON.parse(m.json).text).toBe(text);
+    });
+
+    it('lastIds gives each room\'s newest id (0 for none) in the order asked', async () => {
+      const a = await f.server('A');
+      const b = await f.server('B', { historyMax: 2 });
+      for (let i = 0; i < 3; i++) await send(a, 'la', `a${i}`);
+      await send(b, 'lb', 'b0');
+      for (let i = 0; i < 4; i++) await send(b, 'la', `c${i}`);
+      expect(await b.history.lastIds(['lb', 'none', 'la', 'lb'])).toEqual([1, 0, 7, 1]);
+      expect(await a.history.lastIds([])).toEqual([]);
+    });
+
+    it('a restricted append stores only a member\'s message: ForbiddenError otherwise, nothing stored or published', async () => {
+      const a = await f.server('A');
+      const b = await f.server('B');
+      const owner = { id: 'u_owner', name: 'Owner' };
+      const bob = { id: 'u_bob', name: 'Bob' };
+      await a.access.create('p--sec', 'Secret', owner);
+      await a.access.invite('p--sec', bob, 10);
+      const seen = record(b);
+      const post = (from: typeof bob, cid: string, room = 'p--sec') =>
+        b.history.append({ room, cid, from, text: `t-${cid}`, via: 'B', restricted: true });
+      await expect(post(alice, 'x1')).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(post(alice, 'x2', 'p--none')).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(post(alice, 'x3', 'dm--none')).rejects.toBeInstanceOf(ForbiddenError);
+      expect(await post(bob, 'b1')).toMatchObject({ id: 1, duplicate: false });
+      expect(await post(owner, 'o1')).toMatchObject({ id: 2, duplicate: false });
+      await a.access.remove('p--sec', bob.id);
+      await expect(post(bob, 'b2')).rejects.toBeInstanceOf(ForbiddenError);
+      // Even a repeat of a cid that was stored while a member.
+      await expect(post(bob, 'b1')).rejects.toBeInstanceOf(ForbiddenError);
+      await a.access.openDm('dm--ab', alice, bob);
+      expect(await post(alice, 'd1', 'dm--ab')).toMatchObject({ id: 1 });
+      expect((await a.history.page('p--sec', { limit: 10 })).map((m) => m.cid)).toEqual(['b1', 'o1']);
+      expect(await a.history.lastIds(['p--sec', 'p--none', 'dm--none', 'dm--ab'])).toEqual([2, 0, 0, 1]);
+      await eventually(() => seen.filter((m) => m.type === 'message').length >= 3);
+      await sleep(50);
+      expect(seen.filter((m) => m.type === 'message').map((m) => m.cid)).toEqual(['b1', 'o1', 'd1']);
     });
   });
 }

@@ -3,7 +3,11 @@
  * (the cluster). The chat layer sees only the interfaces.
  */
 import type { Access } from '../access/access.js';
+import { MemoryAccess, MemoryAccessState } from '../access/memory-access.js';
+import { RedisAccess } from '../access/redis-access.js';
 import type { Accounts } from '../accounts/accounts.js';
+import { MemoryAccounts, MemoryAccountsState } from '../accounts/memory-accounts.js';
+import { RedisAccounts } from '../accounts/redis-accounts.js';
 import type { Bus } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus } from '../bus/redis-bus.js';
@@ -15,7 +19,7 @@ import type { Logger } from '../log.js';
 import { MemoryPresence, MemoryPresenceState } from '../presence/memory-presence.js';
 import type { Presence } from '../presence/presence.js';
 import { RedisPresence } from '../presence/redis-presence.js';
-import { MemorySessions } from '../sessions/memory-sessions.js';
+import { MemorySessions, MemorySessionsState } from '../sessions/memory-sessions.js';
 import { RedisSessions } from '../sessions/redis-sessions.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { RedisConnections, type RedisHooks } from './redis-connections.js';
@@ -49,27 +53,35 @@ export interface MemoryWorld {
   bus: MemoryBus;
   history: MemoryHistoryState;
   presence: MemoryPresenceState;
-  sessions: Map<number, MemorySessions>;
+  sessions: MemorySessionsState;
+  /** Accounts, their room lists, read markers, session indexes and failure counters. */
+  accounts: MemoryAccountsState;
+  /** Private rooms' and DMs' access lists. */
+  access: MemoryAccessState;
 }
 
 export function createMemoryWorld(): MemoryWorld {
-  return { bus: new MemoryBus(), history: new MemoryHistoryState(), presence: new MemoryPresenceState(), sessions: new Map() };
+  return {
+    bus: new MemoryBus(),
+    history: new MemoryHistoryState(),
+    presence: new MemoryPresenceState(),
+    sessions: new MemorySessionsState(),
+    accounts: new MemoryAccountsState(),
+    access: new MemoryAccessState(),
+  };
 }
 
 /** Only for a single process: the embedded node, or tests sharing one `world` between simulated servers. */
 export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = createMemoryWorld()): Backend {
   const { bus } = world;
-  const ttlMs = cfg.sessionTtlSec * 1000;
-  let sessions = world.sessions.get(ttlMs);
-  if (!sessions) {
-    sessions = new MemorySessions(ttlMs, cfg.sessionFirstTtlSec * 1000);
-    world.sessions.set(ttlMs, sessions);
-  }
+  const accountTtlMs = cfg.accountTtlSec * 1000;
   return {
     bus,
-    history: new MemoryHistory(bus.publish, { max: cfg.historyMax, maxBytes: cfg.historyMaxBytes, dedupTtlMs: cfg.dedupTtlSec * 1000 }, world.history),
+    history: new MemoryHistory(bus.publish, { max: cfg.historyMax, maxBytes: cfg.historyMaxBytes, dedupTtlMs: cfg.dedupTtlSec * 1000 }, world.history, world.access),
     presence: new MemoryPresence(bus.publish, cfg.appId, cfg.presenceTtlMs, cfg, world.presence),
-    sessions,
+    sessions: new MemorySessions(bus.publish, { ttlMs: cfg.sessionTtlSec * 1000, firstTtlMs: cfg.sessionFirstTtlSec * 1000, accountTtlMs }, world.sessions, world.accounts),
+    accounts: new MemoryAccounts(bus.publish, { accountTtlMs, maxRooms: cfg.accountMaxRooms }, world.accounts),
+    access: new MemoryAccess(bus.publish, { roomTtlMs: cfg.roomTtlSec * 1000, accountTtlMs }, world.access, world.accounts),
     memory: async () => null,
     isReady: () => true,
     start: async () => {},
@@ -84,7 +96,9 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
     bus,
     history: new RedisHistory(redis, { max: cfg.historyMax, maxBytes: cfg.historyMaxBytes, dedupTtlSec: cfg.dedupTtlSec, roomTtlSec: cfg.roomTtlSec }),
     presence: new RedisPresence(redis, cfg.appId, cfg.presenceTtlMs, cfg, cfg.roomTtlSec),
-    sessions: new RedisSessions(redis, cfg.sessionTtlSec, cfg.sessionFirstTtlSec),
+    sessions: new RedisSessions(redis, cfg.sessionTtlSec, cfg.sessionFirstTtlSec, cfg.accountTtlSec),
+    accounts: new RedisAccounts(redis, { accountTtlSec: cfg.accountTtlSec, maxRooms: cfg.accountMaxRooms }),
+    access: new RedisAccess(redis, { roomTtlSec: cfg.roomTtlSec, accountTtlSec: cfg.accountTtlSec }),
     memory: () => redis.memory(),
     isReady: () => redis.isReady && redis.subscriber.isReady,
     start: async () => {
