@@ -54,6 +54,8 @@ function parse(stored: string): Parsed | null {
 }
 
 export class PasswordHasher {
+  /** scrypt runs started on this server (a sign-in of an unknown username runs one too). */
+  derivations = 0;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   /** A hash of a random password, to verify against when the username is unknown (same time as a real check). */
@@ -94,6 +96,7 @@ export class PasswordHasher {
       this.running++;
     }
     try {
+      this.derivations++;
       return await fn();
     } finally {
       const next = this.waiting.shift();

@@ -1,0 +1,170 @@
+// Accounts on one ChatService over the memory backend (the embedded node's stores): what the cluster
+// test cannot arrange — the KDF's bounds, the same work for unknown and known usernames, a removal
+// that lands while a join is reading the access list.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ChatService } from '../../app/src/chat/chat-service.js';
+import { ChatClient } from '../../app/src/chat/client.js';
+import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
+import { loadConfig } from '../../app/src/config.js';
+import { Metrics } from '../../app/src/metrics.js';
+import type { Member, Request } from '../../app/src/protocol/messages.js';
+import { createMemoryBackend, type Backend } from '../../app/src/store/backend.js';
+
+const silent = pino({ level: 'silent' });
+type Frame = { type: string } & Record<string, any>;
+
+function setup(env: Record<string, string> = {}) {
+  const config = loadConfig({ APPID: 't', STORE: 'memory', PRESENCE_GRACE_MS: '0', SCRYPT_LOG2_N: '10', ...env });
+  const base = createMemoryBackend(config);
+  let isMemberGate: Promise<void> | null = null;
+  const access = new Proxy(base.access, {
+    get(t, key, recv) {
+      const v = Reflect.get(t, key, recv);
+      if (key !== 'isMember') return typeof v === 'function' ? v.bind(t) : v;
+      return async (...args: [string, string]) => {
+        const answer = await t.isMember(...args);
+        if (isMemberGate) await isMemberGate;
+        return answer;
+      };
+    },
+  });
+  const backend: Backend = { ...base, access };
+  const chat = new ChatService(backend, config, silent, new Metrics('t'));
+  let n = 0;
+  const client = (address = '10.0.0.1') => {
+    const written: Frame[] = [];
+    const closed: Array<[number, string]> = [];
+    const c = new ChatClient(`c${++n}`, {
+      write: (f) => written.push(JSON.parse(f instanceof PreparedFrame ? f.payload.toString() : f) as Frame),
+      bufferedAmount: () => 0,
+      close: (code, reason) => closed.push([code, reason]),
+    }, 1 << 20, { burst: 1000, perSec: 1000 }, () => {}, address);
+    return { c, written, closed, take: () => written.splice(0), req: (r: Request) => chat.handle(c, r) };
+  };
+  const account = async (username: string, password = 'password-1234') => {
+    const cl = client();
+    await cl.req({ type: 'signup', username, password });
+    const [w] = cl.take();
+    expect(w).toMatchObject({ type: 'welcome', account: { username } });
+    return { ...cl, m: cl.c.member as Member };
+  };
+  return { chat, base, client, account, gateIsMember: (p: Promise<void> | null) => { isMemberGate = p; } };
+}
+
+describe('AccountService', () => {
+  it('a sign-in with an unknown username does the same work and gets the same answer as a wrong password', async () => {
+    const { chat, client, account } = setup();
+    await account('Ann');
+    const hasher = chat.accounts.hasher;
+    const before = hasher.derivations;
+    const wrong = client();
+    await wrong.req({ type: 'signin', username: 'ann', password: 'wrong-password' });
+    const afterWrong = hasher.derivations;
+    const unknown = client();
+    await unknown.req({ type: 'signin', username: 'nobody', password: 'wrong-password' });
+    // One scrypt each (the dummy hash is made once, before the first unknown check, and not counted again).
+    expect(afterWrong - before).toBe(1);
+    expect(hasher.derivations - afterWrong).toBeLessThanOrEqual(2);
+    const again = client();
+    const mark = hasher.derivations;
+    await again.req({ type: 'signin', username: 'nobody-else', password: 'wrong-password' });
+    expect(hasher.derivations - mark).toBe(1);
+    expect(unknown.take()).toEqual(wrong.take());
+  });
+
+  it('hashing is bounded per server: past concurrency + queue, sign-ins get rate_limited', async () => {
+    const { client, account } = setup({ KDF_CONCURRENCY: '1', KDF_QUEUE: '0', SCRYPT_LOG2_N: '14' });
+    await account('Bob');
+    const a = client();
+    const b = client();
+    await Promise.all([
+      a.req({ type: 'signin', username: 'bob', password: 'password-1234' }),
+      b.req({ type: 'signin', username: 'bob', password: 'password-1234' }),
+    ]);
+    const answers = [...a.take(), ...b.take()];
+    expect(answers.map((f) => f.type).sort()).toEqual(['error', 'welcome']);
+    expect(answers.find((f) => f.type === 'error')).toMatchObject({ code: 'rate_limited', retryAfterMs: 1000 });
+  });
+
+  it('failed sign-ins per address are limited whatever the username', async () => {
+    const { client } = setup({ SIGNIN_ADDRESS_LIMIT: '3' });
+    for (let i = 0; i < 3; i++) {
+      const c = client('10.9.9.9');
+      await c.req({ type: 'signin', username: `user${i}`, password: 'wrong-password' });
+      expect(c.take()).toMatchObject([{ code: 'auth_failed' }]);
+    }
+    const c = client('10.9.9.9');
+    await c.req({ type: 'signin', username: 'someone', password: 'wrong-password' });
+    expect(c.take()).toMatchObject([{ code: 'rate_limited' }]);
+    const elsewhere = client('10.9.9.10');
+    await elsewhere.req({ type: 'signin', username: 'someone', password: 'wrong-password' });
+    expect(elsewhere.take()).toMatchObject([{ code: 'auth_failed' }]);
+  });
+
+  it('REQUIRE_ACCOUNTS: a guest hello is forbidden, an account session is welcome', async () => {
+    const { client, account } = setup({ REQUIRE_ACCOUNTS: 'true' });
+    const guest = client();
+    await guest.req({ type: 'hello', name: 'Guest' });
+    expect(guest.take()).toMatchObject([{ type: 'error', code: 'forbidden' }]);
+    const ann = await account('Ann');
+    const again = client();
+    await again.req({ type: 'hello', name: 'x', session: ann.c.session });
+    expect(again.take()).toMatchObject([{ type: 'welcome', member: ann.m, account: { username: 'Ann' } }]);
+  });
+
+  it('signup and signin are refused once identified', async () => {
+    const { client } = setup();
+    const g = client();
+    await g.req({ type: 'hello', name: 'Guest' });
+    g.take();
+    await g.req({ type: 'signin', username: 'x', password: 'password-1234' });
+    expect(g.take()).toMatchObject([{ type: 'error', code: 'bad_request' }]);
+  });
+
+  it('a removal that lands while a join reads the access list: no joined, not in the room, not listed', async () => {
+    const { account, gateIsMember, base } = setup();
+    const owner = await account('Owner');
+    const bob = await account('Bob');
+    await owner.req({ type: 'create', title: 'T' });
+    const room = owner.take()[0].room as string;
+    await owner.req({ type: 'invite', room, username: 'bob' });
+    await owner.req({ type: 'join', room });
+    owner.take();
+    let open!: () => void;
+    gateIsMember(new Promise<void>((r) => { open = r; }));
+    // Bob's join has entered the room and read "member" — the answer is held back while the owner removes him.
+    const join = bob.req({ type: 'join', room });
+    await new Promise((r) => setImmediate(r));
+    gateIsMember(null);
+    await owner.req({ type: 'remove', room, member: bob.m.id });
+    open();
+    await join;
+    const frames = bob.take();
+    expect(frames.some((f) => f.type === 'joined')).toBe(false);
+    expect(frames).toContainEqual({ type: 'left', room, reason: 'removed' });
+    await owner.req({ type: 'send', room, text: 'after', cid: 'a1' });
+    expect(bob.take().some((f) => f.type === 'message')).toBe(false);
+    expect((await base.presence.snapshot(room, 10)).members.map((m) => m.name)).toEqual(['Owner']);
+  });
+
+  it('a guest cannot DM, create, or be DMed; a DM has one room id from both sides', async () => {
+    const { client, account } = setup();
+    const g = client();
+    await g.req({ type: 'hello', name: 'Guest' });
+    const guestId = g.c.member!.id;
+    g.take();
+    await g.req({ type: 'create', title: 'x' });
+    expect(g.take()).toMatchObject([{ code: 'forbidden' }]);
+    const a = await account('Ann');
+    const b = await account('Bea');
+    await a.req({ type: 'dm', member: guestId });
+    expect(a.take()).toMatchObject([{ code: 'bad_request' }]);
+    await a.req({ type: 'dm', member: b.m.id });
+    await b.req({ type: 'dm', member: a.m.id });
+    const [ra] = a.take().filter((f) => f.type === 'room');
+    const [rb] = b.take().filter((f) => f.type === 'room');
+    expect(ra.room).toBe(rb.room);
+    expect([ra.title, rb.title]).toEqual(['Bea', 'Ann']);
+  });
+});
