@@ -24,15 +24,21 @@ export interface RoomAcl {
 }
 
 export interface Access {
-  /** Makes a private room owned by `owner` (its first member). Throws when the room exists. */
+  /** Makes a private room owned by `owner` (its first member). Throws when the room exists (or the name is not `p--…`). */
   create(room: string, title: string, owner: Member): Promise<RoomAcl>;
-  /** The DM of exactly `a` and `b`, made on first use (idempotent); `u` for both when made. */
+  /** The DM of exactly `a` and `b`, made on first use (idempotent); `u` for both when made. Throws for a name that is not `dm--…`. */
   openDm(room: string, a: Member, b: Member): Promise<RoomAcl>;
   get(room: string): Promise<RoomAcl | null>;
   /** Is `memberId` on the room's list? Renews the list's TTL. False for a room that does not exist. */
   isMember(room: string, memberId: string): Promise<boolean>;
-  /** Adds the member (private rooms; at most `maxMembers`); null when the room does not exist. Publishes `u` when added. */
+  /**
+   * Adds the member (private rooms; at most `maxMembers`); null when the room does not exist. Publishes `u` when added.
+   * Returns the list as it is after the step: unchanged when full, already on, or a DM.
+   */
   invite(room: string, member: Member, maxMembers: number): Promise<RoomAcl | null>;
-  /** Takes the member off (private rooms); publishes `x` then `u` when it was on. Null when the room does not exist. */
+  /**
+   * Takes the member off (private rooms); publishes `x` then `u` when it was on. Null when the room does not exist.
+   * The owner is never taken off (nor anyone from a DM): the list comes back unchanged and nothing is published.
+   */
   remove(room: string, memberId: string): Promise<RoomAcl | null>;
 }

@@ -48,7 +48,10 @@ export interface Accounts {
 
   /** The account's rooms, most recently added first. */
   rooms(id: string): Promise<string[]>;
-  /** Adds a public room to the account's list (the oldest fall off past ACCOUNT_MAX_ROOMS). Publishes nothing. */
+  /**
+   * Adds a public room to the account's list, or moves it to the front when there (the oldest public rooms fall
+   * off past ACCOUNT_MAX_ROOMS public rooms; private rooms and DMs neither count nor fall off). Publishes nothing.
+   */
   addRoom(id: string, room: string): Promise<void>;
   /** Takes a room off the account's list. Publishes nothing. */
   dropRoom(id: string, room: string): Promise<void>;
