@@ -104,6 +104,23 @@ for (const make of factories) {
       expect(seen).toEqual(revoked.map((d) => ({ entry: 'k', kind: 'revoked', member: zoe.id, session: d })));
     });
 
+    it.runIf(f.redisUrl)('a session in use is put back in its account\'s index should the index have gone', async () => {
+      const a = await f.server('A');
+      await a.sessions.save('tok-kept', zoe);
+      const [before] = await a.sessions.list(zoe.id);
+      const admin = createClient({ url: f.redisUrl!() });
+      await admin.connect();
+      try {
+        await admin.del(`lc:usess:${zoe.id}`);
+        expect(await a.sessions.list(zoe.id)).toEqual([]);
+        expect(await a.sessions.resolve('tok-kept')).toEqual(zoe);
+        expect(await a.sessions.list(zoe.id)).toEqual([before]);
+        expect(await admin.ttl(`lc:usess:${zoe.id}`)).toBeGreaterThan(0);
+      } finally {
+        await admin.close();
+      }
+    });
+
     it.runIf(f.redisUrl)('still resolves a session stored before `created` existed', async () => {
       const a = await f.server('A');
       const admin = createClient({ url: f.redisUrl!() });

@@ -2,7 +2,8 @@
  * In-process sessions for the embedded node (a single process) and tests; same rules as Redis
  * (redis-sessions.ts). Several instances (one per simulated server) share one MemorySessionsState;
  * an account's session index lives in the shared MemoryAccountsState (as lc:usess:<id> beside the
- * account's keys), so Accounts.touch renews it.
+ * account's keys), so Accounts.touch renews it; so does each use of one of its sessions, which also
+ * puts the session back in should the index have gone.
  */
 import type { Publish } from '../bus/bus.js';
 import { revokedEntry } from '../bus/envelope.js';
@@ -39,26 +40,32 @@ export class MemorySessions implements Sessions {
     const now = this.now();
     const digest = tokenDigest(token);
     this.map.set(digest, { member: { id: member.id, name: member.name }, created: now, expires: now + this.settings.firstTtlMs });
-    if (isAccountId(member.id)) {
-      let index = live(this.accounts.sessions, member.id, now);
-      if (!index) {
-        index = { digests: new Map(), expires: 0 };
-        this.accounts.sessions.set(member.id, index);
-      }
-      index.digests.set(digest, now);
-      index.expires = now + this.settings.accountTtlMs;
-      if (index.digests.size > 64) this.liveDigests(member.id, now);
-    }
+    if (isAccountId(member.id)) this.index(member.id, digest, now, now);
     if (this.map.size % 4096 === 0) {
       for (const [t, s] of this.map) if (s.expires <= now) this.map.delete(t);
     }
   }
 
   async resolve(token: string): Promise<Member | null> {
-    const s = live(this.map, tokenDigest(token), this.now());
+    const now = this.now();
+    const digest = tokenDigest(token);
+    const s = live(this.map, digest, now);
     if (!s) return null;
-    s.expires = this.now() + this.settings.ttlMs;
+    s.expires = now + this.settings.ttlMs;
+    if (isAccountId(s.member.id)) this.index(s.member.id, digest, s.created, now);
     return { ...s.member };
+  }
+
+  /** Puts the session in the account's index (kept when there) and renews the index. */
+  private index(memberId: string, digest: string, created: number, now: number): void {
+    let index = live(this.accounts.sessions, memberId, now);
+    if (!index) {
+      index = { digests: new Map(), expires: 0 };
+      this.accounts.sessions.set(memberId, index);
+    }
+    if (!index.digests.has(digest)) index.digests.set(digest, created);
+    index.expires = now + this.settings.accountTtlMs;
+    if (index.digests.size > 64) this.liveDigests(memberId, now);
   }
 
   /** The index's entries whose session is live, oldest first; drops the rest. */

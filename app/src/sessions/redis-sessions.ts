@@ -4,15 +4,18 @@
  *                                     `created` existed read as created 0); first TTL short, renewed on
  *                                     each use (GETEX)
  *   lc:usess:<account id>             sorted set digest -> created ms: an account's sessions, for `list`
- *                                     and `revoke`; expires ACCOUNT_TTL_SEC after the last save (or
- *                                     Accounts.touch), which outlives every session in it
- * The index scripts read and delete lc:session:<digest> keys named by the index, keys they cannot
- * declare: fine on the standalone Redis this cluster uses. An index entry whose session expired is
- * dropped when the index is read (and on save once the index is long).
+ *                                     and `revoke`; expires ACCOUNT_TTL_SEC after the last save, use of
+ *                                     one of its sessions or Accounts.touch, so it outlives every session
+ *                                     in it (a use also puts the session back in, should the index have
+ *                                     gone: a live session is always listed, so always revocable)
+ * The index scripts read and delete lc:session:<digest> keys named by the index, and RESOLVE_SCRIPT
+ * renews the index named by the session's value: keys they cannot declare, fine on the standalone
+ * Redis this cluster uses. An index entry whose session expired is dropped when the index is read (and
+ * on save once the index is long).
  */
 import { CHANNEL } from '../bus/bus.js';
 import { revokedEntry } from '../bus/envelope.js';
-import { isAccountId, type Member } from '../protocol/messages.js';
+import { ACCOUNT_ID_PREFIX, isAccountId, type Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import { tokenDigest, type Sessions, type StoredSession } from './sessions.js';
 
@@ -50,6 +53,22 @@ if redis.call('ZCARD', KEYS[2]) > ${PRUNE_AT} then
   end
 end
 return 1
+`;
+
+// KEYS: session. ARGV: ttlSec, accountTtlSec, digest. -> the value (nil when gone), renewed; an account's
+// session is (re)indexed under it.
+const RESOLVE_SCRIPT = `
+local v = redis.call('GETEX', KEYS[1], 'EX', ARGV[1])
+if not v then return v end
+local ok, m = pcall(cjson.decode, v)
+if ok and type(m) == 'table' and type(m.id) == 'string' and string.sub(m.id, 1, ${ACCOUNT_ID_PREFIX.length}) == '${ACCOUNT_ID_PREFIX}' then
+  local index = 'lc:usess:' .. m.id
+  local created = 0
+  if type(m.created) == 'number' then created = m.created end
+  redis.call('ZADD', index, 'NX', string.format('%d', created), ARGV[3])
+  redis.call('EXPIRE', index, ARGV[2])
+end
+return v
 `;
 
 // KEYS: index.
@@ -94,7 +113,7 @@ export class RedisSessions implements Sessions {
   }
 
   async resolve(token: string): Promise<Member | null> {
-    const raw = await this.redis.command<string | null>(['GETEX', key(token), 'EX', String(this.ttlSec)]);
+    const raw = await this.redis.script<string | null>(RESOLVE_SCRIPT, [key(token)], [this.ttlSec, this.accountTtlSec, tokenDigest(token)]);
     if (raw === null) return null;
     try {
       const m = JSON.parse(raw) as Member;
