@@ -40,9 +40,9 @@ export class FakeSocket implements SocketLike {
   }
 
   /** The server (or the network) closes the socket. */
-  drop(code = 1006): void {
+  drop(code = 1006, reason = ''): void {
     this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
+    this.onclose?.({ code, reason });
   }
 
   sentOfType(type: string): Array<Record<string, unknown>> {
