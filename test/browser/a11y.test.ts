@@ -3,7 +3,8 @@
  * rules — WCAG 2.x A/AA and best practices, all impacts — plus WCAG 2.2 target-size) on every view
  * a person meets: login, a login error with a malformed-room notice, chat after joining and sending,
  * a large room's member panel (the cluster runs with a large-room threshold of 5), a refused message
- * with a server notice, and reconnecting with a message pending. Each view is checked in light and
+ * with a server notice, reconnecting with a message pending, and signed in: the room list with unread
+ * badges, and a private room's owner view (invite, remove; on a phone with the rooms panel open). Each view is checked in light and
  * dark (prefers-color-scheme) at 1280 px and at 390 px; a failure lists every rule, node and why.
  * And Lighthouse: 100 for accessibility, best practices and SEO on the login view (~10 s).
  */
@@ -24,7 +25,7 @@ const summary: string[] = [];
 
 describe('axe-core finds nothing on any view, light and dark, desktop and phone', () => {
   const bots: TestClient[] = [];
-  const stage = useStage({ servers: 2, haproxyCheckInterMs: 300, env: { LARGE_ROOM_THRESHOLD: '5' } });
+  const stage = useStage({ servers: 2, haproxyCheckInterMs: 300, env: { LARGE_ROOM_THRESHOLD: '5', SCRYPT_LOG2_N: '14' } });
   afterAll(async () => {
     for (const b of bots) b.close();
     if (summary.length) console.log(`axe-core ${summary.length} checks, violations per view:\n${summary.join('\n')}`);
@@ -130,6 +131,51 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
     await send(p.page, 'typed while offline');
     await entries(p.page, 'typed while offline').filter({ hasText: 'pending' }).waitFor();
     await expectClean(p, 'reconnecting + pending');
+  });
+
+  it('signed in: the room list with unread badges, and a private room\'s owner view', async () => {
+    const run = Date.now().toString(36).slice(-5);
+    const signUp = async (p: ChatPage, username: string) => {
+      await p.page.getByRole('button', { name: 'New here? Create an account' }).click();
+      await p.page.getByRole('textbox', { name: 'Username' }).fill(username);
+      await p.page.getByLabel('Password').filter({ visible: true }).fill('correct horse battery');
+      await p.page.getByRole('button', { name: 'Create account', exact: true }).click();
+      await status(p.page).filter({ hasText: /\bconnected\b/ }).waitFor({ timeout: 20_000 });
+    };
+    const owner = await open(`#axe-acc-${run}`);
+    const other = await open(`#axe-acc-${run}`);
+    await signUp(owner, `Owner ${run}`);
+    await signUp(other, `Invitee ${run}`);
+    await other.page.getByRole('button', { name: `Message Owner ${run}`, exact: true }).click();
+    await other.page.getByRole('heading', { name: `Direct messages with Owner ${run}` }).waitFor();
+    await send(other.page, 'A direct message, unread on the other side.');
+    await entries(other.page, 'A direct message').waitFor();
+    const nav = owner.page.getByRole('navigation', { name: 'Your rooms' });
+    await nav.getByRole('link', { name: /1 unread/ }).waitFor({ timeout: 25_000 });
+    await expectClean(owner, 'signed in, room list with unread badges');
+
+    await owner.page.getByRole('textbox', { name: 'New private room' }).fill('Design review');
+    await owner.page.getByRole('button', { name: 'Create', exact: true }).click();
+    await owner.page.getByRole('heading', { name: 'Private room Design review' }).waitFor();
+    await owner.page.getByRole('textbox', { name: 'Invite by username' }).fill(`Invitee ${run}`);
+    await owner.page.getByRole('button', { name: 'Invite', exact: true }).click();
+    await owner.page.getByRole('button', { name: `Remove Invitee ${run}`, exact: true }).waitFor();
+    await send(owner.page, 'Only invited people read this.');
+    await entries(owner.page, 'Only invited people read this.').waitFor();
+    await expectClean(owner, 'private room, owner view');
+    // On a phone the account's panel folds behind "Your rooms": open, it is clean too.
+    const failures: string[] = [];
+    await owner.page.setViewportSize(PHONE);
+    await owner.page.getByRole('button', { name: /^Your rooms/ }).click();
+    await owner.page.getByRole('button', { name: `Remove Invitee ${run}`, exact: true }).waitFor();
+    for (const scheme of SCHEMES) {
+      await owner.page.emulateMedia({ colorScheme: scheme });
+      const found = await axeViolations(owner.page);
+      summary.push(`  rooms panel open, ${scheme}, ${PHONE.width}px: ${found.length}`);
+      if (found.length) failures.push(`rooms panel open — ${scheme}:\n${formatViolations(found)}`);
+    }
+    expect(await owner.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    expect(failures.join('\n'), failures.join('\n')).toBe('');
   });
 
   it('Lighthouse: 100 for accessibility, best practices and SEO on the login view', async () => {
