@@ -91,6 +91,10 @@ for (const make of factories) {
       const seen = record(b);
       const id = 'u_reader';
       expect(await a.accounts.reads(id)).toEqual({});
+      // Only rooms on the account's list keep a marker (so markers are bounded by the list).
+      expect(await a.accounts.markRead(id, 'lobby', 5)).toBe(0);
+      await a.accounts.addRoom(id, 'lobby');
+      await a.accounts.addRoom(id, 'p--x');
       expect(await a.accounts.markRead(id, 'lobby', 5)).toBe(5);
       expect(await b.accounts.markRead(id, 'lobby', 3)).toBe(5);
       expect(await b.accounts.markRead(id, 'lobby', 5)).toBe(5);
@@ -104,6 +108,19 @@ for (const make of factories) {
         { entry: 'r', kind: 'read', member: id, room: 'p--x', id: 2 },
         { entry: 'r', kind: 'read', member: id, room: 'lobby', id: 9 },
       ]);
+      // A room taken off the list takes its marker with it.
+      await b.accounts.dropRoom(id, 'lobby');
+      expect(await a.accounts.reads(id)).toEqual({ 'p--x': 2 });
+    });
+
+    it('a public room that falls off the capped list loses its marker', async () => {
+      const a = await f.server('A', { accountMaxRooms: 1 });
+      const id = 'u_capped';
+      await a.accounts.addRoom(id, 'old');
+      expect(await a.accounts.markRead(id, 'old', 4)).toBe(4);
+      await a.accounts.addRoom(id, 'new');
+      expect(await a.accounts.rooms(id)).toEqual(['new']);
+      expect(await a.accounts.reads(id)).toEqual({});
     });
 
     it('an account unused for ACCOUNT_TTL_SEC is gone with its room list and read markers', async () => {

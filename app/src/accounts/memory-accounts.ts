@@ -143,11 +143,15 @@ export class MemoryAccounts implements Accounts {
     const list = this.state.addToList(id, room, this.now(), this.ttl);
     // Only public rooms count toward the cap and only they fall off, oldest first.
     const publicRooms = [...list].filter(([r]) => roomKind(r) === 'public').sort((x, y) => x[1] - y[1]);
-    for (let i = 0; i < publicRooms.length - this.settings.maxRooms; i++) list.delete(publicRooms[i][0]);
+    for (let i = 0; i < publicRooms.length - this.settings.maxRooms; i++) {
+      list.delete(publicRooms[i][0]);
+      live(this.state.reads, id, this.now())?.marks.delete(publicRooms[i][0]);
+    }
   }
 
   async dropRoom(id: string, room: string): Promise<void> {
     this.state.dropFromList(id, room, this.now(), this.ttl);
+    live(this.state.reads, id, this.now())?.marks.delete(room);
   }
 
   async reads(id: string): Promise<Record<string, number>> {
@@ -159,7 +163,8 @@ export class MemoryAccounts implements Accounts {
     const now = this.now();
     let e = live(this.state.reads, id, now);
     const cur = e?.marks.get(room) ?? 0;
-    if (cur >= msgId) return cur;
+    // Only rooms on the account's list keep a marker, so the markers are bounded by the list.
+    if (cur >= msgId || !(await this.rooms(id)).includes(room)) return cur;
     if (!e) {
       e = { marks: new Map(), expires: 0 };
       this.state.reads.set(id, e);

@@ -94,7 +94,7 @@ return n
 const isPublicLua = (v: string) =>
   `(string.sub(${v}, 1, ${PRIVATE_ROOM_PREFIX.length}) ~= '${PRIVATE_ROOM_PREFIX}' and string.sub(${v}, 1, ${DM_ROOM_PREFIX.length}) ~= '${DM_ROOM_PREFIX}')`;
 
-// KEYS: urooms. ARGV: room, ttlSec, maxRooms. Past the cap, the oldest public rooms fall off.
+// KEYS: urooms, reads. ARGV: room, ttlSec, maxRooms. Past the cap, the oldest public rooms fall off (with their markers).
 const ADD_ROOM_SCRIPT = `${ADD_ROOM_FN}
 add_room(KEYS[1], ARGV[1], ARGV[2])
 local max = tonumber(ARGV[3])
@@ -107,6 +107,7 @@ for _, r in ipairs(all) do
   if public <= max then break end
   if ${isPublicLua('r')} then
     redis.call('ZREM', KEYS[1], r)
+    redis.call('HDEL', KEYS[2], r)
     public = public - 1
     dropped = dropped + 1
   end
@@ -114,15 +115,18 @@ end
 return dropped
 `;
 
-// KEYS: urooms. ARGV: room, ttlSec.
+// KEYS: urooms, reads. ARGV: room, ttlSec. The room's marker goes with it.
 const DROP_ROOM_SCRIPT = `
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `;
 
-// KEYS: reads. ARGV: room, id, ttlSec, channel, the r entry. -> the marker
+// KEYS: reads, urooms. ARGV: room, id, ttlSec, channel, the r entry. -> the marker
+// Only rooms on the account's list keep a marker, so the markers are bounded by the list.
 const MARK_READ_SCRIPT = `
 local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return cur end
 local id = tonumber(ARGV[2])
 if cur >= id then return cur end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -183,11 +187,11 @@ export class RedisAccounts implements Accounts {
   }
 
   async addRoom(id: string, room: string): Promise<void> {
-    await this.redis.script(ADD_ROOM_SCRIPT, [accountKeys.rooms(id)], [room, this.ttl, this.settings.maxRooms]);
+    await this.redis.script(ADD_ROOM_SCRIPT, [accountKeys.rooms(id), accountKeys.reads(id)], [room, this.ttl, this.settings.maxRooms]);
   }
 
   async dropRoom(id: string, room: string): Promise<void> {
-    await this.redis.script(DROP_ROOM_SCRIPT, [accountKeys.rooms(id)], [room, this.ttl]);
+    await this.redis.script(DROP_ROOM_SCRIPT, [accountKeys.rooms(id), accountKeys.reads(id)], [room, this.ttl]);
   }
 
   async reads(id: string): Promise<Record<string, number>> {
@@ -198,7 +202,7 @@ export class RedisAccounts implements Accounts {
   }
 
   async markRead(id: string, room: string, msgId: number): Promise<number> {
-    return Number(await this.redis.script(MARK_READ_SCRIPT, [accountKeys.reads(id)],
+    return Number(await this.redis.script(MARK_READ_SCRIPT, [accountKeys.reads(id), accountKeys.rooms(id)],
       [room, msgId, this.ttl, CHANNEL, readEntry(id, room, msgId)]));
   }
 }
