@@ -183,8 +183,13 @@ export class ChatController {
     if (this.state.authError !== null) this.update({ ...this.state, authError: null });
   }
 
-  /** "Sign out": this device forgets the session and closes (the session itself lapses on the server). */
+  /**
+   * "Sign out": the server revokes this device's session (`revoke` `current`: the token is dead, not
+   * just forgotten here), and the page forgets it and closes. The server takes a request that arrived
+   * before the close, so closing at once loses nothing.
+   */
   signOut(): void {
+    if (this.state.account) this.conn.send({ type: 'revoke', session: 'current' });
     this.endAccount('You signed out.');
     this.conn.close();
   }

@@ -234,6 +234,14 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     expect(await second.c.request({ type: 'revoke', session: first.id }, 'revoked')).toMatchObject({ count: 1 });
     expect(await gus.c.closed).toBe(1008);
     expect(await second.c.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
+    // "Sign out" on one device: its own session, by `current`.
+    const third = await identified(a, { type: 'signin', username: gus.username, password: gus.password });
+    expect(await third.c.request({ type: 'revoke', session: 'current' }, 'revoked')).toMatchObject({ count: 1 });
+    expect(await third.c.closed).toBe(1008);
+    expect(await second.c.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
+    const reuse = await TestClient.connect(cluster.wsUrl);
+    clients.push(reuse);
+    expect(await reuse.request<any>({ type: 'hello', name: `g3-${run}`, session: third.w.session }, 'welcome')).not.toHaveProperty('account');
   });
 
   it('DM: both ends find the same room from either side; the other end is told; unread counts and read markers follow the account', async () => {
@@ -272,13 +280,13 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     const device = await identified(appIds()[3], { type: 'signin', username: ivy.username, password: ivy.password });
     const onDevice = await device.c.request<any>({ type: 'rooms' }, 'rooms');
     expect(onDevice.rooms.find((r: any) => r.room === dm)).toMatchObject({ read: 2, unread: 1 });
-    // A public room joined by an account is on its list too; leaving takes it off.
+    // A public room joined by an account goes on top of its list and stays there after leaving (recent rooms).
     await device.c.request({ type: 'join', room: `pub-${run}` }, 'joined');
     await sleep(100);
     expect((await device.c.request<any>({ type: 'rooms' }, 'rooms')).rooms[0]).toMatchObject({ room: `pub-${run}`, kind: 'public' });
     await device.c.request({ type: 'leave', room: `pub-${run}` }, 'left');
     await sleep(100);
-    expect((await device.c.request<any>({ type: 'rooms' }, 'rooms')).rooms.some((r: any) => r.room === `pub-${run}`)).toBe(false);
+    expect((await device.c.request<any>({ type: 'rooms' }, 'rooms')).rooms[0]).toMatchObject({ room: `pub-${run}` });
   });
 
   it('after failover: an account whose server died resumes its private room elsewhere with after; a non-member still gets nothing', async () => {

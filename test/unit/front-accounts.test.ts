@@ -331,10 +331,11 @@ describe('ChatController with an account', () => {
     expect(ws.sentOfType('join').at(-1)).toEqual({ type: 'join', room: 'lobby' });
   });
 
-  it('sign out forgets the session here and closes', async () => {
+  it('sign out revokes this session on the server, forgets it here and closes', async () => {
     const { c, store } = setup();
-    await signedIn(c);
+    const ws = await signedIn(c);
     c.signOut();
+    expect(ws.sentOfType('revoke')).toEqual([{ type: 'revoke', session: 'current' }]);
     expect(c.state.phase).toBe('login');
     expect(c.state.account).toBeNull();
     expect(c.conn.state).toBe(State.Disconnected);

@@ -206,7 +206,9 @@ export class AccountService {
   }
 
   async revoke(client: ChatClient, member: Member, req: RevokeRequest): Promise<void> {
-    const revoked = await this.backend.sessions.revoke(member.id, req.session);
+    // `current`: this connection's own session ("sign out" on this device, for good).
+    const which = req.session === 'current' ? tokenDigest(client.session) : req.session;
+    const revoked = await this.backend.sessions.revoke(member.id, which);
     this.log.info({ conn: client.id, count: revoked.length, all: req.session === undefined }, 'sessions revoked');
     client.reply(revokedFrame({ count: revoked.length }));
   }
@@ -245,14 +247,6 @@ export class AccountService {
   joinedPublic(member: Member, room: string): void {
     if (!isAccountId(member.id)) return;
     void this.backend.accounts.addRoom(member.id, room).catch((err: unknown) => {
-      this.log.warn({ err: (err as Error).message }, 'room list update failed');
-    });
-  }
-
-  /** A public room left by an account comes off its list. */
-  leftPublic(member: Member, room: string): void {
-    if (!isAccountId(member.id) || roomKind(room) !== 'public') return;
-    void this.backend.accounts.dropRoom(member.id, room).catch((err: unknown) => {
       this.log.warn({ err: (err as Error).message }, 'room list update failed');
     });
   }

@@ -291,7 +291,6 @@ export class ChatService {
 
   private leave(client: ChatClient, member: Member, req: LeaveRequest): void {
     this.rooms.leave(req.room, client, member);
-    this.accounts.leftPublic(member, req.room);
     client.reply(leftFrame({ room: req.room }));
   }
 

@@ -67,7 +67,10 @@ export interface SignupRequest { type: 'signup'; username: string; password: str
 export interface SigninRequest { type: 'signin'; username: string; password: string }
 /** The account's sessions: `sessions`. */
 export interface SessionsRequest { type: 'sessions' }
-/** Revokes one session (an id from `sessions`), or every session of the account when `session` is absent ("sign out everywhere"). */
+/**
+ * Revokes one session (an id from `sessions`, or `current`: this connection's own — "sign out"), or
+ * every session of the account when `session` is absent ("sign out everywhere").
+ */
 export interface RevokeRequest { type: 'revoke'; session?: string }
 /** The account's rooms with unread counts: `rooms`. */
 export interface RoomsRequest { type: 'rooms' }
