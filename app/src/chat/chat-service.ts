@@ -110,9 +110,10 @@ export class ChatService {
     }));
   }
 
-  /** Starts the presence heartbeat. */
+  /** Starts the presence heartbeat, and makes the dummy password hash sign-ins of unknown usernames check against. */
   start(): void {
     this.keeper.start();
+    void this.accounts.hasher.prepare().catch((err: unknown) => this.log.error({ err }, 'password hasher failed to start'));
   }
 
   /** One presence heartbeat now (tests). */
