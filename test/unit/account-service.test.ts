@@ -17,6 +17,13 @@ type Frame = { type: string } & Record<string, any>;
 function setup(env: Record<string, string> = {}) {
   const config = loadConfig({ APPID: 't', STORE: 'memory', PRESENCE_GRACE_MS: '0', SCRYPT_LOG2_N: '10', ...env });
   const base = createMemoryBackend(config);
+  // The bus as pub/sub can be: entries lost while the subscription is down, and the resubscribe after.
+  let lose: ((payload: string) => boolean) | null = null;
+  const resubscribed: Array<() => void> = [];
+  const bus = {
+    subscribe: (h: (p: string) => void) => base.bus.subscribe((p) => { if (!lose?.(p)) h(p); }),
+    onResubscribed: (cb: () => void) => { resubscribed.push(cb); },
+  };
   let isMemberGate: Promise<void> | null = null;
   const access = new Proxy(base.access, {
     get(t, key, recv) {
@@ -29,7 +36,7 @@ function setup(env: Record<string, string> = {}) {
       };
     },
   });
-  const backend: Backend = { ...base, access };
+  const backend: Backend = { ...base, access, bus };
   const chat = new ChatService(backend, config, silent, new Metrics('t'));
   let n = 0;
   const client = (address = '10.0.0.1') => {
@@ -49,7 +56,13 @@ function setup(env: Record<string, string> = {}) {
     expect(w).toMatchObject({ type: 'welcome', account: { username } });
     return { ...cl, m: cl.c.member as Member };
   };
-  return { chat, base, client, account, gateIsMember: (p: Promise<void> | null) => { isMemberGate = p; } };
+  return {
+    chat, base, client, account,
+    gateIsMember: (p: Promise<void> | null) => { isMemberGate = p; },
+    /** Entries matching `pred` never reach the server (until `resubscribe`). */
+    loseEntries: (pred: ((payload: string) => boolean) | null) => { lose = pred; },
+    resubscribe: () => { lose = null; for (const cb of resubscribed) cb(); },
+  };
 }
 
 describe('AccountService', () => {
@@ -163,5 +176,127 @@ describe('AccountService', () => {
     const [rb] = b.take().filter((f) => f.type === 'room');
     expect(ra.room).toBe(rb.room);
     expect([ra.title, rb.title]).toEqual(['Bea', 'Ann']);
+  });
+
+  describe('when the bus lost the removal or the revocation (pub/sub is at most once)', () => {
+    async function privateRoomWithBob(env: Record<string, string> = {}) {
+      const t = setup(env);
+      const owner = await t.account('Owner');
+      const bob = await t.account('Bob');
+      await owner.req({ type: 'create', title: 'T' });
+      const room = owner.take()[0].room as string;
+      await owner.req({ type: 'invite', room, username: 'bob' });
+      for (const x of [owner, bob]) await x.req({ type: 'join', room });
+      owner.take();
+      bob.take();
+      t.loseEntries((p) => p.startsWith('x ') || p.startsWith('k '));
+      await owner.req({ type: 'remove', room, member: bob.m.id });
+      owner.take();
+      expect(bob.take()).toEqual([]); // the removal never arrived: Bob is still subscribed here
+      return { ...t, owner, bob, room };
+    }
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+
+    it('a re-join refused by the list takes the member out of the room', async () => {
+      const { owner, bob, room } = await privateRoomWithBob();
+      await bob.req({ type: 'join', room });
+      expect(bob.take()).toEqual([
+        expect.objectContaining({ type: 'error', code: 'forbidden' }),
+        { type: 'left', room, reason: 'removed' },
+      ]);
+      await owner.req({ type: 'send', room, text: 'after', cid: 'a1' });
+      expect(bob.take()).toEqual([]);
+    });
+
+    it('a send refused inside the append takes the member out of the room', async () => {
+      const { owner, bob, room } = await privateRoomWithBob();
+      await bob.req({ type: 'send', room, text: 'still here?', cid: 'b1' });
+      expect(bob.take()).toEqual([
+        { type: 'left', room, reason: 'removed' },
+        expect.objectContaining({ type: 'error', code: 'forbidden', cid: 'b1' }),
+      ]);
+      await owner.req({ type: 'send', room, text: 'after', cid: 'a2' });
+      expect(bob.take()).toEqual([]);
+    });
+
+    it('a history page read for a removed member is refused, and takes it out', async () => {
+      const { bob, room } = await privateRoomWithBob();
+      await bob.req({ type: 'history', room });
+      const frames = bob.take();
+      expect(frames.some((f) => f.type === 'history')).toBe(false);
+      expect(frames).toContainEqual({ type: 'left', room, reason: 'removed' });
+    });
+
+    it('after the resubscribe every private room member and every account session is checked again', async () => {
+      const { owner, bob, room, resubscribe, client, base } = await privateRoomWithBob();
+      // Bob's other device, whose session is then revoked with the entry lost as well.
+      const device = client();
+      await device.req({ type: 'hello', name: 'x', session: bob.c.session });
+      device.take();
+      await base.sessions.revoke(bob.m.id);
+      expect(device.closed).toEqual([]);
+      resubscribe();
+      await settle();
+      expect(bob.take()).toContainEqual({ type: 'left', room, reason: 'removed' });
+      expect(device.closed).toEqual([[1008, 'signed out']]);
+      expect(bob.closed).toEqual([[1008, 'signed out']]);
+      await owner.req({ type: 'send', room, text: 'after', cid: 'a3' });
+      expect(owner.take().some((f) => f.type === 'ack')).toBe(true);
+    });
+  });
+
+  it('a session revoked just before its connection attached is closed at once', async () => {
+    const { account, client, base, chat } = setup();
+    const ann = await account('Ann');
+    const c = client();
+    // The hello resolved the session; the revocation's entry passes before the connection is attached.
+    const resolved = await base.sessions.resolve(ann.c.session);
+    await base.sessions.revoke(ann.m.id);
+    c.c.session = ann.c.session;
+    expect(chat.accounts.attach(c.c, resolved!)).toBe(false);
+    expect(c.closed).toEqual([[1008, 'signed out']]);
+  });
+
+  it('concurrent wrong passwords cannot all pass the per-account limit while their hashes run', async () => {
+    const { client, account } = setup({ SIGNIN_ACCOUNT_LIMIT: '5', KDF_QUEUE: '1000' });
+    await account('Cat');
+    const tries = Array.from({ length: 30 }, () => client());
+    await Promise.all(tries.map((t) => t.req({ type: 'signin', username: 'cat', password: 'wrong-password' })));
+    const codes = tries.flatMap((t) => t.take()).map((f) => f.code);
+    expect(codes.filter((c) => c === 'auth_failed')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'rate_limited')).toHaveLength(25);
+  });
+
+  it('a success is not counted as a failure', async () => {
+    const { client, account } = setup({ SIGNIN_ACCOUNT_LIMIT: '2' });
+    await account('Dot');
+    for (let i = 0; i < 5; i++) {
+      const c = client();
+      await c.req({ type: 'signin', username: 'dot', password: 'password-1234' });
+      expect(c.take()).toMatchObject([{ type: 'welcome' }]);
+    }
+  });
+
+  it('guest hellos that hit registered names are counted per address', async () => {
+    const { client, account } = setup({ SIGNIN_ADDRESS_LIMIT: '2' });
+    await account('Eve');
+    const codes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = client('10.7.7.7');
+      await c.req({ type: 'hello', name: 'EVE' });
+      codes.push(c.take()[0].code);
+    }
+    expect(codes).toEqual(['name_taken', 'name_taken', 'rate_limited']);
+  });
+
+  it('a read marker never goes past the room\'s newest message', async () => {
+    const { account } = setup();
+    const ann = await account('Ann');
+    await ann.req({ type: 'join', room: 'lobby' });
+    await ann.req({ type: 'send', room: 'lobby', text: 'one', cid: 'r1' });
+    ann.take();
+    await new Promise((r) => setTimeout(r, 10)); // the room list write of the join
+    await ann.req({ type: 'read', room: 'lobby', id: 999_999_999_999_999 });
+    expect(ann.take()).toContainEqual({ type: 'read', room: 'lobby', id: 1 });
   });
 });

@@ -99,9 +99,10 @@ export class MemoryAccess implements Access {
   async isMember(room: string, memberId: string): Promise<boolean> {
     const now = this.now();
     const e = live(this.state.rooms, room, now);
-    if (!e) return false;
+    if (!e || !e.members.has(memberId)) return false;
+    // Only a member's use keeps the room: an outsider probing it does not.
     e.expires = now + this.settings.roomTtlMs;
-    return e.members.has(memberId);
+    return true;
   }
 
   async invite(room: string, member: Member, maxMembers: number): Promise<RoomAcl | null> {

@@ -65,10 +65,11 @@ return state()
 
 // KEYS: acl, aclm. ARGV: member id, roomTtlSec.
 const IS_MEMBER_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+-- Only a member's use keeps the room: an outsider probing it does not.
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
-return redis.call('HEXISTS', KEYS[2], ARGV[1])
+return 1
 `;
 
 // KEYS: acl, aclm, urooms(member). ARGV: id, name, maxMembers, roomTtlSec, accountTtlSec, room, channel, u entry.
@@ -85,7 +86,7 @@ end
 return state()
 `;
 
-// KEYS: acl, aclm, urooms(member). ARGV: id, roomTtlSec, accountTtlSec, room, channel, x entry, u entry.
+// KEYS: acl, aclm, urooms(member), reads(member). ARGV: id, roomTtlSec, accountTtlSec, room, channel, x entry, u entry.
 const REMOVE_SCRIPT = `${STATE_FN}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
 local acl = redis.call('HMGET', KEYS[1], 'kind', 'owner')
@@ -93,6 +94,7 @@ if acl[1] == 'private' and acl[2] ~= ARGV[1] and redis.call('HDEL', KEYS[2], ARG
   redis.call('EXPIRE', KEYS[1], ARGV[2])
   redis.call('EXPIRE', KEYS[2], ARGV[2])
   if redis.call('ZREM', KEYS[3], ARGV[4]) == 1 and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+  redis.call('HDEL', KEYS[4], ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[6])
   redis.call('PUBLISH', ARGV[5], ARGV[7])
 end
@@ -163,7 +165,7 @@ export class RedisAccess implements Access {
   }
 
   async remove(room: string, memberId: string): Promise<RoomAcl | null> {
-    return parse(room, await this.redis.script<StateReply>(REMOVE_SCRIPT, [...this.keys(room), accountKeys.rooms(memberId)],
+    return parse(room, await this.redis.script<StateReply>(REMOVE_SCRIPT, [...this.keys(room), accountKeys.rooms(memberId), accountKeys.reads(memberId)],
       [memberId, ...this.ttls, room, CHANNEL, removedEntry(room, memberId), roomsEntry(memberId)]));
   }
 }

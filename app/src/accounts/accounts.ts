@@ -43,8 +43,14 @@ export interface Accounts {
 
   /** Failed sign-in attempts counted under `key` (an account's or an address's) in its window. */
   attempts(key: string): Promise<AttemptCount>;
-  /** Counts one failed attempt under `key`; the window starts with the first and lasts `windowMs`. */
-  failed(key: string, windowMs: number): Promise<void>;
+  /**
+   * Counts one failed attempt under `key` (the window starts with the first and lasts `windowMs`) and
+   * returns the count with it. Sign-in counts each attempt *before* checking the password, so
+   * concurrent guesses cannot all pass the limit; a success is then `forgive`n.
+   */
+  failed(key: string, windowMs: number): Promise<AttemptCount>;
+  /** Takes back one attempt counted ahead (it succeeded). */
+  forgive(key: string): Promise<void>;
 
   /** The account's rooms, most recently added first. */
   rooms(id: string): Promise<string[]>;

@@ -57,6 +57,8 @@ export class MemoryAccountsState {
 
   /** Takes `room` off the account's list (renewing it when it exists). */
   dropFromList(id: string, room: string, now: number, ttlMs: number): void {
+    // A room off the list keeps no read marker.
+    live(this.reads, id, now)?.marks.delete(room);
     const e = live(this.rooms, id, now);
     if (!e) return;
     e.list.delete(room);
@@ -126,11 +128,17 @@ export class MemoryAccounts implements Accounts {
     return f ? { count: f.count, retryAfterMs: f.expires - now } : { count: 0, retryAfterMs: 0 };
   }
 
-  async failed(key: string, windowMs: number): Promise<void> {
+  async failed(key: string, windowMs: number): Promise<AttemptCount> {
     const now = this.now();
-    const f = live(this.state.fails, key, now);
+    let f = live(this.state.fails, key, now);
     if (f) f.count++;
-    else this.state.fails.set(key, { count: 1, expires: now + windowMs });
+    else this.state.fails.set(key, (f = { count: 1, expires: now + windowMs }));
+    return { count: f.count, retryAfterMs: f.expires - now };
+  }
+
+  async forgive(key: string): Promise<void> {
+    const f = live(this.state.fails, key, this.now());
+    if (f && f.count > 0) f.count--;
   }
 
   async rooms(id: string): Promise<string[]> {
@@ -151,7 +159,6 @@ export class MemoryAccounts implements Accounts {
 
   async dropRoom(id: string, room: string): Promise<void> {
     this.state.dropFromList(id, room, this.now(), this.ttl);
-    live(this.state.reads, id, this.now())?.marks.delete(room);
   }
 
   async reads(id: string): Promise<Record<string, number>> {

@@ -89,7 +89,13 @@ export class PasswordHasher {
    * not take two hashes' time and tell that it was unknown.
    */
   prepare(): Promise<void> {
-    return (this.dummy ??= this.hash(randomBytes(24).toString('base64'))).then(() => {});
+    if (!this.dummy) {
+      const made = this.hash(randomBytes(24).toString('base64'));
+      // A failed attempt is not kept: the next sign-in of an unknown username tries again.
+      made.catch(() => { if (this.dummy === made) this.dummy = null; });
+      this.dummy = made;
+    }
+    return this.dummy.then(() => {});
   }
 
     /** Hashes running or waiting on this server (for metrics and tests). */

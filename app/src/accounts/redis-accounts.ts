@@ -84,11 +84,18 @@ if not n then return {0, 0} end
 return {tonumber(n), redis.call('PTTL', KEYS[1])}
 `;
 
-// KEYS: fail. ARGV: windowMs. The window starts with the first failure (a key without expiry gets one).
+// KEYS: fail. ARGV: windowMs. -> {count, pttl}. The window starts with the first failure (a key without expiry gets one).
 const FAILED_SCRIPT = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
+return {n, redis.call('PTTL', KEYS[1])}
+`;
+
+// KEYS: fail. One attempt counted ahead of time was not a failure after all.
+const FORGIVE_SCRIPT = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return 1
 `;
 
 const isPublicLua = (v: string) =>
@@ -178,8 +185,13 @@ export class RedisAccounts implements Accounts {
     return { count: Number(count), retryAfterMs: Math.max(0, Number(pttl)) };
   }
 
-  async failed(key: string, windowMs: number): Promise<void> {
-    await this.redis.script(FAILED_SCRIPT, [accountKeys.fail(key)], [Math.max(1, Math.round(windowMs))]);
+  async failed(key: string, windowMs: number): Promise<AttemptCount> {
+    const [count, pttl] = await this.redis.script<[number, number]>(FAILED_SCRIPT, [accountKeys.fail(key)], [Math.max(1, Math.round(windowMs))]);
+    return { count: Number(count), retryAfterMs: Math.max(0, Number(pttl)) };
+  }
+
+  async forgive(key: string): Promise<void> {
+    await this.redis.script(FORGIVE_SCRIPT, [accountKeys.fail(key)], []);
   }
 
   async rooms(id: string): Promise<string[]> {

@@ -37,6 +37,7 @@ import type { RoomRegistry } from './rooms.js';
 export interface AccountSettings extends KdfSettings {
   requireAccounts: boolean;
   privateRoomMaxMembers: number;
+  accountMaxPrivateRooms: number;
   signinAccountLimit: number;
   signinAddressLimit: number;
   signinWindowSec: number;
@@ -68,6 +69,13 @@ export class AccountService {
   readonly hasher: PasswordHasher;
   /** This server's connections of each account, for pushes (rooms, read) and revocation. */
   private readonly links = new Map<string, Set<ChatClient>>();
+  /**
+   * Sessions revoked in the last minute (digest -> until when): a connection whose hello resolved its
+   * session just before the revocation, and attaches just after the `k` entry went by, is caught here.
+   */
+  private readonly revokedLately = new Map<string, number>();
+  /** Accounts whose room list changed: one push per account per tick, however many `u` entries came. */
+  private readonly roomsDirty = new Set<string>();
 
   constructor(
     private readonly backend: Backend,
@@ -81,11 +89,17 @@ export class AccountService {
 
   // ---- connections of accounts ----
 
-  attach(client: ChatClient, member: Member): void {
-    if (!isAccountId(member.id)) return;
+  /** Indexes an account's connection; false (and closed) when its session was revoked a moment ago. */
+  attach(client: ChatClient, member: Member): boolean {
+    if (!isAccountId(member.id)) return true;
+    if (this.revokedLately.size > 0 && this.revokedLately.has(tokenDigest(client.session))) {
+      this.closeSignedOut(client);
+      return false;
+    }
     let set = this.links.get(member.id);
     if (!set) this.links.set(member.id, (set = new Set()));
     set.add(client);
+    return true;
   }
 
   detach(client: ChatClient, member: Member): void {
@@ -107,10 +121,24 @@ export class AccountService {
       return false;
     }
     if (await this.backend.accounts.isRegistered(usernameKey(name))) {
+      // Each one tells that a username exists: counted like a failed sign-in of the address.
+      if (await this.overLimit(client, `ip:${client.address}`)) return false;
       this.host.error(client, 'name_taken', 'that name is a registered username: sign in, or pick another name');
       return false;
     }
     return true;
+  }
+
+  /** Counts a failure for `counter`; past its limit answers rate_limited and returns true. */
+  private async overLimit(client: ChatClient, counter: string): Promise<boolean> {
+    const c = await this.backend.accounts.failed(counter, this.settings.signinWindowSec * 1000);
+    if (c.count <= this.limitOf(counter)) return false;
+    this.limited(client, 'too many failed attempts: wait before trying again', Math.max(c.retryAfterMs, 1000));
+    return true;
+  }
+
+  private limitOf(counter: string): number {
+    return counter.startsWith('ip:') ? this.settings.signinAddressLimit : this.settings.signinAccountLimit;
   }
 
   /** An account's session was used (hello): keep the account for another ACCOUNT_TTL_SEC. */
@@ -145,18 +173,25 @@ export class AccountService {
     if (client.member) return this.host.error(client, 'bad_request', 'already identified: sign in on a new connection');
     const key = usernameKey(req.username);
     const counters = [`user:${key}`, `ip:${client.address}`];
-    const wait = await this.lockedFor(counters);
+    // Counted as a failure before the check (and forgiven on success), so concurrent guesses cannot
+    // all pass the limit while the hashes run.
+    const windowMs = this.settings.signinWindowSec * 1000;
+    const counts = await Promise.all(counters.map((c) => this.backend.accounts.failed(c, windowMs)));
+    let wait = 0;
+    counts.forEach((c, i) => { if (c.count > this.limitOf(counters[i])) wait = Math.max(wait, c.retryAfterMs, 1000); });
     if (wait > 0) return this.limited(client, 'too many failed sign-ins: wait before trying again', wait);
     const account = await this.backend.accounts.find(key);
     const ok = await this.kdf(client, () => this.hasher.verify(req.password, account?.hash ?? null));
-    if (ok === null) return;
+    if (ok === null) {
+      await Promise.all(counters.map((c) => this.backend.accounts.forgive(c)));
+      return;
+    }
     if (!ok || !account) {
-      const windowMs = this.settings.signinWindowSec * 1000;
-      await Promise.all(counters.map((c) => this.backend.accounts.failed(c, windowMs)));
       this.metrics.auth.inc({ result: 'failed' });
       this.log.info({ conn: client.id }, 'sign-in failed');
       return this.host.error(client, 'auth_failed');
     }
+    await Promise.all(counters.map((c) => this.backend.accounts.forgive(c)));
     this.metrics.auth.inc({ result: 'signin' });
     await this.backend.accounts.touch(account.id, key);
     await this.startSession(client, { id: account.id, name: account.username });
@@ -166,10 +201,7 @@ export class AccountService {
   private async lockedFor(counters: string[]): Promise<number> {
     const counts = await Promise.all(counters.map((c) => this.backend.accounts.attempts(c)));
     let wait = 0;
-    counts.forEach((c, i) => {
-      const limit = counters[i].startsWith('ip:') ? this.settings.signinAddressLimit : this.settings.signinAccountLimit;
-      if (c.count >= limit) wait = Math.max(wait, c.retryAfterMs, 1000);
-    });
+    counts.forEach((c, i) => { if (c.count >= this.limitOf(counters[i])) wait = Math.max(wait, c.retryAfterMs, 1000); });
     return wait;
   }
 
@@ -232,7 +264,8 @@ export class AccountService {
       const acl = acls[i];
       let title = room;
       if (kind !== 'public') {
-        // The list is an index; the access list is the authority.
+        // The list is an index; the access list is the authority. A room whose list expired goes.
+        if (!acl) this.dropDangling(member, room);
         if (!acl || !acl.members.some((m) => m.id === member.id)) return;
         title = kind === 'dm' ? (acl.members.find((m) => m.id !== member.id)?.name ?? 'direct message') : acl.title;
       }
@@ -243,7 +276,19 @@ export class AccountService {
     return out;
   }
 
-  /** A public room joined by an account goes on top of its list. */
+  private dropDangling(member: Member, room: string): void {
+    void this.backend.accounts.dropRoom(member.id, room).catch((err: unknown) => {
+      this.log.warn({ err: (err as Error).message }, 'room list update failed');
+    });
+  }
+
+  /** Private rooms and DMs the account is in (they do not fall off its list): at most ACCOUNT_MAX_PRIVATE_ROOMS. */
+  private async hasRoomForPrivate(memberId: string): Promise<boolean> {
+    const rooms = await this.backend.accounts.rooms(memberId);
+    return rooms.filter((r) => roomKind(r) !== 'public').length < this.settings.accountMaxPrivateRooms;
+  }
+
+    /** A public room joined by an account goes on top of its list. */
   joinedPublic(member: Member, room: string): void {
     if (!isAccountId(member.id)) return;
     void this.backend.accounts.addRoom(member.id, room).catch((err: unknown) => {
@@ -260,6 +305,9 @@ export class AccountService {
   }
 
   async create(client: ChatClient, member: Member, req: CreateRoomRequest): Promise<void> {
+    if (!(await this.hasRoomForPrivate(member.id))) {
+      return this.host.error(client, 'bad_request', `at most ${this.settings.accountMaxPrivateRooms} private rooms and direct messages per account`);
+    }
     const acl = await this.backend.access.create(newPrivateRoomId(), req.title, member);
     client.reply(this.roomAnswer(acl));
   }
@@ -273,7 +321,14 @@ export class AccountService {
     const acl = await this.ownedAcl(client, member, req.room);
     if (!acl) return;
     const invitee = await this.backend.accounts.find(usernameKey(req.username));
-    if (!invitee) return this.host.error(client, 'bad_request', 'no account has that username');
+    if (!invitee) {
+      // Tells that a username does not exist: counted like a failed sign-in of the address.
+      if (await this.overLimit(client, `ip:${client.address}`)) return;
+      return this.host.error(client, 'bad_request', 'no account has that username');
+    }
+    if (!acl.members.some((m) => m.id === invitee.id) && !(await this.hasRoomForPrivate(invitee.id))) {
+      return this.host.error(client, 'bad_request', `${invitee.username} is in too many private rooms`);
+    }
     const after = await this.backend.access.invite(req.room, { id: invitee.id, name: invitee.username }, this.settings.privateRoomMaxMembers);
     if (!after) return this.host.error(client, 'forbidden', 'the room is gone');
     if (!after.members.some((m) => m.id === invitee.id)) {
@@ -295,13 +350,21 @@ export class AccountService {
     if (req.member === member.id) return this.host.error(client, 'bad_request', 'a direct message needs another account');
     const other = isAccountId(req.member) ? await this.backend.accounts.byId(req.member) : null;
     if (!other) return this.host.error(client, 'bad_request', 'direct messages are between accounts: that member is a guest or unknown');
-    const acl = await this.backend.access.openDm(dmRoomId(member.id, other.id), member, other);
+    const room = dmRoomId(member.id, other.id);
+    const existing = await this.backend.access.get(room);
+    if (!existing) {
+      const [mine, theirs] = await Promise.all([this.hasRoomForPrivate(member.id), this.hasRoomForPrivate(other.id)]);
+      if (!mine || !theirs) return this.host.error(client, 'bad_request', 'too many private rooms and direct messages');
+    }
+    const acl = await this.backend.access.openDm(room, member, other);
     client.reply(this.roomAnswer(acl, member));
   }
 
   async read(client: ChatClient, member: Member, req: ReadRequest): Promise<void> {
     if (!this.host.rooms.has(client, req.room)) return this.host.error(client, 'not_joined');
-    const id = await this.backend.accounts.markRead(member.id, req.room, req.id);
+    // Never past the room's newest message.
+    const [last] = await this.backend.history.lastIds([req.room]);
+    const id = await this.backend.accounts.markRead(member.id, req.room, Math.min(req.id, last));
     client.reply(readFrame({ room: req.room, id }));
   }
 
@@ -334,7 +397,7 @@ export class AccountService {
 
   onEvent(e: AccountEvent): void {
     switch (e.kind) {
-      case 'removed': return this.removed(e.room, e.member);
+      case 'removed': return this.evict(e.room, e.member);
       case 'revoked': return this.revoked(e.member, e.session);
       case 'rooms': return this.roomsChanged(e.member);
       case 'read': {
@@ -345,8 +408,12 @@ export class AccountService {
     }
   }
 
-  /** The member was removed from a private room: its connections here leave it now, in bus order (nothing after reaches them). */
-  private removed(room: string, memberId: string): void {
+  /**
+   * The member is not on the room's list (removed; or found not to be on it): its connections here
+   * leave the room now — in bus order when a removal entry calls it, so nothing after reaches them —
+   * and leave presence without a grace period.
+   */
+  evict(room: string, memberId: string): void {
     const local = this.host.rooms.get(room);
     if (!local) return;
     const frame = leftFrame({ room, reason: 'removed' });
@@ -359,21 +426,58 @@ export class AccountService {
 
   /** Sessions were revoked: close this server's connections on them. */
   private revoked(memberId: string, digest: string): void {
+    const now = Date.now();
+    if (this.revokedLately.size >= 10_000) {
+      for (const [d, until] of this.revokedLately) if (until <= now) this.revokedLately.delete(d);
+    }
+    if (this.revokedLately.size < 10_000) this.revokedLately.set(digest, now + 60_000);
     for (const client of [...(this.links.get(memberId) ?? [])]) {
-      if (tokenDigest(client.session) !== digest) continue;
-      this.metrics.closes.inc({ code: '1008' });
-      client.close(1008, 'signed out');
+      if (tokenDigest(client.session) === digest) this.closeSignedOut(client);
     }
   }
 
+  private closeSignedOut(client: ChatClient): void {
+    this.metrics.closes.inc({ code: '1008' });
+    client.close(1008, 'signed out');
+  }
+
+  /** The account's room list changed: pushed once per tick to its connections here, read once. */
   private roomsChanged(memberId: string): void {
-    const clients = this.links.get(memberId);
-    const first = clients?.values().next().value;
-    if (!first?.member) return;
-    const member = first.member;
-    this.summaries(member).then((rooms) => {
-      const frame = roomsFrame({ rooms });
-      for (const c of this.links.get(memberId) ?? []) c.reply(frame);
-    }, (err: unknown) => this.log.warn({ err: (err as Error).message }, 'room list push failed'));
+    if (!this.links.has(memberId) || this.roomsDirty.has(memberId)) return;
+    this.roomsDirty.add(memberId);
+    setImmediate(() => {
+      this.roomsDirty.delete(memberId);
+      const member = this.links.get(memberId)?.values().next().value?.member;
+      if (!member) return;
+      this.summaries(member).then((rooms) => {
+        const frame = roomsFrame({ rooms });
+        for (const c of this.links.get(memberId) ?? []) c.reply(frame);
+      }, (err: unknown) => this.log.warn({ err: (err as Error).message }, 'room list push failed'));
+    });
+  }
+
+  /**
+   * After the bus subscription came back, `x` and `k` entries may have been lost: every local member
+   * of a private room is checked against its list, every account connection against its session.
+   * Called before the room feed repairs its gaps: these reads go out first on the same Redis
+   * connection, whose answers come in order, so an eviction lands before any repaired message.
+   */
+  recheck(): void {
+    for (const local of this.host.rooms.all()) {
+      if (roomKind(local.name) === 'public') continue;
+      const ids = new Set<string>();
+      for (const c of local.subs.keys()) if (c.member) ids.add(c.member.id);
+      this.backend.access.get(local.name).then((acl) => {
+        const on = new Set(acl?.members.map((m) => m.id) ?? []);
+        for (const id of ids) if (!on.has(id)) this.evict(local.name, id);
+      }, (err: unknown) => this.log.warn({ err: (err as Error).message }, 'access recheck failed'));
+    }
+    for (const [memberId, clients] of this.links) {
+      for (const client of clients) {
+        this.backend.sessions.resolve(client.session).then((m) => {
+          if (!m || m.id !== memberId) this.closeSignedOut(client);
+        }, (err: unknown) => this.log.warn({ err: (err as Error).message }, 'session recheck failed'));
+      }
+    }
   }
 }

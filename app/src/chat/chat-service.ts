@@ -83,6 +83,8 @@ export class ChatService {
       else log.error({ head: payload.slice(0, 40) }, 'unreadable bus payload');
     });
     backend.bus.onResubscribed(() => {
+      // Removals and revocations lost with the subscription: checked first (AccountService.recheck).
+      this.accounts.recheck();
       this.feed.resync();
       void this.resyncPresence();
     });
@@ -226,7 +228,7 @@ export class ChatService {
     client.member = member;
     client.session = token;
     this.limits.attach(member.id);
-    this.accounts.attach(client, member);
+    if (!this.accounts.attach(client, member)) return false;
     this.welcome(client, member);
     return true;
   }
@@ -258,22 +260,29 @@ export class ChatService {
       }
       if (client.closed) return;
     }
+    // Private rooms: checked before entering, so a non-member is never counted or listed, not even for
+    // a moment. A refused member that was in the room (its removal lost on the bus) is taken out now.
+    if (restricted) {
+      if (!(await this.accounts.admitted(client, member, room))) return this.accounts.evict(room, member.id);
+      if (client.closed) return;
+    }
     const entry = this.rooms.enter(room, client, member);
     try {
-      // Private rooms: the access list is read after entering (live frames are held until `open`), so a
-      // removal published meanwhile either shows here or reaches this entry on the bus and takes it out.
-      if (restricted && !(await this.accounts.admitted(client, member, room))) {
-        this.rooms.rollback(room, client, member, entry);
-        return;
-      }
-      if (!this.rooms.has(client, room)) return; // removed while joining (answered `left`)
       await this.rooms.ensureListed(room, member.id, () => this.backend.presence.join(room, [member]));
       const threshold = this.settings.largeRoomThreshold;
       const [res, presence] = await Promise.all([
         this.backend.history.resume(room, after, this.settings.joinDefault),
         this.backend.presence.snapshot(room, threshold),
       ]);
+      // Taken out meanwhile: a removal on the bus evicted it (and answered `left`).
       if (client.closed || !this.rooms.has(client, room)) return;
+      // Private rooms: the list once more, after the history read. A member now was a member when those
+      // messages were read; a removal between the first check and the read is caught here, whichever
+      // of its bus entry and this answer comes first.
+      if (restricted) {
+        if (!(await this.accounts.admitted(client, member, room))) return this.accounts.evict(room, member.id);
+        if (client.closed || !this.rooms.has(client, room)) return;
+      }
       const { count, members } = presence;
       // The room's fan-out needs a starting id to notice a gap in what the bus brings.
       this.feed.seed(room, res.last);
@@ -301,13 +310,19 @@ export class ChatService {
     if (bytes > this.settings.maxMessageBytes) {
       return this.error(client, 'bad_request', `the message is ${bytes} bytes encoded; at most ${this.settings.maxMessageBytes}`, { cid: req.cid });
     }
-    await client.send(req.cid, async () => {
-      const r = await this.backend.history.append({
-        room: req.room, cid: req.cid, from: member, text: req.text, via: this.settings.appId, restricted: roomKind(req.room) !== 'public',
+    try {
+      await client.send(req.cid, async () => {
+        const r = await this.backend.history.append({
+          room: req.room, cid: req.cid, from: member, text: req.text, via: this.settings.appId, restricted: roomKind(req.room) !== 'public',
+        });
+        if (!r.duplicate) this.metrics.messagesIn.inc();
+        return ackFrame({ cid: req.cid, room: req.room, id: r.id, ts: r.ts });
       });
-      if (!r.duplicate) this.metrics.messagesIn.inc();
-      return ackFrame({ cid: req.cid, room: req.room, id: r.id, ts: r.ts });
-    });
+    } catch (err) {
+      // The store found the sender off the room's list (its removal lost on the bus): out of the room now.
+      if (err instanceof ForbiddenError) this.accounts.evict(req.room, member.id);
+      throw err;
+    }
   }
 
   /**
@@ -321,21 +336,26 @@ export class ChatService {
 
   private async members(client: ChatClient, member: Member, req: MembersRequest): Promise<void> {
     if (!this.rooms.has(client, req.room)) return this.notJoined(client, member, req.room);
-    const [admitted, page] = await Promise.all([
-      this.accounts.admitted(client, member, req.room),
-      this.backend.presence.page(req.room, req.after, req.limit ?? LIMITS.membersLimitDefault),
-    ]);
-    if (admitted) client.reply(membersFrame({ room: req.room, ...page }));
+    const page = await this.backend.presence.page(req.room, req.after, req.limit ?? LIMITS.membersLimitDefault);
+    if (await this.stillAdmitted(client, member, req.room)) client.reply(membersFrame({ room: req.room, ...page }));
+  }
+
+  /**
+   * Private rooms: the access list, read *after* the answer's data. Still a member now means a member
+   * when the data was read; a member removed meanwhile gets `forbidden` and is taken out of the room.
+   */
+  private async stillAdmitted(client: ChatClient, member: Member, room: string): Promise<boolean> {
+    if (roomKind(room) === 'public') return true;
+    if (await this.accounts.admitted(client, member, room)) return true;
+    this.accounts.evict(room, member.id);
+    return false;
   }
 
   private async history(client: ChatClient, member: Member, req: HistoryRequest): Promise<void> {
     if (!this.rooms.has(client, req.room)) return this.notJoined(client, member, req.room);
-    // A private room's access list is read with the page, in one round trip: a member removed a moment
-    // ago gets `forbidden`, not the page.
-    const [admitted, messages] = await Promise.all([
-      this.accounts.admitted(client, member, req.room),
-      this.backend.history.page(req.room, { before: req.before, after: req.after, limit: req.limit ?? LIMITS.historyLimitDefault }),
-    ]);
-    if (admitted) client.reply(historyFrame(req.room, messages.map((m) => m.json)));
+    const messages = await this.backend.history.page(req.room, {
+      before: req.before, after: req.after, limit: req.limit ?? LIMITS.historyLimitDefault,
+    });
+    if (await this.stillAdmitted(client, member, req.room)) client.reply(historyFrame(req.room, messages.map((m) => m.json)));
   }
 }
