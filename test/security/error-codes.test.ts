@@ -1,6 +1,7 @@
 /**
  * Every error code of the protocol, each produced by a real request to a real server process:
- * bad_request, not_identified, not_joined, rate_limited, and unavailable (by killing Redis).
+ * bad_request, not_identified, not_joined, rate_limited, the account extension's auth_failed,
+ * name_taken and forbidden, and unavailable (by killing Redis).
  * Connections stay open through every one of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ describe('every error code from a real request', () => {
 
   beforeAll(async () => {
     redis = await startRedis({ aof: true });
-    srv = await startServer({ appId: 'sec-errors', redisUrl: redis.url, env: { RATE_LIMIT_BURST: '5', RATE_LIMIT_PER_SEC: '1', REDIS_TIMEOUT_MS: '500' } });
+    srv = await startServer({ appId: 'sec-errors', redisUrl: redis.url, env: { RATE_LIMIT_BURST: '5', RATE_LIMIT_PER_SEC: '1', REDIS_TIMEOUT_MS: '500', SCRYPT_LOG2_N: '12' } });
   });
   afterAll(async () => {
     for (const c of clients) c.terminate();
@@ -71,7 +72,21 @@ describe('every error code from a real request', () => {
     expect(e.retryAfterMs).toBeGreaterThan(0);
   });
 
-  it('unavailable: send while Redis is down names the cid; the connection stays; the same cid succeeds later', async () => {
+  it('auth_failed, name_taken and forbidden: the account extension', async () => {
+    const owner = await connect();
+    expect(await owner.request({ type: 'signup', username: 'Olga', password: 'olga-password' }, 'welcome')).toMatchObject({ type: 'welcome' });
+    const wrong = await connect();
+    expectError(await wrong.request({ type: 'signin', username: 'olga', password: 'not-her-password' }, 'welcome'), 'auth_failed');
+    const guest = await connect();
+    expectError(await guest.request({ type: 'hello', name: 'OLGA' }, 'welcome'), 'name_taken');
+    await guest.hello('Gus');
+    expectError(await guest.request({ type: 'create', title: 'x' }, 'room'), 'forbidden');
+    const room = await owner.request<any>({ type: 'create', title: 'Team' }, 'room');
+    expectError(await guest.request({ type: 'join', room: room.room }, 'joined'), 'forbidden');
+    for (const c of [wrong, guest]) expect(c.closeCode).toBeNull();
+  });
+
+    it('unavailable: send while Redis is down names the cid; the connection stays; the same cid succeeds later', async () => {
     const c = await connect();
     await c.hello('Uma');
     await c.request({ type: 'join', room: 'un' }, 'joined');
