@@ -311,6 +311,39 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     await cluster.startServer(a);
   });
 
+  it('Redis restarts (AOF): accounts, sessions and member lists survive; the recheck after resubscribing keeps members in', async () => {
+    const [a, b, c] = appIds();
+    const own = await account('own3', a);
+    const mia = await account('mia', b);
+    const miaOnC = await identified(c, { type: 'hello', name: 'x', session: mia.session });
+    const name = (await own.c.request<any>({ type: 'create', title: 'Survivors' }, 'room')).room as string;
+    await own.c.request({ type: 'invite', room: name, username: mia.username }, 'room');
+    for (const x of [own.c, mia.c, miaOnC.c]) await x.request({ type: 'join', room: name }, 'joined');
+
+    await cluster.stopRedis();
+    await sleep(500);
+    await cluster.startRedis();
+    // Sends work again once the servers are back on Redis (they retry the same cid).
+    let ack: any;
+    for (let i = 0; i < 50; i++) {
+      ack = await own.c.request<any>({ type: 'send', room: name, text: 'after the restart', cid: `rr-${run}` }, 'ack');
+      if (ack.type === 'ack') break;
+      await sleep(200);
+    }
+    expect(ack).toMatchObject({ type: 'ack' });
+    for (const x of [mia.c, miaOnC.c]) {
+      await x.next((f) => f.type === 'message' && f.text === 'after the restart', 3000);
+      expect(x.frames.some((f) => f.type === 'left')).toBe(false);
+    }
+    expect(mia.c.closeCode).toBeNull();
+    // New connections once HAProxy sees every server ready again (they fail /readyz while Redis is away).
+    await cluster.waitForHaproxy((states) => Object.values(states).every((st) => st === 'UP'), 15_000);
+    const again = await identified(a, { type: 'signin', username: mia.username, password: mia.password });
+    expect(again.w.member.id).toBe(mia.id);
+    const outsider = await account('out2', c);
+    expect(await outsider.c.request({ type: 'join', room: name }, 'joined')).toMatchObject({ type: 'error', code: 'forbidden' });
+  });
+
   it('passwords appear nowhere: not in any server log, not in Redis (keys, values, AOF), not in /metrics', async () => {
     expect(passwords.length).toBeGreaterThan(5);
     const haystacks: Array<[string, string]> = [];
