@@ -13,7 +13,9 @@
  * welcome, every 10 s and on each change, and whatever the server pushes), sends `read` for the room
  * shown while the tab is visible, opens DMs and private rooms from their `room` answers, and goes back
  * to the login view when the server says the session is over (1008 "signed out", or a reconnect
- * `hello` the server no longer takes as the account's).
+ * `hello` the server no longer takes as the account's). The Sessions panel: `sessions` when it opens
+ * (and again after a reconnect while loaded), `revoke` of one other session, then `sessions` again
+ * once the server answered `revoked`.
  */
 import { v4 as uuidv4 } from 'uuid';
 import {
@@ -91,6 +93,8 @@ export class ChatController {
   /** A `create` or `dm` waits for its `room` answer, which the page then opens. */
   private opening: { kind: 'create' } | { kind: 'dm'; member: string } | null = null;
   private signOutNotice = 'You were signed out.';
+  /** `revoke` requests of one other session sent and not yet answered (each answer asks for the list again). */
+  private revokesInFlight = 0;
   private visible = true;
   private roomsTimer: ReturnType<typeof setInterval> | null = null;
   private readTimer: ReturnType<typeof setTimeout> | null = null;
@@ -199,6 +203,24 @@ export class ChatController {
     if (!this.state.account) return false;
     this.signOutNotice = 'You were signed out everywhere.';
     return this.conn.send({ type: 'revoke' });
+  }
+
+  /** The Sessions panel opened: asks for the account's sessions. */
+  requestSessions(): boolean {
+    return this.state.account !== null && this.conn.send({ type: 'sessions' });
+  }
+
+  /**
+   * "Sign out" on another session of the list: the server revokes it (and closes its connections);
+   * once it answers, the list is asked for again. This device's own is signed out with signOut().
+   */
+  revokeSession(id: string): boolean {
+    const listed = this.state.account?.sessions?.find((x) => x.id === id);
+    if (!listed || listed.current || this.state.account?.revoking.includes(id)) return false;
+    if (!this.conn.send({ type: 'revoke', session: id })) return false;
+    this.revokesInFlight++;
+    this.update(S.markRevoking(this.state, id));
+    return true;
   }
 
   /** "Create private room": the room opens when the server answers. Returns why not, or null. */
@@ -360,6 +382,7 @@ export class ChatController {
     this.opening = null;
     this.joinInFlight = false;
     this.signOutNotice = 'You were signed out.';
+    this.revokesInFlight = 0;
     this.stopAccountTimers();
     if (this.joinRetry) clearTimeout(this.joinRetry);
     if (this.membersRetry) clearTimeout(this.membersRetry);
@@ -385,7 +408,11 @@ export class ChatController {
     return roomTitle(this.state.account, room, roomKind(room), this.state.me?.id);
   }
   private onConnState(s: State): void {
-    if (s !== State.Connected) this.joinInFlight = false;
+    if (s !== State.Connected) {
+      this.joinInFlight = false;
+      // A `revoked` answer lost with the connection never comes: the list is asked for again on welcome.
+      this.revokesInFlight = 0;
+    }
     this.update(S.applyConnState(this.state, s));
   }
 
@@ -412,8 +439,11 @@ export class ChatController {
         if (next.phase === 'login') next = S.startChat({ ...next, authBusy: false }, next.room);
         this.update(next);
         if (m.account) this.startRoomsPolling();
+        // A list of sessions loaded before a reconnect may have changed meanwhile: it is asked for again.
+        const sessionsShown = next.account?.sessions != null;
+        if (next.account?.revoking.length) this.update(S.settleRevoking(this.state));
         // Connected comes right after; join then (the connection refuses sends before it).
-        queueMicrotask(() => { this.join(); this.requestRooms(); });
+        queueMicrotask(() => { this.join(); this.requestRooms(); if (sessionsShown) this.requestSessions(); });
         return;
       }
       case 'joined': {
@@ -476,7 +506,15 @@ export class ChatController {
         this.requestRooms();
         return;
       }
-      case 'revoked': return; // the server closes every connection on the revoked sessions (1008 "signed out")
+      case 'sessions': this.update(S.applySessions(this.state, m)); return;
+      case 'revoked':
+        // The server closes every connection on the revoked sessions (1008 "signed out"). One other
+        // session's: the list is asked for again (sign out everywhere ends this page too).
+        if (this.revokesInFlight === 0) return;
+        this.revokesInFlight--;
+        if (this.revokesInFlight === 0) this.update(S.settleRevoking(this.state));
+        this.requestSessions();
+        return;
       case 'error':
         if (this.conn.state !== State.Connected && this.auth) {
           // signin / signup refused: the account form says why.

@@ -6,7 +6,7 @@
  * what the page opened (the notice; the room field goes back to the message box).
  * Accounts: the sign-in / sign-up forms beside the guest's one-click Join, an account session resumed
  * on load, the room list (links: the address stays the source of truth), create / invite / remove,
- * "Message Ann" on a member, and signing out.
+ * "Message Ann" on a member, the Sessions panel (another device's session signed out), and signing out.
  */
 import { rejectedRoomNotice, roomFromHash } from './address.js';
 import { ChatController, type KeyValueStore } from './controller.js';
@@ -161,6 +161,12 @@ view.members.addEventListener('click', (ev) => {
 });
 view.signOut.addEventListener('click', () => controller.signOut());
 view.signOutAll.addEventListener('click', () => { controller.signOutEverywhere(); });
+// Sessions: opening the panel loads the list; "Sign out" on a row revokes that session (focus stays in the panel).
+view.sessions.addEventListener('toggle', () => { if (view.sessions.open) controller.requestSessions(); });
+view.sessionList.addEventListener('click', (ev) => {
+  const id = (ev.target as HTMLElement).closest<HTMLElement>('[data-revoke]')?.dataset.revoke;
+  if (id && controller.revokeSession(id)) view.sessions.querySelector('summary')?.focus();
+});
 
 view.loginForm.addEventListener('submit', (ev) => {
   ev.preventDefault();

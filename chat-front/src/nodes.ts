@@ -4,13 +4,16 @@
  * become markup. A name is always followed by its member's short tag (`Ann #3f2a`), so two people
  * who chose the same name can be told apart, by eye and by a screen reader alike.
  */
-import type { ChatMessage, Member, RoomKind, RoomSummary } from '@livechat/protocol';
+import type { ChatMessage, Member, RoomKind, RoomSummary, SessionInfo } from '@livechat/protocol';
 import { avatar, hash } from './avatar.js';
 import type { OutboxItem } from './outbox.js';
 import { unreadLabel } from './rooms.js';
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+/** When a session was made: "27 Nov, 14:03" (the year too when it is not this year's). */
+const dayFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const yearFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -118,6 +121,33 @@ export function roomPersonNode(m: Member, isOwner: boolean, removable: boolean):
     b.setAttribute('aria-label', `Remove ${m.name}`);
     li.append(b);
   }
+  return li;
+}
+
+/**
+ * One session of the account's list: when it was made, and "this device" for the page's own or a
+ * "Sign out" button for another (named after its date for screen readers; "Signing out…" once asked).
+ */
+export function sessionNode(s: SessionInfo, revoking: boolean, now: number): HTMLElement {
+  const li = el('li', s.current ? 'session is-current' : 'session');
+  li.dataset.id = s.id;
+  const when = (new Date(s.created).getFullYear() === new Date(now).getFullYear() ? dayFmt : yearFmt).format(s.created);
+  const time = el('time', '', when);
+  time.dateTime = new Date(s.created).toISOString();
+  time.title = fullFmt.format(s.created);
+  const label = el('span', 'session-when', 'Signed in ');
+  label.append(time);
+  li.append(label);
+  if (s.current) {
+    li.append(el('span', 'you', 'this device'));
+    return li;
+  }
+  const b = el('button', 'secondary remove-button', revoking ? 'Signing out…' : 'Sign out');
+  b.type = 'button';
+  b.dataset.revoke = s.id;
+  b.disabled = revoking;
+  b.setAttribute('aria-label', `Sign out the session from ${when}`);
+  li.append(b);
   return li;
 }
 

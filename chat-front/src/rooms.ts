@@ -7,8 +7,13 @@
  * Read markers only move up (the server never moves one down), so the page keeps the highest it knows
  * per room — from `rooms`, from `read` frames and from the `read` requests it sent — and a `rooms`
  * answer that was on its way while a marker moved cannot bring an unread count back.
+ *
+ * The account's sessions (the "Sessions" panel): the `sessions` answer, this device's first and the
+ * rest newest first, and the ones a `revoke` went out for (shown as being signed out until answered).
  */
-import type { Member, ReadResponse, RoomKind, RoomResponse, RoomSummary, RoomsResponse } from '@livechat/protocol';
+import type {
+  Member, ReadResponse, RoomKind, RoomResponse, RoomSummary, RoomsResponse, SessionInfo, SessionsResponse,
+} from '@livechat/protocol';
 
 export interface Account {
   username: string;
@@ -18,13 +23,17 @@ export interface Account {
   marks: Record<string, number>;
   /** The `room` answers (owner, members) of private rooms and DMs, by room. */
   details: Record<string, RoomResponse>;
+  /** The account's sessions, this device's first; null until the Sessions panel asked for them. */
+  sessions: SessionInfo[] | null;
+  /** Sessions a `revoke` went out for, not yet answered. */
+  revoking: string[];
 }
 
 const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 export function newAccount(username: string): Account {
-  return { username, rooms: null, marks: dict<number>(), details: dict<RoomResponse>() };
+  return { username, rooms: null, marks: dict<number>(), details: dict<RoomResponse>(), sessions: null, revoking: [] };
 }
 
 const withCounts = (r: RoomSummary, last: number, read: number): RoomSummary =>
@@ -127,4 +136,22 @@ export function ownedDetails(a: Account | null, room: string, myId: string | und
   if (!a || !myId || !has(a.details, room)) return undefined;
   const d = a.details[room];
   return d.kind === 'private' && d.owner === myId ? d : undefined;
+}
+
+/** A `sessions` answer: this device's session first, then the others newest first. */
+export function applySessions(a: Account, res: SessionsResponse): Account {
+  const sessions = [...res.sessions].sort((x, y) => Number(y.current) - Number(x.current) || y.created - x.created);
+  const revoking = a.revoking.filter((id) => sessions.some((x) => x.id === id));
+  return { ...a, sessions, revoking: revoking.length === a.revoking.length ? a.revoking : revoking };
+}
+
+/** A `revoke` went out for another session of the list (this device's is signed out otherwise). */
+export function markRevoking(a: Account, id: string): Account {
+  if (a.revoking.includes(id) || !a.sessions?.some((x) => x.id === id && !x.current)) return a;
+  return { ...a, revoking: [...a.revoking, id] };
+}
+
+/** The `revoke` was answered (or its answer lost with the connection): nothing waits any more. */
+export function settleRevoking(a: Account): Account {
+  return a.revoking.length === 0 ? a : { ...a, revoking: [] };
 }

@@ -15,7 +15,7 @@
  */
 import type {
   ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence, ReadResponse, RoomResponse,
-  RoomsResponse, Welcome,
+  RoomsResponse, SessionsResponse, Welcome,
 } from '@livechat/protocol';
 import { State } from './connection.js';
 import {
@@ -123,6 +123,26 @@ export function applyRead(state: ChatState, r: Pick<ReadResponse, 'room' | 'id'>
 export function applyRoomDetails(state: ChatState, r: RoomResponse): ChatState {
   if (!state.account) return state;
   return { ...state, account: A.applyRoomDetails(state.account, r) };
+}
+
+/** The account's sessions (the answer to `sessions`). */
+export function applySessions(state: ChatState, r: SessionsResponse): ChatState {
+  if (!state.account) return state;
+  return { ...state, account: A.applySessions(state.account, r) };
+}
+
+/** A `revoke` of another session went out: its row waits for the answer. */
+export function markRevoking(state: ChatState, id: string): ChatState {
+  if (!state.account) return state;
+  const account = A.markRevoking(state.account, id);
+  return account === state.account ? state : { ...state, account };
+}
+
+/** The `revoke` was answered, or can no longer be (a new connection): no row waits any more. */
+export function settleRevoking(state: ChatState): ChatState {
+  if (!state.account) return state;
+  const account = A.settleRevoking(state.account);
+  return account === state.account ? state : { ...state, account };
 }
 
 /** The read marker to send for the current room now (the newest id seen there), if it would move. */

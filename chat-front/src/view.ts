@@ -10,7 +10,7 @@ import { Attention } from './attention.js';
 import { avatar } from './avatar.js';
 import { State } from './connection.js';
 import {
-  el, kindMark, memberNode, memberTag, messageNode, outboxNode, roomEntryNode, roomPersonNode, unreadBadge,
+  el, kindMark, memberNode, memberTag, messageNode, outboxNode, roomEntryNode, roomPersonNode, sessionNode, unreadBadge,
 } from './nodes.js';
 import { hasMorePages, rosterSummary } from './roster.js';
 import { groupRooms, ownedDetails, roomTitle, totalUnread } from './rooms.js';
@@ -96,6 +96,8 @@ export class View {
   readonly roomPeople = byId<HTMLUListElement>('room-people');
   readonly signOut = byId<HTMLButtonElement>('sign-out');
   readonly signOutAll = byId<HTMLButtonElement>('sign-out-all');
+  readonly sessions = byId<HTMLDetailsElement>('sessions');
+  readonly sessionList = byId<HTMLUListElement>('session-list');
   readonly roomHeading = byId<HTMLElement>('room-heading');
 
   private nodes = new Map<string, { node: HTMLElement; sig: string }>();
@@ -119,6 +121,7 @@ export class View {
     this.loginError.textContent = state.loginError ?? '';
     this.renderAuth(state);
     this.renderAccount(state, prev);
+    this.renderSessions(state, prev);
 
     if (!prev || prev.conn !== state.conn || prev.appId !== state.appId) {
       this.status.dataset.state = state.conn;
@@ -232,6 +235,22 @@ export class View {
     this.roomAdminName.textContent = owned.title;
     const people = [...owned.members].sort((x, y) => (x.id === owned.owner ? -1 : y.id === owned.owner ? 1 : x.name.localeCompare(y.name)));
     this.roomPeople.replaceChildren(...people.map((m) => roomPersonNode(m, m.id === owned.owner, m.id !== owned.owner)));
+  }
+
+  /** The Sessions panel: folded when signed out; open, the account's sessions (or that they are loading). */
+  private renderSessions(state: ChatState, prev: ChatState | null): void {
+    const a = state.phase === 'chat' ? state.account : null;
+    if (!a) {
+      if (this.sessions.open) this.sessions.open = false;
+      this.sessionList.replaceChildren();
+      return;
+    }
+    const before = prev?.phase === 'chat' ? prev.account : null;
+    if (before && before.sessions === a.sessions && before.revoking === a.revoking && this.sessionList.hasChildNodes()) return;
+    this.sessionList.setAttribute('aria-busy', String(a.sessions === null));
+    if (!a.sessions) { this.sessionList.replaceChildren(el('li', 'empty-rooms', 'Loading your sessions…')); return; }
+    const now = Date.now();
+    this.sessionList.replaceChildren(...a.sessions.map((x) => sessionNode(x, a.revoking.includes(x.id), now)));
   }
 
   /** The phone's "Your rooms" button: opens or folds the account's panel. */

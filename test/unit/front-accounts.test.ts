@@ -331,6 +331,48 @@ describe('ChatController with an account', () => {
     expect(ws.sentOfType('join').at(-1)).toEqual({ type: 'join', room: 'lobby' });
   });
 
+  it('the Sessions panel: asks for the list, keeps it (this device first), revokes another one and asks again', async () => {
+    const { c } = setup();
+    const ws = await signedIn(c);
+    expect(c.state.account!.sessions).toBeNull();
+    expect(c.revokeSession('old')).toBe(false); // nothing listed yet
+    expect(c.requestSessions()).toBe(true);
+    expect(ws.sentOfType('sessions')).toEqual([{ type: 'sessions' }]);
+    const mine = { id: 'mine', created: 3_000, current: true };
+    const old = { id: 'old', created: 1_000, current: false };
+    const phone = { id: 'phone', created: 2_000, current: false };
+    ws.receive({ type: 'sessions', sessions: [old, mine, phone] });
+    expect(c.state.account!.sessions).toEqual([mine, phone, old]);
+    expect(c.revokeSession('mine')).toBe(false); // this device's is "Sign out"
+    expect(ws.sentOfType('revoke')).toEqual([]);
+
+    expect(c.revokeSession('old')).toBe(true);
+    expect(c.revokeSession('old')).toBe(false); // once
+    expect(ws.sentOfType('revoke')).toEqual([{ type: 'revoke', session: 'old' }]);
+    expect(c.state.account!.revoking).toEqual(['old']);
+    expect(ws.sentOfType('sessions')).toHaveLength(1); // the list is asked for once the server answered
+    ws.receive({ type: 'revoked', count: 1 });
+    expect(ws.sent.at(-1)).toEqual({ type: 'sessions' });
+    expect(ws.sentOfType('sessions')).toHaveLength(2);
+    expect(c.state.account!.revoking).toEqual([]);
+    ws.receive({ type: 'sessions', sessions: [mine, phone] });
+    expect(c.state.account!.sessions).toEqual([mine, phone]);
+    expect(c.state.phase).toBe('chat');
+
+    // A reconnect while the list is loaded asks for it again (it may have changed meanwhile).
+    ws.drop(1006);
+    vi.advanceTimersByTime(300);
+    const ws2 = FakeSocket.last();
+    ws2.open();
+    ws2.receive({ type: 'welcome', appId: '1000', session: 'acct-sess', member: ann, account: { username: 'Ann' } });
+    await tick();
+    expect(ws2.sentOfType('sessions')).toEqual([{ type: 'sessions' }]);
+    // Signed out: the list goes with the account.
+    c.signOut();
+    expect(c.state.account).toBeNull();
+    expect(c.requestSessions()).toBe(false);
+  });
+
   it('sign out revokes this session on the server, forgets it here and closes', async () => {
     const { c, store } = setup();
     const ws = await signedIn(c);
