@@ -4,7 +4,7 @@
  * a person meets: login, a login error with a malformed-room notice, chat after joining and sending,
  * a large room's member panel (the cluster runs with a large-room threshold of 5), a refused message
  * with a server notice, reconnecting with a message pending, and signed in: the room list with unread
- * badges, and a private room's owner view (invite, remove; on a phone with the rooms panel open). Each view is checked in light and
+ * badges, the Sessions disclosure open, and a private room's owner view (invite, remove; on a phone with the rooms panel open). Each view is checked in light and
  * dark (prefers-color-scheme) at 1280 px and at 390 px; a failure lists every rule, node and why.
  * And Lighthouse: 100 for accessibility, best practices and SEO on the login view (~10 s).
  */
@@ -153,6 +153,10 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
     const nav = owner.page.getByRole('navigation', { name: 'Your rooms' });
     await nav.getByRole('link', { name: /1 unread/ }).waitFor({ timeout: 25_000 });
     await expectClean(owner, 'signed in, room list with unread badges');
+    // The Sessions disclosure open, with its list (this device only: no other session).
+    await owner.page.locator('#sessions > summary').click();
+    await owner.page.locator('#sessions').getByText('this device', { exact: true }).waitFor();
+    await expectClean(owner, 'signed in, sessions open');
 
     await owner.page.getByRole('textbox', { name: 'New private room' }).fill('Design review');
     await owner.page.getByRole('button', { name: 'Create', exact: true }).click();

@@ -5,7 +5,8 @@
  * in another room, counts the DM's unread messages and drops the count once the DM is read on the first
  * tab; then a private room is created, the other account invited (it appears in its list) and joined,
  * and removed again — its page says so and is back in the lobby. Also: a wrong password is refused by
- * the form, "Sign out everywhere" signs out every tab of the account, and a guest's Join stays one click.
+ * the form, "Sign out everywhere" signs out every tab of the account, the Sessions panel signs out
+ * another device of the account (its page is back at the login view), and a guest's Join stays one click.
  * Saves the signed-in screenshot (docs/screenshots/rooms.png with UPDATE_SCREENSHOTS=1).
  */
 import { mkdirSync } from 'node:fs';
@@ -153,6 +154,40 @@ describe('accounts, private rooms and DMs in the page', () => {
       await ctxB.close();
     }
   }, 180_000);
+
+  it('Sessions: the same account on two devices; the first signs the other out from its list', async () => {
+    const cat = `cat-${run}`;
+    const ctxA = await stage.tb.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const ctxB = await stage.tb.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const a = await newTab(ctxA, `#sess-${run}`);
+      const b = await newTab(ctxB, `#sess-${run}`);
+      await signUp(a, cat);
+      await b.getByRole('textbox', { name: 'Username' }).fill(cat);
+      await b.getByLabel('Password').filter({ visible: true }).fill(PASSWORD);
+      await b.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await connectedAppId(b);
+
+      // Opening the panel loads the list: this device, and the other one with a "Sign out" button.
+      const panel = a.locator('#sessions');
+      await panel.locator('summary').click();
+      await panel.getByText('this device', { exact: true }).waitFor();
+      const other = panel.getByRole('button', { name: /^Sign out the session from / });
+      await expect.poll(() => other.count()).toBe(1);
+      await other.click();
+      // The other device is closed with 1008 "signed out": back at the login view, saying so.
+      await b.locator('#login-notice').filter({ hasText: 'You were signed out' }).waitFor({ timeout: 15_000 });
+      await b.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+      // The list is asked for again: only this device is left, and this page is still signed in.
+      await expect.poll(() => other.count(), { timeout: 10_000 }).toBe(0);
+      expect(await panel.locator('.session').count()).toBe(1);
+      expect(await a.getByRole('button', { name: 'Sign out everywhere' }).isVisible()).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await ctxA.close();
+      await ctxB.close();
+    }
+  }, 90_000);
 
   it('a guest still joins with one click; a guest sent to a private room is told and lands in the lobby', async () => {
     const ctx = await stage.tb.browser.newContext({ viewport: { width: 1280, height: 800 } });
