@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../helpers/use-cluster.js';
 import { LOOSE_LIMITS } from '../helpers/limits.js';
 import { TestClient } from '../helpers/ws-client.js';
 
@@ -24,28 +24,20 @@ const pw = (who: string) => {
 };
 
 describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
-  let cluster: Cluster;
-  const clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    cluster = await startCluster({
-      servers: 4,
-      haproxyCheckInterMs: 300,
-      // debug: the most the servers ever log, so the password check below covers every log line.
-      env: { ...LOOSE_LIMITS, LOG_LEVEL: 'debug', SCRYPT_LOG2_N: '15', PRESENCE_GRACE_MS: '300' },
-    });
+  const stage = useCluster({
+    servers: 4,
+    haproxyCheckInterMs: 300,
+    // debug: the most the servers ever log, so the password check below covers every log line.
+    env: { ...LOOSE_LIMITS, LOG_LEVEL: 'debug', SCRYPT_LOG2_N: '15', PRESENCE_GRACE_MS: '300' },
   });
-  afterAll(async () => {
-    for (const c of clients) c.terminate();
-    await cluster?.stop();
-  });
+  const { clients } = stage;
 
-  const appIds = () => cluster.servers.map((s) => s.appId);
+  const appIds = () => stage.cluster.servers.map((s) => s.appId);
 
   /** Identifies with `first` (signup, signin or hello) on a new connection, until it lands on `appId`. */
   async function identified(appId: string, first: Record<string, unknown>) {
     for (let i = 0; i < 40; i++) {
-      const c = await TestClient.connect(cluster.wsUrl);
+      const c = await TestClient.connect(stage.cluster.wsUrl);
       const w = await c.request<any>(first, 'welcome');
       if (w.type === 'error') {
         c.close();
@@ -84,10 +76,10 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
 
   it('wrong password and unknown username get the same auth_failed; a guest cannot take a registered name; a taken username is refused', async () => {
     const ann = await account('bea', appIds()[0]);
-    const c1 = await TestClient.connect(cluster.wsUrl);
-    const c2 = await TestClient.connect(cluster.wsUrl);
-    const c3 = await TestClient.connect(cluster.wsUrl);
-    const c4 = await TestClient.connect(cluster.wsUrl);
+    const c1 = await TestClient.connect(stage.cluster.wsUrl);
+    const c2 = await TestClient.connect(stage.cluster.wsUrl);
+    const c3 = await TestClient.connect(stage.cluster.wsUrl);
+    const c4 = await TestClient.connect(stage.cluster.wsUrl);
     clients.push(c1, c2, c3, c4);
     const wrong = await c1.request({ type: 'signin', username: ann.username, password: 'not-the-password' }, 'welcome');
     const unknown = await c2.request({ type: 'signin', username: `nobody-${run}`, password: 'not-the-password' }, 'welcome');
@@ -106,12 +98,12 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     const cy = await account('cy', appIds()[0]);
     // The default is 10 failures per account per window; spread over all four servers.
     for (let i = 0; i < 10; i++) {
-      const t = await TestClient.connect(cluster.wsUrl);
+      const t = await TestClient.connect(stage.cluster.wsUrl);
       clients.push(t);
       expect(await t.request({ type: 'signin', username: cy.username, password: `wrong-${i}-xxxx` }, 'welcome')).toMatchObject({ code: 'auth_failed' });
       t.close();
     }
-    const t = await TestClient.connect(cluster.wsUrl);
+    const t = await TestClient.connect(stage.cluster.wsUrl);
     clients.push(t);
     const refused = await t.request<any>({ type: 'signin', username: cy.username, password: cy.password }, 'welcome');
     expect(refused).toMatchObject({ type: 'error', code: 'rate_limited' });
@@ -215,7 +207,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     // Another account is untouched.
     expect(await other.c.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
     // The old session is gone: it identifies nobody (a guest hello with another name works, without account).
-    const back = await TestClient.connect(cluster.wsUrl);
+    const back = await TestClient.connect(stage.cluster.wsUrl);
     clients.push(back);
     const w = await back.request<any>({ type: 'hello', name: `after-${run}`, session: eve.session }, 'welcome');
     expect(w.type).toBe('welcome');
@@ -239,7 +231,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     expect(await third.c.request({ type: 'revoke', session: 'current' }, 'revoked')).toMatchObject({ count: 1 });
     expect(await third.c.closed).toBe(1008);
     expect(await second.c.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
-    const reuse = await TestClient.connect(cluster.wsUrl);
+    const reuse = await TestClient.connect(stage.cluster.wsUrl);
     clients.push(reuse);
     expect(await reuse.request<any>({ type: 'hello', name: `g3-${run}`, session: third.w.session }, 'welcome')).not.toHaveProperty('account');
   });
@@ -299,7 +291,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     await lee.c.request({ type: 'send', room: name, text: 'one', cid: `f1-${run}` }, 'ack');
     await kim.c.next((f) => f.type === 'message' && f.room === name && f.id === 1);
 
-    await cluster.killServer(a, 'SIGKILL');
+    await stage.cluster.killServer(a, 'SIGKILL');
     await lee.c.request({ type: 'send', room: name, text: 'two', cid: `f2-${run}` }, 'ack');
     await lee.c.request({ type: 'send', room: name, text: 'three', cid: `f3-${run}` }, 'ack');
     const back = await identified(c, { type: 'hello', name: 'x', session: kim.session });
@@ -308,7 +300,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     expect(joined.messages.map((m: any) => m.text)).toEqual(['two', 'three']);
     const outsider = await account('out', c);
     expect(await outsider.c.request({ type: 'join', room: name, after: 0 }, 'joined')).toMatchObject({ type: 'error', code: 'forbidden' });
-    await cluster.startServer(a);
+    await stage.cluster.startServer(a);
   });
 
   it('Redis restarts (AOF): accounts, sessions and member lists survive; the recheck after resubscribing keeps members in', async () => {
@@ -320,9 +312,9 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     await own.c.request({ type: 'invite', room: name, username: mia.username }, 'room');
     for (const x of [own.c, mia.c, miaOnC.c]) await x.request({ type: 'join', room: name }, 'joined');
 
-    await cluster.stopRedis();
+    await stage.cluster.stopRedis();
     await sleep(500);
-    await cluster.startRedis();
+    await stage.cluster.startRedis();
     // Sends work again once the servers are back on Redis (they retry the same cid).
     let ack: any;
     for (let i = 0; i < 50; i++) {
@@ -337,7 +329,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     }
     expect(mia.c.closeCode).toBeNull();
     // New connections once HAProxy sees every server ready again (they fail /readyz while Redis is away).
-    await cluster.waitForHaproxy((states) => Object.values(states).every((st) => st === 'UP'), 15_000);
+    await stage.cluster.waitForHaproxy((states) => Object.values(states).every((st) => st === 'UP'), 15_000);
     const again = await identified(a, { type: 'signin', username: mia.username, password: mia.password });
     expect(again.w.member.id).toBe(mia.id);
     const outsider = await account('out2', c);
@@ -347,12 +339,12 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
   it('passwords appear nowhere: not in any server log, not in Redis (keys, values, AOF), not in /metrics', async () => {
     expect(passwords.length).toBeGreaterThan(5);
     const haystacks: Array<[string, string]> = [];
-    for (const s of cluster.servers) {
+    for (const s of stage.cluster.servers) {
       haystacks.push([s.logFile, readFileSync(s.logFile, 'utf8')]);
       const res = await fetch(`http://127.0.0.1:${s.port}/metrics`);
       haystacks.push([`${s.appId} /metrics`, await res.text()]);
     }
-    const redis = createClient({ url: cluster.redisUrl });
+    const redis = createClient({ url: stage.cluster.redisUrl });
     await redis.connect();
     let dump = '';
     for await (const keys of redis.scanIterator({ COUNT: 1000 })) {
@@ -374,7 +366,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
       const p = join(dir, f);
       return statSync(p).isDirectory() ? walk(p) : [p];
     });
-    for (const f of walk(cluster.runDir)) if (/aof|rdb|\.log$/.test(f)) haystacks.push([f, readFileSync(f, 'latin1')]);
+    for (const f of walk(stage.cluster.runDir)) if (/aof|rdb|\.log$/.test(f)) haystacks.push([f, readFileSync(f, 'latin1')]);
     for (const p of passwords) {
       for (const [where, text] of haystacks) expect(text.includes(p), `${where} contains a password`).toBe(false);
     }

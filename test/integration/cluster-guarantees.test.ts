@@ -3,32 +3,24 @@
  * HAProxy, one real Redis. Clients connect through HAProxy, so round-robin decides their server.
  */
 import { LOOSE_LIMITS } from '../helpers/limits.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../helpers/use-cluster.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('cluster guarantees (4 servers, HAProxy, Redis)', () => {
-  let cluster: Cluster;
-  const clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    cluster = await startCluster({
-      servers: 4,
-      haproxyCheckInterMs: 300,
-      env: { ...LOOSE_LIMITS, PRESENCE_TTL_MS: '4000', PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_GRACE_MS: '500' },
-    });
+  const stage = useCluster({
+    servers: 4,
+    haproxyCheckInterMs: 300,
+    env: { ...LOOSE_LIMITS, PRESENCE_TTL_MS: '4000', PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_GRACE_MS: '500' },
   });
-  afterAll(async () => {
-    for (const c of clients) c.terminate();
-    await cluster?.stop();
-  });
+  const { clients } = stage;
 
   /** Connects through HAProxy until landing on the wanted APPID (round-robin makes this quick). */
   async function onServer(appId: string | null, name: string, session?: string) {
     for (let i = 0; i < 40; i++) {
-      const c = await TestClient.connect(cluster.wsUrl);
+      const c = await TestClient.connect(stage.cluster.wsUrl);
       const w = await c.hello(name, session);
       if (appId === null || w.appId === appId) {
         clients.push(c);
@@ -39,7 +31,7 @@ describe('cluster guarantees (4 servers, HAProxy, Redis)', () => {
     throw new Error(`never landed on ${appId}`);
   }
 
-  const alive = () => cluster.servers.filter((s) => s.alive).map((s) => s.appId);
+  const alive = () => stage.cluster.servers.filter((s) => s.alive).map((s) => s.appId);
 
   it('concurrent senders on all four servers: every client sees the same contiguous ids in order', async () => {
     const users = await Promise.all(alive().flatMap((id) => [onServer(id, `s${id}`), onServer(id, `t${id}`)]));
@@ -122,7 +114,7 @@ describe('cluster guarantees (4 servers, HAProxy, Redis)', () => {
 
     const victim = ids[0];
     const started = Date.now();
-    await cluster.killServer(victim, 'SIGKILL');
+    await stage.cluster.killServer(victim, 'SIGKILL');
     const observers = members.filter((m) => m.w.appId !== victim);
     await Promise.all(observers.map((o) => o.c.next((f) => f.type === 'presence' && f.event === 'leave' &&
       (f.member as { name: string }).name === `p-${victim}`, 30_000)));
@@ -130,6 +122,6 @@ describe('cluster guarantees (4 servers, HAProxy, Redis)', () => {
     const after = await onServer(null, 'after-kill');
     const j = await after.c.request({ type: 'join', room: 'pres' }, 'joined');
     expect((j.members as Array<{ name: string }>).map((m) => m.name)).not.toContain(`p-${victim}`);
-    await cluster.startServer(victim);
+    await stage.cluster.startServer(victim);
   });
 });
