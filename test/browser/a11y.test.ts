@@ -43,6 +43,11 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
 
   /** Runs axe in all four combinations; the view must be in the same state after each resize. */
   async function expectClean(p: ChatPage, view: string): Promise<void> {
+    // A message that just appeared fades in (0.16 s): contrast is judged once it has (endless ones, like
+    // the reconnecting dot's pulse, are not waited for).
+    await p.page.evaluate(() => Promise.all(document.getAnimations()
+      .filter((a) => a.effect?.getTiming().iterations !== Infinity)
+      .map((a) => a.finished.catch(() => undefined))));
     const failures: string[] = [];
     for (const scheme of SCHEMES) {
       for (const vp of [DESKTOP, PHONE]) {
