@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
 import { audit, Ledger, ResumingClient } from './lib/resuming-client.js';
 import { settle, sleep, startTraffic } from './lib/traffic.js';
+import { waitFor } from '../helpers/server-proc.js';
 
 const STORM = 300;
 
@@ -47,6 +48,9 @@ describe('reconnect storm (native cluster)', () => {
     await sleep(800);
     const t0 = Date.now();
     await cluster.killServer(victim.appId, 'SIGKILL');
+    // The process is gone; its clients learn it from their sockets a moment later. Until then a client
+    // is still "ready" on the dead server, and waitReady would return at once.
+    await waitFor('every storm client noticed the kill', () => storm.every((c) => !c.ready || c.appId !== victim.appId), 10_000);
     await Promise.all(storm.map((c) => c.waitReady(20_000).catch(() => {})));
     await sleep(300);
     const back = storm.filter((c) => c.ready && c.appId !== victim.appId).length;
