@@ -77,7 +77,7 @@ describe('AccountService', () => {
     const afterWrong = hasher.derivations;
     const unknown = client();
     await unknown.req({ type: 'signin', username: 'nobody', password: 'wrong-password' });
-    // One scrypt each: the dummy hash was made when the server started (ChatService.start calls prepare).
+    // One scrypt each: the dummy hash was made once, before (prepare, which every sign-in calls first).
     expect(afterWrong - before).toBe(1);
     expect(hasher.derivations - afterWrong).toBe(1);
     expect(unknown.take()).toEqual(wrong.take());

@@ -85,8 +85,8 @@ export class PasswordHasher {
   }
 
   /**
-   * Makes the dummy hash now (at server start), so the first sign-in of an unknown username does
-   * not take two hashes' time and tell that it was unknown.
+   * Makes the dummy hash (once; again after a failure). Sign-in calls it first for every username, so
+   * the first sign-in on a server takes two hashes' time whether the username exists or not.
    */
   prepare(): Promise<void> {
     if (!this.dummy) {

@@ -112,10 +112,9 @@ export class ChatService {
     }));
   }
 
-  /** Starts the presence heartbeat, and makes the dummy password hash sign-ins of unknown usernames check against. */
+  /** Starts the presence heartbeat. */
   start(): void {
     this.keeper.start();
-    void this.accounts.hasher.prepare().catch((err: unknown) => this.log.error({ err }, 'password hasher failed to start'));
   }
 
   /** One presence heartbeat now (tests). */
