@@ -25,10 +25,6 @@ describe('every error code from a real request', () => {
     await srv?.kill('SIGKILL');
     await redis?.stop();
   });
-  afterAll(() => {
-    // The catalogue and this file agree: a new code needs a case here.
-    expect([...seen].sort()).toEqual(Object.keys(ERROR_MESSAGES).sort());
-  });
 
   async function connect(): Promise<TestClient> {
     const c = await TestClient.connect(srv.url);
@@ -105,5 +101,11 @@ describe('every error code from a real request', () => {
     const ok = await c.request({ type: 'send', room: 'un', text: 'during', cid: 'u-1' }, 'ack');
     expect(ok).toMatchObject({ type: 'ack', cid: 'u-1', id: 2 });
     expect(c.closeCode).toBeNull();
+  });
+
+  // Last, as a test of its own (in an afterAll a failure here skipped the teardown and left the server
+  // and Redis running): the catalogue and this file agree, so a new code needs a case above.
+  it('every code of the catalogue came from a real request above', () => {
+    expect([...seen].sort()).toEqual(Object.keys(ERROR_MESSAGES).sort());
   });
 });
