@@ -131,10 +131,15 @@ export class AccountService {
 
   /** Counts a failure for `counter`; past its limit answers rate_limited and returns true. */
   private async overLimit(client: ChatClient, counter: string): Promise<boolean> {
-    const c = await this.backend.accounts.failed(counter, this.settings.signinWindowSec * 1000);
+    const c = await this.backend.accounts.failed(counter, this.windowMs);
     if (c.count <= this.limitOf(counter)) return false;
     this.limited(client, 'too many failed attempts: wait before trying again', Math.max(c.retryAfterMs, 1000));
     return true;
+  }
+
+  /** The window failed attempts are counted in. */
+  private get windowMs(): number {
+    return this.settings.signinWindowSec * 1000;
   }
 
   private limitOf(counter: string): number {
@@ -144,9 +149,12 @@ export class AccountService {
   /** An account's session was used (hello): keep the account for another ACCOUNT_TTL_SEC. */
   touched(member: Member): void {
     if (!isAccountId(member.id)) return;
-    void this.backend.accounts.touch(member.id, usernameKey(member.name)).catch((err: unknown) => {
-      this.log.warn({ err: (err as Error).message }, 'account touch failed');
-    });
+    this.background(this.backend.accounts.touch(member.id, usernameKey(member.name)), 'account touch failed');
+  }
+
+  /** A store write nobody waits for (an index, a TTL): a failure is logged, the next use repeats it. */
+  private background(write: Promise<unknown>, failure: string): void {
+    write.catch((err: unknown) => this.log.warn({ err: (err as Error).message }, failure));
   }
 
   async signup(client: ChatClient, req: SignupRequest): Promise<void> {
@@ -161,7 +169,7 @@ export class AccountService {
     const member: Member = { id: `${ACCOUNT_ID_PREFIX}${uuidv4()}`, name: req.username };
     if (!(await this.backend.accounts.create(key, { id: member.id, username: member.name, hash, created: Date.now() }))) {
       // Counted like a failed sign-in, so trying names one after another is limited too.
-      await this.backend.accounts.failed(addressKey, this.settings.signinWindowSec * 1000);
+      await this.backend.accounts.failed(addressKey, this.windowMs);
       this.metrics.auth.inc({ result: 'taken' });
       return this.host.error(client, 'name_taken', 'that username is taken');
     }
@@ -175,22 +183,21 @@ export class AccountService {
     const counters = [`user:${key}`, `ip:${client.address}`];
     // Counted as a failure before the check (and forgiven on success), so concurrent guesses cannot
     // all pass the limit while the hashes run.
-    const windowMs = this.settings.signinWindowSec * 1000;
-    const counts = await Promise.all(counters.map((c) => this.backend.accounts.failed(c, windowMs)));
+    const counts = await Promise.all(counters.map((c) => this.backend.accounts.failed(c, this.windowMs)));
+    const forgive = () => Promise.all(counters.map((c) => this.backend.accounts.forgive(c)));
     let wait = 0;
     counts.forEach((c, i) => { if (c.count > this.limitOf(counters[i])) wait = Math.max(wait, c.retryAfterMs, 1000); });
     if (wait > 0) return this.limited(client, 'too many failed sign-ins: wait before trying again', wait);
+    const account = await this.backend.accounts.find(key);
     // The dummy hash an unknown username is checked against is made by the first sign-in on this server,
     // whoever it is for: that one takes two hashes' time whether the username exists or not, and a
     // server that never sees a sign-in never pays 128 MiB for it (it would at every start otherwise).
-    if (await this.kdf(client, () => this.hasher.prepare()) === null) {
-      await Promise.all(counters.map((c) => this.backend.accounts.forgive(c)));
-      return;
-    }
-    const account = await this.backend.accounts.find(key);
-    const ok = await this.kdf(client, () => this.hasher.verify(req.password, account?.hash ?? null));
+    const ok = await this.kdf(client, async () => {
+      await this.hasher.prepare();
+      return this.hasher.verify(req.password, account?.hash ?? null);
+    });
     if (ok === null) {
-      await Promise.all(counters.map((c) => this.backend.accounts.forgive(c)));
+      await forgive();
       return;
     }
     if (!ok || !account) {
@@ -198,7 +205,7 @@ export class AccountService {
       this.log.info({ conn: client.id }, 'sign-in failed');
       return this.host.error(client, 'auth_failed');
     }
-    await Promise.all(counters.map((c) => this.backend.accounts.forgive(c)));
+    await forgive();
     this.metrics.auth.inc({ result: 'signin' });
     await this.backend.accounts.touch(account.id, key);
     await this.startSession(client, { id: account.id, name: account.username });
@@ -284,9 +291,7 @@ export class AccountService {
   }
 
   private dropDangling(member: Member, room: string): void {
-    void this.backend.accounts.dropRoom(member.id, room).catch((err: unknown) => {
-      this.log.warn({ err: (err as Error).message }, 'room list update failed');
-    });
+    this.background(this.backend.accounts.dropRoom(member.id, room), 'room list update failed');
   }
 
   /** Private rooms and DMs the account is in (they do not fall off its list): at most ACCOUNT_MAX_PRIVATE_ROOMS. */
@@ -298,9 +303,7 @@ export class AccountService {
     /** A public room joined by an account goes on top of its list. */
   joinedPublic(member: Member, room: string): void {
     if (!isAccountId(member.id)) return;
-    void this.backend.accounts.addRoom(member.id, room).catch((err: unknown) => {
-      this.log.warn({ err: (err as Error).message }, 'room list update failed');
-    });
+    this.background(this.backend.accounts.addRoom(member.id, room), 'room list update failed');
   }
 
   /** Is the member on the private room's (or DM's) access list? Answers `forbidden` and returns false when not. */
@@ -456,10 +459,10 @@ export class AccountService {
       this.roomsDirty.delete(memberId);
       const member = this.links.get(memberId)?.values().next().value?.member;
       if (!member) return;
-      this.summaries(member).then((rooms) => {
+      this.background(this.summaries(member).then((rooms) => {
         const frame = roomsFrame({ rooms });
         for (const c of this.links.get(memberId) ?? []) c.reply(frame);
-      }, (err: unknown) => this.log.warn({ err: (err as Error).message }, 'room list push failed'));
+      }), 'room list push failed');
     });
   }
 
@@ -474,16 +477,16 @@ export class AccountService {
       if (roomKind(local.name) === 'public') continue;
       const ids = new Set<string>();
       for (const c of local.subs.keys()) if (c.member) ids.add(c.member.id);
-      this.backend.access.get(local.name).then((acl) => {
+      this.background(this.backend.access.get(local.name).then((acl) => {
         const on = new Set(acl?.members.map((m) => m.id) ?? []);
         for (const id of ids) if (!on.has(id)) this.evict(local.name, id);
-      }, (err: unknown) => this.log.warn({ err: (err as Error).message }, 'access recheck failed'));
+      }), 'access recheck failed');
     }
     for (const [memberId, clients] of this.links) {
       for (const client of clients) {
-        this.backend.sessions.resolve(client.session).then((m) => {
+        this.background(this.backend.sessions.resolve(client.session).then((m) => {
           if (!m || m.id !== memberId) this.closeSignedOut(client);
-        }, (err: unknown) => this.log.warn({ err: (err as Error).message }, 'session recheck failed'));
+        }), 'session recheck failed');
       }
     }
   }
