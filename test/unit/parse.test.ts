@@ -23,6 +23,20 @@ describe('parseRequest', () => {
     bad({ type: 'nope' });
   });
 
+  it('rid: 1-64 characters, kept on the request and on its error; an unusable rid is the error', () => {
+    expect(ok({ type: 'ping', rid: 'r1' })).toEqual({ type: 'ping', rid: 'r1' });
+    expect(ok({ type: 'join', room: 'lobby', rid: 'x'.repeat(64) })).toEqual({ type: 'join', room: 'lobby', rid: 'x'.repeat(64) });
+    expect(ok({ type: 'ping' })).toEqual({ type: 'ping' });
+    expect(bad({ type: 'join', room: 'Lobby!', rid: 'r2' })).toMatchObject({ rid: 'r2' });
+    expect(bad({ type: 'send', room: 'lobby', text: '', cid: 'c', rid: 'r3' })).toMatchObject({ rid: 'r3', cid: 'c' });
+    expect(bad({ type: 'nope', rid: 'r4' })).toMatchObject({ rid: 'r4', message: 'unknown request type' });
+    for (const rid of ['', 'x'.repeat(65), 7, null, {}]) {
+      const e = bad({ type: 'ping', rid });
+      expect(e?.message).toMatch(/rid must be/);
+      expect(e?.rid).toBeUndefined();
+    }
+  });
+
   it('hello: refuses control characters and lone surrogates; NFKC, invisible characters stripped, trimmed; 1-32 with one visible; optional session', () => {
     bad({ type: 'hello', name: 'Bob\u0007' });
     bad({ type: 'hello', name: 'Al\u0000ice' });

@@ -21,6 +21,15 @@ export const asFrame = (json: string): Frame => json as Frame;
 
 const member = (m: Member) => ({ id: m.id, name: m.name });
 
+/**
+ * The frame answering a request that carried `rid`, with that `rid` added (shared/PROTOCOL.md
+ * "Request ids"). Spliced in before the closing brace, so a stored message spliced into a `joined`
+ * is not re-encoded; without a rid the frame is returned as it is.
+ */
+export function withRid(frame: Frame, rid: string | undefined): Frame {
+  return rid === undefined ? frame : asFrame(`${frame.slice(0, -1)},"rid":${JSON.stringify(rid)}}`);
+}
+
 export function welcomeFrame(w: Omit<Welcome, 'type'>): Frame {
   return asFrame(JSON.stringify(w.account === undefined
     ? { type: 'welcome', appId: w.appId, session: w.session, member: member(w.member) }

@@ -24,6 +24,8 @@ export const LIMITS = {
   titleMax: 48,
   /** A session id as listed by `sessions` (a prefix of the stored digest). */
   sessionIdMax: 64,
+  /** A request id (`rid`): echoed on every answer to that request. */
+  ridMax: 64,
 } as const;
 
 /**
@@ -91,8 +93,16 @@ export type AccountRequest =
   | SignupRequest | SigninRequest | SessionsRequest | RevokeRequest | RoomsRequest | CreateRoomRequest | RoomRequest
   | InviteRequest | RemoveRequest | DmRequest | ReadRequest;
 
-export type Request =
-  | HelloRequest | JoinRequest | LeaveRequest | SendRequest | HistoryRequest | MembersRequest | PingRequest | AccountRequest;
+/**
+ * Request ids (shared/PROTOCOL.md "Request ids"): any request may carry `rid`, 1-64 characters, and
+ * every answer to it — its reply frame or an `error` — carries the same `rid`. Frames pushed to
+ * other members never carry one.
+ */
+export interface RequestId { rid?: string }
+
+export type Request = (
+  | HelloRequest | JoinRequest | LeaveRequest | SendRequest | HistoryRequest | MembersRequest | PingRequest | AccountRequest
+) & RequestId;
 export type RequestType = Request['type'];
 
 // ---- server -> client ----
@@ -193,6 +203,8 @@ export interface ErrorResponse {
   retryAfterMs?: number;
 }
 
-export type ServerMessage =
+/** Any frame may carry the `rid` of the request it answers (RequestId). */
+export type ServerMessage = (
   | Welcome | Joined | Left | Ack | ChatMessage | Presence | HistoryResponse | MembersResponse | Pong | ErrorResponse
-  | RoomsResponse | RoomResponse | ReadResponse | SessionsResponse | RevokedResponse;
+  | RoomsResponse | RoomResponse | ReadResponse | SessionsResponse | RevokedResponse
+) & RequestId;

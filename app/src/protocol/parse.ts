@@ -11,6 +11,8 @@ export interface ParseError {
   message: string;
   /** The request's `cid`, when it was a `send` with a usable one, so the error can name it. */
   cid?: string;
+  /** The request's `rid`, when it had a usable one: the error answers it (shared/PROTOCOL.md "Request ids"). */
+  rid?: string;
 }
 
 export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
@@ -122,9 +124,25 @@ export function parseRequest(text: string): Result<Request, ParseError> {
   return validateRequest(data);
 }
 
-/** Validates an already-decoded value as a Request. */
+/** A usable `rid`: a string of 1-64 characters. */
+const isRid = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= LIMITS.ridMax;
+
+/**
+ * Validates an already-decoded value as a Request. A usable `rid` is kept on the request and on its
+ * error, so every answer names it; an unusable one is itself the error.
+ */
 export function validateRequest(data: unknown): Result<Request, ParseError> {
   if (!isObject(data)) return fail('a request is a JSON object');
+  const rid = data.rid;
+  if (rid === undefined) return validateBody(data);
+  if (!isRid(rid)) return fail(`rid must be a string of 1-${LIMITS.ridMax} characters`);
+  const r = validateBody(data);
+  if (r.ok) r.value.rid = rid;
+  else r.error.rid = rid;
+  return r;
+}
+
+function validateBody(data: Record<string, unknown>): Result<Request, ParseError> {
   const type = data.type;
   if (typeof type !== 'string') return fail('type must be a string');
   switch (type) {
