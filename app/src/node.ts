@@ -6,7 +6,7 @@ import { ChatService } from './chat/chat-service.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { createMemoryBackend, createRedisBackend, type Backend } from './store/backend.js';
+import { createMemoryBackend, createRedisBackend, type Backend } from './backends.js';
 import { ChatServer } from './transport/ws-server.js';
 
 export interface ChatNode {

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { createClient } from 'redis';
 import {
   createMemoryBackend, createMemoryWorld, createRedisBackend, type Backend, type BackendSettings, type MemoryWorld,
-} from '../../app/src/store/backend.js';
+} from '../../app/src/backends.js';
 import { decodeAccountEntry, decodeEntry, isAccountEntry } from '../../app/src/bus/envelope.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 

@@ -9,7 +9,7 @@ import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
 import { loadConfig } from '../../app/src/config.js';
 import { Metrics } from '../../app/src/metrics.js';
 import type { Member, Request } from '../../app/src/protocol/messages.js';
-import { createMemoryBackend, type Backend } from '../../app/src/store/backend.js';
+import { createMemoryBackend, type Backend } from '../../app/src/backends.js';
 
 const silent = pino({ level: 'silent' });
 type Frame = { type: string } & Record<string, any>;

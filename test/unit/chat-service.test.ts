@@ -8,7 +8,7 @@ import { loadConfig } from '../../app/src/config.js';
 import { Metrics } from '../../app/src/metrics.js';
 import { ERROR_MESSAGES } from '../../app/src/protocol/errors.js';
 import type { Member, Request } from '../../app/src/protocol/messages.js';
-import { createMemoryBackend, type Backend } from '../../app/src/store/backend.js';
+import { createMemoryBackend, type Backend } from '../../app/src/backends.js';
 import { StoreUnavailableError } from '../../app/src/store/errors.js';
 
 const silent = pino({ level: 'silent' });

@@ -12,12 +12,16 @@
  */
 import { CHANNEL } from '../bus/bus.js';
 import { removedEntry, roomsEntry } from '../bus/envelope.js';
-import { accountKeys, ADD_ROOM_FN } from '../accounts/redis-accounts.js';
+import { ADD_ROOM_FN } from '../accounts/redis-accounts.js';
 import { roomKind, type Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
+import { accountKeys, roomKeys } from '../store/redis-keys.js';
 import type { Access, RoomAcl } from './access.js';
 
-export const aclKeys = (room: string) => ({ acl: `lc:{${room}}:acl`, members: `lc:{${room}}:aclm` });
+const aclKeys = (room: string) => {
+  const k = roomKeys(room);
+  return { acl: k.acl, members: k.aclMembers };
+};
 
 // Every script's KEYS start with acl, aclm. state(): {1, acl hash flat, members flat}; {0} when there is no room.
 const STATE_FN = `

@@ -18,16 +18,8 @@ import { CHANNEL } from '../bus/bus.js';
 import { readEntry } from '../bus/envelope.js';
 import { DM_ROOM_PREFIX, PRIVATE_ROOM_PREFIX, type Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
+import { ACCOUNT_ID_PREFIX as UID_PREFIX, ACCOUNT_PREFIX, accountKeys } from '../store/redis-keys.js';
 import type { AccountRecord, Accounts, AttemptCount } from './accounts.js';
-
-export const accountKeys = {
-  acct: (key: string) => `lc:acct:${key}`,
-  uid: (id: string) => `lc:uid:${id}`,
-  rooms: (id: string) => `lc:urooms:${id}`,
-  reads: (id: string) => `lc:reads:${id}`,
-  sessions: (id: string) => `lc:usess:${id}`,
-  fail: (key: string) => `lc:fail:${key}`,
-};
 
 /**
  * Lua: add_room(key, room, ttlSec) puts `room` at the front of a room list (score = now in ms, or one
@@ -58,7 +50,7 @@ const FIND_SCRIPT = `
 local a = redis.call('HMGET', KEYS[1], 'id', 'username', 'hash', 'created')
 if not a[1] then return {} end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', 'lc:uid:' .. a[1], ARGV[1])
+redis.call('EXPIRE', '${UID_PREFIX}' .. a[1], ARGV[1])
 return a
 `;
 
@@ -66,7 +58,7 @@ return a
 const BY_ID_SCRIPT = `
 local k = redis.call('GET', KEYS[1])
 if not k then return {} end
-local a = redis.call('HMGET', 'lc:acct:' .. k, 'id', 'username')
+local a = redis.call('HMGET', '${ACCOUNT_PREFIX}' .. k, 'id', 'username')
 if not a[1] or not a[2] then return {} end
 return a
 `;

@@ -16,9 +16,9 @@
  */
 import { CHANNEL } from '../bus/bus.js';
 import { messageEntryTemplate, storedMessage } from '../bus/envelope.js';
-import { aclKeys } from '../access/redis-access.js';
 import { ForbiddenError } from '../store/errors.js';
 import type { RedisConnections } from '../store/redis-connections.js';
+import { roomKeys as keys } from '../store/redis-keys.js';
 import type { AppendInput, AppendResult, History, PageQuery, ResumeResult, StoredMessage } from './history.js';
 
 // KEYS: seq, hist, cid, hbytes, acl, aclm. ARGV: the entry template (5), max, dedupTtlSec, channel, maxBytes,
@@ -77,13 +77,6 @@ end
 return {last, truncated, redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. after, '+inf', 'WITHSCORES')}
 `;
 
-const keys = (room: string) => ({
-  seq: `lc:{${room}}:seq`,
-  hist: `lc:{${room}}:hist`,
-  hbytes: `lc:{${room}}:hbytes`,
-  cid: (memberId: string, cid: string) => `lc:{${room}}:cid:${memberId}:${cid}`,
-});
-
 export interface RedisHistorySettings {
   max: number;
   maxBytes: number;
@@ -106,11 +99,10 @@ export class RedisHistory implements History {
 
   async append(input: AppendInput): Promise<AppendResult> {
     const k = keys(input.room);
-    const acl = aclKeys(input.room);
     const template = messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via);
     const [id, ts, dup] = await this.redis.script<[number, number, number]>(
       APPEND_SCRIPT,
-      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, acl.acl, acl.members],
+      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, k.acl, k.aclMembers],
       [...template, this.settings.max, this.settings.dedupTtlSec, CHANNEL, this.settings.maxBytes, this.settings.roomTtlSec,
         input.restricted ? '1' : '0', input.from.id],
     );

@@ -17,14 +17,13 @@
 import { CHANNEL } from '../bus/bus.js';
 import type { Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
+import { PRESENCE_OWNERS as OWNERS, presenceRooms as roomsOf, roomKeys as keysOf } from '../store/redis-keys.js';
 import { newOwnerId, type MembersPage, type Presence, type PresenceSnapshot, type RoomModeSettings } from './presence.js';
 
-const OWNERS = 'lc:presence:owners';
-const roomsOf = (owner: string) => `lc:presence:rooms:${owner}`;
-const roomKeys = (room: string, owner: string) => [
-  `lc:{${room}}:pm`, `lc:{${room}}:pn`, `lc:{${room}}:pc`, `lc:{${room}}:po:${owner}`, `lc:{${room}}:pl`,
-  `lc:{${room}}:seq`, `lc:{${room}}:hist`, `lc:{${room}}:hbytes`,
-];
+const roomKeys = (room: string, owner: string) => {
+  const k = keysOf(room);
+  return [k.presenceIds, k.presenceNames, k.presenceOwners, k.presenceOf(owner), k.large, k.seq, k.hist, k.hbytes];
+};
 /** Rooms of a dead owner removed per pipelined batch. */
 const SWEEP_BATCH = 100;
 

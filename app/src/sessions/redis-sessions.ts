@@ -17,11 +17,11 @@ import { CHANNEL } from '../bus/bus.js';
 import { revokedEntry } from '../bus/envelope.js';
 import { ACCOUNT_ID_PREFIX, isAccountId, type Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
+import { ACCOUNT_SESSIONS_PREFIX, accountKeys, SESSION_PREFIX } from '../store/redis-keys.js';
 import { tokenDigest, type Sessions, type StoredSession } from './sessions.js';
 
-const SESSION_PREFIX = 'lc:session:';
 const key = (token: string) => `${SESSION_PREFIX}${tokenDigest(token)}`;
-const indexKey = (memberId: string) => `lc:usess:${memberId}`;
+const indexKey = accountKeys.sessions;
 /** Past this many entries a save drops the index entries whose session is gone. */
 const PRUNE_AT = 64;
 
@@ -62,7 +62,7 @@ local v = redis.call('GETEX', KEYS[1], 'EX', ARGV[1])
 if not v then return v end
 local ok, m = pcall(cjson.decode, v)
 if ok and type(m) == 'table' and type(m.id) == 'string' and string.sub(m.id, 1, ${ACCOUNT_ID_PREFIX.length}) == '${ACCOUNT_ID_PREFIX}' then
-  local index = 'lc:usess:' .. m.id
+  local index = '${ACCOUNT_SESSIONS_PREFIX}' .. m.id
   local created = 0
   if type(m.created) == 'number' then created = m.created end
   redis.call('ZADD', index, 'NX', string.format('%d', created), ARGV[3])

@@ -1,0 +1,63 @@
+/**
+ * Every Redis key the cluster writes, named in one place. Stores import their keys from here; a Lua
+ * script that must build a key it cannot be given (it reads the id first) gets the prefix from here.
+ *
+ * A room's keys carry the room in braces (`lc:{room}:…`), so they hash to one slot and a script can
+ * touch them together. Every key expires (docs/operations.md, "What Redis holds").
+ *
+ *   lc:{room}:seq            INCR counter: the last entry id given               (history)
+ *   lc:{room}:hist           sorted set id -> entry (bus/envelope.ts)            (history)
+ *   lc:{room}:hbytes         bytes of the entries in hist                        (history)
+ *   lc:{room}:cid:<mid>:<cid> "id:ts", the dedup record of a member's cid        (history)
+ *   lc:{room}:acl            hash: kind, title, owner                            (access)
+ *   lc:{room}:aclm           hash member id -> name: the access list             (access)
+ *   lc:{room}:pm / pn / pc   presence: member ids, members, owner counts         (presence)
+ *   lc:{room}:po:<owner>     the member ids a server holds in the room           (presence)
+ *   lc:{room}:pl             "1" while the room is large                         (presence)
+ *   lc:presence:owners       servers and their heartbeats                        (presence)
+ *   lc:presence:rooms:<own>  rooms a server holds entries in                     (presence)
+ *   lc:session:<digest>      a session                                           (sessions)
+ *   lc:usess:<member id>     an account's sessions                               (sessions, accounts)
+ *   lc:acct:<username key>   an account                                          (accounts)
+ *   lc:uid:<member id>       the account's username key                          (accounts)
+ *   lc:urooms:<member id>    the account's room list                             (accounts)
+ *   lc:reads:<member id>     the account's read markers                          (accounts)
+ *   lc:fail:<counter>        failed sign-ins in the window                       (accounts)
+ */
+
+/** Keys of one room, all in the room's slot. */
+export function roomKeys(room: string) {
+  const p = `lc:{${room}}:`;
+  return {
+    seq: `${p}seq`,
+    hist: `${p}hist`,
+    hbytes: `${p}hbytes`,
+    /** Keyed by member, so one member cannot replay another's cid. */
+    cid: (memberId: string, cid: string) => `${p}cid:${memberId}:${cid}`,
+    acl: `${p}acl`,
+    aclMembers: `${p}aclm`,
+    presenceIds: `${p}pm`,
+    presenceNames: `${p}pn`,
+    presenceOwners: `${p}pc`,
+    presenceOf: (owner: string) => `${p}po:${owner}`,
+    large: `${p}pl`,
+  };
+}
+
+export const PRESENCE_OWNERS = 'lc:presence:owners';
+export const presenceRooms = (owner: string) => `lc:presence:rooms:${owner}`;
+
+export const SESSION_PREFIX = 'lc:session:';
+export const ACCOUNT_PREFIX = 'lc:acct:';
+export const ACCOUNT_ID_PREFIX = 'lc:uid:';
+export const ACCOUNT_SESSIONS_PREFIX = 'lc:usess:';
+
+/** Keys of one account. */
+export const accountKeys = {
+  acct: (usernameKey: string) => `${ACCOUNT_PREFIX}${usernameKey}`,
+  uid: (id: string) => `${ACCOUNT_ID_PREFIX}${id}`,
+  rooms: (id: string) => `lc:urooms:${id}`,
+  reads: (id: string) => `lc:reads:${id}`,
+  sessions: (id: string) => `${ACCOUNT_SESSIONS_PREFIX}${id}`,
+  fail: (counter: string) => `lc:fail:${counter}`,
+};
