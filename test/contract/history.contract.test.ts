@@ -61,27 +61,27 @@ for (const make of factories) {
       const b = await f.server('A', { historyMax: 5 });
       for (let i = 0; i < 8; i++) await send(b, 'small', `s${i}`);
       const latest = await b.history.resume('small', undefined, 50);
-      expect(latest.messages.map((m) => m.id)).toEqual([4, 5, 6, 7, 8]);
+      expect(latest.entries.map((m) => m.id)).toEqual([4, 5, 6, 7, 8]);
       expect(latest.last).toBe(8);
       expect(latest.truncated).toBe(false);
       const fromOld = await b.history.resume('small', 1, 50);
       expect(fromOld.truncated).toBe(true);
-      expect(fromOld.messages.map((m) => m.id)).toEqual([4, 5, 6, 7, 8]);
+      expect(fromOld.entries.map((m) => m.id)).toEqual([4, 5, 6, 7, 8]);
       const fromKept = await b.history.resume('small', 3, 50);
       expect(fromKept.truncated).toBe(false);
-      expect(fromKept.messages.map((m) => m.id)).toEqual([4, 5, 6, 7, 8]);
+      expect(fromKept.entries.map((m) => m.id)).toEqual([4, 5, 6, 7, 8]);
       const fromLast = await b.history.resume('small', 8, 50);
-      expect(fromLast).toEqual({ messages: [], last: 8, truncated: false });
+      expect(fromLast).toEqual({ entries: [], last: 8, truncated: false });
     });
 
     it('resume without after returns the newest `latest`; an empty room has last 0', async () => {
       const b = await f.server('A');
-      expect(await b.history.resume('empty', undefined, 50)).toEqual({ messages: [], last: 0, truncated: false });
-      expect(await b.history.resume('empty', 0, 50)).toEqual({ messages: [], last: 0, truncated: false });
+      expect(await b.history.resume('empty', undefined, 50)).toEqual({ entries: [], last: 0, truncated: false });
+      expect(await b.history.resume('empty', 0, 50)).toEqual({ entries: [], last: 0, truncated: false });
       for (let i = 0; i < 10; i++) await send(b, 'ten', `x${i}`);
       const r = await b.history.resume('ten', undefined, 3);
-      expect(r.messages.map((m) => m.id)).toEqual([8, 9, 10]);
-      expect((await b.history.resume('ten', undefined, 0)).messages).toEqual([]);
+      expect(r.entries.map((m) => m.id)).toEqual([8, 9, 10]);
+      expect((await b.history.resume('ten', undefined, 0)).entries).toEqual([]);
     });
 
     it('pages before and after an id, ascending, bounded by limit', async () => {

@@ -23,6 +23,7 @@ function setup(env: Record<string, string> = {}) {
   const bus = {
     subscribe: (h: (p: string) => void) => base.bus.subscribe((p) => { if (!lose?.(p)) h(p); }),
     onResubscribed: (cb: () => void) => { resubscribed.push(cb); },
+    publishTransient: (p: string) => base.bus.publishTransient(p),
   };
   let isMemberGate: Promise<void> | null = null;
   const access = new Proxy(base.access, {
@@ -68,9 +69,9 @@ function setup(env: Record<string, string> = {}) {
 describe('AccountService', () => {
   it('a sign-in with an unknown username does the same work and gets the same answer as a wrong password', async () => {
     const { chat, client, account } = setup();
-    await chat.accounts.hasher.prepare();
+    await chat.features.signIn.hasher.prepare();
     await account('Ann');
-    const hasher = chat.accounts.hasher;
+    const hasher = chat.features.signIn.hasher;
     const before = hasher.derivations;
     const wrong = client();
     await wrong.req({ type: 'signin', username: 'ann', password: 'wrong-password' });
@@ -253,7 +254,7 @@ describe('AccountService', () => {
     const resolved = await base.sessions.resolve(ann.c.session);
     await base.sessions.revoke(ann.m.id);
     c.c.session = ann.c.session;
-    expect(chat.accounts.attach(c.c, resolved!)).toBe(false);
+    expect(chat.links.attach(c.c, resolved!)).toBe(false);
     expect(c.closed).toEqual([[1008, 'signed out']]);
   });
 

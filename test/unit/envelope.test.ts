@@ -88,12 +88,14 @@ describe('decodeEntry on garbage', () => {
   });
 
   it('never throws, and what it accepts is well-formed (property)', () => {
-    const headish = fc.string({ unit: fc.constantFrom('m', 'p', 's', 'c', ' ', '\n', '"', '1', '0', '-', '.', 'r', '{', '}', '\\') });
+    const headish = fc.string({ unit: fc.constantFrom('m', 'e', 't', 'p', 's', 'c', ' ', '\n', '"', '1', '0', '-', '.', 'r', '{', '}', '\\') });
     fc.assert(fc.property(fc.oneof(anyString, headish), (s) => {
       const e = decodeEntry(s);
-      if (e?.kind === 'message') {
+      if (e?.kind === 'message' || e?.kind === 'update') {
         expect(Number.isSafeInteger(e.id)).toBe(true);
         expect(typeof e.cid).toBe('string');
+      } else if (e?.kind === 'transient') {
+        expect(e.room).not.toContain(' ');
       } else if (e) {
         expect(Number.isSafeInteger(e.count)).toBe(true);
       }

@@ -1,7 +1,7 @@
 // The account requests' validation, and the bus entries about accounts: pure functions.
 import { describe, expect, it } from 'vitest';
 import { decodeAccountEntry, isAccountEntry, readEntry, removedEntry, revokedEntry, roomsEntry } from '../../app/src/bus/envelope.js';
-import { dmRoomId } from '../../app/src/chat/account-service.js';
+import { dmRoomId } from '../../app/src/chat/features/private-rooms.js';
 import { parseRequest, usernameKey } from '../../app/src/protocol/parse.js';
 import { LIMITS, roomKind } from '../../app/src/protocol/messages.js';
 

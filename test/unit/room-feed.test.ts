@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  fillEntry, messageEntryTemplate, presenceEntry, storedMessage, type StoredMessage,
+  fillEntry, messageEntryTemplate, presenceEntry, storedEntry, type StoredEntry,
 } from '../../app/src/bus/envelope.js';
 import { ChatClient } from '../../app/src/chat/client.js';
 import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
@@ -19,7 +19,7 @@ const silent = pino({ level: 'silent' });
 
 /** History whose stored messages the test writes, and whose `resume` it can fail or block. */
 class FakeHistory implements History {
-  readonly rooms = new Map<string, StoredMessage[]>();
+  readonly rooms = new Map<string, StoredEntry[]>();
   readonly calls: Array<[string, number | undefined, number]> = [];
   /** The next `failures` calls throw. */
   failures = 0;
@@ -29,7 +29,7 @@ class FakeHistory implements History {
   store(room: string, id: number): string {
     const entry = fillEntry(messageEntryTemplate(room, alice, `text ${id}`, `c${id}`, '1000'), id, 1_700_000_000_000 + id);
     const list = this.rooms.get(room) ?? [];
-    list.push(storedMessage(entry)!);
+    list.push(storedEntry(entry)!);
     this.rooms.set(room, list);
     return entry;
   }
@@ -44,7 +44,7 @@ class FakeHistory implements History {
       this.failures--;
       throw new Error('history unavailable');
     }
-    return { messages, last, truncated: false };
+    return { entries: messages, last, truncated: false };
   }
 
   append(): never { throw new Error('not used'); }

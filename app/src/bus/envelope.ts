@@ -4,6 +4,8 @@
  * cheap early exit; a message's id, ts and cid), so no server ever parses or pattern-matches a frame.
  *
  *   m <room> <id> <ts> <cid as a JSON string>\n<message frame>   a chat message (also the history entry)
+ *   e <room> <id> <ts> <cid as a JSON string>\n<update frame>    a change to a message (an entry of the room's log like m)
+ *   t <room>\n<frame>                                           a room event that is published only, never stored (typing)
  *   p <room> <count>\n<presence frame>                          a member joined or left a small room
  *   s <room> <count>\n<presence sync frame>                     the room became small again: the whole list
  *   c <room> <count>                                            a large room's count changed
@@ -12,14 +14,26 @@
  *   u <member id>                                               the account's room list changed
  *   r <member id> <room> <id>                                   the account's read marker for the room moved
  *
+ * `m` and `e` are the room's log: each has the room's next id, is stored and published in one step, and
+ * fan-out delivers them in id order (gap repair included). `t` goes to the room's members as it is.
+ *
  * This module is the one place that knows the layout. Stores that build entries in a script get it as
  * a template (`messageEntryTemplate`) and only fill in the holes.
  */
 import { asFrame, MESSAGE_TS_JOIN, messageParts, type Frame } from '../protocol/encode.js';
 import type { Member } from '../protocol/messages.js';
 
+/** What a stored entry of a room's log is: a message, or an update of one (an edit, a deletion, a reaction). */
+export type EntryKind = 'message' | 'update';
+const ENTRY_HEADER: Record<string, EntryKind> = { m: 'message', e: 'update' };
+
+/** An entry of a room's log as the bus carries it. */
+export interface EntryEvent<K extends EntryKind = EntryKind> { kind: K; room: string; id: number; ts: number; cid: string; frame: Frame }
+
 export type BusEvent =
-  | { kind: 'message'; room: string; id: number; ts: number; cid: string; frame: Frame }
+  | EntryEvent<'message'>
+  | EntryEvent<'update'>
+  | { kind: 'transient'; room: string; frame: Frame }
   | { kind: 'presence'; room: string; count: number; frame: Frame }
   | { kind: 'sync'; room: string; count: number; frame: Frame }
   | { kind: 'count'; room: string; count: number };
@@ -36,6 +50,11 @@ export interface StoredMessage {
   id: number;
   cid: string;
   json: Frame;
+}
+
+/** An entry of a room's log: a message or an update, with its frame exactly as clients receive it. */
+export interface StoredEntry extends StoredMessage {
+  kind: EntryKind;
 }
 
 /**
@@ -57,6 +76,11 @@ export function fillEntry(t: EntryTemplate, id: number, ts: number): string {
 /** `p`/`s` entries: the header for a presence frame with a count. */
 export function presenceEntry(kind: 'p' | 's', room: string, count: number, frame: Frame): string {
   return `${kind} ${room} ${count}\n${frame}`;
+}
+
+/** A `t` entry: a frame for the room's members, published only. */
+export function transientEntry(room: string, frame: Frame): string {
+  return `t ${room}\n${frame}`;
 }
 
 export function countEntry(room: string, count: number): string {
@@ -103,7 +127,8 @@ export function decodeEntry(payload: string): BusEvent | null {
   if (s1 !== 1) return null;
   const room = header.slice(2, s2 < 0 ? undefined : s2);
   switch (header[0]) {
-    case 'm': {
+    case 'm':
+    case 'e': {
       if (nl < 0 || s2 < 0) return null;
       const s3 = header.indexOf(' ', s2 + 1);
       const s4 = header.indexOf(' ', s3 + 1);
@@ -117,7 +142,7 @@ export function decodeEntry(payload: string): BusEvent | null {
         return null;
       }
       if (!(id >= 1) || Number.isNaN(ts) || typeof cid !== 'string') return null;
-      return { kind: 'message', room, id, ts, cid, frame: asFrame(payload.slice(nl + 1)) };
+      return { kind: ENTRY_HEADER[header[0]], room, id, ts, cid, frame: asFrame(payload.slice(nl + 1)) };
     }
     case 'p':
     case 's': {
@@ -125,6 +150,9 @@ export function decodeEntry(payload: string): BusEvent | null {
       if (nl < 0 || s2 < 0 || Number.isNaN(count)) return null;
       return { kind: header[0] === 'p' ? 'presence' : 'sync', room, count, frame: asFrame(payload.slice(nl + 1)) };
     }
+    case 't':
+      if (nl < 0 || s2 >= 0) return null;
+      return { kind: 'transient', room, frame: asFrame(payload.slice(nl + 1)) };
     case 'c': {
       const count = decimal(header.slice(s2 + 1));
       if (s2 < 0 || Number.isNaN(count)) return null;
@@ -135,8 +163,14 @@ export function decodeEntry(payload: string): BusEvent | null {
   }
 }
 
-/** A history entry as a StoredMessage; null when the entry is damaged. */
+/** A history entry as a StoredMessage; null when the entry is damaged or not a message. */
 export function storedMessage(entry: string): StoredMessage | null {
   const e = decodeEntry(entry);
   return e && e.kind === 'message' ? { id: e.id, cid: e.cid, json: e.frame } : null;
+}
+
+/** A history entry (message or update) as a StoredEntry; null when the entry is damaged. */
+export function storedEntry(entry: string): StoredEntry | null {
+  const e = decodeEntry(entry);
+  return e && (e.kind === 'message' || e.kind === 'update') ? { kind: e.kind, id: e.id, cid: e.cid, json: e.frame } : null;
 }

@@ -16,6 +16,10 @@ export class MemoryBus implements Bus {
     for (const h of this.handlers) h(payload);
   };
 
+  async publishTransient(payload: string): Promise<void> {
+    this.publish(payload);
+  }
+
   onResubscribed(): void {
     // An in-process bus never drops a subscription.
   }

@@ -1,5 +1,5 @@
 /**
- * Redis pub/sub bus (the receiving side; the stores' scripts PUBLISH). Subscribes on its own connection (a subscribed connection can issue no other
+ * Redis pub/sub bus (the stores' scripts PUBLISH what they store; publishTransient what is never stored). Subscribes on its own connection (a subscribed connection can issue no other
  * command); node-redis resubscribes after a reconnect, and we tell the chat layer so it can repair
  * whatever was published while the subscription was down.
  */
@@ -25,6 +25,10 @@ export class RedisBus implements Bus {
       for (const h of this.handlers) h(payload);
     });
     this.subscribed = true;
+  }
+
+  async publishTransient(payload: string): Promise<void> {
+    await this.redis.command(['PUBLISH', CHANNEL, payload]);
   }
 
   subscribe(handler: BusHandler): void {

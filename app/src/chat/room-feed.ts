@@ -7,7 +7,10 @@
  * most one `count` frame per interval, built once and written to every local member. A `p` or `s`
  * entry (the room is small, or became small again) carries its own count and cancels a pending one.
  *
- * Gap repair: ids per room are contiguous, so a message arriving with id > last + 1 means pub/sub
+ * Entries (messages, and updates of them) are the room's log: delivered in id order. A transient
+ * event (published only, never stored: typing) is written to the room's members as it comes.
+ *
+ * Gap repair: ids per room are contiguous, so an entry arriving with id > last + 1 means pub/sub
  * dropped something (a Redis restart, a subscriber reconnect). The room then buffers live messages,
  * reads the missing ones from history, and delivers all in order. Subscriptions drop ids they already have.
  */
@@ -66,7 +69,11 @@ export class RoomFeed {
         return;
       case 'count':
         return this.onCount(room, event.count);
-      case 'message': {
+      case 'transient':
+        room.deliver(0, undefined, new PreparedFrame(event.frame));
+        return;
+      case 'message':
+      case 'update': {
         this.metrics.fanoutLatency.observe(Math.max(0, Date.now() - event.ts) / 1000);
         this.onMessage(room, { id: event.id, cid: event.cid, data: new PreparedFrame(event.frame) });
       }
@@ -133,8 +140,8 @@ export class RoomFeed {
     this.metrics.gapRepairs.inc();
     for (let attempt = 0; ; attempt++) {
       try {
-        const { messages } = await this.history.resume(room.name, feed.lastId, 0);
-        for (const m of messages) this.fanout(room, { id: m.id, cid: m.cid, data: new PreparedFrame(m.json) });
+        const { entries } = await this.history.resume(room.name, feed.lastId, 0);
+        for (const m of entries) this.fanout(room, { id: m.id, cid: m.cid, data: new PreparedFrame(m.json) });
         break;
       } catch (err) {
         this.log.warn({ room: room.name, attempt, err: (err as Error).message }, 'gap repair failed, retrying');

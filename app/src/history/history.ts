@@ -1,15 +1,21 @@
 /**
- * Room history: the per-room sequence of messages with contiguous ids (1, 2, 3, …), bounded to
- * the newest N. `append` is the one atomic step behind every send: dedup by cid, take the next id,
+ * Room history: each room's log of entries with contiguous ids (1, 2, 3, …), bounded to the newest
+ * N messages. An entry is a message or (shared/PROTOCOL.md "Message lifecycle") an update of one.
+ * `append` is the one atomic step behind every stored room event: dedup by cid, take the next id,
  * store, and publish on the bus — store and publish are one operation, so the channel carries a
- * room's messages in id order and nothing is published that is not stored. When it resolves the
- * message is stored and published ("ack means stored").
+ * room's entries in id order and nothing is published that is not stored. When it resolves the
+ * entry is stored and published ("ack means stored").
+ *
+ * `append` takes a typed entry (`EntryInput`); each kind is one atomic step of the store's, which
+ * also checks, inside that step, whatever decides whether the entry may be written (a private room's
+ * access list today; a message's author for an edit next).
  */
-import type { StoredMessage } from '../bus/envelope.js';
+import type { StoredEntry, StoredMessage } from '../bus/envelope.js';
 import type { Member } from '../protocol/messages.js';
 
-export type { StoredMessage };
+export type { StoredEntry, StoredMessage };
 
+/** A new message. */
 export interface AppendInput {
   room: string;
   cid: string;
@@ -24,6 +30,9 @@ export interface AppendInput {
   restricted?: boolean;
 }
 
+/** Every kind of entry a room's log takes (next: edits, deletions and reactions). */
+export type EntryInput = AppendInput;
+
 export interface AppendResult {
   id: number;
   ts: number;
@@ -32,8 +41,8 @@ export interface AppendResult {
 }
 
 export interface ResumeResult {
-  /** Ascending by id. */
-  messages: StoredMessage[];
+  /** Ascending by id: with `after`, every kept entry (messages and updates); without, the newest messages. */
+  entries: StoredEntry[];
   /** Id of the newest message in the room (0 when none). */
   last: number;
   /** True when `after` was older than the oldest message still kept. */
@@ -47,15 +56,15 @@ export interface PageQuery {
 }
 
 export interface History {
-  /** Stores the message and publishes it on the bus, atomically; a repeated cid publishes nothing. */
-  append(input: AppendInput): Promise<AppendResult>;
+  /** Stores the entry and publishes it on the bus, atomically; a repeated cid publishes nothing. */
+  append(input: EntryInput): Promise<AppendResult>;
   /**
-   * For a join: with `after`, every kept message with id > after; without, the newest `latest`.
+   * For a join: with `after`, every kept entry with id > after; without, the newest `latest` messages.
    * Reads the room's last id in the same atomic step.
    */
   resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult>;
-  /** A page for `history`: before/after a given id or the newest, ascending, at most `limit`. */
-  page(room: string, query: PageQuery): Promise<StoredMessage[]>;
+  /** A page of messages for `history`: before/after a given id or the newest, ascending, at most `limit`. */
+  page(room: string, query: PageQuery): Promise<StoredEntry[]>;
   /** Each room's newest message id (0 for a room with none), in the order asked, in one round trip. */
   lastIds(rooms: string[]): Promise<number[]>;
 }

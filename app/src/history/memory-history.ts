@@ -5,13 +5,13 @@
  */
 import { MemoryAccessState } from '../access/memory-access.js';
 import type { Publish } from '../bus/bus.js';
-import { fillEntry, messageEntryTemplate, storedMessage, type StoredMessage } from '../bus/envelope.js';
+import { fillEntry, messageEntryTemplate, storedEntry, type StoredEntry } from '../bus/envelope.js';
 import { ForbiddenError } from '../store/errors.js';
-import type { AppendInput, AppendResult, History, PageQuery, ResumeResult } from './history.js';
+import type { AppendResult, EntryInput, History, PageQuery, ResumeResult } from './history.js';
 
 interface RoomLog {
   seq: number;
-  messages: StoredMessage[];
+  messages: StoredEntry[];
   /** Bytes of the entries kept (as the Redis store counts them). */
   bytes: number;
   sizes: number[];
@@ -41,7 +41,7 @@ export class MemoryHistory implements History {
     return r;
   }
 
-  async append(input: AppendInput): Promise<AppendResult> {
+  async append(input: EntryInput): Promise<AppendResult> {
     const now = this.now();
     if (input.restricted && !this.access.allows(input.room, input.from.id, now)) {
       throw new ForbiddenError(`${input.from.id} is not on the access list of ${input.room}`);
@@ -52,7 +52,7 @@ export class MemoryHistory implements History {
     if (seen && seen.expires > now) return { id: seen.id, ts: seen.ts, duplicate: true };
     const id = ++r.seq;
     const entry = fillEntry(messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via), id, now);
-    r.messages.push(storedMessage(entry)!);
+    r.messages.push(storedEntry(entry)!);
     const size = Buffer.byteLength(entry);
     r.sizes.push(size);
     r.bytes += size;
@@ -77,17 +77,17 @@ export class MemoryHistory implements History {
     const r = this.room(room);
     const last = r.seq;
     if (after === undefined) {
-      return { messages: latest > 0 ? r.messages.slice(-latest) : [], last, truncated: false };
+      return { entries: latest > 0 ? r.messages.slice(-latest) : [], last, truncated: false };
     }
     const oldest = r.messages[0]?.id;
     return {
-      messages: r.messages.filter((m) => m.id > after),
+      entries: r.messages.filter((m) => m.id > after),
       last,
       truncated: oldest !== undefined ? oldest > after + 1 : last > after,
     };
   }
 
-  async page(room: string, q: PageQuery): Promise<StoredMessage[]> {
+  async page(room: string, q: PageQuery): Promise<StoredEntry[]> {
     const all = this.room(room).messages;
     if (q.after !== undefined) return all.filter((m) => m.id > q.after!).slice(0, q.limit);
     const older = q.before !== undefined ? all.filter((m) => m.id < q.before!) : all;

@@ -15,11 +15,11 @@
  * Every key expires: the room's after ROOM_TTL_SEC without a send, the dedup records after DEDUP_TTL_SEC.
  */
 import { CHANNEL } from '../bus/bus.js';
-import { messageEntryTemplate, storedMessage } from '../bus/envelope.js';
+import { messageEntryTemplate, storedEntry } from '../bus/envelope.js';
 import { ForbiddenError } from '../store/errors.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import { roomKeys as keys } from '../store/redis-keys.js';
-import type { AppendInput, AppendResult, History, PageQuery, ResumeResult, StoredMessage } from './history.js';
+import type { AppendResult, EntryInput, History, PageQuery, ResumeResult, StoredEntry } from './history.js';
 
 // KEYS: seq, hist, cid, hbytes, acl, aclm. ARGV: the entry template (5), max, dedupTtlSec, channel, maxBytes,
 // roomTtlSec, restricted ('1'/'0'), the sender's member id. -> {id, ts, duplicate (0/1)} or {0, 0, 2}: not on the list.
@@ -84,11 +84,11 @@ export interface RedisHistorySettings {
   roomTtlSec: number;
 }
 
-/** [entry, score, entry, score, …] -> StoredMessage[] (a damaged entry is skipped). */
-function pairs(flat: string[]): StoredMessage[] {
-  const out: StoredMessage[] = [];
+/** [entry, score, entry, score, …] -> StoredEntry[] (a damaged entry is skipped). */
+function pairs(flat: string[]): StoredEntry[] {
+  const out: StoredEntry[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
-    const m = storedMessage(flat[i]);
+    const m = storedEntry(flat[i]);
     if (m) out.push(m);
   }
   return out;
@@ -97,7 +97,7 @@ function pairs(flat: string[]): StoredMessage[] {
 export class RedisHistory implements History {
   constructor(private readonly redis: RedisConnections, private readonly settings: RedisHistorySettings) {}
 
-  async append(input: AppendInput): Promise<AppendResult> {
+  async append(input: EntryInput): Promise<AppendResult> {
     const k = keys(input.room);
     const template = messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via);
     const [id, ts, dup] = await this.redis.script<[number, number, number]>(
@@ -117,10 +117,10 @@ export class RedisHistory implements History {
       [k.seq, k.hist],
       [after ?? -1, latest],
     );
-    return { last: Number(last), truncated: Number(truncated) === 1, messages: pairs(flat) };
+    return { last: Number(last), truncated: Number(truncated) === 1, entries: pairs(flat) };
   }
 
-  async page(room: string, q: PageQuery): Promise<StoredMessage[]> {
+  async page(room: string, q: PageQuery): Promise<StoredEntry[]> {
     const { hist } = keys(room);
     const limit = String(q.limit);
     if (q.after !== undefined) {

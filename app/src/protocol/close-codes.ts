@@ -20,6 +20,9 @@ export const CloseCode = {
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 
+/** The reason of a 1008 close of a connection whose account session was revoked (the page signs out on it). */
+export const SIGNED_OUT_REASON = 'signed out';
+
 export const CLOSE_REASONS: Record<CloseCodeValue, string> = {
   1001: 'server going away',
   1003: 'binary frames are not supported',

@@ -69,6 +69,7 @@ export function errorFrame(e: ErrorResponse): Frame {
   const out: ErrorResponse = { type: 'error', code: e.code, message: e.message };
   if (e.cid !== undefined) out.cid = e.cid;
   if (e.retryAfterMs !== undefined) out.retryAfterMs = e.retryAfterMs;
+  if (e.rid !== undefined) out.rid = e.rid;
   return asFrame(JSON.stringify(out));
 }
 

@@ -19,10 +19,11 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
 export function protocolError(
   code: ErrorCode,
   message: string = ERROR_MESSAGES[code],
-  extra: { cid?: string; retryAfterMs?: number } = {},
+  extra: { cid?: string; rid?: string; retryAfterMs?: number } = {},
 ): ErrorResponse {
   const err: ErrorResponse = { type: 'error', code, message };
   if (extra.cid !== undefined) err.cid = extra.cid;
+  if (extra.rid !== undefined) err.rid = extra.rid;
   if (extra.retryAfterMs !== undefined) err.retryAfterMs = extra.retryAfterMs;
   return err;
 }

@@ -200,6 +200,8 @@ export interface ErrorResponse {
   code: ErrorCode;
   message: string;
   cid?: string;
+  /** The `rid` of the request this refuses (Request ids). */
+  rid?: string;
   retryAfterMs?: number;
 }
 

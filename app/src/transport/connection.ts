@@ -16,6 +16,7 @@ import type { Frame } from '../protocol/encode.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { TEXTS } from '../chat/texts.js';
 import { CLOSE_REASONS, CloseCode, type CloseCodeValue } from '../protocol/close-codes.js';
 import { parseRequest } from '../protocol/parse.js';
 import { writeFrame } from './write-frame.js';
@@ -135,9 +136,9 @@ export class Connection implements ClientLink {
     const parsed = parseRequest(data.toString('utf8'));
     if (!parsed.ok) {
       metrics.requests.inc({ type: 'invalid' });
-      const { message, cid } = parsed.error;
+      const { message, cid, rid } = parsed.error;
       // Answered in turn, after the requests before it.
-      this.enqueue(() => chat.error(this.client, 'bad_request', message, cid === undefined ? {} : { cid }));
+      this.enqueue(() => chat.error(this.client, 'bad_request', message, { cid, rid }));
       if (this.client.badRequests.hit() > config.badRequestLimit) {
         this.log.warn('closing after repeated malformed requests');
         this.closeWith(CloseCode.Policy);
@@ -149,14 +150,14 @@ export class Connection implements ClientLink {
     // read its earlier big answers), the requests that make big answers wait.
     if ((req.type === 'join' || req.type === 'history' || req.type === 'members') &&
       (this.deps.replyBudget.unsent > config.replyBudgetBytes || this.unsentBig > config.slowConsumerBytes)) {
-      this.enqueue(() => chat.error(this.client, 'rate_limited', 'the server is busy sending, retry shortly', { retryAfterMs: 1000 }));
+      this.enqueue(() => chat.error(this.client, 'rate_limited', TEXTS.busySending, { rid: req.rid, retryAfterMs: 1000 }));
       return;
     }
     const wait = this.client.bucket.take();
     if (wait > 0 || this.queued >= MAX_QUEUED) {
-      const cid = req.type === 'send' ? { cid: req.cid } : {};
+      const cid = 'cid' in req ? req.cid : undefined;
       const retryAfterMs = Math.max(wait, 100);
-      this.enqueue(() => chat.error(this.client, 'rate_limited', undefined, { ...cid, retryAfterMs }));
+      this.enqueue(() => chat.error(this.client, 'rate_limited', undefined, { cid, rid: req.rid, retryAfterMs }));
       return;
     }
     this.enqueue(() => chat.handle(this.client, req));

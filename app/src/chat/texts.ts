@@ -1,0 +1,39 @@
+/**
+ * Every human-readable text the server puts in an `error` beyond the catalogue's defaults
+ * (protocol/errors.ts), in one table: the same refusal reads the same wherever it is made, and a
+ * reviewer sees every text the server can say in one place. Texts never quote what a client sent.
+ */
+export const TEXTS = {
+  // identity
+  needsAccount: 'sign in first: this needs an account',
+  accountsRequired: 'this server requires an account: sign in or sign up',
+  nameRegistered: 'that name is a registered username: sign in, or pick another name',
+  tooManySessions: 'too many new sessions from this address',
+  alreadyIdentifiedSignup: 'already identified: sign up on a new connection',
+  alreadyIdentifiedSignin: 'already identified: sign in on a new connection',
+  usernameTaken: 'that username is taken',
+  tooManyFailures: 'too many failed attempts: wait before trying again',
+  tooManyFailedSignins: 'too many failed sign-ins: wait before trying again',
+  tooManySignins: 'too many sign-ups or sign-ins from this address',
+  hashingBusy: 'the server is busy signing people in, retry shortly',
+  // rooms and messages
+  privateRoom: 'this room is private: you are not a member',
+  tooManyRooms: (max: number) => `at most ${max} rooms per connection`,
+  tooManyNewRooms: 'too many new rooms, slow down',
+  messageTooBig: (bytes: number, max: number) => `the message is ${bytes} bytes encoded; at most ${max}`,
+  busySending: 'the server is busy sending, retry shortly',
+  // private rooms and DMs
+  notRoomMember: 'not a member of this private room',
+  ownerOnly: 'only the owner of a private room can do that',
+  roomGone: 'the room is gone',
+  roomFull: (max: number) => `the room is full (at most ${max} members)`,
+  ownerStays: 'the owner cannot be removed',
+  noSuchUsername: 'no account has that username',
+  inviteeFull: (username: string) => `${username} is in too many private rooms`,
+  tooManyPrivateRooms: (max: number) => `at most ${max} private rooms and direct messages per account`,
+  tooManyPrivateRoomsEither: 'too many private rooms and direct messages',
+  dmSelf: 'a direct message needs another account',
+  dmGuest: 'direct messages are between accounts: that member is a guest or unknown',
+  /** A DM's title for a member whose name is not known. */
+  dmTitle: 'direct message',
+} as const;
