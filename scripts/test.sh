@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's test command (`npm test`) and CI (.ci/run) run it:
-# system packages and node_modules (installed when missing), build, typecheck, every vitest suite
+# system packages and node_modules (installed when missing), build, typecheck, the structure check
+# (no import cycle, no file over 300 lines), every vitest suite
 # (unit, contract, integration on the native cluster, browser, faults, static config checks),
 # and `npm audit` of the production dependencies. Ends with one "N passed, N failed" line.
 set -euo pipefail
@@ -13,6 +14,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 node scripts/build.mjs
 npx --no-install tsc --noEmit -p tsconfig.json
 echo "typecheck: ok"
+# No import cycle anywhere, no file in app/src or chat-front/src over 300 lines.
+node scripts/check-structure.mjs
 
 mkdir -p .run
 status=0

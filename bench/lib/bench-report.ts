@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { Plan } from '../bench.js';
+import type { Plan } from './plans.js';
 import type { CountFigures, JoinFigures, LoadReport, PresenceFigures } from './load.js';
 import { countsText } from './presence-stats.js';
 import { procKind } from './proc-stats.js';
