@@ -1,7 +1,8 @@
-// Contract of Bus (app/src/bus/bus.ts), run against every implementation. Nothing publishes on the
-// bus by itself: a stored message is published by History.append, so that is how payloads are made here.
+// Contract of Bus (app/src/bus/bus.ts), run against every implementation. A stored message is published
+// by History.append (in the step that stores it); only what is never stored goes out by publishTransient.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decodeEntry } from '../../app/src/bus/envelope.js';
+import { decodeEntry, transientEntry } from '../../app/src/bus/envelope.js';
+import { asFrame } from '../../app/src/protocol/encode.js';
 import { eventually, factories } from './backends.js';
 
 for (const make of factories) {
@@ -25,6 +26,24 @@ for (const make of factories) {
       expect(gotB).toEqual(gotA);
       const ids = gotA.map((p) => { const e = decodeEntry(p); return e?.kind === 'message' ? e.id : -1; });
       expect(ids).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    });
+
+    it('publishTransient reaches every server, in order among the stored entries, and stores nothing', async () => {
+      const a = await f.server('A');
+      const b = await f.server('B');
+      const got: string[] = [];
+      b.bus.subscribe((p) => got.push(p));
+      const from = { id: 'm1', name: 'Ann' };
+      const frame = asFrame('{"type":"typing","room":"t","members":[],"count":0}');
+      await a.history.append({ room: 't', cid: 'c1', from, text: 'one', via: 'A' });
+      await a.bus.publishTransient(transientEntry('t', frame));
+      await a.history.append({ room: 't', cid: 'c2', from, text: 'two', via: 'A' });
+      await eventually(() => got.length >= 3);
+      expect(got.map((p) => decodeEntry(p)?.kind)).toEqual(['message', 'transient', 'message']);
+      expect(decodeEntry(got[1])).toEqual({ kind: 'transient', room: 't', frame });
+      const kept = await b.history.resume('t', 0, 0);
+      expect(kept.entries.map((e) => e.kind)).toEqual(['message', 'message']);
+      expect(kept.last).toBe(2);
     });
   });
 }

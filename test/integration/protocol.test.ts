@@ -53,6 +53,41 @@ for (const kind of ['memory', 'redis'] as const) {
       expect(await c.next('error')).toMatchObject({ code: 'bad_request' });
     });
 
+    it('request ids: every answer and error carries the request\'s rid; frames pushed to others never do', async () => {
+      const r = room();
+      const c = await TestClient.connect(env.urls[0]);
+      clients.push(c);
+      // Before hello, malformed, unknown type, a bad rid: the error names the rid when it was usable.
+      expect(await c.request({ type: 'join', room: r, rid: 'a1' }, 'joined')).toMatchObject({ code: 'not_identified', rid: 'a1' });
+      expect(await c.request({ type: 'join', room: 'Bad Room', rid: 'a2' }, 'joined')).toMatchObject({ code: 'bad_request', rid: 'a2' });
+      expect(await c.request({ type: 'frobnicate', rid: 'a3' }, 'x')).toMatchObject({ code: 'bad_request', rid: 'a3' });
+      const badRid = await c.request({ type: 'ping', rid: 'x'.repeat(65) }, 'pong');
+      expect(badRid).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/rid/) });
+      expect(badRid).not.toHaveProperty('rid');
+      expect(await c.request({ type: 'hello', name: 'Rid', rid: 'h1' }, 'welcome')).toMatchObject({ type: 'welcome', rid: 'h1' });
+      expect(await c.request({ type: 'ping', rid: 'p1' }, 'pong')).toEqual({ type: 'pong', rid: 'p1' });
+      expect(await c.request({ type: 'ping' }, 'pong')).toEqual({ type: 'pong' });
+      const other = await user('Other', 1);
+      await other.c.request({ type: 'join', room: r }, 'joined');
+      expect(await c.request({ type: 'join', room: r, rid: 'j1' }, 'joined')).toMatchObject({ type: 'joined', room: r, rid: 'j1' });
+      const ack = await c.request({ type: 'send', room: r, text: 'hi', cid: 'rid-c1', rid: 's1' }, 'ack');
+      expect(ack).toMatchObject({ type: 'ack', cid: 'rid-c1', rid: 's1' });
+      const own = await c.next<{ type: 'message'; cid: string }>((f) => f.type === 'message' && f.cid === 'rid-c1');
+      expect(own).not.toHaveProperty('rid');
+      const theirs = await other.c.next<{ type: 'message'; cid: string }>((f) => f.type === 'message' && f.cid === 'rid-c1');
+      expect(theirs).not.toHaveProperty('rid');
+      expect(await c.request({ type: 'history', room: r, rid: 'h2' }, 'history')).toMatchObject({ type: 'history', rid: 'h2' });
+      expect(await c.request({ type: 'members', room: r, rid: 'm1' }, 'members')).toMatchObject({ type: 'members', rid: 'm1' });
+      expect(await c.request({ type: 'send', room: 'nojoin', text: 'x', cid: 'c9', rid: 's2' }, 'ack'))
+        .toMatchObject({ code: 'not_joined', cid: 'c9', rid: 's2' });
+      expect(await c.request({ type: 'rooms', rid: 'g1' }, 'rooms')).toMatchObject({ code: 'forbidden', rid: 'g1' });
+      expect(await c.request({ type: 'leave', room: r, rid: 'l1' }, 'left')).toEqual({ type: 'left', room: r, rid: 'l1' });
+      // The other member saw this one come and go: pushed presence frames carry no rid.
+      const pushed = other.c.frames.filter((f) => f.type === 'presence');
+      expect(pushed.length).toBeGreaterThan(0);
+      for (const f of pushed) expect(f).not.toHaveProperty('rid');
+    });
+
     it('join -> joined with members and last; send -> ack, then message to every member on every server', async () => {
       const r = room();
       const a = await user('A', 0);

@@ -2,10 +2,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  countEntry, decodeEntry, fillEntry, messageEntryTemplate, presenceEntry, storedMessage,
+  countEntry, decodeEntry, fillEntry, messageEntryTemplate, presenceEntry, storedEntry, storedMessage, transientEntry,
 } from '../../app/src/bus/envelope.js';
 import {
-  ackFrame, errorFrame, historyFrame, joinedFrame, leftFrame, membersFrame, messageFrame, messageParts,
+  ackFrame, asFrame, errorFrame, historyFrame, joinedFrame, leftFrame, membersFrame, messageFrame, messageParts,
   PONG_FRAME, presenceFrame, welcomeFrame, type Frame,
 } from '../../app/src/protocol/encode.js';
 import type {
@@ -66,6 +66,27 @@ describe('presence entries', () => {
     expect(decodeEntry(presenceEntry('s', 'r', 1, sync))).toEqual({ kind: 'sync', room: 'r', count: 1, frame: sync });
     expect(decodeEntry(countEntry('big-room', 12_345))).toEqual({ kind: 'count', room: 'big-room', count: 12_345 });
     expect(storedMessage(presenceEntry('p', 'r', 3, join))).toBeNull();
+  });
+});
+
+describe('update and transient entries', () => {
+  it('an e entry is a log entry like m (its own id, ts and cid); storedEntry reads both, storedMessage only m', () => {
+    const frame = asFrame('{"type":"update","room":"r","id":7,"ts":5,"target":3}');
+    const entry = `e r 7 5 "c-7"\n${frame}`;
+    expect(decodeEntry(entry)).toEqual({ kind: 'update', room: 'r', id: 7, ts: 5, cid: 'c-7', frame });
+    expect(storedEntry(entry)).toEqual({ kind: 'update', id: 7, cid: 'c-7', json: frame });
+    expect(storedMessage(entry)).toBeNull();
+    const m = fillEntry(messageEntryTemplate('r', alice, 'hi', 'c-1', 'A'), 1, 2);
+    expect(storedEntry(m)).toMatchObject({ kind: 'message', id: 1, cid: 'c-1' });
+  });
+
+  it('a t entry carries a room and a frame, nothing else; it is not a log entry', () => {
+    const frame = asFrame('{"type":"typing","room":"r","members":[],"count":0}');
+    expect(decodeEntry(transientEntry('r', frame))).toEqual({ kind: 'transient', room: 'r', frame });
+    expect(storedEntry(transientEntry('r', frame))).toBeNull();
+    expect(decodeEntry('t r\n')).toEqual({ kind: 'transient', room: 'r', frame: '' });
+    expect(decodeEntry(`t r 1\n${frame}`)).toBeNull();
+    expect(decodeEntry('t r')).toBeNull();
   });
 });
 
