@@ -201,6 +201,9 @@ interface Client {
 
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A client's hello and join, each with its request id: an error answering one names it (shared/PROTOCOL.md "Request ids"). */
+const helloReq = (c: { i: number }) => ({ type: 'hello' as const, name: `lt-${c.i}`, rid: 'hello' });
+const joinReq = (c: { room: string }) => ({ type: 'join' as const, room: c.room, rid: 'join' });
 
 /** Runs one load test; resolves with its report (never rejects for server misbehaviour, only counts it). */
 export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> {
@@ -295,7 +298,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
     }
     if (!decoded) return;
     if (decoded.reply) c.ws?.send(decoded.reply);
-    if (decoded.ready) { c.helloAt = now(); c.ws?.send(wire.encode({ type: 'hello', name: `lt-${c.i}` })); }
+    if (decoded.ready) { c.helloAt = now(); c.ws?.send(wire.encode(helloReq(c))); }
     const m = decoded.msg;
     if (!m) return;
     switch (m.type) {
@@ -306,7 +309,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
         c.memberId = m.member?.id ?? '';
         byAppId[m.appId] = (byAppId[m.appId] ?? 0) + 1;
         connectHist.record((now() - c.startedAt) * 1000);
-        c.ws?.send(wire.encode({ type: 'join', room: c.room }));
+        c.ws?.send(wire.encode(joinReq(c)));
         break;
       case 'joined': {
         if (m.room !== c.room || c.ready) break;
@@ -341,8 +344,9 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
       case 'error':
         countError(m.code);
         if (m.cid && pending.delete(m.cid)) { rejected++; break; }
-        if (!m.cid && !c.ready) {
-          // The answer to hello or join: retry what the page would retry, after the delay it asks for.
+        // The answer to hello or join (by its rid; a server that echoes no rid: by what is in flight):
+        // retry what the page would retry, after the delay it asks for.
+        if (m.rid === 'hello' || m.rid === 'join' || (!m.rid && !m.cid && !c.ready)) {
           const byApp = (joinErrors[m.code] ??= {});
           const app = c.appId || '(before welcome)';
           byApp[app] = (byApp[app] ?? 0) + 1;
@@ -351,7 +355,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
             setTimeout(() => {
               if (closing || c.ready || !c.ws?.isOpen) return;
               if (!c.welcomed) c.helloAt = c.helloAt || now();
-              c.ws.send(wire.encode(c.welcomed ? { type: 'join', room: c.room } : { type: 'hello', name: `lt-${c.i}` }));
+              c.ws.send(wire.encode(c.welcomed ? joinReq(c) : helloReq(c)));
             }, Math.max(50, m.retryAfterMs ?? 1000)).unref();
           }
         }
@@ -369,7 +373,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
         onOpen: () => {
           if (wire.needsConnect) return;
           c.helloAt = now();
-          c.ws?.send(wire.encode({ type: 'hello', name: `lt-${c.i}` }));
+          c.ws?.send(wire.encode(helloReq(c)));
         },
         onText: (buf, start, end) => onFrame(c, buf, start, end),
         onError: (code) => {
