@@ -1,64 +1,39 @@
 // Accounts on one ChatService over the memory backend (the embedded node's stores): what the cluster
 // test cannot arrange — the KDF's bounds, the same work for unknown and known usernames, a removal
 // that lands while a join is reading the access list.
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ChatService } from '../../app/src/chat/chat-service.js';
-import { ChatClient } from '../../app/src/chat/client.js';
-import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
-import { loadConfig } from '../../app/src/config.js';
-import { Metrics } from '../../app/src/metrics.js';
-import type { Member, Request } from '../../app/src/protocol/messages.js';
-import { createMemoryBackend, type Backend } from '../../app/src/backends.js';
-
-const silent = pino({ level: 'silent' });
-type Frame = { type: string } & Record<string, any>;
+import type { Backend } from '../../app/src/backends.js';
+import { chatHarness } from '../helpers/chat-harness.js';
 
 function setup(env: Record<string, string> = {}) {
-  const config = loadConfig({ APPID: 't', STORE: 'memory', PRESENCE_GRACE_MS: '0', SCRYPT_LOG2_N: '10', ...env });
-  const base = createMemoryBackend(config);
   // The bus as pub/sub can be: entries lost while the subscription is down, and the resubscribe after.
   let lose: ((payload: string) => boolean) | null = null;
   const resubscribed: Array<() => void> = [];
-  const bus = {
-    subscribe: (h: (p: string) => void) => base.bus.subscribe((p) => { if (!lose?.(p)) h(p); }),
-    onResubscribed: (cb: () => void) => { resubscribed.push(cb); },
-    publishTransient: (p: string) => base.bus.publishTransient(p),
-  };
   let isMemberGate: Promise<void> | null = null;
-  const access = new Proxy(base.access, {
-    get(t, key, recv) {
-      const v = Reflect.get(t, key, recv);
-      if (key !== 'isMember') return typeof v === 'function' ? v.bind(t) : v;
-      return async (...args: [string, string]) => {
-        const answer = await t.isMember(...args);
-        if (isMemberGate) await isMemberGate;
-        return answer;
+  const h = chatHarness({
+    env,
+    backend: (base): Backend => {
+      const bus = {
+        subscribe: (handler: (p: string) => void) => base.bus.subscribe((p) => { if (!lose?.(p)) handler(p); }),
+        onResubscribed: (cb: () => void) => { resubscribed.push(cb); },
+        publishTransient: (p: string) => base.bus.publishTransient(p),
       };
+      const access = new Proxy(base.access, {
+        get(t, key, recv) {
+          const v = Reflect.get(t, key, recv);
+          if (key !== 'isMember') return typeof v === 'function' ? v.bind(t) : v;
+          return async (...args: [string, string]) => {
+            const answer = await t.isMember(...args);
+            if (isMemberGate) await isMemberGate;
+            return answer;
+          };
+        },
+      });
+      return { ...base, access, bus };
     },
   });
-  const backend: Backend = { ...base, access, bus };
-  const chat = new ChatService(backend, config, silent, new Metrics('t'));
-  let n = 0;
-  const client = (address = '10.0.0.1') => {
-    const written: Frame[] = [];
-    const closed: Array<[number, string]> = [];
-    const c = new ChatClient(`c${++n}`, {
-      write: (f) => written.push(JSON.parse(f instanceof PreparedFrame ? f.payload.toString() : f) as Frame),
-      bufferedAmount: () => 0,
-      close: (code, reason) => closed.push([code, reason]),
-    }, 1 << 20, { burst: 1000, perSec: 1000 }, () => {}, address);
-    return { c, written, closed, take: () => written.splice(0), req: (r: Request) => chat.handle(c, r) };
-  };
-  const account = async (username: string, password = 'password-1234') => {
-    const cl = client();
-    await cl.req({ type: 'signup', username, password });
-    const [w] = cl.take();
-    expect(w).toMatchObject({ type: 'welcome', account: { username } });
-    return { ...cl, m: cl.c.member as Member };
-  };
   return {
-    chat, base, client, account,
+    chat: h.chat, base: h.base, client: h.client, account: h.account,
     gateIsMember: (p: Promise<void> | null) => { isMemberGate = p; },
     /** Entries matching `pred` never reach the server (until `resubscribe`). */
     loseEntries: (pred: ((payload: string) => boolean) | null) => { lose = pred; },

@@ -1,19 +1,14 @@
 // ChatClient, one client's outbound stream: ack before the sender's own message, replies at once, slow consumers, close.
 import { describe, expect, it } from 'vitest';
-import { ChatClient } from '../../app/src/chat/client.js';
 import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
 import { asFrame } from '../../app/src/protocol/encode.js';
+import { linkedClient } from '../helpers/chat-harness.js';
 
-function client(opts: { buffered?: number } = {}) {
-  const written: string[] = [];
-  const closes: Array<[number, string]> = [];
+function client(buffered = 0) {
   let slow = 0;
-  const c = new ChatClient('c1', {
-    write: (f) => written.push(f instanceof PreparedFrame ? f.payload.toString() : f),
-    bufferedAmount: () => opts.buffered ?? 0, // read on every write: tests may change it
-    close: (code, reason) => closes.push([code, reason]),
-  }, 1000, { burst: 10, perSec: 10 }, () => { slow++; });
-  return { c, written, closes, slow: () => slow };
+  const { c, link } = linkedClient('c1', { slowConsumerBytes: 1000, onSlow: () => { slow++; } });
+  link.buffered = buffered; // read on every write: tests may change it
+  return { c, link, written: link.texts, closes: link.closes, slow: () => slow };
 }
 
 const room = (text: string) => new PreparedFrame(asFrame(text));
@@ -131,7 +126,7 @@ describe('ChatClient', () => {
   });
 
   it('reports a slow consumer instead of writing past the buffer limit', () => {
-    const { c, written, slow } = client({ buffered: 5000 });
+    const { c, written, slow } = client(5000);
     c.reply(frame('x'));
     c.push(undefined, room('y'));
     expect(written).toEqual([]);
@@ -139,17 +134,16 @@ describe('ChatClient', () => {
   });
 
   it('a big answer of its own does not get a reading client closed; a client that stops reading still is', () => {
-    const opts = { buffered: 0 };
-    const { c, written, slow } = client(opts);
+    const { c, link, written, slow } = client();
     const big = `{"type":"history","room":"r","messages":["${'m'.repeat(4500)}"]}`;
     c.reply(frame(big)); // 4.5 KB against a 1000-byte limit (the allowance is capped at 4 × the limit)
-    opts.buffered = big.length; // unread so far
+    link.buffered = big.length; // unread so far
     c.push(undefined, room('live-1'));
     expect(written).toEqual([big, 'live-1']);
-    opts.buffered = 2000; // it reads: the allowance shrinks with the buffer
+    link.buffered = 2000; // it reads: the allowance shrinks with the buffer
     c.push(undefined, room('live-2'));
     expect(slow()).toBe(0);
-    opts.buffered = 3500; // stops reading: past limit + what is left of the allowance
+    link.buffered = 3500; // stops reading: past limit + what is left of the allowance
     c.push(undefined, room('live-3'));
     expect(written).toEqual([big, 'live-1', 'live-2']);
     expect(slow()).toBe(1);

@@ -1,42 +1,13 @@
 // ChatService over the memory backend with history/presence calls the test can fail or block: join rollback, ack order, error paths.
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChatService } from '../../app/src/chat/chat-service.js';
-import { ChatClient } from '../../app/src/chat/client.js';
-import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
-import { loadConfig } from '../../app/src/config.js';
+import type { Backend } from '../../app/src/backends.js';
 import { Metrics } from '../../app/src/metrics.js';
 import { ERROR_MESSAGES } from '../../app/src/protocol/errors.js';
-import type { Member, Request } from '../../app/src/protocol/messages.js';
-import { createMemoryBackend, type Backend } from '../../app/src/backends.js';
-import { StoreUnavailableError } from '../../app/src/store/errors.js';
+import type { Request } from '../../app/src/protocol/messages.js';
+import { chatHarness, faulty, type TestFrame as Frame } from '../helpers/chat-harness.js';
 
-const silent = pino({ level: 'silent' });
 const metrics = new Metrics('t');
 const settle = () => new Promise((r) => setImmediate(r));
-
-/** What the next call of a method does: fail, or wait for a promise before (or after) running for real. One-shot. */
-interface Fault { fail?: boolean; before?: Promise<void>; after?: Promise<void> }
-
-function faulty<T extends object>(target: T) {
-  const faults = new Map<string, Fault>();
-  const proxy = new Proxy(target, {
-    get(t, key, recv) {
-      const v: unknown = Reflect.get(t, key, recv);
-      if (typeof v !== 'function' || typeof key !== 'string') return v;
-      return async (...args: unknown[]) => {
-        const f = faults.get(key);
-        faults.delete(key);
-        if (f?.before) await f.before;
-        if (f?.fail) throw new StoreUnavailableError(`${key} failed (test)`);
-        const result: unknown = await v.apply(t, args);
-        if (f?.after) await f.after;
-        return result;
-      };
-    },
-  });
-  return { proxy, next: (method: keyof T & string, fault: Fault) => faults.set(method, fault) };
-}
 
 function gate() {
   let open!: () => void;
@@ -44,42 +15,24 @@ function gate() {
   return { promise, open };
 }
 
-type Frame = { type: string } & Record<string, unknown>;
 const everyFrame: string[] = [];
 
 function setup() {
-  const config = loadConfig({ APPID: '1000', STORE: 'memory', PRESENCE_GRACE_MS: '0', MAX_ROOMS_PER_CONNECTION: '2' });
-  const base = createMemoryBackend(config);
-  const history = faulty(base.history);
-  const presence = faulty(base.presence);
-  const backend: Backend = { ...base, history: history.proxy, presence: presence.proxy };
-  const chat = new ChatService(backend, config, silent, metrics);
-  let n = 0;
-  /** A client; `frames` are the parsed frames written to it; `take` returns and clears them. */
-  const client = () => {
-    const written: Frame[] = [];
-    const c = new ChatClient(`c${++n}`, {
-      write: (f) => {
-        const text = f instanceof PreparedFrame ? f.payload.toString() : f;
-        everyFrame.push(text);
-        written.push(JSON.parse(text) as Frame);
-      },
-      bufferedAmount: () => 0,
-      close: () => {},
-    }, 1 << 20, { burst: 100, perSec: 100 }, () => {});
-    const take = () => written.splice(0);
-    return { c, take, req: (r: Request) => chat.handle(c, r) };
-  };
-  /** A client that said hello as `name` (its welcome taken). */
-  const member = async (name: string) => {
-    const cl = client();
-    await cl.req({ type: 'hello', name });
-    expect(cl.take()).toMatchObject([{ type: 'welcome', appId: '1000', member: { name } }]);
-    return { ...cl, m: cl.c.member as Member };
-  };
+  let history!: ReturnType<typeof faulty<Backend['history']>>;
+  let presence!: ReturnType<typeof faulty<Backend['presence']>>;
+  const h = chatHarness({
+    env: { APPID: '1000', MAX_ROOMS_PER_CONNECTION: '2' },
+    metrics,
+    onWrite: (text) => everyFrame.push(text),
+    backend: (base) => {
+      history = faulty(base.history);
+      presence = faulty(base.presence);
+      return { ...base, history: history.proxy, presence: presence.proxy };
+    },
+  });
   /** Who the cluster-wide presence lists in the room. */
-  const listed = async (room: string) => (await base.presence.snapshot(room, 100)).members.map((m) => m.name);
-  return { chat, history, presence, client, member, listed };
+  const listed = async (room: string) => (await h.base.presence.snapshot(room, 100)).members.map((m) => m.name);
+  return { chat: h.chat, history, presence, client: () => h.client(), member: h.member, listed };
 }
 
 const unavailable = { type: 'error', code: 'unavailable', message: ERROR_MESSAGES.unavailable, retryAfterMs: 1000 };

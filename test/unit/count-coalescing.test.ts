@@ -3,13 +3,13 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { countEntry, presenceEntry } from '../../app/src/bus/envelope.js';
-import { ChatClient } from '../../app/src/chat/client.js';
 import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
 import { RoomFeed } from '../../app/src/chat/room-feed.js';
 import { RoomRegistry } from '../../app/src/chat/rooms.js';
 import type { History } from '../../app/src/history/history.js';
 import { Metrics } from '../../app/src/metrics.js';
 import { presenceFrame } from '../../app/src/protocol/encode.js';
+import { linkedClient } from '../helpers/chat-harness.js';
 
 const member = { id: 'm1', name: 'Ann' };
 const noHistory = {} as History;
@@ -18,9 +18,8 @@ function setup() {
   const rooms = new RoomRegistry(0, { onMemberGone: () => {} });
   const feed = new RoomFeed(rooms, noHistory, pino({ level: 'silent' }), new Metrics('t'), 1000);
   const join = (id: string) => {
-    const written: unknown[] = [];
-    const c = new ChatClient(id, { write: (f) => written.push(f), bufferedAmount: () => 0, close: () => {} },
-      1 << 20, { burst: 10, perSec: 10 }, () => {});
+    const { c, link } = linkedClient(id);
+    const written = link.writes;
     rooms.enter('big', c, { id, name: id });
     rooms.open('big', c, 0);
     feed.seed('big', 0);

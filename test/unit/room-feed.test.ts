@@ -1,21 +1,18 @@
 // RoomFeed: bus payloads fanned out in order; gaps repaired from a fake History (retries, backlog, overflow, resync).
-import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   fillEntry, messageEntryTemplate, presenceEntry, storedEntry, type StoredEntry,
 } from '../../app/src/bus/envelope.js';
-import { ChatClient } from '../../app/src/chat/client.js';
-import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
 import { RoomFeed } from '../../app/src/chat/room-feed.js';
 import { RoomRegistry } from '../../app/src/chat/rooms.js';
 import type { History, ResumeResult } from '../../app/src/history/history.js';
 import { Metrics } from '../../app/src/metrics.js';
 import { presenceFrame } from '../../app/src/protocol/encode.js';
 import type { Member } from '../../app/src/protocol/messages.js';
+import { FakeLink, linkedClient, silent } from '../helpers/chat-harness.js';
 
 const alice: Member = { id: 'a', name: 'Alice' };
 const metrics = new Metrics('t');
-const silent = pino({ level: 'silent' });
 
 /** History whose stored messages the test writes, and whose `resume` it can fail or block. */
 class FakeHistory implements History {
@@ -57,17 +54,12 @@ class FakeHistory implements History {
 /** A real ChatClient over a link that records the message ids (0 for other frames) and the frame objects written. */
 function client(id: string) {
   const ids: number[] = [];
-  const objects: unknown[] = [];
-  const c = new ChatClient(id, {
-    write: (f) => {
-      objects.push(f);
-      const json = JSON.parse(f instanceof PreparedFrame ? f.payload.toString() : f) as { type: string; id?: number };
-      ids.push(json.type === 'message' ? json.id! : 0);
-    },
-    bufferedAmount: () => 0,
-    close: () => {},
-  }, 1 << 30, { burst: 10, perSec: 10 }, () => {});
-  return { c, ids, objects };
+  const link = new FakeLink((text) => {
+    const json = JSON.parse(text) as { type: string; id?: number };
+    ids.push(json.type === 'message' ? json.id! : 0);
+  });
+  const { c } = linkedClient(id, { link, slowConsumerBytes: 1 << 30 });
+  return { c, ids, objects: link.writes };
 }
 
 function setup() {

@@ -1,22 +1,17 @@
 // RoomRegistry: per-subscription order (join buffering, no duplicate, no step back), re-join and rollback, presence grace.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ChatClient } from '../../app/src/chat/client.js';
 import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
 import { RoomRegistry } from '../../app/src/chat/rooms.js';
 import { asFrame } from '../../app/src/protocol/encode.js';
 import type { Member } from '../../app/src/protocol/messages.js';
+import { linkedClient } from '../helpers/chat-harness.js';
 
 const alice: Member = { id: 'a', name: 'Alice' };
 const bob: Member = { id: 'b', name: 'Bob' };
 
 function client(id: string) {
-  const written: string[] = [];
-  const c = new ChatClient(id, {
-    write: (f) => written.push(f instanceof PreparedFrame ? f.payload.toString() : f),
-    bufferedAmount: () => 0,
-    close: () => {},
-  }, 1 << 20, { burst: 10, perSec: 10 }, () => {});
-  return { c, written };
+  const { c, link } = linkedClient(id);
+  return { c, written: link.texts };
 }
 
 function registry(graceMs = 1000) {
