@@ -70,6 +70,11 @@ export interface Config {
   sendRate: Rate;
   joinRate: Rate;
   pageRate: Rate;
+  /** Edits, deletions, reactions and typing notices (shared/PROTOCOL.md "Message lifecycle"), each its own bucket. */
+  editRate: Rate;
+  deleteRate: Rate;
+  reactRate: Rate;
+  typingRate: Rate;
   /** Rooms one member may create (join while empty and new): burst, then per minute. */
   roomCreateRate: Rate;
   /** Sessions one source address may create (hello without a session): burst, then per second. */
@@ -189,6 +194,10 @@ export function loadConfig(env: Env = process.env): Config {
     sendRate: rate(env, 'SEND_RATE', 20, 5),
     joinRate: rate(env, 'JOIN_RATE', 20, 2),
     pageRate: rate(env, 'PAGE_RATE', 30, 5),
+    editRate: rate(env, 'EDIT_RATE', 20, 2),
+    deleteRate: rate(env, 'DELETE_RATE', 20, 2),
+    reactRate: rate(env, 'REACT_RATE', 30, 5),
+    typingRate: rate(env, 'TYPING_RATE', 10, 1),
     roomCreateRate: rate(env, 'ROOM_CREATE_RATE', 10, 12 / 60),
     sessionCreateRate: rate(env, 'SESSION_CREATE_RATE', 1000, 10),
     replyBudgetBytes: int(env, 'REPLY_BUDGET_BYTES', 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),

@@ -116,7 +116,8 @@ export function record(b: Backend): Array<Record<string, unknown>> {
     }
     const e = decodeEntry(p);
     if (!e) throw new Error(`not a bus envelope: ${p.slice(0, 80)}`);
-    seen.push(e.kind === 'count' ? { type: 'presence', room: e.room, event: 'count', count: e.count } : JSON.parse(e.frame));
+    seen.push(e.kind === 'count' ? { type: 'presence', room: e.room, event: 'count', count: e.count }
+      : e.kind === 'typing' ? { entry: 'y', ...e } : JSON.parse(e.frame));
   });
   return seen;
 }

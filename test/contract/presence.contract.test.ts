@@ -70,7 +70,7 @@ for (const make of factories) {
       for (const p of raw) {
         const e = decodeEntry(p);
         expect(e).not.toBeNull();
-        if (e && e.kind !== 'count' && e.kind !== 'message') expect(e.frame).toBe(presenceFrame(JSON.parse(e.frame)));
+        if (e && (e.kind === 'presence' || e.kind === 'sync')) expect(e.frame).toBe(presenceFrame(JSON.parse(e.frame)));
       }
       expect(raw.map((p) => p[0])).toEqual(['p', 'p', 'c', 'c', 's']);
     });

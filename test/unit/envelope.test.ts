@@ -109,7 +109,7 @@ describe('decodeEntry on garbage', () => {
   });
 
   it('never throws, and what it accepts is well-formed (property)', () => {
-    const headish = fc.string({ unit: fc.constantFrom('m', 'e', 't', 'p', 's', 'c', ' ', '\n', '"', '1', '0', '-', '.', 'r', '{', '}', '\\') });
+    const headish = fc.string({ unit: fc.constantFrom('m', 'e', 't', 'y', 'p', 's', 'c', ' ', '\n', '"', '1', '0', '-', '.', 'r', '{', '}', '\\') });
     fc.assert(fc.property(fc.oneof(anyString, headish), (s) => {
       const e = decodeEntry(s);
       if (e?.kind === 'message' || e?.kind === 'update') {
@@ -117,6 +117,8 @@ describe('decodeEntry on garbage', () => {
         expect(typeof e.cid).toBe('string');
       } else if (e?.kind === 'transient') {
         expect(e.room).not.toContain(' ');
+      } else if (e?.kind === 'typing') {
+        expect(typeof e.member.id).toBe('string');
       } else if (e) {
         expect(Number.isSafeInteger(e.count)).toBe(true);
       }

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAccountEntry, isAccountEntry, readEntry, removedEntry, revokedEntry, roomsEntry } from '../../app/src/bus/envelope.js';
 import { dmRoomId } from '../../app/src/chat/features/private-rooms.js';
-import { parseRequest, usernameKey } from '../../app/src/protocol/parse.js';
+import { parseRequest } from '../../app/src/protocol/parse.js';
+import { usernameKey } from '../../app/src/protocol/text.js';
 import { LIMITS, roomKind } from '../../app/src/protocol/messages.js';
 
 const parse = (o: unknown) => parseRequest(JSON.stringify(o));

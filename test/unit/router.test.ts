@@ -49,7 +49,12 @@ const SAMPLES: { [T in RequestType]: Extract<Request, { type: T }> } = {
   remove: { type: 'remove', room: PRIVATE, member: 'u_x' },
   dm: { type: 'dm', member: 'u_x' },
   read: { type: 'read', room: 'r', id: 1 },
+  edit: { type: 'edit', room: 'r', id: 1, text: 'hi!', cid: 'c1' },
+  delete: { type: 'delete', room: 'r', id: 1, cid: 'c1' },
+  react: { type: 'react', room: 'r', id: 1, emoji: '👍', on: true, cid: 'c1' },
+  typing: { type: 'typing', room: 'r' },
 };
+const cidOf = (req: Request) => ('cid' in req ? { cid: req.cid } : {});
 const TYPES = Object.keys(SAMPLES).sort() as RequestType[];
 /** The router's table (the same for every server). */
 const ROUTES = chatHarness().chat.routes;
@@ -61,9 +66,12 @@ const withRid = (req: Request, rid: string | undefined): Request => (rid === und
  * matching `answer`, with that rid — and no other frame has the key; without one, no frame has the
  * key and the answer is among them.
  */
-function expectAnswer(frames: TestFrame[], rid: string | undefined, answer: Record<string, unknown>): void {
+function expectAnswer(frames: TestFrame[], rid: string | undefined, answer: Record<string, unknown> | null): void {
   const withKey = frames.filter((f) => 'rid' in f);
-  if (rid === undefined) {
+  if (answer === null) {
+    // A request without an answer (typing): nothing carries its rid.
+    expect(withKey).toEqual([]);
+  } else if (rid === undefined) {
     expect(withKey).toEqual([]);
     expect(frames).toContainEqual(expect.objectContaining(answer));
   } else {
@@ -77,7 +85,8 @@ const error = (code: keyof typeof ERROR_MESSAGES, extra: Record<string, unknown>
 interface Scene {
   who: Conn;
   req: Request;
-  answer: Record<string, unknown>;
+  /** null: the request has no answer (typing). */
+  answer: Record<string, unknown> | null;
   /** Connections that get frames pushed because of it (the requester may be one), and those frames' types. */
   pushes?: Array<[Conn, string[]]>;
 }
@@ -175,6 +184,29 @@ const SCENES: { [T in RequestType]: (h: ChatHarness) => Promise<Scene> } = {
     const device = h.client();
     await device.req({ type: 'hello', name: 'x', session: ann.c.session });
     return { who: ann, req: { type: 'read', room: 'lobby', id: 1 }, answer: { type: 'read', room: 'lobby', id: 1 }, pushes: [[device, ['read']]] };
+  },
+  edit: async (h) => {
+    const alice = await inRoom(h, 'Alice');
+    const bob = await inRoom(h, 'Bob');
+    await alice.req({ type: 'send', room: 'r', text: 'helo', cid: 'a1' });
+    return { who: alice, req: { type: 'edit', room: 'r', id: 1, text: 'hello', cid: 'e1' }, answer: { type: 'ack', cid: 'e1', id: 2 }, pushes: [[alice, ['update']], [bob, ['update']]] };
+  },
+  delete: async (h) => {
+    const alice = await inRoom(h, 'Alice');
+    const bob = await inRoom(h, 'Bob');
+    await alice.req({ type: 'send', room: 'r', text: 'oops', cid: 'a1' });
+    return { who: alice, req: { type: 'delete', room: 'r', id: 1, cid: 'd1' }, answer: { type: 'ack', cid: 'd1', id: 2 }, pushes: [[alice, ['update']], [bob, ['update']]] };
+  },
+  react: async (h) => {
+    const alice = await inRoom(h, 'Alice');
+    const bob = await inRoom(h, 'Bob');
+    await alice.req({ type: 'send', room: 'r', text: 'yay', cid: 'a1' });
+    return { who: bob, req: { type: 'react', room: 'r', id: 1, emoji: '🎉', on: true, cid: 'r1' }, answer: { type: 'ack', cid: 'r1', id: 2 }, pushes: [[alice, ['update']], [bob, ['update']]] };
+  },
+  typing: async (h) => {
+    const alice = await inRoom(h, 'Alice');
+    const bob = await inRoom(h, 'Bob');
+    return { who: bob, req: { type: 'typing', room: 'r' }, answer: null, pushes: [[alice, ['typing']], [bob, ['typing']]] };
   },
 };
 
@@ -466,7 +498,7 @@ describe('request ids', () => {
         it(`${t} before hello: not_identified`, async () => {
           const who = chatHarness().client();
           await who.req(withRid(SAMPLES[t], rid));
-          const cid = t === 'send' ? { cid: 'c1' } : {};
+          const cid = cidOf(SAMPLES[t]);
           expect(who.take()).toEqual([{ ...error('not_identified', cid), message: ERROR_MESSAGES.not_identified, ...(rid === undefined ? {} : { rid }) }]);
         });
       }
@@ -483,17 +515,17 @@ describe('request ids', () => {
         });
       }
 
-      for (const t of ['send', 'history', 'members', 'read'] as const) {
+      for (const t of ['send', 'history', 'members', 'read', 'edit', 'delete', 'react', 'typing'] as const) {
         it(`${t} for a room not joined: not_joined`, async () => {
           const who = await chatHarness().account('Ann');
           await who.req(withRid(SAMPLES[t], rid));
-          const cid = t === 'send' ? { cid: 'c1' } : {};
+          const cid = cidOf(SAMPLES[t]);
           expect(who.take()).toEqual([{ ...error('not_joined', cid), message: ERROR_MESSAGES.not_joined, ...(rid === undefined ? {} : { rid }) }]);
         });
       }
 
       /** Rates of every per-member bucket: two, then (in a test's time) none. */
-      const LOW_RATES = Object.fromEntries(['SEND_RATE', 'JOIN_RATE', 'PAGE_RATE', 'ROOM_CREATE_RATE']
+      const LOW_RATES = Object.fromEntries(['SEND_RATE', 'JOIN_RATE', 'PAGE_RATE', 'ROOM_CREATE_RATE', 'EDIT_RATE', 'DELETE_RATE', 'REACT_RATE', 'TYPING_RATE']
         .flatMap((k) => [[`${k}_BURST`, '2'], [`${k}_PER_SEC`, '0.001']]));
       for (const t of TYPES.filter((x) => ROUTES[x].bucket !== undefined)) {
         it(`${t} past its rate bucket: rate_limited`, async () => {
@@ -501,12 +533,14 @@ describe('request ids', () => {
           const frames = (await play(scene, rid, 3)).get(scene.who)!;
           const answers = frames.filter((f) => 'rid' in f);
           if (rid === undefined) expect(answers).toEqual([]);
-          else expect(answers.map((f) => f.rid)).toEqual([rid, rid, rid]);
+          // Each request answered (typing: only the refused one).
+          else expect(answers.map((f) => f.rid)).toEqual(scene.answer === null ? [rid] : [rid, rid, rid]);
           expect(frames).toContainEqual(expect.objectContaining({ ...error('rate_limited'), retryAfterMs: expect.any(Number) }));
         });
       }
 
-      for (const t of TYPES.filter((x) => !['ping', 'leave'].includes(x))) {
+      // (typing reads no store: it is published on the bus, which stays up here.)
+      for (const t of TYPES.filter((x) => !['ping', 'leave', 'typing'].includes(x))) {
         it(`${t} while the store is down: unavailable`, async () => {
           const down = { on: false };
           const h = chatHarness({ backend: (base) => failing(base, down) });
@@ -516,7 +550,7 @@ describe('request ids', () => {
           down.on = true;
           await scene.who.req(withRid(scene.req, rid));
           down.on = false;
-          const cid = scene.req.type === 'send' ? { cid: scene.req.cid } : {};
+          const cid = cidOf(scene.req);
           expectAnswer(scene.who.take(), rid, { ...error('unavailable', cid), message: ERROR_MESSAGES.unavailable, retryAfterMs: 1000 });
         });
       }

@@ -32,6 +32,11 @@ export class MemoryAccessState {
     e.expires = now + e.ttlMs;
     return true;
   }
+
+  /** The owner of a private room (none for a DM or a room that is gone). */
+  ownerOf(room: string, now: number = Date.now()): string | undefined {
+    return live(this.rooms, room, now)?.owner;
+  }
 }
 
 const byId = (x: [string, string], y: [string, string]) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0);

@@ -5,7 +5,9 @@
  *
  *   m <room> <id> <ts> <cid as a JSON string>\n<message frame>   a chat message (also the history entry)
  *   e <room> <id> <ts> <cid as a JSON string>\n<update frame>    a change to a message (an entry of the room's log like m)
- *   t <room>\n<frame>                                           a room event that is published only, never stored (typing)
+ *   t <room>\n<frame>                                           a frame for a room's members, published only, never stored
+ *   y <room> <1|0>\n<member JSON>                               a member typing (1) or stopped (0): published only; each
+ *                                                               server keeps the room's typers and writes `typing` frames
  *   p <room> <count>\n<presence frame>                          a member joined or left a small room
  *   s <room> <count>\n<presence sync frame>                     the room became small again: the whole list
  *   c <room> <count>                                            a large room's count changed
@@ -20,7 +22,7 @@
  * This module is the one place that knows the layout. Stores that build entries in a script get it as
  * a template (`messageEntryTemplate`) and only fill in the holes.
  */
-import { asFrame, MESSAGE_TS_JOIN, messageParts, type Frame } from '../protocol/encode.js';
+import { asFrame, MESSAGE_TS_JOIN, messageParts, updateParts, type Frame, type UpdateChange } from '../protocol/encode.js';
 import type { Member } from '../protocol/messages.js';
 
 /** What a stored entry of a room's log is: a message, or an update of one (an edit, a deletion, a reaction). */
@@ -34,6 +36,7 @@ export type BusEvent =
   | EntryEvent<'message'>
   | EntryEvent<'update'>
   | { kind: 'transient'; room: string; frame: Frame }
+  | { kind: 'typing'; room: string; member: Member; typing: boolean }
   | { kind: 'presence'; room: string; count: number; frame: Frame }
   | { kind: 'sync'; room: string; count: number; frame: Frame }
   | { kind: 'count'; room: string; count: number };
@@ -68,6 +71,21 @@ export function messageEntryTemplate(room: string, from: Member, text: string, c
   return [`m ${room} `, ' ', ` ${JSON.stringify(cid)}\n${parts.head}`, MESSAGE_TS_JOIN, parts.tail];
 }
 
+/**
+ * An update entry with holes for what the store assigns: entry = t[0] + id + t[1] + ts + t[2] + id + t[3] + ts + t[4] + x + t[5]
+ * (x: the edit's editedAt, the reaction's count, or '' for a deletion; protocol/encode.ts UpdateParts).
+ */
+export type UpdateTemplate = [string, string, string, string, string, string];
+
+export function updateEntryTemplate(room: string, target: number, from: Member, via: string, cid: string, change: UpdateChange): UpdateTemplate {
+  const parts = updateParts(room, target, from, via, cid, change);
+  return [`e ${room} `, ' ', ` ${JSON.stringify(cid)}\n${parts.head}`, MESSAGE_TS_JOIN, parts.mid, parts.tail];
+}
+
+export function fillUpdate(t: UpdateTemplate, id: number, ts: number, x: number | ''): string {
+  return `${t[0]}${id}${t[1]}${ts}${t[2]}${id}${t[3]}${ts}${t[4]}${x}${t[5]}`;
+}
+
 /** Fills a template's holes (what the Redis script does in Lua). */
 export function fillEntry(t: EntryTemplate, id: number, ts: number): string {
   return `${t[0]}${id}${t[1]}${ts}${t[2]}${id}${t[3]}${ts}${t[4]}`;
@@ -81,6 +99,11 @@ export function presenceEntry(kind: 'p' | 's', room: string, count: number, fram
 /** A `t` entry: a frame for the room's members, published only. */
 export function transientEntry(room: string, frame: Frame): string {
   return `t ${room}\n${frame}`;
+}
+
+/** A `y` entry: the member is typing in the room, or stopped. */
+export function typingEntry(room: string, member: Member, typing: boolean): string {
+  return `y ${room} ${typing ? 1 : 0}\n${JSON.stringify({ id: member.id, name: member.name })}`;
 }
 
 export function countEntry(room: string, count: number): string {
@@ -153,6 +176,19 @@ export function decodeEntry(payload: string): BusEvent | null {
     case 't':
       if (nl < 0 || s2 >= 0) return null;
       return { kind: 'transient', room, frame: asFrame(payload.slice(nl + 1)) };
+    case 'y': {
+      const flag = header.slice(s2 + 1);
+      if (nl < 0 || s2 < 0 || (flag !== '0' && flag !== '1')) return null;
+      let m: unknown;
+      try {
+        m = JSON.parse(payload.slice(nl + 1));
+      } catch {
+        return null;
+      }
+      const { id, name } = (m ?? {}) as Record<string, unknown>;
+      if (typeof id !== 'string' || typeof name !== 'string') return null;
+      return { kind: 'typing', room, member: { id, name }, typing: flag === '1' };
+    }
     case 'c': {
       const count = decimal(header.slice(s2 + 1));
       if (s2 < 0 || Number.isNaN(count)) return null;

@@ -16,12 +16,14 @@ import { AccountLinks } from './account-links.js';
 import { Admission } from './admission.js';
 import type { ChatClient } from './client.js';
 import { IdentityFeature } from './features/identity.js';
+import { LifecycleFeature } from './features/lifecycle.js';
 import { MembershipFeature } from './features/membership.js';
 import { MessagingFeature } from './features/messaging.js';
 import { PrivateRoomsFeature } from './features/private-rooms.js';
 import { ReadMarkersFeature } from './features/read-markers.js';
 import { SessionsFeature } from './features/sessions.js';
 import { SignInFeature } from './features/sign-in.js';
+import { TypingFeature } from './features/typing.js';
 import { Identities } from './identities.js';
 import { MemberLimits } from './member-limits.js';
 import type { ChatParts } from './parts.js';
@@ -35,6 +37,7 @@ import { RoomRegistry } from './rooms.js';
 import { routeTable, Router, type Features, type RouteTable } from './router.js';
 import type { ChatSettings } from './settings.js';
 import { SigninLimits } from './signin-limits.js';
+import { TypingTracker } from './typing-tracker.js';
 
 export type { AccountSettings, ChatSettings } from './settings.js';
 
@@ -55,14 +58,16 @@ export class ChatService {
     });
     this.keeper = new PresenceKeeper(backend.presence, this.rooms, settings, log);
     this.limits = new MemberLimits(settings);
-    this.feed = new RoomFeed(this.rooms, backend.history, log, metrics, settings.presenceCountIntervalMs);
+    const events = new RoomEvents(backend.history, backend.bus);
+    const typing = new TypingTracker(this.rooms, (room, member, on) => events.typing(room, member, on), log);
+    this.feed = new RoomFeed(this.rooms, backend.history, log, metrics, settings.presenceCountIntervalMs, typing);
     this.links = new AccountLinks(metrics);
     const admission = new Admission(backend.access, this.rooms);
     const roomList = new RoomList(backend, settings.accountMaxPrivateRooms, log);
     const parts: ChatParts = {
       backend, settings, log, metrics,
-      rooms: this.rooms, feed: this.feed, events: new RoomEvents(backend.history, backend.bus), limits: this.limits,
-      links: this.links, admission, roomList,
+      rooms: this.rooms, feed: this.feed, events, limits: this.limits,
+      links: this.links, admission, roomList, typing,
       identities: new Identities(settings.appId, this.limits, this.links),
       signinLimits: new SigninLimits(backend.accounts, settings, metrics),
     };
@@ -74,6 +79,8 @@ export class ChatService {
       messaging: new MessagingFeature(parts),
       privateRooms: new PrivateRoomsFeature(parts),
       readMarkers: new ReadMarkersFeature(parts),
+      lifecycle: new LifecycleFeature(parts),
+      typing: new TypingFeature(parts),
     };
     this.routes = routeTable(this.features);
     this.router = new Router(this.routes, this.limits, metrics, log);

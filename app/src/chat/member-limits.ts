@@ -8,13 +8,17 @@
 import type { Rate } from '../config.js';
 import { TokenBucket } from './rate-limit.js';
 
-export type LimitedKind = 'send' | 'join' | 'page' | 'room';
+export type LimitedKind = 'send' | 'join' | 'page' | 'room' | 'edit' | 'delete' | 'react' | 'typing';
 
 export interface MemberRates {
   sendRate: Rate;
   joinRate: Rate;
   pageRate: Rate;
   roomCreateRate: Rate;
+  editRate: Rate;
+  deleteRate: Rate;
+  reactRate: Rate;
+  typingRate: Rate;
   sessionCreateRate: Rate;
 }
 
@@ -32,7 +36,10 @@ export class MemberLimits {
   private readonly rates: Record<LimitedKind, Rate>;
 
   constructor(private readonly cfg: MemberRates, private readonly now: () => number = Date.now) {
-    this.rates = { send: cfg.sendRate, join: cfg.joinRate, page: cfg.pageRate, room: cfg.roomCreateRate };
+    this.rates = {
+      send: cfg.sendRate, join: cfg.joinRate, page: cfg.pageRate, room: cfg.roomCreateRate,
+      edit: cfg.editRate, delete: cfg.deleteRate, react: cfg.reactRate, typing: cfg.typingRate,
+    };
   }
 
   /** A connection of the member said hello on this server. */

@@ -15,6 +15,7 @@ import type { RoomList } from './room-list.js';
 import type { RoomRegistry } from './rooms.js';
 import type { ChatSettings } from './settings.js';
 import type { SigninLimits } from './signin-limits.js';
+import type { TypingTracker } from './typing-tracker.js';
 
 export interface ChatParts {
   backend: Backend;
@@ -33,4 +34,6 @@ export interface ChatParts {
   identities: Identities;
   signinLimits: SigninLimits;
   roomList: RoomList;
+  /** Who is typing in each local room. */
+  typing: TypingTracker;
 }

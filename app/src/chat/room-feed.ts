@@ -19,6 +19,7 @@ import type { History } from '../history/history.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { presenceFrame } from '../protocol/encode.js';
+import type { Member } from '../protocol/messages.js';
 import { PreparedFrame } from './prepared-frame.js';
 import type { LocalRoom, RoomRegistry } from './rooms.js';
 
@@ -38,6 +39,8 @@ export class RoomFeed {
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly countIntervalMs = 1000,
+    /** Where `y` entries go (who is typing); without one they are dropped. */
+    private readonly typing: { onSignal(room: string, member: Member, typing: boolean): void } | null = null,
   ) {}
 
   /**
@@ -71,6 +74,9 @@ export class RoomFeed {
         return this.onCount(room, event.count);
       case 'transient':
         room.deliver(0, undefined, new PreparedFrame(event.frame));
+        return;
+      case 'typing':
+        this.typing?.onSignal(event.room, event.member, event.typing);
         return;
       case 'message':
       case 'update': {

@@ -11,12 +11,14 @@ import { isAccountId, type Request, type RequestType } from '../protocol/message
 import { ForbiddenError, StoreUnavailableError } from '../store/errors.js';
 import type { ChatClient } from './client.js';
 import type { IdentityFeature } from './features/identity.js';
+import type { LifecycleFeature } from './features/lifecycle.js';
 import type { MembershipFeature } from './features/membership.js';
 import type { MessagingFeature } from './features/messaging.js';
 import type { PrivateRoomsFeature } from './features/private-rooms.js';
 import type { ReadMarkersFeature } from './features/read-markers.js';
 import type { SessionsFeature } from './features/sessions.js';
 import type { SignInFeature } from './features/sign-in.js';
+import type { TypingFeature } from './features/typing.js';
 import type { LimitedKind, MemberLimits } from './member-limits.js';
 import { RequestContext } from './request.js';
 import { TEXTS } from './texts.js';
@@ -31,6 +33,8 @@ export interface Features {
   messaging: MessagingFeature;
   privateRooms: PrivateRoomsFeature;
   readMarkers: ReadMarkersFeature;
+  lifecycle: LifecycleFeature;
+  typing: TypingFeature;
 }
 
 export interface Route<T extends RequestType> {
@@ -68,6 +72,10 @@ export function routeTable(f: Features): RouteTable {
     remove: { module: 'privateRooms', account: true, bucket: 'join', handle: (c, r) => f.privateRooms.remove(c, r) },
     dm: { module: 'privateRooms', account: true, bucket: 'join', handle: (c, r) => f.privateRooms.dm(c, r) },
     read: { module: 'readMarkers', account: true, bucket: 'page', handle: (c, r) => f.readMarkers.read(c, r) },
+    edit: { module: 'lifecycle', bucket: 'edit', handle: (c, r) => f.lifecycle.edit(c, r) },
+    delete: { module: 'lifecycle', bucket: 'delete', handle: (c, r) => f.lifecycle.delete(c, r) },
+    react: { module: 'lifecycle', bucket: 'react', handle: (c, r) => f.lifecycle.react(c, r) },
+    typing: { module: 'typing', bucket: 'typing', handle: (c, r) => f.typing.typing(c, r) },
   };
 }
 

@@ -22,6 +22,12 @@ export const TEXTS = {
   tooManyNewRooms: 'too many new rooms, slow down',
   messageTooBig: (bytes: number, max: number) => `the message is ${bytes} bytes encoded; at most ${max}`,
   busySending: 'the server is busy sending, retry shortly',
+  // the message lifecycle
+  noTarget: 'that message is not in this room\'s history, or was deleted',
+  notAuthorEdit: 'only the author can edit a message',
+  notAuthorDelete: 'only the author (or the owner of a private room) can delete a message',
+  reactionsFull: (max: number) => `a message has at most ${max} different reactions`,
+  editTooBig: (bytes: number, max: number) => `the edited message would be ${bytes} bytes encoded; at most ${max}`,
   // private rooms and DMs
   notRoomMember: 'not a member of this private room',
   ownerOnly: 'only the owner of a private room can do that',

@@ -17,6 +17,7 @@ export type { StoredEntry, StoredMessage };
 
 /** A new message. */
 export interface AppendInput {
+  kind?: 'message';
   room: string;
   cid: string;
   from: Member;
@@ -28,16 +29,44 @@ export interface AppendInput {
    * the room's access list (access/access.ts), and throws ForbiddenError when not.
    */
   restricted?: boolean;
+  /** The id of a message of the room this one answers: its author and current text are quoted. */
+  replyTo?: number;
 }
 
-/** Every kind of entry a room's log takes (next: edits, deletions and reactions). */
-export type EntryInput = AppendInput;
+/** What every change of a message carries: who (`from`, via which server), under which cid, in which room. */
+interface ChangeBase {
+  room: string;
+  cid: string;
+  from: Member;
+  via: string;
+  restricted?: boolean;
+  /** The message changed. */
+  target: number;
+}
+/** Only the author may edit. */
+export interface EditInput extends ChangeBase { kind: 'edit'; text: string }
+/** The author, or a private room's owner, may delete. The text goes from storage; a tombstone stays. */
+export interface DeleteInput extends ChangeBase { kind: 'delete' }
+/** Anyone in the room; one member's second `on` (or an `off` of what it does not have) changes nothing. */
+export interface ReactInput extends ChangeBase { kind: 'react'; emoji: string; on: boolean }
+export type ChangeInput = EditInput | DeleteInput | ReactInput;
+
+/** Every kind of entry a room's log takes: a message, or an update of one. */
+export type EntryInput = AppendInput | ChangeInput;
+
+/** A new message (no `kind`, or `message`), not a change of one. */
+export const isMessageInput = (input: EntryInput): input is AppendInput => input.kind === undefined || input.kind === 'message';
 
 export interface AppendResult {
   id: number;
   ts: number;
   /** True when this cid was seen before: the stored id is returned and nothing is published again. */
   duplicate: boolean;
+  /**
+   * The change changed nothing (a second reaction with the same emoji, removing one that was not
+   * there): no entry was made or published; `id` is the room's newest entry id.
+   */
+  noop?: boolean;
 }
 
 export interface ResumeResult {

@@ -1,11 +1,15 @@
 /**
- * Redis history. Keys per room (the room in braces keeps a room's keys in one slot):
- *   lc:{room}:seq    INCR counter, the last id given
- *   lc:{room}:hist   sorted set, score = id, member = the message entry (bus/envelope.ts: header + frame)
+ * Redis history. Keys per room (the room in braces keeps a room's keys in one slot; store/redis-keys.ts):
+ *   lc:{room}:seq    INCR counter, the last id given (messages and updates share it)
+ *   lc:{room}:hist   sorted set, score = id, member = the message entry in its current state (bus/envelope.ts)
  *   lc:{room}:hbytes bytes of the entries in hist
+ *   lc:{room}:upd    sorted set, score = id, member = an update entry (an edit, a deletion, a reaction)
+ *   lc:{room}:ubytes bytes of the entries in upd
  *   lc:{room}:cid:<memberId>:<cid>  "id:ts", the dedup record (TTL); keyed by member, so one member
  *                    cannot replay another's cid
- * APPEND_SCRIPT is the one round trip per send: (for a private room or DM) the access check, dedup, next
+ * APPEND_SCRIPT is the one round trip per send, CHANGE_SCRIPT per edit, deletion or reaction
+ * (history/redis-scripts.ts); a change rewrites the message's entry in hist (its current state, what
+ * `history` and a plain `join` give) and adds its own entry to upd (what a resume replays). APPEND_SCRIPT: (for a private room or DM) the access check, dedup, next
  * id, store, trim to the newest N within the byte budget, publish — atomically, so ids are contiguous,
  * the channel carries them in id order, and a member removed before the step cannot get a message in.
  * The access list's keys lc:{room}:acl and lc:{room}:aclm (access/redis-access.ts) are declared on every
@@ -15,67 +19,13 @@
  * Every key expires: the room's after ROOM_TTL_SEC without a send, the dedup records after DEDUP_TTL_SEC.
  */
 import { CHANNEL } from '../bus/bus.js';
-import { messageEntryTemplate, storedEntry } from '../bus/envelope.js';
-import { ForbiddenError } from '../store/errors.js';
+import { messageEntryTemplate, storedEntry, updateEntryTemplate } from '../bus/envelope.js';
+import { LIMITS } from '../protocol/messages.js';
+import { EntryRefusedError, ForbiddenError } from '../store/errors.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import { roomKeys as keys } from '../store/redis-keys.js';
-import type { AppendResult, EntryInput, History, PageQuery, ResumeResult, StoredEntry } from './history.js';
-
-// KEYS: seq, hist, cid, hbytes, acl, aclm. ARGV: the entry template (5), max, dedupTtlSec, channel, maxBytes,
-// roomTtlSec, restricted ('1'/'0'), the sender's member id. -> {id, ts, duplicate (0/1)} or {0, 0, 2}: not on the list.
-const APPEND_SCRIPT = `
-local restricted = ARGV[11] == '1'
-if restricted and (redis.call('EXISTS', KEYS[5]) == 0 or redis.call('HEXISTS', KEYS[6], ARGV[12]) == 0) then
-  return {0, 0, 2}
-end
-local d = redis.call('GET', KEYS[3])
-if d then
-  local sep = string.find(d, ':', 1, true)
-  return {tonumber(string.sub(d, 1, sep - 1)), tonumber(string.sub(d, sep + 1)), 1}
-end
-local id = redis.call('INCR', KEYS[1])
-local t = redis.call('TIME')
-local ts = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local tss = string.format('%d', ts)
--- The entry template's holes, in order: id, ts, id, ts (bus/envelope.ts messageEntryTemplate).
-local msg = ARGV[1] .. id .. ARGV[2] .. tss .. ARGV[3] .. id .. ARGV[4] .. tss .. ARGV[5]
-redis.call('ZADD', KEYS[2], id, msg)
-local bytes = redis.call('INCRBY', KEYS[4], #msg)
-local max, maxBytes = tonumber(ARGV[6]), tonumber(ARGV[9])
-local n = redis.call('ZCARD', KEYS[2])
--- Oldest first, never the newest: a room keeps at most max messages and maxBytes of them.
-while n > 1 and (n > max or bytes > maxBytes) do
-  local old = redis.call('ZPOPMIN', KEYS[2])
-  bytes = redis.call('INCRBY', KEYS[4], -#old[1])
-  n = n - 1
-end
-redis.call('SET', KEYS[3], id .. ':' .. tss, 'EX', ARGV[7])
-for i = 1, 4 do if i ~= 3 then redis.call('EXPIRE', KEYS[i], ARGV[10]) end end
-if restricted then
-  redis.call('EXPIRE', KEYS[5], ARGV[10])
-  redis.call('EXPIRE', KEYS[6], ARGV[10])
-end
-redis.call('PUBLISH', ARGV[8], msg)
-return {id, ts, 0}
-`;
-
-const RESUME_SCRIPT = `
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-local after = tonumber(ARGV[1])
-if after < 0 then
-  local n = tonumber(ARGV[2])
-  if n <= 0 then return {last, 0, {}} end
-  return {last, 0, redis.call('ZRANGE', KEYS[2], -n, -1, 'WITHSCORES')}
-end
-local truncated = 0
-local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-if first[2] then
-  if tonumber(first[2]) > after + 1 then truncated = 1 end
-elseif last > after then
-  truncated = 1
-end
-return {last, truncated, redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. after, '+inf', 'WITHSCORES')}
-`;
+import { isMessageInput, type AppendInput, type AppendResult, type ChangeInput, type EntryInput, type History, type PageQuery, type ResumeResult, type StoredEntry } from './history.js';
+import { APPEND_SCRIPT, CHANGE_SCRIPT, RESUME_SCRIPT } from './redis-scripts.js';
 
 export interface RedisHistorySettings {
   max: number;
@@ -94,28 +44,61 @@ function pairs(flat: string[]): StoredEntry[] {
   return out;
 }
 
+/** A script's status as the answer or the refusal it stands for (the codes of redis-scripts.ts). */
+function result(input: EntryInput, id: number, ts: number, status: number): AppendResult {
+  switch (status) {
+    case 0: return { id, ts, duplicate: false };
+    case 1: return { id, ts, duplicate: true };
+    case 2: throw new ForbiddenError(`${input.from.id} is not on the access list of ${input.room}`);
+    case 3: throw new EntryRefusedError('no_target');
+    case 4: throw new EntryRefusedError('not_allowed');
+    case 5: throw new EntryRefusedError('reactions_full');
+    case 6: return { id, ts, duplicate: false, noop: true };
+    default: throw new Error(`history script answered status ${status}`);
+  }
+}
+
 export class RedisHistory implements History {
   constructor(private readonly redis: RedisConnections, private readonly settings: RedisHistorySettings) {}
 
-  async append(input: EntryInput): Promise<AppendResult> {
+  append(input: EntryInput): Promise<AppendResult> {
+    return isMessageInput(input) ? this.appendMessage(input) : this.change(input);
+  }
+
+  private async appendMessage(input: AppendInput): Promise<AppendResult> {
     const k = keys(input.room);
     const template = messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via);
-    const [id, ts, dup] = await this.redis.script<[number, number, number]>(
+    const [id, ts, status] = await this.redis.script<[number, number, number]>(
       APPEND_SCRIPT,
       [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, k.acl, k.aclMembers],
       [...template, this.settings.max, this.settings.dedupTtlSec, CHANNEL, this.settings.maxBytes, this.settings.roomTtlSec,
-        input.restricted ? '1' : '0', input.from.id],
+        input.restricted ? '1' : '0', input.from.id, input.replyTo ?? 0, k.prefix, LIMITS.replyQuoteMax],
     );
-    if (Number(dup) === 2) throw new ForbiddenError(`${input.from.id} is not on the access list of ${input.room}`);
-    return { id: Number(id), ts: Number(ts), duplicate: Number(dup) === 1 };
+    return result(input, Number(id), Number(ts), Number(status));
+  }
+
+  private async change(input: ChangeInput): Promise<AppendResult> {
+    const k = keys(input.room);
+    const change = input.kind === 'react' ? { kind: input.kind, emoji: input.emoji, on: input.on }
+      : input.kind === 'edit' ? { kind: input.kind, text: input.text } : { kind: input.kind };
+    const template = updateEntryTemplate(input.room, input.target, input.from, input.via, input.cid, change);
+    const [id, ts, status] = await this.redis.script<[number, number, number]>(
+      CHANGE_SCRIPT,
+      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, k.acl, k.aclMembers, k.upd, k.ubytes],
+      [...template, input.kind, input.target, input.from.id, input.restricted ? '1' : '0',
+        input.kind === 'edit' ? input.text : input.kind === 'react' ? input.emoji : '', input.kind === 'react' && input.on ? '1' : '0',
+        this.settings.dedupTtlSec, this.settings.roomTtlSec, CHANNEL, k.prefix, this.settings.max, this.settings.maxBytes,
+        LIMITS.reactionsMax, LIMITS.replyQuoteMax],
+    );
+    return result(input, Number(id), Number(ts), Number(status));
   }
 
   async resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult> {
     const k = keys(room);
     const [last, truncated, flat] = await this.redis.script<[number, number, string[]]>(
       RESUME_SCRIPT,
-      [k.seq, k.hist],
-      [after ?? -1, latest],
+      [k.seq, k.hist, k.upd],
+      [after ?? -1, latest, this.settings.maxBytes],
     );
     return { last: Number(last), truncated: Number(truncated) === 1, entries: pairs(flat) };
   }

@@ -123,6 +123,39 @@ function byteLength(s: string): number {
   return n;
 }
 
+/** A change an `update` frame carries (its values the store assigns are holes: see UpdateParts). */
+export type UpdateChange = { kind: 'edit'; text: string } | { kind: 'delete' } | { kind: 'react'; emoji: string; on: boolean };
+
+/**
+ * The parts of an `update` frame around what the store assigns: head + id + ',"ts":' + ts + mid + x + tail,
+ * where x is the edit's `editedAt` (the entry's ts), the reaction's `count`, or nothing (a deletion).
+ */
+export interface UpdateParts {
+  head: string;
+  mid: string;
+  tail: string;
+}
+
+export function updateParts(room: string, target: number, from: Member, via: string, cid: string, change: UpdateChange): UpdateParts {
+  const common = `,"target":${target},"from":{"id":${JSON.stringify(from.id)},"name":${JSON.stringify(from.name)}},"via":${JSON.stringify(via)},"cid":${JSON.stringify(cid)},`;
+  const head = `{"type":"update","room":${JSON.stringify(room)},"id":`;
+  switch (change.kind) {
+    case 'edit': return { head, mid: `${common}"edit":{"text":${JSON.stringify(change.text)},"editedAt":`, tail: '}}' };
+    case 'delete': return { head, mid: `${common}"delete":true`, tail: '}' };
+    case 'react': return { head, mid: `${common}"reaction":{"emoji":${JSON.stringify(change.emoji)},"on":${change.on},"count":`, tail: '}}' };
+  }
+}
+
+/** The complete `update` frame (x: see UpdateParts). */
+export function updateFrame(parts: UpdateParts, id: number, ts: number, x: number | ''): Frame {
+  return asFrame(`${parts.head}${id}${MESSAGE_TS_JOIN}${ts}${parts.mid}${x}${parts.tail}`);
+}
+
+/** `typing`: who is typing in the room now (the newest first, at most LIMITS.typersMax) and how many. */
+export function typingFrame(room: string, members: readonly Member[], count: number): Frame {
+  return asFrame(JSON.stringify({ type: 'typing', room, members: members.map(member), count }));
+}
+
 /** The complete `message` frame. */
 export function messageFrame(parts: MessageParts, id: number, ts: number): Frame {
   return asFrame(`${parts.head}${id}${MESSAGE_TS_JOIN}${ts}${parts.tail}`);

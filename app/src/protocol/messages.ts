@@ -26,6 +26,14 @@ export const LIMITS = {
   sessionIdMax: 64,
   /** A request id (`rid`): echoed on every answer to that request. */
   ridMax: 64,
+  /** A reaction's emoji: one grapheme of at most this many UTF-8 bytes. */
+  emojiBytesMax: 32,
+  /** Distinct emoji on one message. */
+  reactionsMax: 20,
+  /** Characters of the target's text a reply quotes. */
+  replyQuoteMax: 200,
+  /** Members a `typing` frame lists (the newest). */
+  typersMax: 5,
 } as const;
 
 /**
@@ -56,11 +64,23 @@ export interface Member {
 export interface HelloRequest { type: 'hello'; name: string; session?: string }
 export interface JoinRequest { type: 'join'; room: string; after?: number }
 export interface LeaveRequest { type: 'leave'; room: string }
-export interface SendRequest { type: 'send'; room: string; text: string; cid: string }
+/** `replyTo`: the id of a message in the same room this one answers. */
+export interface SendRequest { type: 'send'; room: string; text: string; cid: string; replyTo?: number }
 export interface HistoryRequest { type: 'history'; room: string; before?: number; after?: number; limit?: number }
 /** A page of a room's member list in ascending member id, starting after the member id `after`. */
 export interface MembersRequest { type: 'members'; room: string; after?: string; limit?: number }
 export interface PingRequest { type: 'ping' }
+
+// ---- message lifecycle (shared/PROTOCOL.md "Message lifecycle") ----
+/** The author changes the text of message `id`: `ack`, then an `update` to every member. */
+export interface EditRequest { type: 'edit'; room: string; id: number; text: string; cid: string }
+/** The author (or a private room's owner) deletes message `id`: `ack`, then an `update`. */
+export interface DeleteRequest { type: 'delete'; room: string; id: number; cid: string }
+/** Adds (`on`) or removes one's reaction `emoji` to message `id`: `ack`, then an `update`. */
+export interface ReactRequest { type: 'react'; room: string; id: number; emoji: string; on: boolean; cid: string }
+/** The member is typing (for 6 s), or stopped: no answer; the room's members get `typing`. */
+export interface TypingRequest { type: 'typing'; room: string; stop?: boolean }
+export type LifecycleRequest = EditRequest | DeleteRequest | ReactRequest | TypingRequest;
 
 // ---- accounts, private rooms, DMs (extensions) ----
 /** Creates an account and identifies the connection as it (instead of `hello`): `welcome` with `account`. */
@@ -102,6 +122,7 @@ export interface RequestId { rid?: string }
 
 export type Request = (
   | HelloRequest | JoinRequest | LeaveRequest | SendRequest | HistoryRequest | MembersRequest | PingRequest | AccountRequest
+  | LifecycleRequest
 ) & RequestId;
 export type RequestType = Request['type'];
 
@@ -115,7 +136,36 @@ export interface ChatMessage {
   text: string;
   cid: string;
   via: string;
+  /** The message this one answers: its id, author and the first 200 characters of its text (`""` once deleted). */
+  replyTo?: ReplyQuote;
+  /** When the text was last edited (ms since epoch). */
+  editedAt?: number;
+  /** Deleted: `text` is `""`, and no `replyTo` or reactions are carried. */
+  deleted?: true;
+  /** Reactions in order of first use, each with how many members chose it. */
+  reactions?: ReactionCount[];
 }
+export interface ReplyQuote { id: number; from: Member; text: string }
+export interface ReactionCount { emoji: string; count: number }
+
+/** An entry of a room's log that changes a message (`target`): exactly one of edit, delete, reaction. */
+export interface Update {
+  type: 'update';
+  room: string;
+  /** This entry's own id (the room's sequence, shared with messages). */
+  id: number;
+  ts: number;
+  target: number;
+  /** Who changed it. */
+  from: Member;
+  via: string;
+  cid: string;
+  edit?: { text: string; editedAt: number };
+  delete?: true;
+  reaction?: { emoji: string; on: boolean; count: number };
+}
+/** Everyone typing in the room now (the newest 5 listed), `count` of them; clients leave themselves out. */
+export interface Typing { type: 'typing'; room: string; members: Member[]; count: number }
 export interface Welcome {
   type: 'welcome';
   appId: string;
@@ -133,6 +183,7 @@ export interface Joined {
   members: Member[];
   /** True when `members` is not the whole list (a large room). */
   membersTruncated?: boolean;
+  /** With `after`: every kept entry after it (messages and updates); without: the newest messages, in their current state. */
   messages: ChatMessage[];
   last: number;
   truncated?: boolean;
@@ -208,5 +259,5 @@ export interface ErrorResponse {
 /** Any frame may carry the `rid` of the request it answers (RequestId). */
 export type ServerMessage = (
   | Welcome | Joined | Left | Ack | ChatMessage | Presence | HistoryResponse | MembersResponse | Pong | ErrorResponse
-  | RoomsResponse | RoomResponse | ReadResponse | SessionsResponse | RevokedResponse
+  | RoomsResponse | RoomResponse | ReadResponse | SessionsResponse | RevokedResponse | Update | Typing
 ) & RequestId;

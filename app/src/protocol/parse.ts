@@ -5,6 +5,7 @@
  * text is trimmed. Control characters and lone surrogates are refused, not stripped.
  */
 import { LIMITS, type Request } from './messages.js';
+import { cleanName, emojiProblem, nameProblem, passwordProblem, textProblem } from './text.js';
 
 export interface ParseError {
   /** What was wrong, for people. */
@@ -20,71 +21,6 @@ export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
 const ok = <T>(value: T): Result<T, ParseError> => ({ ok: true, value });
 const fail = (message: string, cid?: string): Result<never, ParseError> =>
   ({ ok: false, error: cid === undefined ? { message } : { message, cid } });
-
-/** C0 controls, DEL and C1 controls: refused in names, and in text except tab and newline. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
-/**
- * Format and invisible characters, removed from names: every Cf (zero-width spaces and joiners, bidi
- * marks and overrides, soft hyphen…), line/paragraph separators, and the fillers and blanks that render
- * as nothing (Hangul fillers, braille blank, Mongolian vowel separator).
- */
-const INVISIBLE = /[\p{Cf}\u2028\u2029\u115f\u1160\u3164\uffa0\u2800\u180e]/gu;
-/** With the u flag a surrogate matches only when it is not half of a pair. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
-/** What a name must contain at least one of: a character that is not blank. */
-const VISIBLE = /[^\p{White_Space}]/u;
-
-/** A name as stored and shown: NFKC-normalised, invisible characters removed, trimmed. */
-export function cleanName(raw: string): string {
-  return raw.normalize('NFKC').replace(INVISIBLE, '').trim();
-}
-
-/** Why a raw name is refused, or null when `cleanName(raw)` may be used. */
-export function nameProblem(raw: string, what = 'name', max: number = LIMITS.nameMax): string | null {
-  if (LONE_SURROGATE.test(raw)) return `${what} must not contain lone surrogates`;
-  if (CONTROL.test(raw)) return `${what} must not contain control characters`;
-  const name = cleanName(raw);
-  const len = charLength(name);
-  if (len < 1 || len > max || !VISIBLE.test(name)) {
-    return `${what} must be 1-${max} characters with at least one visible character`;
-  }
-  return null;
-}
-
-/**
- * The key a username is unique by, and that a guest's name is checked against: the name as stored
- * (`cleanName`) in lower case, so "Ann", "ANN" and "Ａｎｎ" (fullwidth) are one username.
- */
-export function usernameKey(name: string): string {
-  return cleanName(name).toLowerCase();
-}
-
-/** Why a password is refused (never quoting it), or null. Any characters; not trimmed; 256 characters are at most 1 KiB. */
-export function passwordProblem(raw: string): string | null {
-  if (LONE_SURROGATE.test(raw)) return 'password must not contain lone surrogates';
-  const len = charLength(raw);
-  if (len < LIMITS.passwordMin || len > LIMITS.passwordMax) {
-    return `password must be ${LIMITS.passwordMin}-${LIMITS.passwordMax} characters`;
-  }
-  return null;
-}
-
-/** Why a raw message text is refused, or null when its trimmed form may be sent. */
-export function textProblem(raw: string): string | null {
-  if (LONE_SURROGATE.test(raw)) return 'text must not contain lone surrogates';
-  if (CONTROL_IN_TEXT.test(raw)) return 'text must not contain control characters other than tab and newline';
-  const len = charLength(raw.trim());
-  if (len < 1 || len > LIMITS.textMax) return `text must be 1-${LIMITS.textMax} characters`;
-  return null;
-}
-
-/** Length in Unicode code points, so an emoji counts as one character as a person would count it. */
-export function charLength(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -111,6 +47,19 @@ function memberId(obj: Record<string, unknown>, key: string): Result<string, Par
     return fail(`${key} must be a member id (1-${LIMITS.memberIdMax} characters)`);
   }
   return ok(v);
+}
+
+/** A usable `cid`: a string of 1-64 characters. */
+function cidOf(obj: Record<string, unknown>): string | undefined {
+  const cid = obj.cid;
+  return typeof cid === 'string' && cid.length >= 1 && cid.length <= LIMITS.cidMax ? cid : undefined;
+}
+
+/** A message's `text`, trimmed, or what is wrong with it (naming the request's cid). */
+function messageText(obj: Record<string, unknown>, cid: string): Result<string, ParseError> {
+  if (typeof obj.text !== 'string') return fail('text must be a string', cid);
+  const problem = textProblem(obj.text);
+  return problem === null ? ok(obj.text.trim()) : fail(problem, cid);
 }
 
 /** Parses and validates one text frame. */
@@ -169,15 +118,42 @@ function validateBody(data: Record<string, unknown>): Result<Request, ParseError
       return r.ok ? ok({ type, room: r.value }) : r;
     }
     case 'send': {
-      const cid = typeof data.cid === 'string' && data.cid.length >= 1 && data.cid.length <= LIMITS.cidMax
-        ? data.cid : undefined;
+      const cid = cidOf(data);
       if (cid === undefined) return fail(`cid must be a string of 1-${LIMITS.cidMax} characters`);
       const r = room(data);
       if (!r.ok) return fail(r.error.message, cid);
-      if (typeof data.text !== 'string') return fail('text must be a string', cid);
-      const problem = textProblem(data.text);
+      const text = messageText(data, cid);
+      if (!text.ok) return text;
+      if (data.replyTo !== undefined && !(isId(data.replyTo) && data.replyTo >= 1)) return fail('replyTo must be a message id (an integer >= 1)', cid);
+      const req: Request = { type, room: r.value, text: text.value, cid };
+      if (data.replyTo !== undefined) req.replyTo = data.replyTo as number;
+      return ok(req);
+    }
+    case 'edit':
+    case 'delete':
+    case 'react': {
+      const cid = cidOf(data);
+      if (cid === undefined) return fail(`cid must be a string of 1-${LIMITS.cidMax} characters`);
+      const r = room(data);
+      if (!r.ok) return fail(r.error.message, cid);
+      if (!(isId(data.id) && data.id >= 1)) return fail('id must be a message id (an integer >= 1)', cid);
+      const id = data.id;
+      if (type === 'delete') return ok({ type, room: r.value, id, cid });
+      if (type === 'edit') {
+        const text = messageText(data, cid);
+        return text.ok ? ok({ type, room: r.value, id, text: text.value, cid }) : text;
+      }
+      if (typeof data.emoji !== 'string') return fail('emoji must be a string', cid);
+      const problem = emojiProblem(data.emoji);
       if (problem !== null) return fail(problem, cid);
-      return ok({ type, room: r.value, text: data.text.trim(), cid });
+      if (typeof data.on !== 'boolean') return fail('on must be true or false', cid);
+      return ok({ type, room: r.value, id, emoji: data.emoji, on: data.on, cid });
+    }
+    case 'typing': {
+      const r = room(data);
+      if (!r.ok) return r;
+      if (data.stop !== undefined && typeof data.stop !== 'boolean') return fail('stop must be true or false');
+      return ok(data.stop === true ? { type, room: r.value, stop: true } : { type, room: r.value });
     }
     case 'history': {
       const r = room(data);

@@ -8,6 +8,10 @@
  *   lc:{room}:seq            INCR counter: the last entry id given               (history)
  *   lc:{room}:hist           sorted set id -> entry (bus/envelope.ts)            (history)
  *   lc:{room}:hbytes         bytes of the entries in hist                        (history)
+ *   lc:{room}:upd            sorted set id -> update entry (edits, deletions, reactions) (history)
+ *   lc:{room}:ubytes         bytes of the entries in upd                         (history)
+ *   lc:{room}:rx:<id>        who reacted to message <id> with what                (history)
+ *   lc:{room}:rel:<id>       ids of the entries quoting message <id>'s text       (history)
  *   lc:{room}:cid:<mid>:<cid> "id:ts", the dedup record of a member's cid        (history)
  *   lc:{room}:acl            hash: kind, title, owner                            (access)
  *   lc:{room}:aclm           hash member id -> name: the access list             (access)
@@ -29,7 +33,11 @@
 export function roomKeys(room: string) {
   const p = `lc:{${room}}:`;
   return {
+    /** What the room's keys start with (scripts build the per-message side keys from it). */
+    prefix: p,
     seq: `${p}seq`,
+    upd: `${p}upd`,
+    ubytes: `${p}ubytes`,
     hist: `${p}hist`,
     hbytes: `${p}hbytes`,
     /** Keyed by member, so one member cannot replay another's cid. */

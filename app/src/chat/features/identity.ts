@@ -5,7 +5,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import { PONG_FRAME } from '../../protocol/encode.js';
 import { isAccountId, type HelloRequest, type Member } from '../../protocol/messages.js';
-import { usernameKey } from '../../protocol/parse.js';
+import { usernameKey } from '../../protocol/text.js';
 import { background } from '../background.js';
 import type { ChatParts } from '../parts.js';
 import type { RequestContext } from '../request.js';

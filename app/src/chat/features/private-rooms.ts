@@ -10,7 +10,7 @@ import {
   DM_ROOM_PREFIX, isAccountId, PRIVATE_ROOM_PREFIX, roomKind,
   type CreateRoomRequest, type DmRequest, type InviteRequest, type RemoveRequest, type RoomRequest,
 } from '../../protocol/messages.js';
-import { usernameKey } from '../../protocol/parse.js';
+import { usernameKey } from '../../protocol/text.js';
 import type { ChatParts } from '../parts.js';
 import type { RequestContext } from '../request.js';
 import { roomAnswer } from '../room-list.js';

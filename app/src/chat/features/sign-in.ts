@@ -6,7 +6,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import { KdfBusyError, PasswordHasher } from '../../accounts/password.js';
 import { ACCOUNT_ID_PREFIX, type Member, type SigninRequest, type SignupRequest } from '../../protocol/messages.js';
-import { usernameKey } from '../../protocol/parse.js';
+import { usernameKey } from '../../protocol/text.js';
 import type { ChatParts } from '../parts.js';
 import type { RequestContext } from '../request.js';
 import { accountCounter, addressCounter } from '../signin-limits.js';
