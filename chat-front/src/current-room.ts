@@ -16,6 +16,7 @@ import { normaliseRoom } from './input.js';
 import type { PageDir } from './log-window.js';
 import type { Page } from './page.js';
 import type { InFlight } from './requests.js';
+import { FIRST_PAGE } from './roster.js';
 import * as S from './state.js';
 import { errorText } from './texts.js';
 
@@ -156,10 +157,11 @@ export class CurrentRoom {
         if (req === this.joining && this.joinRefused(e)) return;
         break;
       case 'history':
-        if (req.room === state.room) this.page.update(S.historyFailed(state));
+        if (req === this.paging) this.page.update(S.historyFailed(state));
         break;
       case 'members':
-        if (req.room === state.room && state.roster.inFlight !== null) {
+        // Only the page the roster waits for (a later request replaced an earlier one's cursor).
+        if (req.room === state.room && state.roster.inFlight === (req.after ?? FIRST_PAGE)) {
           this.page.update(S.membersFailed(state));
           this.scheduleMembers(e.retryAfterMs ?? RETRY_MS);
         }
