@@ -17,7 +17,7 @@ import type { ChatMessage, ErrorResponse, RequestId, ServerMessage } from '@live
 import { AccountActions } from './account-actions.js';
 import { Connection, State, type SocketCtor } from './connection.js';
 import { CurrentRoom } from './current-room.js';
-import { Identity, type KeyValueStore } from './identity.js';
+import { Identity, type AccountIdentity, type GuestIdentity, type KeyValueStore } from './identity.js';
 import type { AuthMode } from './input.js';
 import { OutboxSender } from './outbox-sender.js';
 import type { Page } from './page.js';
@@ -101,8 +101,8 @@ export class ChatController implements Page {
   }
 
   // ---- identity ----
-  storedIdentity() { return this.identity.storedIdentity(); }
-  storedAccount() { return this.identity.storedAccount(); }
+  storedIdentity(): GuestIdentity | null { return this.identity.storedIdentity(); }
+  storedAccount(): AccountIdentity | null { return this.identity.storedAccount(); }
   resume(rawRoom: string): boolean { return this.identity.resume(rawRoom); }
   signIn(mode: AuthMode, rawUser: string, password: string, rawRoom: string): boolean { return this.identity.signIn(mode, rawUser, password, rawRoom); }
   start(rawName: string, rawRoom: string): boolean { return this.identity.start(rawName, rawRoom); }

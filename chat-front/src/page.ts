@@ -1,8 +1,9 @@
 /**
- * What the controller's parts (identity.ts, current-room.ts, account-actions.ts) share, as the
- * controller gives it to them: the page's state and its one writer, the connection, the clock, and
- * notices. A part reads the state here and changes it only through `update` (with the pure functions
- * of state.ts), so every change reaches the view the same way, whichever part made it.
+ * What the controller's parts (identity.ts, current-room.ts, outbox-sender.ts, read-marker.ts,
+ * account-actions.ts) share, as the controller gives it to them: the page's state and its one
+ * writer, the connection, the clock, and notices. A part reads the state here and changes it only
+ * through `update` (with the pure functions of state.ts), so every change reaches the view the same
+ * way, whichever part made it.
  */
 import type { Connection } from './connection.js';
 import type { ChatState } from './state.js';
