@@ -1,7 +1,8 @@
 /**
  * The room named in the page's address (`#room`), read without ever throwing: a link that ends in a
  * broken percent escape (`#%E0`) or names no valid room (`#UPPER!`) falls back to the default room,
- * and says what it could not use, so the page can tell the person instead of leaving a dead page.
+ * and says what it could not use, so the page can tell the person instead of leaving a dead page
+ * (texts.ts words it: `rejectedRoomNotice`).
  */
 import { normaliseRoom } from './input.js';
 
@@ -33,9 +34,4 @@ export function roomFromHash(hash: string): RoomFromAddress {
   if (room) return { room, rejected: null };
   const shown = [...decoded].slice(0, QUOTE_MAX).join('') + ([...decoded].length > QUOTE_MAX ? '…' : '');
   return { room: DEFAULT_ROOM, rejected: shown };
-}
-
-/** What the page says when the address named no valid room. */
-export function rejectedRoomNotice(rejected: string, room: string): string {
-  return `“${rejected}” is not a room name (rooms are 1–32 of a–z, 0–9, - and _), so this is #${room}.`;
 }

@@ -3,12 +3,15 @@
  * the WebSocket constructor injected (tests drive it with a fake), `hello` sent on every open, and
  * reconnects with full-jitter exponential backoff. It knows the protocol only as far as staying
  * connected needs: `hello` -> `welcome` makes it Connected, `ping` every 20 s proves the path is alive.
- * Every frame is checked by frames.ts first; the well-formed ones are handed to `onMessage`.
+ * Every request goes out with a fresh `rid` and waits in the socket's table of requests in flight
+ * (requests.ts) until the frame that carries its rid back. Every frame is checked by frames.ts first;
+ * the well-formed ones are handed to `onMessage`, an answer together with the request it answers.
  */
 import {
   CloseCode, SUBPROTOCOL, type HelloRequest, type Request, type ServerMessage, type SigninRequest, type SignupRequest,
 } from '@livechat/protocol';
 import { readServerFrame } from './frames.js';
+import { inFlightOf, RequestTable, type InFlight } from './requests.js';
 
 export enum State {
   Disconnected = 'disconnected',
@@ -39,7 +42,8 @@ export interface ConnectionOptions {
   hello: () => HelloRequest | SigninRequest | SignupRequest;
   /** The server closed the socket: return false to stay disconnected (signed out) instead of reconnecting. */
   onClose?: (code: number, reason: string) => boolean;
-  onMessage: (msg: ServerMessage) => void;
+  /** A frame; `answers` is the request it answers (matched by rid), if it is such an answer. */
+  onMessage: (msg: ServerMessage, answers?: InFlight) => void;
   onState?: (state: State) => void;
   /** Backoff: the n-th retry waits random() * min(capMs, baseMs * 2^n). */
   baseMs?: number;
@@ -76,6 +80,7 @@ export class Connection {
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private deadTimer: ReturnType<typeof setTimeout> | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly requests = new RequestTable();
   private readonly o: Required<Omit<ConnectionOptions, 'onState' | 'onClose'>> & Pick<ConnectionOptions, 'onState' | 'onClose'>;
 
   constructor(opts: ConnectionOptions) {
@@ -99,6 +104,7 @@ export class Connection {
     this.clearTimers();
     const ws = this.ws;
     this.ws = null;
+    this.requests.reset();
     if (ws) { detach(ws); safeClose(ws, 1000, 'bye'); }
     this.setState(State.Disconnected);
   }
@@ -110,21 +116,41 @@ export class Connection {
     this.open();
   }
 
-  /** Sends one request if the socket is open and welcomed (or it is the hello); false otherwise. */
-  send(req: Request): boolean {
+  /**
+   * Sends one request, with a fresh rid, if the socket is open and welcomed (or it is the hello); false
+   * otherwise. `about` is what the answer will be handed on with (by default, what the request names).
+   */
+  send(req: Request, about: InFlight = inFlightOf(req)): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== OPEN) return false;
     if (this.state !== State.Connected && req.type !== 'hello') return false;
+    return this.write(ws, req, about);
+  }
+
+  /**
+   * True once this socket's server showed that it echoes rids (its welcome carried the hello's): an
+   * `error` without a rid then answers nothing the page asked. Before that, and with an older server,
+   * answers can only be told apart by what they carry.
+   */
+  get echoesRids(): boolean {
+    return this.requests.echoed;
+  }
+
+  /** Writes a request with a fresh rid, kept in the table until answered. */
+  private write(ws: SocketLike, req: Request, about: InFlight): boolean {
+    const rid = this.requests.add(about);
     try {
-      ws.send(JSON.stringify(req));
+      ws.send(JSON.stringify({ ...req, rid }));
       return true;
     } catch {
+      this.requests.forget(rid);
       return false;
     }
   }
 
   private open(): void {
     this.retryAt = null;
+    this.requests.reset();
     let ws: SocketLike;
     try {
       ws = new this.o.WebSocket(this.o.url, SUBPROTOCOL);
@@ -136,27 +162,32 @@ export class Connection {
     this.connectTimer = setTimeout(() => this.drop(), this.o.connectTimeoutMs);
     ws.onopen = () => {
       if (this.ws !== ws) return;
-      try { ws.send(JSON.stringify(this.o.hello())); } catch { this.drop(); }
+      const hello = this.o.hello();
+      if (!this.write(ws, hello, inFlightOf(hello))) this.drop();
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws || typeof ev.data !== 'string') return;
       this.alive();
       // Checked and rebuilt (frames.ts): a malformed frame is dropped, never handed on.
       const msg = readServerFrame(ev.data);
-      if (!msg || msg.type === 'pong') return;
+      if (!msg) return;
+      const answers = this.requests.answer(msg.rid);
+      if (msg.type === 'pong') return;
       if (msg.type === 'welcome') {
         this.attempt = 0;
         if (this.connectTimer) { clearTimeout(this.connectTimer); this.connectTimer = null; }
+        this.requests.welcomed(answers !== undefined);
         this.startPinging();
-        this.deliver(msg);
+        this.deliver(msg, answers);
         this.setState(State.Connected);
         return;
       }
-      this.deliver(msg);
+      this.deliver(msg, answers);
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      this.requests.reset();
       if (this.o.onClose?.(ev.code, ev.reason) === false) {
         this.clearTimers();
         this.setState(State.Disconnected);
@@ -168,9 +199,9 @@ export class Connection {
   }
 
   /** Hands a frame on; a bug in its handling is reported, never allowed to break the socket's handler. */
-  private deliver(msg: ServerMessage): void {
+  private deliver(msg: ServerMessage, answers: InFlight | undefined): void {
     try {
-      this.o.onMessage(msg);
+      this.o.onMessage(msg, answers);
     } catch (err) {
       console.error('livechat: a server frame could not be applied', err);
     }
@@ -181,6 +212,7 @@ export class Connection {
     const ws = this.ws;
     if (!ws) return;
     this.ws = null;
+    this.requests.reset();
     detach(ws);
     safeClose(ws, 4000, 'timeout');
     this.scheduleReconnect(undefined);
@@ -201,7 +233,7 @@ export class Connection {
     this.pingTimer = setInterval(() => {
       const ws = this.ws;
       if (!ws || ws.readyState !== OPEN) return;
-      try { ws.send('{"type":"ping"}'); } catch { /* close follows */ }
+      this.write(ws, { type: 'ping' }, { type: 'ping' }); // a failure: the close follows
       if (!this.deadTimer) this.deadTimer = setTimeout(() => this.drop(), this.o.pongTimeoutMs);
     }, this.o.pingIntervalMs);
   }

@@ -4,15 +4,18 @@
  * reads is checked here, once, and rebuilt into a fresh object of exactly the protocol's shape:
  * strings are strings, ids are safe non-negative integers, timestamps are dates Intl can format,
  * lists keep only their well-formed entries, and a `retryAfterMs` cannot schedule a timer storm.
- * The reducers in state.ts / roster.ts / outbox.ts then trust their input's types.
+ * Any frame may carry the `rid` of the request it answers: kept when it is a string of 1-64
+ * characters, left off otherwise (the frame itself still counts). The reducers in state.ts /
+ * roster.ts / outbox.ts then trust their input's types.
  */
 import {
-  roomKind,
+  LIMITS, roomKind,
   type Ack, type ChatMessage, type ErrorCode, type ErrorResponse, type HistoryResponse, type Joined, type Left,
   type Member, type MembersResponse, type Presence, type ReadResponse, type RevokedResponse, type RoomKind,
   type RoomResponse, type RoomSummary, type RoomsResponse, type ServerMessage, type SessionInfo,
   type SessionsResponse, type Welcome,
 } from '@livechat/protocol';
+import { TEXT } from './texts.js';
 
 type Obj = Record<string, unknown>;
 
@@ -170,7 +173,7 @@ function error(f: Obj): ErrorResponse {
   const e: ErrorResponse = {
     type: 'error',
     code: (isStr(f.code, 64) ? f.code : 'unknown') as ErrorCode,
-    message: isStr(f.message, 1000) && f.message.trim() ? f.message : 'The server could not do that.',
+    message: isStr(f.message, 1000) && f.message.trim() ? f.message : TEXT.serverFailed,
   };
   if (isStr(f.cid, 256)) e.cid = f.cid;
   if (typeof f.retryAfterMs === 'number' && Number.isFinite(f.retryAfterMs)) {
@@ -178,6 +181,9 @@ function error(f: Obj): ErrorResponse {
   }
   return e;
 }
+
+/** A request id as the protocol has it: 1-64 characters. */
+const isRid = (v: unknown): v is string => isStr(v, LIMITS.ridMax) && v.length > 0;
 
 /** Frames that name a room must name it with a string (the reducers compare it with the current room). */
 const ROOM_FRAMES = new Set(['joined', 'left', 'ack', 'presence', 'members', 'history', 'room', 'read']);
@@ -198,6 +204,12 @@ export function readServerFrame(data: unknown): ServerMessage | null {
 export function readServerMessage(f: unknown): ServerMessage | null {
   if (!isObj(f) || typeof f.type !== 'string') return null;
   if (ROOM_FRAMES.has(f.type) && !isStr(f.room, 64)) return null;
+  const m = readBody(f);
+  if (m && isRid(f.rid)) m.rid = f.rid;
+  return m;
+}
+
+function readBody(f: Obj): ServerMessage | null {
   switch (f.type) {
     case 'welcome': return welcome(f);
     case 'joined': return joined(f);

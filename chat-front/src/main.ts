@@ -8,10 +8,11 @@
  * on load, the room list (links: the address stays the source of truth), create / invite / remove,
  * "Message Ann" on a member, the Sessions panel (another device's session signed out), and signing out.
  */
-import { rejectedRoomNotice, roomFromHash } from './address.js';
+import { roomFromHash } from './address.js';
 import { ChatController, type KeyValueStore } from './controller.js';
 import { normaliseRoom } from './input.js';
 import { hasNewer, type ChatState } from './state.js';
+import { rejectedRoomNotice, TEXT } from './texts.js';
 import { View } from './view.js';
 
 /** Scrolling this close to the top asks for older messages (to the bottom: newer, while the window ends early). */
@@ -69,29 +70,29 @@ function draw(): void {
   if (before && !before.joined && drawn.joined && drawn.phase === 'chat' && focusLost()) view.message.focus();
   if (before?.phase === 'login' && drawn.phase === 'chat') {
     // Signed in (the welcome came): the passwords go, the address names the room, the message box has focus.
-    view.signinPass.value = '';
-    view.signupPass.value = '';
+    view.account.signinPass.value = '';
+    view.account.signupPass.value = '';
     if (roomFromHash(location.hash).room !== drawn.room || !location.hash) history.replaceState(null, '', `#${drawn.room}`);
     view.message.focus();
   }
   if (before?.phase === 'chat' && drawn.phase === 'login') {
     // Signed out: back to the account form (the notice says why).
     view.roomInput.value = drawn.room;
-    view.authMode = 'signin';
+    view.account.authMode = 'signin';
     view.render(drawn);
-    view.signinUser.focus();
+    view.account.signinUser.focus();
   }
   if (before?.authBusy && !drawn.authBusy && drawn.phase === 'login') {
     // Refused: the field to fix gets focus (the error is announced by its alert).
-    const pass = view.authMode === 'signin' ? view.signinPass : view.signupPass;
+    const pass = view.account.authMode === 'signin' ? view.account.signinPass : view.account.signupPass;
     pass.value = '';
-    (drawn.authError && /username/i.test(drawn.authError) ? (view.authMode === 'signin' ? view.signinUser : view.signupUser) : pass).focus();
+    (drawn.authError && /username/i.test(drawn.authError) ? (view.account.authMode === 'signin' ? view.account.signinUser : view.account.signupUser) : pass).focus();
   }
   // A short history does not fill the list, so there is nothing to scroll: fetch more at once.
-  const s = view.scroller;
+  const s = view.log.scroller;
   if (controller.state.joined && s.scrollHeight <= s.clientHeight + LOAD_PX) controller.loadOlder();
   // Likewise a large room's member list that does not reach the end of its panel.
-  if (controller.state.roster.large && view.membersAtEnd()) controller.loadMoreMembers();
+  if (controller.state.roster.large && view.members.atEnd()) controller.loadMoreMembers();
 }
 
 /** Nothing has focus (it was on a node that went away, or on nothing at all). */
@@ -109,63 +110,63 @@ else (stored ? view.loginForm.querySelector<HTMLButtonElement>('button[type=subm
 
 // Accounts: sign in or sign up (each its own form, so password managers know which password is new).
 function submitAuth(mode: 'signin' | 'signup'): void {
-  const user = mode === 'signin' ? view.signinUser : view.signupUser;
-  const pass = mode === 'signin' ? view.signinPass : view.signupPass;
+  const user = mode === 'signin' ? view.account.signinUser : view.account.signupUser;
+  const pass = mode === 'signin' ? view.account.signinPass : view.account.signupPass;
   if (!controller.signIn(mode, user.value, pass.value, view.roomInput.value)) {
     (/password/i.test(controller.state.authError ?? '') ? pass : user).focus();
   }
 }
-view.signinForm.addEventListener('submit', (ev) => { ev.preventDefault(); submitAuth('signin'); });
-view.signupForm.addEventListener('submit', (ev) => { ev.preventDefault(); submitAuth('signup'); });
+view.account.signinForm.addEventListener('submit', (ev) => { ev.preventDefault(); submitAuth('signin'); });
+view.account.signupForm.addEventListener('submit', (ev) => { ev.preventDefault(); submitAuth('signup'); });
 function showAuth(mode: 'signin' | 'signup'): void {
-  const [from, to] = mode === 'signup' ? [view.signinUser, view.signupUser] : [view.signupUser, view.signinUser];
+  const [from, to] = mode === 'signup' ? [view.account.signinUser, view.account.signupUser] : [view.account.signupUser, view.account.signinUser];
   if (!to.value) to.value = from.value;
-  view.authMode = mode;
+  view.account.authMode = mode;
   controller.clearAuthError();
   view.render(controller.state);
   to.focus();
 }
-view.toSignup.addEventListener('click', () => showAuth('signup'));
-view.toSignin.addEventListener('click', () => showAuth('signin'));
+view.account.toSignup.addEventListener('click', () => showAuth('signup'));
+view.account.toSignin.addEventListener('click', () => showAuth('signin'));
 
 // Signed in: the room list, private rooms, DMs, signing out.
-view.navToggle.addEventListener('click', () => view.toggleNav());
-view.roomGroups.addEventListener('click', (ev) => {
-  if ((ev.target as HTMLElement).closest('a')) view.toggleNav(false); // on a phone the panel folds once a room is picked
+view.account.navToggle.addEventListener('click', () => view.account.toggleNav());
+view.account.roomGroups.addEventListener('click', (ev) => {
+  if ((ev.target as HTMLElement).closest('a')) view.account.toggleNav(false); // on a phone the panel folds once a room is picked
 });
-view.createForm.addEventListener('submit', (ev) => {
+view.account.createForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const why = controller.createRoom(view.createTitle.value);
-  view.createError.textContent = why ?? '';
-  if (why) { view.createTitle.focus(); return; }
-  view.createTitle.value = '';
-  view.toggleNav(false);
+  const why = controller.createRoom(view.account.createTitle.value);
+  view.account.createError.textContent = why ?? '';
+  if (why) { view.account.createTitle.focus(); return; }
+  view.account.createTitle.value = '';
+  view.account.toggleNav(false);
   view.message.focus();
 });
-view.createTitle.addEventListener('input', () => { view.createError.textContent = ''; });
-view.inviteForm.addEventListener('submit', (ev) => {
+view.account.createTitle.addEventListener('input', () => { view.account.createError.textContent = ''; });
+view.account.inviteForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const why = controller.invite(view.inviteUser.value);
-  view.inviteError.textContent = why ?? '';
-  if (!why) view.inviteUser.value = '';
-  view.inviteUser.focus();
+  const why = controller.invite(view.account.inviteUser.value);
+  view.account.inviteError.textContent = why ?? '';
+  if (!why) view.account.inviteUser.value = '';
+  view.account.inviteUser.focus();
 });
-view.inviteUser.addEventListener('input', () => { view.inviteError.textContent = ''; });
-view.roomPeople.addEventListener('click', (ev) => {
+view.account.inviteUser.addEventListener('input', () => { view.account.inviteError.textContent = ''; });
+view.account.roomPeople.addEventListener('click', (ev) => {
   const id = (ev.target as HTMLElement).closest<HTMLElement>('[data-remove]')?.dataset.remove;
-  if (id) { controller.removeMember(id); view.inviteUser.focus(); }
+  if (id) { controller.removeMember(id); view.account.inviteUser.focus(); }
 });
-view.members.addEventListener('click', (ev) => {
+view.members.list.addEventListener('click', (ev) => {
   const id = (ev.target as HTMLElement).closest<HTMLElement>('[data-dm]')?.dataset.dm;
   if (id && controller.openDm(id)) view.message.focus();
 });
-view.signOut.addEventListener('click', () => controller.signOut());
-view.signOutAll.addEventListener('click', () => { controller.signOutEverywhere(); });
+view.account.signOut.addEventListener('click', () => controller.signOut());
+view.account.signOutAll.addEventListener('click', () => { controller.signOutEverywhere(); });
 // Sessions: opening the panel loads the list; "Sign out" on a row revokes that session (focus stays in the panel).
-view.sessions.addEventListener('toggle', () => { if (view.sessions.open) controller.requestSessions(); });
-view.sessionList.addEventListener('click', (ev) => {
+view.account.sessions.addEventListener('toggle', () => { if (view.account.sessions.open) controller.requestSessions(); });
+view.account.sessionList.addEventListener('click', (ev) => {
   const id = (ev.target as HTMLElement).closest<HTMLElement>('[data-revoke]')?.dataset.revoke;
-  if (id && controller.revokeSession(id)) view.sessions.querySelector('summary')?.focus();
+  if (id && controller.revokeSession(id)) view.account.sessions.querySelector('summary')?.focus();
 });
 
 view.loginForm.addEventListener('submit', (ev) => {
@@ -184,7 +185,7 @@ view.loginForm.addEventListener('submit', (ev) => {
 function sendTyped(): void {
   if (controller.send(view.message.value)) {
     view.message.value = '';
-    view.followNext = true;
+    view.log.followNext = true;
   }
   view.message.focus();
 }
@@ -200,7 +201,7 @@ view.message.addEventListener('keydown', (ev) => {
 view.roomForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const room = normaliseRoom(view.roomSwitch.value);
-  view.roomSwitch.setCustomValidity(room ? '' : 'Use 1-32 of a-z, 0-9, - and _');
+  view.roomSwitch.setCustomValidity(room ? '' : TEXT.badRoomField);
   if (!room) { view.roomSwitch.reportValidity(); return; }
   view.roomSwitch.value = '';
   location.hash = room;
@@ -218,8 +219,8 @@ window.addEventListener('hashchange', () => {
 document.addEventListener('keydown', (ev) => {
   if (ev.key !== 'Escape' || ev.defaultPrevented || controller.state.phase !== 'chat') return;
   if (view.sidebar.classList.contains('nav-open')) {
-    view.toggleNav(false);
-    view.navToggle.focus();
+    view.account.toggleNav(false);
+    view.account.navToggle.focus();
     ev.preventDefault();
     return;
   }
@@ -244,29 +245,29 @@ view.noticeClose.addEventListener('click', () => {
 
 // History: near the top loads the page before the oldest message shown; near the bottom, while the
 // window ends before the newest, the page after it.
-view.scroller.addEventListener('scroll', () => {
-  const s = view.scroller;
+view.log.scroller.addEventListener('scroll', () => {
+  const s = view.log.scroller;
   if (s.scrollTop < LOAD_PX) controller.loadOlder();
   if (s.scrollHeight - s.scrollTop - s.clientHeight < LOAD_PX) controller.loadNewer();
-  if (view.atBottom() && !hasNewer(controller.state)) view.jump.hidden = true;
+  if (view.log.atBottom() && !hasNewer(controller.state)) view.log.jump.hidden = true;
 }, { passive: true });
-view.jump.addEventListener('click', () => {
+view.log.jump.addEventListener('click', () => {
   if (hasNewer(controller.state)) {
-    view.followNext = true;
+    view.log.followNext = true;
     controller.jumpToLatest();
   } else {
-    view.scrollToBottom();
+    view.log.scrollToBottom();
   }
   view.message.focus();
 });
 
 // Members of a large room: reaching the end of the list (or pressing the button) loads the next page.
-const moreMembers = () => { if (controller.state.roster.large && view.membersAtEnd()) controller.loadMoreMembers(); };
-view.members.addEventListener('scroll', moreMembers, { passive: true });
+const moreMembers = () => { if (controller.state.roster.large && view.members.atEnd()) controller.loadMoreMembers(); };
+view.members.list.addEventListener('scroll', moreMembers, { passive: true });
 view.sidebar.addEventListener('scroll', moreMembers, { passive: true });
-view.membersLoad.addEventListener('click', () => controller.loadMoreMembers());
+view.members.load.addEventListener('click', () => controller.loadMoreMembers());
 
-view.log.addEventListener('click', (ev) => {
+view.log.list.addEventListener('click', (ev) => {
   const cid = (ev.target as HTMLElement).closest<HTMLElement>('[data-retry]')?.dataset.retry;
   if (cid) {
     controller.retry(cid);

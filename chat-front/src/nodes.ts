@@ -6,14 +6,22 @@
  */
 import type { ChatMessage, Member, RoomKind, RoomSummary, SessionInfo } from '@livechat/protocol';
 import { avatar, hash } from './avatar.js';
+import { unreadLabel } from './account.js';
 import type { OutboxItem } from './outbox.js';
-import { unreadLabel } from './rooms.js';
+import { TEXT } from './texts.js';
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 /** When a session was made: "27 Nov, 14:03" (the year too when it is not this year's). */
 const dayFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 const yearFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+/** An element of index.html by id (the page's markup is fixed: a missing one is a bug). */
+export function byId<T extends HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`#${id} missing from index.html`);
+  return e as T;
+}
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -194,7 +202,7 @@ export function outboxNode(o: OutboxItem, me: Member | null): HTMLElement {
   const who = me ?? { id: 'me', name: 'You' };
   body.append(metaLine(who, o.createdAt, [badge]), el('p', 'text', o.text));
   if (o.status === 'failed') {
-    const why = el('p', 'failure', o.error ?? 'The server refused this message.');
+    const why = el('p', 'failure', o.error ?? TEXT.sendRefused);
     const retry = el('button', 'retry', 'Retry');
     retry.type = 'button';
     retry.dataset.retry = o.cid;

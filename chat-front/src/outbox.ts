@@ -1,13 +1,13 @@
 /**
  * The outbox: messages the person typed, as plain data, and the pure functions that move them along
- * (re-exported by state.ts, which owns the rest of the page's state). An item keeps its cid from the
- * moment it is typed until the server's own `message` with that cid arrives: pending -> sending ->
- * sent (acked) -> gone, back to pending when the connection drops or the server answers
- * `unavailable` / `rate_limited` (retried after a delay), failed for good on `bad_request`.
+ * (re-exported by state.ts). An item keeps its cid from the moment it is typed until the server's own
+ * `message` with that cid arrives: pending -> sending -> sent (acked) -> gone, back to pending when
+ * the connection drops or the server answers `unavailable` / `rate_limited` (retried after a delay),
+ * failed for good on `bad_request`. The functions work on any state that holds an outbox for a room
+ * (`WithOutbox`; the page's ChatState is one), so this module needs nothing else of the page.
  */
 import type { Ack, ChatMessage, ErrorResponse } from '@livechat/protocol';
 import { State } from './connection.js';
-import type { ChatState } from './state.js';
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
@@ -27,6 +27,16 @@ export interface OutboxItem {
   attempts: number;
 }
 
+/** The part of the page's state the outbox works on. */
+export interface WithOutbox {
+  /** The room shown: its items go out once it is joined on a connected socket. */
+  room: string;
+  conn: State;
+  joined: boolean;
+  messages: readonly ChatMessage[];
+  outbox: OutboxItem[];
+}
+
 /** Drops outbox items whose message is now in `messages` (matched by cid). */
 export function settleOutbox(outbox: OutboxItem[], room: string, arrived: readonly ChatMessage[]): OutboxItem[] {
   if (outbox.length === 0 || arrived.length === 0) return outbox;
@@ -36,7 +46,7 @@ export function settleOutbox(outbox: OutboxItem[], room: string, arrived: readon
 }
 
 /** `ack`: stored. The item shows as sent until its `message` arrives (or is dropped if it already did). */
-export function applyAck(state: ChatState, a: Ack): ChatState {
+export function applyAck<T extends WithOutbox>(state: T, a: Ack): T {
   const arrived = a.room === state.room && state.messages.some((m) => m.id === a.id && m.cid === a.cid);
   let changed = false;
   const outbox: OutboxItem[] = [];
@@ -67,19 +77,19 @@ export function failSend(outbox: OutboxItem[], e: ErrorResponse, now: number): O
 }
 
 /** The person sent a message: it waits in the outbox until it can go out. */
-export function enqueue(state: ChatState, item: { cid: string; text: string; now: number }): ChatState {
+export function enqueue<T extends WithOutbox>(state: T, item: { cid: string; text: string; now: number }): T {
   const o: OutboxItem = { cid: item.cid, room: state.room, text: item.text, createdAt: item.now, status: 'pending', attempts: 0 };
   return { ...state, outbox: [...state.outbox, o] };
 }
 
 /** Outbox items that may be sent now: pending, for the joined room, past their retry time. */
-export function dueSends(state: ChatState, now: number): OutboxItem[] {
+export function dueSends(state: WithOutbox, now: number): OutboxItem[] {
   if (state.conn !== State.Connected || !state.joined) return [];
   return state.outbox.filter((o) => o.room === state.room && o.status === 'pending' && (o.retryAt ?? 0) <= now);
 }
 
 /** The earliest future retry time among pending items of the current room, if any waits. */
-export function nextRetryAt(state: ChatState, now: number): number | undefined {
+export function nextRetryAt(state: WithOutbox, now: number): number | undefined {
   let t: number | undefined;
   for (const o of state.outbox) {
     if (o.room === state.room && o.status === 'pending' && o.retryAt !== undefined && o.retryAt > now) {
@@ -89,7 +99,7 @@ export function nextRetryAt(state: ChatState, now: number): number | undefined {
   return t;
 }
 
-export function markSending(state: ChatState, cids: readonly string[]): ChatState {
+export function markSending<T extends WithOutbox>(state: T, cids: readonly string[]): T {
   if (cids.length === 0) return state;
   const set = new Set(cids);
   return {
@@ -99,7 +109,13 @@ export function markSending(state: ChatState, cids: readonly string[]): ChatStat
 }
 
 /** A failed item the person chose to try again. */
-export function retryItem(state: ChatState, cid: string): ChatState {
+export function retryItem<T extends WithOutbox>(state: T, cid: string): T {
   return { ...state, outbox: state.outbox.map((o) => (o.cid === cid ? { ...o, status: 'pending', retryAt: undefined, error: undefined } : o)) };
 }
 
+
+/** An `error` answering the `send` of `cid` (matched by its rid, or by the cid it carries). */
+export function applySendError<T extends WithOutbox>(state: T, e: ErrorResponse, cid: string, now: number): T {
+  if (!state.outbox.some((o) => o.cid === cid)) return state;
+  return { ...state, outbox: failSend(state.outbox, { ...e, cid }, now) };
+}

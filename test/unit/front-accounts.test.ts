@@ -1,4 +1,4 @@
-// The page's account side without a browser: the room list's pure functions (rooms.ts: read markers
+// The page's account side without a browser: the room list's pure functions (account.ts: read markers
 // only move up, unread counts, grouping, titles), the new frames checked by frames.ts, and the
 // controller over a fake WebSocket — signin/signup instead of hello, the account session kept and used
 // on reconnect, 1008 "signed out" and an expired session back to the login view, `rooms` asked for and
@@ -11,7 +11,7 @@ import {
   ChatController, READ_DEBOUNCE_MS, ROOMS_POLL_MS, authErrorText, credentialsProblem, type KeyValueStore,
 } from '../../chat-front/src/controller.js';
 import { readServerFrame } from '../../chat-front/src/frames.js';
-import * as A from '../../chat-front/src/rooms.js';
+import * as A from '../../chat-front/src/account.js';
 import { FakeSocket } from './front-fake-socket.js';
 
 const ann: Member = { id: 'u_ann', name: 'Ann' };
@@ -27,7 +27,7 @@ class MemoryStore implements KeyValueStore {
   removeItem(k: string) { this.map.delete(k); }
 }
 
-describe('rooms.ts', () => {
+describe('account.ts', () => {
   it('keeps the highest read marker: a late `rooms` cannot bring an unread count back', () => {
     let a = A.newAccount('Ann');
     a = A.applyRooms(a, { type: 'rooms', rooms: [entry('lobby', 'public', 10, 4), entry('dm--x', 'dm', 3, 0, 'Bob')] });

@@ -1,4 +1,8 @@
 // A scripted stand-in for the browser's WebSocket, for the page's connection and controller tests.
+// Every request the page sends carries a fresh `rid` (shared/PROTOCOL.md "Request ids"): `sent` holds
+// the requests as the page wrote them without it (what they ask for), `rids` the rid of each, in the
+// same order. A test that plays a server which echoes rids answers with `ridOf(...)`; one that plays an
+// older server (no rids in its answers) just leaves them out.
 import type { SocketLike } from '../../chat-front/src/connection.js';
 
 export class FakeSocket implements SocketLike {
@@ -7,8 +11,10 @@ export class FakeSocket implements SocketLike {
   static last(): FakeSocket { return FakeSocket.all[FakeSocket.all.length - 1]; }
 
   readyState = 0;
-  /** Every frame the page sent, decoded. */
+  /** Every frame the page sent, decoded, without its `rid`. */
   sent: Array<Record<string, unknown>> = [];
+  /** The `rid` of each frame in `sent` (undefined for a frame sent without one). */
+  rids: Array<string | undefined> = [];
   closedByClient: { code?: number; reason?: string } | null = null;
   onopen: ((ev: unknown) => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
@@ -21,7 +27,9 @@ export class FakeSocket implements SocketLike {
 
   send(data: string): void {
     if (this.readyState !== 1) throw new Error('send on a socket that is not open');
-    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+    const { rid, ...frame } = JSON.parse(data) as Record<string, unknown>;
+    this.sent.push(frame);
+    this.rids.push(typeof rid === 'string' ? rid : undefined);
   }
 
   close(code?: number, reason?: string): void {
@@ -47,5 +55,14 @@ export class FakeSocket implements SocketLike {
 
   sentOfType(type: string): Array<Record<string, unknown>> {
     return this.sent.filter((f) => f.type === type);
+  }
+
+  /** The rid of the last request of `type` the page sent (what an answer to it carries). */
+  ridOf(type: string): string {
+    for (let i = this.sent.length - 1; i >= 0; i--) {
+      const rid = this.rids[i];
+      if (this.sent[i].type === type && rid !== undefined) return rid;
+    }
+    throw new Error(`no ${type} request with a rid was sent`);
   }
 }

@@ -3,7 +3,8 @@
 // the live region reads for new messages, the unread count in the tab title, typed text made
 // sendable, and avatar colours dark enough for their white initials.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROOM, rejectedRoomNotice, roomFromHash, safeDecode } from '../../chat-front/src/address.js';
+import { DEFAULT_ROOM, roomFromHash, safeDecode } from '../../chat-front/src/address.js';
+import { rejectedRoomNotice } from '../../chat-front/src/texts.js';
 import { arrivalLines, unreadTitle } from '../../chat-front/src/attention.js';
 import { colourFor, contrastWithWhite, hslToRgb } from '../../chat-front/src/avatar.js';
 import { cleanText } from '../../chat-front/src/controller.js';

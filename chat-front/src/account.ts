@@ -1,8 +1,9 @@
 /**
  * A signed-in account's side of the page as plain data, and the pure functions that change it (like
  * roster.ts for the member panel): the room list with unread counts (`rooms`), the read markers
- * (`read`, answered and pushed), and the details of private rooms and DMs (`room`). state.ts holds one
- * Account while signed in and applies the frames through these; nothing here touches the DOM.
+ * (`read`, answered and pushed), and the details of private rooms and DMs (`room`). The page's state
+ * holds one Account while signed in (account-state.ts applies the frames to it through these);
+ * nothing here touches the DOM.
  *
  * Read markers only move up (the server never moves one down), so the page keeps the highest it knows
  * per room — from `rooms`, from `read` frames and from the `read` requests it sent — and a `rooms`
@@ -154,4 +155,9 @@ export function markRevoking(a: Account, id: string): Account {
 /** The `revoke` was answered (or its answer lost with the connection): nothing waits any more. */
 export function settleRevoking(a: Account): Account {
   return a.revoking.length === 0 ? a : { ...a, revoking: [] };
+}
+
+/** The `revoke` of session `id` was answered (revoked, or refused): its row waits no more. */
+export function settleRevoke(a: Account, id: string): Account {
+  return a.revoking.includes(id) ? { ...a, revoking: a.revoking.filter((x) => x !== id) } : a;
 }

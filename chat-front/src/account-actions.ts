@@ -1,0 +1,215 @@
+/**
+ * What a signed-in account does beyond the room shown: keeps its room list (`rooms` on welcome, every
+ * 10 s and on each change, and whatever the server pushes), creates private rooms and opens DMs from
+ * their `room` answers, invites and removes members of a private room it owns, follows a removal from
+ * a room, and runs the Sessions panel: `sessions` when it opens (and again after a reconnect while
+ * loaded), `revoke` of one other session, then `sessions` again once the server answered `revoked`.
+ *
+ * A `create` or `dm` waits for its `room` answer, and each `revoke` for its `revoked`: matched by rid
+ * when the server echoes it, and otherwise read from the answer as before (a private room's details
+ * answer a `create`, a DM with that member a `dm`; `revoked` answers the revokes in order).
+ */
+import {
+  LIMITS, charLength, cleanName, nameProblem, roomKind, type ErrorResponse, type Left, type RevokedResponse, type RoomResponse,
+  type RoomsResponse, type SessionsResponse,
+} from '@livechat/protocol';
+import { roomTitle } from './account.js';
+import { State } from './connection.js';
+import type { Page } from './page.js';
+import type { InFlight } from './requests.js';
+import * as S from './state.js';
+import { TEXT, errorText, removedFrom } from './texts.js';
+
+/** The room list is asked for this often while signed in (unread counts of rooms not joined are not pushed). */
+export const ROOMS_POLL_MS = 10_000;
+
+type Opening = Extract<InFlight, { type: 'create' | 'dm' }>;
+
+export interface AccountActionsOptions {
+  /** Opens `room` (a DM or a new private room: `push`, a new history entry). */
+  open(room: string, how: 'push' | 'replace'): void;
+  /** The server took this member out of the room shown: the page leaves it for the lobby. */
+  removedFromCurrent(): void;
+}
+
+export class AccountActions {
+  /** The `create` or `dm` whose `room` answer the page opens. */
+  private opening: Opening | null = null;
+  /** `revoke` requests of one other session sent and not yet answered (each answer asks for the list again). */
+  private revokesInFlight = 0;
+  private roomsTimer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly page: Page, private readonly o: AccountActionsOptions) {}
+
+  /** Asks for the account's room list (signed in only). */
+  requestRooms(): void {
+    if (this.page.state.account) this.page.conn.send({ type: 'rooms' });
+  }
+
+  /** The Sessions panel opened: asks for the account's sessions. */
+  requestSessions(): boolean {
+    return this.page.state.account !== null && this.page.conn.send({ type: 'sessions' });
+  }
+
+  /**
+   * "Sign out" on another session of the list: the server revokes it (and closes its connections);
+   * once it answers, the list is asked for again. This device's own is signed out with signOut().
+   */
+  revokeSession(id: string): boolean {
+    const { state, conn } = this.page;
+    const listed = state.account?.sessions?.find((x) => x.id === id);
+    if (!listed || listed.current || state.account?.revoking.includes(id)) return false;
+    if (!conn.send({ type: 'revoke', session: id })) return false;
+    this.revokesInFlight++;
+    this.page.update(S.markRevoking(this.page.state, id));
+    return true;
+  }
+
+  /** "Create private room": the room opens when the server answers. Returns why not, or null. */
+  createRoom(rawTitle: string): string | null {
+    const title = cleanName(rawTitle);
+    if (nameProblem(rawTitle, 'title', LIMITS.titleMax) || charLength(title) < 1) return TEXT.badTitle;
+    if (!this.page.state.account) return TEXT.signInToCreate;
+    const about: Opening = { type: 'create' };
+    if (!this.page.conn.send({ type: 'create', title }, about)) return TEXT.notConnected;
+    this.opening = about;
+    return null;
+  }
+
+  /** Opens the DM with another account (a member id starting with `u_`). */
+  openDm(member: string): boolean {
+    const { state, conn } = this.page;
+    if (!state.account || member === state.me?.id) return false;
+    const about: Opening = { type: 'dm', member };
+    if (!conn.send({ type: 'dm', member }, about)) return false;
+    this.opening = about;
+    return true;
+  }
+
+  /** The owner lets an account into the current private room. Returns why not, or null. */
+  invite(rawUsername: string): string | null {
+    const username = cleanName(rawUsername);
+    if (charLength(username) < 1) return TEXT.enterUsername;
+    if (!this.page.conn.send({ type: 'invite', room: this.page.state.room, username })) return TEXT.notConnected;
+    return null;
+  }
+
+  /** The owner takes a member out of the current private room. */
+  removeMember(member: string): boolean {
+    return this.page.conn.send({ type: 'remove', room: this.page.state.room, member });
+  }
+
+  /** How the page names a room (a private room's title, a DM's other member). */
+  titleOf(room: string): string {
+    const { state } = this.page;
+    return roomTitle(state.account, room, roomKind(room), state.me?.id);
+  }
+
+  /**
+   * Welcomed: signed in, the room list is polled; a revoke that was on its way when the connection
+   * dropped is answered no more. Returns whether a list of sessions is shown (to ask for it again).
+   */
+  welcomed(): boolean {
+    const { account } = this.page.state;
+    if (account) this.startRoomsPolling();
+    if (account?.revoking.length) this.page.update(S.settleRevoking(this.page.state));
+    return account?.sessions != null;
+  }
+
+  /** Once joined on a new connection: the room list, and the sessions if they are shown (they may have changed meanwhile). */
+  refresh(sessionsShown: boolean): void {
+    this.requestRooms();
+    if (sessionsShown) this.requestSessions();
+  }
+
+  /** A room was joined: it went on top of the list; a private room's or DM's details are asked for. */
+  joined(room: string): void {
+    if (!this.page.state.account) return;
+    this.requestRooms();
+    if (roomKind(room) !== 'public') this.page.conn.send({ type: 'room', room });
+  }
+
+  connState(s: State): void {
+    // A `revoked` answer lost with the connection never comes: the list is asked for again on welcome.
+    if (s !== State.Connected) this.revokesInFlight = 0;
+  }
+
+  // ---- answers and pushed frames ----
+
+  rooms(m: RoomsResponse): void {
+    this.page.update(S.applyRooms(this.page.state, m));
+  }
+
+  sessions(m: SessionsResponse): void {
+    this.page.update(S.applySessions(this.page.state, m));
+  }
+
+  room(m: RoomResponse, req: InFlight | undefined): void {
+    this.page.update(S.applyRoomDetails(this.page.state, m));
+    const o = this.opening;
+    const answers = req ? req === o
+      : o !== null && (o.type === 'create' ? m.kind === 'private' : m.kind === 'dm' && m.members.some((x) => x.id === o.member));
+    if (!answers) return;
+    this.opening = null;
+    this.requestRooms();
+    if (m.room !== this.page.state.room) this.o.open(m.room, 'push');
+  }
+
+  left(m: Left): void {
+    if (m.reason !== 'removed') return;
+    const title = this.titleOf(m.room);
+    this.page.update(S.forgetRoom(this.page.state, m.room));
+    if (m.room === this.page.state.room) {
+      this.o.removedFromCurrent();
+      this.page.notify(removedFrom(title));
+    }
+    this.requestRooms();
+  }
+
+  revoked(_m: RevokedResponse, req: InFlight | undefined): void {
+    // The server closes every connection on the revoked sessions (1008 "signed out"): sign out
+    // everywhere ends this page too. One other session's: the list is asked for again.
+    if (req?.type === 'revoke') {
+      if (req.session === undefined || req.session === 'current') return;
+      this.settle(req.session);
+    } else {
+      if (this.revokesInFlight === 0) return;
+      this.revokesInFlight--;
+      if (this.revokesInFlight === 0) this.page.update(S.settleRevoking(this.page.state));
+    }
+    this.requestSessions();
+  }
+
+  // ---- errors ----
+
+  /** An `error` answering one of this part's requests (matched by rid). */
+  failed(e: ErrorResponse, req: InFlight): void {
+    if (req === this.opening) this.opening = null;
+    if (req.type === 'revoke' && req.session !== undefined) this.settle(req.session);
+    this.page.notifyBriefly(errorText(e));
+  }
+
+  /** An `error` without a rid (an older server): a `create` or `dm` waiting may have been refused. */
+  guessError(e: ErrorResponse): void {
+    if (e.cid === undefined) this.opening = null;
+  }
+
+  /** Signed out, or stopped: nothing waits, nothing is polled. */
+  reset(): void {
+    this.opening = null;
+    this.revokesInFlight = 0;
+    if (this.roomsTimer) clearInterval(this.roomsTimer);
+    this.roomsTimer = null;
+  }
+
+  /** The revoke of session `id` was answered: its row waits no more. */
+  private settle(id: string): void {
+    this.revokesInFlight = Math.max(0, this.revokesInFlight - 1);
+    this.page.update(S.settleRevoke(this.page.state, id));
+  }
+
+  private startRoomsPolling(): void {
+    if (this.roomsTimer) clearInterval(this.roomsTimer);
+    this.roomsTimer = setInterval(() => this.requestRooms(), ROOMS_POLL_MS);
+  }
+}

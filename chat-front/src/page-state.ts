@@ -1,0 +1,119 @@
+/**
+ * The page's state as plain data (TodoMVC style: nothing here touches the DOM, a socket or a clock),
+ * and the pure functions for the page as a whole: which view shows, how it is connected, who it is
+ * (guest or account), moving to another room, and the notice. The current room's messages and members
+ * change in room-state.ts, the account's list and sessions in account-state.ts, the outbox in
+ * outbox.ts; state.ts gathers them into one import. The controller applies server frames through
+ * them; the view renders whatever they return.
+ */
+import type { ChatMessage, Member, Welcome } from '@livechat/protocol';
+import { newAccount, type Account } from './account.js';
+import { State } from './connection.js';
+import type { OutboxItem } from './outbox.js';
+import { abandonPage, emptyRoster, type Roster } from './roster.js';
+
+export interface ChatState {
+  /** 'login' until the person has entered a name and pressed Join. */
+  phase: 'login' | 'chat';
+  conn: State;
+  /** APPID of the server holding this page's connection (from `welcome`). */
+  appId: string | null;
+  me: Member | null;
+  room: string;
+  /** The current connection has joined `room` (sends may go out). */
+  joined: boolean;
+  /** `room` was joined before on some connection, so a rejoin resumes with `after = lastId`. */
+  resumable: boolean;
+  /**
+   * The current room's messages in strictly increasing id order, each id once: a window of at most
+   * MESSAGE_WINDOW of them (log-window.ts).
+   */
+  messages: ChatMessage[];
+  /** The newest id seen in the room; the window may end before it while the person reads older pages. */
+  lastId: number;
+  /** The current room's members (roster.ts): count, mode, the list or the pages of it loaded. */
+  roster: Roster;
+  /**
+   * What the person typed, each under one cid until the server's own `message` with it arrives
+   * (outbox.ts); anything in flight goes back to pending when the connection drops.
+   */
+  outbox: OutboxItem[];
+  history: { loading: boolean; complete: boolean };
+  /** A short message for people (an error the server sent, a gap in history); stays until dismissed. */
+  notice: string | null;
+  /** A problem with the name or room typed on the login form. */
+  loginError: string | null;
+  /** Signed in: the account's room list, read markers and room details (account.ts); null for a guest. */
+  account: Account | null;
+  /** A sign-in or sign-up is on its way (the login view stays until its `welcome`). */
+  authBusy: boolean;
+  /** Why the sign-in / sign-up form was refused (shown by that form). */
+  authError: string | null;
+}
+
+export function initialState(room: string): ChatState {
+  return {
+    phase: 'login', conn: State.Disconnected, appId: null, me: null, room,
+    joined: false, resumable: false, messages: [], lastId: 0, roster: emptyRoster(), outbox: [],
+    history: { loading: false, complete: false }, notice: null, loginError: null,
+    account: null, authBusy: false, authError: null,
+  };
+}
+
+/** Moves to another room: its messages and members come with the next `joined`. */
+export function switchRoom(state: ChatState, room: string): ChatState {
+  return {
+    ...state, room, joined: false, resumable: false, messages: [], lastId: 0, roster: emptyRoster(),
+    history: { loading: false, complete: false }, notice: null,
+  };
+}
+
+/** The person pressed Join: chat with this name in this room. */
+export function startChat(state: ChatState, room: string): ChatState {
+  return { ...switchRoom(state, room), phase: 'chat', loginError: null };
+}
+
+/** The connection changed state. Anything in flight goes back to pending: it is resent with its cid. */
+export function applyConnState(state: ChatState, conn: State): ChatState {
+  if (conn === State.Connected) return { ...state, conn };
+  return {
+    ...state, conn, joined: false,
+    history: { ...state.history, loading: false },
+    roster: abandonPage(state.roster),
+    outbox: state.outbox.map((o) => (o.status === 'sending' ? { ...o, status: 'pending' } : o)),
+  };
+}
+
+export function applyWelcome(state: ChatState, w: Welcome): ChatState {
+  const account = w.account ? (state.account?.username === w.account.username ? state.account : newAccount(w.account.username)) : null;
+  return { ...state, appId: w.appId, me: w.member, account };
+}
+
+/** A sign-in or sign-up went out: the form waits for its answer. */
+export function startAuth(state: ChatState): ChatState {
+  return { ...state, authBusy: true, authError: null, loginError: null, notice: null };
+}
+
+/** The sign-in or sign-up was refused: the form says why. */
+export function failAuth(state: ChatState, error: string): ChatState {
+  return { ...state, phase: 'login', authBusy: false, authError: error };
+}
+
+/** The guest's login form was refused (a name, a room, or the server's answer to hello): it says why. */
+export function failLogin(state: ChatState, error: string): ChatState {
+  return { ...state, phase: 'login', loginError: error };
+}
+
+/** Signed out (here, everywhere, or the session expired): the login view, with a notice. */
+export function signedOut(state: ChatState, notice: string | null): ChatState {
+  return { ...initialState(state.room), notice };
+}
+
+/** Shows a notice for people (it stays until dismissed or replaced). */
+export function withNotice(state: ChatState, notice: string): ChatState {
+  return state.notice === notice ? state : { ...state, notice };
+}
+
+export function clearNotice(state: ChatState): ChatState {
+  return state.notice === null ? state : { ...state, notice: null };
+}

@@ -1,0 +1,85 @@
+/**
+ * Every sentence the page says about a failure, in one table (like the server's error catalogue in
+ * protocol/errors.ts): what a refused request means to a person, keyed by error code and — where the
+ * meaning depends on which request failed — by request type; the notices of the page's own making
+ * (signed out, removed, a room that cannot be opened); and the reasons a form cannot be sent yet.
+ * Where the table has nothing for an error, the server's own `message` is shown, as it always was.
+ * Nothing here knows the DOM or the state: callers pass in what a text needs (a room's title, a limit).
+ */
+import { LIMITS, roomKind, type ErrorCode, type ErrorResponse, type RequestType } from '@livechat/protocol';
+
+/** The page's own notices and form problems. */
+export const TEXT = {
+  badRoom: 'A room name is 1-32 of a-z, 0-9, - and _.',
+  /** The room-switch field's validity message (shorter: it shows under the field). */
+  badRoomField: 'Use 1-32 of a-z, 0-9, - and _',
+  notConnected: 'Not connected; try again in a moment.',
+  signedOut: 'You were signed out.',
+  signedOutHere: 'You signed out.',
+  signedOutEverywhere: 'You were signed out everywhere.',
+  signInToCreate: 'Sign in to create private rooms.',
+  badTitle: `A title is 1-${LIMITS.titleMax} characters.`,
+  enterUsername: 'Enter a username.',
+  enterPassword: 'Enter your password.',
+  badPassword: `A password is ${LIMITS.passwordMin}-${LIMITS.passwordMax} characters.`,
+  nameTooLong: `A name is at most ${LIMITS.nameMax} characters.`,
+  nameControls: 'A name cannot contain control characters.',
+  nameInvisible: 'Enter a name with at least one visible character.',
+  historyGap: 'Some messages from while you were away are no longer kept.',
+  /** An `error` frame that came without a message of its own. */
+  serverFailed: 'The server could not do that.',
+  /** A message failed for good without a reason from the server. */
+  sendRefused: 'The server refused this message.',
+} as const;
+
+/** "You were removed from Team." */
+export const removedFrom = (title: string): string => `You were removed from ${title}.`;
+
+/** What the page says when the address named no valid room. */
+export function rejectedRoomNotice(rejected: string, room: string): string {
+  return `“${rejected}” is not a room name (rooms are 1–32 of a–z, 0–9, - and _), so this is #${room}.`;
+}
+
+/** What a failed request was about, as far as its text needs (from the page's table of requests in flight). */
+export interface FailedRequest { type: RequestType; room?: string }
+
+type Text = (e: ErrorResponse, req: FailedRequest) => string;
+
+function tooManyAttempts(e: ErrorResponse): string {
+  const s = e.retryAfterMs ? Math.max(1, Math.ceil(e.retryAfterMs / 1000)) : 0;
+  return s ? `Too many attempts: try again in ${s} s.` : 'Too many attempts: try again in a moment.';
+}
+
+const wrongCredentials: Text = () => 'Wrong username or password.';
+
+/**
+ * Texts that depend on the request that failed. Every code not listed here (and every request type)
+ * shows the server's message.
+ */
+const BY_REQUEST: { readonly [T in RequestType]?: { readonly [C in ErrorCode]?: Text } } = {
+  hello: { name_taken: () => 'That name belongs to an account: sign in, or pick another name.' },
+  signin: { auth_failed: wrongCredentials, rate_limited: tooManyAttempts },
+  signup: {
+    auth_failed: wrongCredentials,
+    rate_limited: tooManyAttempts,
+    name_taken: () => 'That username is taken: pick another, or sign in.',
+  },
+  join: {
+    forbidden: (_e, req) => {
+      const room = req.room ?? '';
+      const title = room && roomKind(room) === 'public' ? `#${room}` : 'that room';
+      return `You cannot open ${title}: it is private, and you are not a member.`;
+    },
+  },
+};
+
+/** What the page shows for `e`; with the request it answers, the text for that request where there is one. */
+export function errorText(e: ErrorResponse, req?: FailedRequest): string {
+  const text = req ? BY_REQUEST[req.type]?.[e.code] : undefined;
+  return text && req ? text(e, req) : e.message;
+}
+
+/** What the account form says when the server refused a sign-in or sign-up. */
+export function authErrorText(e: ErrorResponse, mode: 'signin' | 'signup'): string {
+  return errorText(e, { type: mode });
+}
