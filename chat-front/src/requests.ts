@@ -26,7 +26,9 @@ export type InFlight =
   | { type: 'members'; room: string; after?: string }
   | { type: 'read'; room: string; id: number }
   | { type: 'revoke'; session?: string }
-  | { type: 'dm'; member: string };
+  | { type: 'dm'; member: string }
+  | { type: 'edit' | 'delete' | 'react'; room: string; id: number; cid: string }
+  | { type: 'typing'; room: string };
 
 /**
  * What to remember about `req`: its type and what it names (never a password or a message's text).
@@ -44,6 +46,8 @@ export function inFlightOf(req: Request): InFlight {
     case 'read': return { type: 'read', room: req.room, id: req.id };
     case 'revoke': return req.session === undefined ? { type: 'revoke' } : { type: 'revoke', session: req.session };
     case 'dm': return { type: 'dm', member: req.member };
+    case 'edit': case 'delete': case 'react': return { type: req.type, room: req.room, id: req.id, cid: req.cid };
+    case 'typing': return { type: 'typing', room: req.room };
     default: return { type: req.type };
   }
 }
