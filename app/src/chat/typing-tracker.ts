@@ -25,6 +25,8 @@ interface RoomTypers {
   sent: string;
   sentAt: number;
   timer: NodeJS.Timeout | null;
+  /** When the pending timer fires. */
+  timerAt: number;
 }
 
 export class TypingTracker {
@@ -62,7 +64,7 @@ export class TypingTracker {
     let state = this.byRoom.get(room);
     if (!state) {
       if (!typing) return;
-      state = { typers: new Map(), sent: '0:', sentAt: 0, timer: null };
+      state = { typers: new Map(), sent: '0:', sentAt: 0, timer: null, timerAt: 0 };
       this.byRoom.set(room, state);
     }
     state.typers.delete(member.id);
@@ -70,11 +72,19 @@ export class TypingTracker {
     this.schedule(room, state);
   }
 
-  /** Writes the set now if the interval allows, else once it does; and again when the next typer lapses. */
+  /** The set changed: written now if the interval allows, else as soon as it does. */
   private schedule(room: LocalRoom, state: RoomTypers): void {
-    if (state.timer) return;
-    const wait = Math.max(0, state.sentAt + this.intervalMs - this.now());
-    state.timer = setTimeout(() => this.flush(room, state), wait);
+    this.wake(room, state, Math.max(this.now(), state.sentAt + this.intervalMs));
+  }
+
+  /** Makes sure a flush runs at `at` or earlier. */
+  private wake(room: LocalRoom, state: RoomTypers, at: number): void {
+    if (state.timer) {
+      if (state.timerAt <= at) return;
+      clearTimeout(state.timer);
+    }
+    state.timerAt = at;
+    state.timer = setTimeout(() => this.flush(room, state), Math.max(0, at - this.now()));
     state.timer.unref?.();
   }
 
@@ -94,10 +104,9 @@ export class TypingTracker {
       state.sentAt = now;
       room.deliver(0, undefined, new PreparedFrame(typingFrame(room.name, newest, state.typers.size)));
     }
-    if (next !== Infinity) {
-      state.timer = setTimeout(() => this.flush(room, state), Math.max(next - now, state.sentAt + this.intervalMs - now));
-      state.timer.unref?.();
-    } else if (state.typers.size === 0) {
+    // Again when the next typer lapses (a change meanwhile wakes it earlier).
+    if (next !== Infinity) this.wake(room, state, Math.max(next, state.sentAt + this.intervalMs));
+    else if (state.typers.size === 0) {
       this.byRoom.delete(room);
     }
   }
