@@ -113,6 +113,16 @@ for (const make of factories) {
       expect(await a.accounts.reads(id)).toEqual({ 'p--x': 2 });
     });
 
+    it('mentions: the ids of messages that named the account, per room, the newest 20 kept, shared by every server', async () => {
+      const a = await f.server('A');
+      const b = await f.server('B');
+      const id = 'u_mentioned';
+      expect(await a.accounts.mentions(id)).toEqual({});
+      for (let i = 1; i <= 25; i++) await (i % 2 ? a : b).accounts.addMention(id, 'lobby', i);
+      await a.accounts.addMention(id, 'p--x', 7);
+      expect(await b.accounts.mentions(id)).toEqual({ lobby: Array.from({ length: 20 }, (_, i) => i + 6), 'p--x': [7] });
+    });
+
     it('a public room that falls off the capped list loses its marker', async () => {
       const a = await f.server('A', { accountMaxRooms: 1 });
       const id = 'u_capped';

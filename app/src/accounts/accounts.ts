@@ -69,4 +69,12 @@ export interface Accounts {
    * `r` entry (bus/envelope.ts) so the account's connections on every server learn it. Returns the marker.
    */
   markRead(id: string, room: string, msgId: number): Promise<number>;
+
+  /** Message `msgId` of `room` names the account: kept (the newest MENTIONS_KEPT per room) for its unread-mention count. */
+  addMention(id: string, room: string, msgId: number): Promise<void>;
+  /** The ids of the messages that named the account, per room (the newest MENTIONS_KEPT each). */
+  mentions(id: string): Promise<Record<string, number[]>>;
 }
+
+/** Mentions kept per account and room: enough for a badge ("20+"), bounded whatever happens. */
+export const MENTIONS_KEPT = 20;

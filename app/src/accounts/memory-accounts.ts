@@ -7,7 +7,7 @@
 import type { Publish } from '../bus/bus.js';
 import { readEntry } from '../bus/envelope.js';
 import { roomKind, type Member } from '../protocol/messages.js';
-import type { AccountRecord, Accounts, AttemptCount } from './accounts.js';
+import { MENTIONS_KEPT, type AccountRecord, type Accounts, type AttemptCount } from './accounts.js';
 
 /** A value that is gone at `expires` (ms), like a Redis key with a TTL. */
 export interface Expiring {
@@ -35,6 +35,8 @@ export class MemoryAccountsState {
   readonly rooms = new Map<string, { list: Map<string, number> } & Expiring>();
   /** lc:reads:<id>: room -> last id read */
   readonly reads = new Map<string, { marks: Map<string, number> } & Expiring>();
+  /** lc:ment:<id>: room -> ids of the messages that named the account (newest last) */
+  readonly mentions = new Map<string, { rooms: Map<string, number[]> } & Expiring>();
   /** lc:fail:<key> */
   readonly fails = new Map<string, { count: number } & Expiring>();
   /** lc:usess:<id>: session digest -> created ms (written by MemorySessions) */
@@ -164,6 +166,22 @@ export class MemoryAccounts implements Accounts {
   async reads(id: string): Promise<Record<string, number>> {
     const e = live(this.state.reads, id, this.now());
     return e ? Object.fromEntries(e.marks) : {};
+  }
+
+  async addMention(id: string, room: string, msgId: number): Promise<void> {
+    const now = this.now();
+    let e = live(this.state.mentions, id, now);
+    if (!e) {
+      e = { rooms: new Map(), expires: 0 };
+      this.state.mentions.set(id, e);
+    }
+    e.rooms.set(room, [...(e.rooms.get(room) ?? []), msgId].slice(-MENTIONS_KEPT));
+    e.expires = now + this.ttl;
+  }
+
+  async mentions(id: string): Promise<Record<string, number[]>> {
+    const e = live(this.state.mentions, id, this.now());
+    return e ? Object.fromEntries(e.rooms) : {};
   }
 
   async markRead(id: string, room: string, msgId: number): Promise<number> {

@@ -19,7 +19,7 @@ import { readEntry } from '../bus/envelope.js';
 import { DM_ROOM_PREFIX, PRIVATE_ROOM_PREFIX, type Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import { ACCOUNT_ID_PREFIX as UID_PREFIX, ACCOUNT_PREFIX, accountKeys } from '../store/redis-keys.js';
-import type { AccountRecord, Accounts, AttemptCount } from './accounts.js';
+import { MENTIONS_KEPT, type AccountRecord, type Accounts, type AttemptCount } from './accounts.js';
 
 /**
  * Lua: add_room(key, room, ttlSec) puts `room` at the front of a room list (score = now in ms, or one
@@ -134,6 +134,19 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return id
 `;
 
+// KEYS: ment. ARGV: room, id, keep, ttlSec. The room's field is the ids, comma-separated, newest last.
+const ADD_MENTION_SCRIPT = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local ids = {}
+if cur then for x in string.gmatch(cur, '[0-9]+') do ids[#ids + 1] = x end end
+ids[#ids + 1] = ARGV[2]
+local keep = tonumber(ARGV[3])
+local from = math.max(1, #ids - keep + 1)
+redis.call('HSET', KEYS[1], ARGV[1], table.concat(ids, ',', from))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
+
 export interface RedisAccountsSettings {
   accountTtlSec: number;
   maxRooms: number;
@@ -202,6 +215,17 @@ export class RedisAccounts implements Accounts {
     const flat = await this.redis.command<string[]>(['HGETALL', accountKeys.reads(id)]);
     const out: Record<string, number> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = Number(flat[i + 1]);
+    return out;
+  }
+
+  async addMention(id: string, room: string, msgId: number): Promise<void> {
+    await this.redis.script(ADD_MENTION_SCRIPT, [accountKeys.mentions(id)], [room, msgId, MENTIONS_KEPT, this.ttl]);
+  }
+
+  async mentions(id: string): Promise<Record<string, number[]>> {
+    const flat = await this.redis.command<string[]>(['HGETALL', accountKeys.mentions(id)]);
+    const out: Record<string, number[]> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1].split(',').map(Number).filter((n) => n > 0);
     return out;
   }
 

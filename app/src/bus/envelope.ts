@@ -66,8 +66,8 @@ export interface StoredEntry extends StoredMessage {
  */
 export type EntryTemplate = [string, string, string, string, string];
 
-export function messageEntryTemplate(room: string, from: Member, text: string, cid: string, via: string): EntryTemplate {
-  const parts = messageParts(room, from, text, cid, via);
+export function messageEntryTemplate(room: string, from: Member, text: string, cid: string, via: string, mentions: readonly string[] = []): EntryTemplate {
+  const parts = messageParts(room, from, text, cid, via, mentions);
   return [`m ${room} `, ' ', ` ${JSON.stringify(cid)}\n${parts.head}`, MESSAGE_TS_JOIN, parts.tail];
 }
 

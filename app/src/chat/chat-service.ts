@@ -26,6 +26,7 @@ import { SignInFeature } from './features/sign-in.js';
 import { TypingFeature } from './features/typing.js';
 import { Identities } from './identities.js';
 import { MemberLimits } from './member-limits.js';
+import { Mentions } from './mentions.js';
 import type { ChatParts } from './parts.js';
 import { PresenceKeeper } from './presence-keeper.js';
 import { resyncPresence } from './presence-resync.js';
@@ -67,7 +68,7 @@ export class ChatService {
     const parts: ChatParts = {
       backend, settings, log, metrics,
       rooms: this.rooms, feed: this.feed, events, limits: this.limits,
-      links: this.links, admission, roomList, typing,
+      links: this.links, admission, roomList, typing, mentions: new Mentions(backend, settings.largeRoomThreshold),
       identities: new Identities(settings.appId, this.limits, this.links),
       signinLimits: new SigninLimits(backend.accounts, settings, metrics),
     };

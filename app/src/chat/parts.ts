@@ -9,6 +9,7 @@ import type { AccountLinks } from './account-links.js';
 import type { Admission } from './admission.js';
 import type { Identities } from './identities.js';
 import type { MemberLimits } from './member-limits.js';
+import type { Mentions } from './mentions.js';
 import type { RoomEvents } from './room-events.js';
 import type { RoomFeed } from './room-feed.js';
 import type { RoomList } from './room-list.js';
@@ -36,4 +37,6 @@ export interface ChatParts {
   roomList: RoomList;
   /** Who is typing in each local room. */
   typing: TypingTracker;
+  /** Who a message's text names. */
+  mentions: Mentions;
 }

@@ -20,7 +20,7 @@ export class RoomList {
 
   async summaries(member: Member): Promise<RoomSummary[]> {
     const { accounts, access, history } = this.backend;
-    const [names, reads] = await Promise.all([accounts.rooms(member.id), accounts.reads(member.id)]);
+    const [names, reads, named] = await Promise.all([accounts.rooms(member.id), accounts.reads(member.id), accounts.mentions(member.id)]);
     const [lasts, acls] = await Promise.all([
       history.lastIds(names),
       Promise.all(names.map((n) => (roomKind(n) === 'public' ? null : access.get(n)))),
@@ -38,7 +38,8 @@ export class RoomList {
       }
       const last = lasts[i];
       const read = Math.min(reads[room] ?? 0, last);
-      out.push({ room, kind, title, last, read, unread: Math.max(0, last - read) });
+      const mentions = (named[room] ?? []).filter((id) => id > read && id <= last).length;
+      out.push({ room, kind, title, last, read, unread: Math.max(0, last - read), mentions });
     });
     return out;
   }

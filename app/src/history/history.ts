@@ -31,6 +31,8 @@ export interface AppendInput {
   restricted?: boolean;
   /** The id of a message of the room this one answers: its author and current text are quoted. */
   replyTo?: number;
+  /** Member ids the text names (resolved by the chat layer), carried on the message. */
+  mentions?: string[];
 }
 
 /** What every change of a message carries: who (`from`, via which server), under which cid, in which room. */

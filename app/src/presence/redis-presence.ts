@@ -22,7 +22,7 @@ import { newOwnerId, type MembersPage, type Presence, type PresenceSnapshot, typ
 
 const roomKeys = (room: string, owner: string) => {
   const k = keysOf(room);
-  return [k.presenceIds, k.presenceNames, k.presenceOwners, k.presenceOf(owner), k.large, k.seq, k.hist, k.hbytes];
+  return [k.presenceIds, k.presenceNames, k.presenceOwners, k.presenceOf(owner), k.large, k.seq, k.hist, k.hbytes, k.upd, k.ubytes];
 };
 /** Rooms of a dead owner removed per pipelined batch. */
 const SWEEP_BATCH = 100;
@@ -42,7 +42,7 @@ local function hmget(key, ids)
 end
 `;
 
-// KEYS: pm, pn, pc, po, pl, and the room's history keys seq, hist, hbytes (their expiry is pushed out
+// KEYS: pm, pn, pc, po, pl, and the room's history keys seq, hist, hbytes, upd, ubytes (their expiry is pushed out
 // with the presence keys, so a quiet room with people in it keeps its ids). ARGV[1..4]: threshold,
 // smallAgainAt, room, roomTtlSec.
 // announce(event, mj): what a change publishes by the room's mode (see presence.ts).
@@ -71,7 +71,7 @@ local function announce(event, mj)
 end
 -- Every change pushes the room's expiry out: an idle room's presence keys go after ROOM_TTL_SEC.
 local function touch()
-  for i = 1, 8 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+  for i = 1, 10 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 end
 local function release(id)
   if redis.call('HINCRBY', KEYS[3], id, -1) > 0 then return end

@@ -95,10 +95,11 @@ export interface MessageParts {
 }
 
 /** The parts of a `message` frame; `messageFrame` (or a store's script) joins them as head + id + ',"ts":' + ts + tail. */
-export function messageParts(room: string, from: Member, text: string, cid: string, via: string): MessageParts {
+export function messageParts(room: string, from: Member, text: string, cid: string, via: string, mentions: readonly string[] = []): MessageParts {
+  const named = mentions.length > 0 ? `,"mentions":${JSON.stringify(mentions)}` : '';
   return {
     head: `{"type":"message","room":${JSON.stringify(room)},"id":`,
-    tail: `,"from":{"id":${JSON.stringify(from.id)},"name":${JSON.stringify(from.name)}},"text":${JSON.stringify(text)},"cid":${JSON.stringify(cid)},"via":${JSON.stringify(via)}}`,
+    tail: `,"from":{"id":${JSON.stringify(from.id)},"name":${JSON.stringify(from.name)}},"text":${JSON.stringify(text)},"cid":${JSON.stringify(cid)},"via":${JSON.stringify(via)}${named}}`,
   };
 }
 
@@ -167,7 +168,7 @@ export function messageFrame(parts: MessageParts, id: number, ts: number): Frame
 export function roomsFrame(r: Omit<RoomsResponse, 'type'>): Frame {
   return asFrame(JSON.stringify({
     type: 'rooms',
-    rooms: r.rooms.map((x) => ({ room: x.room, kind: x.kind, title: x.title, last: x.last, read: x.read, unread: x.unread })),
+    rooms: r.rooms.map((x) => ({ room: x.room, kind: x.kind, title: x.title, last: x.last, read: x.read, unread: x.unread, mentions: x.mentions ?? 0 })),
   }));
 }
 

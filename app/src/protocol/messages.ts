@@ -144,6 +144,8 @@ export interface ChatMessage {
   deleted?: true;
   /** Reactions in order of first use, each with how many members chose it. */
   reactions?: ReactionCount[];
+  /** Members the text names (`@username` of an account, `@name` of a guest in the room), resolved by the server. */
+  mentions?: string[];
 }
 export interface ReplyQuote { id: number; from: Member; text: string }
 export interface ReactionCount { emoji: string; count: number }
@@ -219,6 +221,8 @@ export interface RoomSummary {
   read: number;
   /** last - read, at least 0. */
   unread: number;
+  /** Messages after `read` that name this account (of the newest 20 that did); the server always sends it. */
+  mentions?: number;
 }
 /** The account's rooms; sent as the answer to `rooms`, and unasked when the list changed (invited, removed, a new DM). */
 export interface RoomsResponse { type: 'rooms'; rooms: RoomSummary[] }

@@ -26,6 +26,7 @@
  *   lc:uid:<member id>       the account's username key                          (accounts)
  *   lc:urooms:<member id>    the account's room list                             (accounts)
  *   lc:reads:<member id>     the account's read markers                          (accounts)
+ *   lc:ment:<member id>      per room, ids of messages that named the account    (accounts)
  *   lc:fail:<counter>        failed sign-ins in the window                       (accounts)
  */
 
@@ -66,6 +67,7 @@ export const accountKeys = {
   uid: (id: string) => `${ACCOUNT_ID_PREFIX}${id}`,
   rooms: (id: string) => `lc:urooms:${id}`,
   reads: (id: string) => `lc:reads:${id}`,
+  mentions: (id: string) => `lc:ment:${id}`,
   sessions: (id: string) => `${ACCOUNT_SESSIONS_PREFIX}${id}`,
   fail: (counter: string) => `lc:fail:${counter}`,
 };

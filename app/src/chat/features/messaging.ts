@@ -4,13 +4,16 @@
  */
 import { EntryRefusedError, ForbiddenError } from '../../store/errors.js';
 import { ackFrame, historyFrame, messageFrameBytes, messageParts } from '../../protocol/encode.js';
-import { LIMITS, roomKind, type HistoryRequest, type SendRequest } from '../../protocol/messages.js';
+import { isAccountId, LIMITS, roomKind, type HistoryRequest, type SendRequest } from '../../protocol/messages.js';
+import { background } from '../background.js';
 import type { ChatParts } from '../parts.js';
 import type { RequestContext } from '../request.js';
 import { QUOTE_RESERVE_BYTES } from './lifecycle.js';
 import { TEXTS } from '../texts.js';
 
-type Parts = Pick<ChatParts, 'backend' | 'settings' | 'metrics' | 'rooms' | 'events' | 'admission' | 'typing'>;
+const NO_MENTIONS: string[] = [];
+
+type Parts = Pick<ChatParts, 'backend' | 'settings' | 'log' | 'metrics' | 'rooms' | 'events' | 'admission' | 'typing' | 'mentions'>;
 
 export class MessagingFeature {
   constructor(private readonly p: Parts) {}
@@ -19,7 +22,8 @@ export class MessagingFeature {
     const { settings, admission } = this.p;
     const { client, member } = ctx;
     if (!this.p.rooms.has(client, req.room)) return admission.notJoined(ctx, req.room);
-    const bytes = messageFrameBytes(messageParts(req.room, member, req.text, req.cid, settings.appId)) +
+    const mentions = req.text.includes('@') ? await this.p.mentions.resolve(req.room, req.text) : NO_MENTIONS;
+    const bytes = messageFrameBytes(messageParts(req.room, member, req.text, req.cid, settings.appId, mentions)) +
       (req.replyTo === undefined ? 0 : QUOTE_RESERVE_BYTES);
     if (bytes > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(bytes, settings.maxMessageBytes));
     try {
@@ -27,8 +31,12 @@ export class MessagingFeature {
         const r = await this.p.events.store({
           room: req.room, cid: req.cid, from: member, text: req.text, via: settings.appId, restricted: roomKind(req.room) !== 'public',
           ...(req.replyTo === undefined ? {} : { replyTo: req.replyTo }),
+          ...(mentions.length === 0 ? {} : { mentions }),
         });
-        if (!r.duplicate) this.p.metrics.messagesIn.inc();
+        if (!r.duplicate) {
+          this.p.metrics.messagesIn.inc();
+          this.counted(req.room, r.id, member.id, mentions);
+        }
         this.p.typing.sent(req.room, member);
         return ctx.answer(ackFrame({ cid: req.cid, room: req.room, id: r.id, ts: r.ts }));
       });
@@ -37,6 +45,13 @@ export class MessagingFeature {
       // The store found the sender off the room's list (its removal lost on the bus): out of the room now.
       if (err instanceof ForbiddenError) admission.evict(req.room, member.id);
       throw err;
+    }
+  }
+
+  /** Accounts the message names (not its sender) count it in their room lists until they read past it. */
+  private counted(room: string, id: number, sender: string, mentions: string[]): void {
+    for (const m of mentions) {
+      if (m !== sender && isAccountId(m)) background(this.p.log, this.p.backend.accounts.addMention(m, room, id), 'mention not counted');
     }
   }
 
