@@ -1,6 +1,7 @@
 /**
  * `npm run loadtest -- --url ws://127.0.0.1:8080/ws --clients 1000 --senders 20 --rate 100 --duration 30`
  * Big room: `npm run loadtest -- --clients 8000 --rooms 1 --ramp 10 --local-ips 40 --probe --warmup 3 --pids …`
+ * A chat's mix of actions: `npm run loadtest -- --mix send=90,edit=5,react=5,typing=20` (lib/mix.ts).
  * The load tool's command line: parses flags, makes room for the sockets, runs the load (lib/load.ts),
  * prints the summary, writes report.json + report.html, and exits 1 when anything was lost,
  * duplicated, reordered or dropped (2 for bad usage).
@@ -10,6 +11,8 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureFds } from './lib/fd-limit.js';
 import { defaultOptions, MAX_RATE_PER_SENDER, runLoad, type LoadOptions } from './lib/load.js';
+import { parseMix } from './lib/mix.js';
+import { withMixHtml, withMixText } from './lib/mix-report.js';
 import { reportHtml, summaryText } from './lib/report.js';
 
 /** Connections one source address may hold at once (shared/PROTOCOL.md, resource bounds). */
@@ -20,7 +23,10 @@ const USAGE = `usage: npm run loadtest -- [options]
   --clients N          connections (default ${defaultOptions.clients})
   --senders N          how many of them send (default ${defaultOptions.senders}; raised so none sends over
                        ${MAX_RATE_PER_SENDER} msg/s, like a person: the servers' per-member send limit)
-  --rate N             messages per second, in total (default ${defaultOptions.rate})
+  --rate N             messages (with --mix: actions) per second, in total (default ${defaultOptions.rate})
+  --mix SPEC           what each action is, e.g. send=90,edit=5,react=5,typing=20 (default send=100): send, edit,
+                       delete, react are relative weights of one draw per action; typing is the percentage of
+                       actions a typing request precedes. Per-kind acks, update deliveries, typing frames, errors
   --duration S         seconds of sending (default ${defaultOptions.duration})
   --rooms N            rooms; clients and senders are spread round-robin (default 1)
   --ramp S             connect the clients over S seconds (default 0: all at once)
@@ -50,7 +56,7 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
       drain: { type: 'string' }, settle: { type: 'string' }, 'connect-timeout': { type: 'string' }, pids: { type: 'string' },
       metrics: { type: 'string' }, wire: { type: 'string' }, 'room-prefix': { type: 'string' }, 'local-ips': { type: 'string' },
       warmup: { type: 'string' }, probe: { type: 'boolean' }, 'probe-urls': { type: 'string' }, 'propagation-window': { type: 'string' },
-      out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      mix: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -93,6 +99,7 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
     return n;
   });
   if (values.metrics) opts.metrics = values.metrics.split(',').filter(Boolean);
+  if (values.mix !== undefined) opts.mix = parseMix(values.mix);
   return { opts, out: values.out ?? null, quiet: values.quiet ?? false };
 }
 
@@ -114,13 +121,13 @@ async function main(): Promise<void> {
       `use --local-ips ${Math.ceil(clients / PER_ADDRESS_MAX)} or more (e.g. --local-ips ${Math.ceil(clients / 200)} for 200 each)\n`);
   }
   const report = await runLoad({ ...opts, onProgress: quiet ? null : (line) => process.stderr.write(`${line}\n`) });
-  console.log(summaryText(report));
+  console.log(withMixText(summaryText(report), report));
   if (out) {
     const json = resolve(out);
     mkdirSync(dirname(json), { recursive: true });
     writeFileSync(json, `${JSON.stringify(report, null, 1)}\n`);
     const html = json.replace(/\.json$/i, '') + '.html';
-    writeFileSync(html, reportHtml(report));
+    writeFileSync(html, withMixHtml(reportHtml(report), report));
     console.log(`report      ${json}, ${html}`);
   }
   process.exit(report.ok ? 0 : 1);

@@ -18,6 +18,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Histogram, percentilesMs, type HistogramJson, type Percentiles } from './histogram.js';
 import { AckedIds, DeliveryLedger } from './ledger.js';
+import { isDefaultMix, mixFailures, MixRun, sendersNeeded, type Mix, type MixFigures } from './mix.js';
+import { TYPING_PREFIX, UPDATE_PREFIX } from './mix-scan.js';
 import { countsText, distribution, PresenceTally, propagation, type Dist, type PresenceSummary, type PropagationResult } from './presence-stats.js';
 import { runProbe, type ProbeReport } from './probe.js';
 import { RawWsClient } from './raw-ws-client.js';
@@ -66,6 +68,11 @@ export interface LoadOptions {
   propagationWindow: number;
   /** Called once a second with the progress line; null for none. */
   onProgress: ((line: string) => void) | null;
+  /**
+   * What the senders' `rate` actions a second are (lib/mix.ts: send/edit/delete/react weights, and the
+   * percentage of actions a `typing` request precedes). Absent: sends only, today's load (livechat wire for any other).
+   */
+  mix?: Mix;
 }
 
 /** Messages per second one sender sends at most (below the server's default SEND_RATE_PER_SEC of 5). */
@@ -151,10 +158,16 @@ export interface LoadReport {
   /** The big-room probe (`probe` option), null when not run. */
   probe: (ProbeReport & { propagation: PropagationResult | null }) | null;
   warmup: { seconds: number; clients: number; ok: boolean; failures: string[] } | null;
+  /**
+   * Sends and their `message` deliveries; lost / duplicated / outOfOrder / wrongRoom are over every entry
+   * of the rooms, messages and (with a mix) updates, which share the ids.
+   */
   messages: {
     sent: number; acked: number; unacked: number; rejected: number; delivered: number; expected: number;
     lost: number; duplicated: number; outOfOrder: number; wrongRoom: number; deliveriesPerSec: number;
   };
+  /** Per kind of action (lib/mix.ts), only with a `mix` other than sends only. */
+  mix?: MixFigures;
   errors: Record<string, number>;
   timeseries: SecondPoint[];
   server: {
@@ -211,7 +224,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
   validate(o);
   // Each sender sends like a person at most (the server's per-member send rate is sized for people,
   // 5/s by default): a higher rate is spread over more senders rather than tripping the abuse limit.
-  o.senders = Math.min(o.clients, Math.max(o.senders, Math.ceil(o.rate / MAX_RATE_PER_SENDER)));
+  o.senders = Math.min(o.clients, Math.max(o.senders, isDefaultMix(o.mix) ? Math.ceil(o.rate / MAX_RATE_PER_SENDER) : sendersNeeded(o.rate, o.mix!)));
   const wire = wireFor(o.wire);
   const prefixLen = wire.messagePrefix.length;
   const presenceLen = wire.presencePrefix.length;
@@ -244,7 +257,9 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
   const latency = new Histogram();
   const second = new Histogram();
   const ackHist = new Histogram();
-  const pending = new Map<string, { t: number; room: string }>();
+  const pending = new Map<string, { t: number; room: string; i: number }>();
+  /** Edits, deletions, reactions and typing (null: sends only, nothing of the mix on any path). */
+  const mix = isDefaultMix(o.mix) ? null : new MixRun(o.mix!, o.size, wire.encode, now);
   const byAppId: Record<string, number> = {};
   const helloJoined = new Histogram();
   const connectJoined = new Histogram();
@@ -289,6 +304,13 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
         return;
       }
     }
+    if (mix && startsWith(data, start, end, UPDATE_PREFIX)) {
+      const bad = mix.onUpdate(c, data, start, end);
+      if (bad === 'wrong_room') wrongRoom++;
+      else if (bad) countError(bad);
+      return;
+    }
+    if (mix && startsWith(data, start, end, TYPING_PREFIX)) { mix.onTyping(c.i, now()); return; }
     let decoded;
     try {
       decoded = wire.decode(data.toString('utf8', start, end));
@@ -330,11 +352,12 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
       }
       case 'ack': {
         const p = pending.get(m.cid);
-        if (!p) break;
+        if (!p) { mix?.onAck(m.cid, m.id); break; }
         pending.delete(m.cid);
         ackHist.record((now() - p.t) * 1000);
         acked.get(p.room)?.add(m.id);
         ackedCount++;
+        mix?.onSendAcked(p.i, p.room, m.id);
         break;
       }
       case 'message':
@@ -343,7 +366,8 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
         break;
       case 'error':
         countError(m.code);
-        if (m.cid && pending.delete(m.cid)) { rejected++; break; }
+        if (m.cid && pending.delete(m.cid)) { rejected++; mix?.onSendError(m.code); break; }
+        if (mix?.onError(m.code, m.cid, m.rid)) break;
         // The answer to hello or join (by its rid; a server that echoes no rid: by what is in flight):
         // retry what the page would retry, after the delay it asks for.
         if (m.rid === 'hello' || m.rid === 'join' || (!m.rid && !m.cid && !c.ready)) {
@@ -407,7 +431,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
     if (phase === 'send' || phase === 'drain') {
       timeseries.push({ t: Math.round((now() - sendStart) / 100) / 10, sent, delivered, p50: s.p50 / 1000, p99: s.p99 / 1000, max: s.max / 1000, errors: errorTotal() });
     }
-    o.onProgress?.(`[${((now() - t0) / 1000).toFixed(0)}s ${phase}] connected ${readyCount}/${o.clients} sent ${sent} acked ${ackedCount} delivered ${delivered} p50 ${fmt(s.p50)}ms p99 ${fmt(s.p99)}ms errors ${errorTotal()} presence ${presenceFrames}`);
+    o.onProgress?.(`[${((now() - t0) / 1000).toFixed(0)}s ${phase}] connected ${readyCount}/${o.clients} sent ${sent} acked ${ackedCount} delivered ${delivered} p50 ${fmt(s.p50)}ms p99 ${fmt(s.p99)}ms errors ${errorTotal()} presence ${presenceFrames}${mix ? mix.progress() : ''}`);
     second.reset();
   };
   progressTimer = setInterval(tickProgress, 1000);
@@ -516,9 +540,10 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
         while (sent < due) {
           const c = senders[k++ % senders.length];
           if (!c.ws || !c.ws.isOpen) { countError('sender_closed'); sent++; continue; }
+          if (mix?.act(c, (text) => c.ws!.send(text))) { sent++; continue; }
           const cid = randomUUID();
           const at = now();
-          pending.set(cid, { t: at, room: c.room });
+          pending.set(cid, { t: at, room: c.room, i: c.i });
           c.ws.send(wire.encode({ type: 'send', room: c.room, text: messageText(at, o.size), cid }));
           sent++;
         }
@@ -536,10 +561,10 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
   phase = 'drain';
   const drainStart = now();
   const caughtUp = () => {
-    if (pending.size > 0) return false;
+    if (pending.size > 0 || (mix && mix.inFlightCount > 0)) return false;
     for (const c of ready) {
       if (!c.ledger || c.closedUnexpectedly) continue;
-      const max = acked.get(c.room)!.max;
+      const max = mix ? Math.max(acked.get(c.room)!.max, mix.maxAcked(c.room)) : acked.get(c.room)!.max;
       if (max > c.ledger.base && !c.ledger.caughtUp(max)) return false;
     }
     return true;
@@ -570,8 +595,15 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
     expected += ids.filter((id) => id > l.base).length;
   }
   const unacked = pending.size;
+  const sends = sent - (mix?.nonSends ?? 0);
+  const mixFigures = mix?.figures(ready, sendStart, drainStart + drainMs, {
+    sent: sends, acked: ackedCount, rejected, unacked, ack: percentilesMs(ackHist), delivered, expected, lost, duplicated, outOfOrder,
+    latency: percentilesMs(latency),
+  }, (room) => acked.get(room)?.all() ?? []);
+  lost += mixFigures?.updates.lost ?? 0;
+  // With a mix, server CPU is per 1000 deliveries of entries (message and update frames).
   const server = serverFigures(o, before, connected, cpuStart, cpuEnd, metricsBefore, metricsConnected, metricsStart, metricsEnd,
-    delivered, readyCount, sendMs + drainMs);
+    delivered + (mix?.updatesDelivered ?? 0), readyCount, sendMs + drainMs);
   const endTotals = tally.totals();
   const after = { bytes: endTotals.bytes - stormTotals.bytes } as PresenceFigures['after'];
   for (const name of PRESENCE_EVENTS) after[name] = endTotals[name] - stormTotals[name];
@@ -583,6 +615,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
   if (disconnected > 0) failures.push(`${disconnected} clients disconnected during the run`);
   if (readyCount < o.clients) failures.push(`${o.clients - readyCount} of ${o.clients} clients never got ready`);
   if (unacked > 0) failures.push(`${unacked} sends never acked`);
+  if (mixFigures) failures.push(...mixFailures(mixFigures));
   if (o.probe && o.wire === 'livechat') failures.push(...probeFailures(probe, quiet));
   const { onProgress: _omit, ...options } = o;
   return {
@@ -603,9 +636,10 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
     probe,
     warmup,
     messages: {
-      sent, acked: ackedCount, unacked, rejected, delivered, expected, lost, duplicated, outOfOrder, wrongRoom,
+      sent: sends, acked: ackedCount, unacked, rejected, delivered, expected, lost, duplicated, outOfOrder, wrongRoom,
       deliveriesPerSec: Math.round(delivered / Math.max(0.001, sendMs / 1000)),
     },
+    ...(mixFigures ? { mix: mixFigures } : {}),
     errors,
     timeseries,
     server,
@@ -716,5 +750,6 @@ function validate(o: LoadOptions): void {
   if (!/^wss?:\/\//.test(o.url)) throw new RangeError(`--url: expected ws://… or wss://…, got ${o.url}`);
   pos(o.warmup, 'warmup'); pos(o.propagationWindow, 'propagation-window');
   if (o.probe && o.wire !== 'livechat') throw new RangeError('--probe: livechat wire only (the comparison servers have no presence)');
+  if (!isDefaultMix(o.mix) && o.wire !== 'livechat') throw new RangeError('--mix: livechat wire only (the comparison servers only send)');
   for (const u of o.probeUrls) if (!/^wss?:\/\//.test(u)) throw new RangeError(`--probe-urls: expected ws://… URLs, got ${u}`);
 }

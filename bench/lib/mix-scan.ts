@@ -1,0 +1,117 @@
+/**
+ * The fast path for the frames `--mix` adds (lib/mix.ts): an `update` (an edit, deletion or reaction,
+ * an entry of the room's log like a message) is recognised by its prefix and its room, id, `cid`, kind
+ * and — for an edit — the send time embedded in the new text are read from the frame bytes, without
+ * decoding it to a string or JSON.parse; a `typing` frame is recognised by its prefix only.
+ *
+ * Keys are found by their quoted names inside the frame's own bytes: every string value of an
+ * update (room, member name, via, cid, text, emoji) is a JSON string, where a quote is always
+ * escaped, so `"cid":"` or `"delete":true` cannot match inside one. As for `message` frames
+ * (wire.ts scanMessage), `room` and the entry's `id` are relied on to come before `from`.
+ */
+
+/** Bytes every livechat `update` frame starts with. */
+export const UPDATE_PREFIX = Buffer.from('{"type":"update",');
+/** Bytes every livechat `typing` frame starts with. */
+export const TYPING_PREFIX = Buffer.from('{"type":"typing",');
+
+/** Kinds of update, as indices of per-kind tallies. */
+export const U_EDIT = 0;
+export const U_DELETE = 1;
+export const U_REACT = 2;
+
+export interface ScannedUpdate {
+  /** Entry id, or -1 when the frame is not an update this scanner understands. */
+  id: number;
+  /** U_EDIT, U_DELETE or U_REACT (-1 when none of them). */
+  kind: number;
+  roomStart: number;
+  roomEnd: number;
+  /** The `cid` (a string: it keys the tool's send times of deletions and reactions), '' when absent. */
+  cid: string;
+  /** An edit's send time embedded in its text by this tool (performance.now() ms), NaN when none. */
+  sentAt: number;
+}
+
+const ROOM_KEY = Buffer.from('"room":"');
+const ID_KEY = Buffer.from('"id":');
+const CID_KEY = Buffer.from('"cid":"');
+const EDIT_KEY = Buffer.from('"edit":{"text":"');
+const DELETE_KEY = Buffer.from('"delete":true');
+const REACTION_KEY = Buffer.from('"reaction":{');
+
+/** Index of `key` in bytes [from, end) of `buf`, or -1 (never looks past `end`). */
+function indexIn(buf: Buffer, key: Buffer, from: number, end: number): number {
+  if (end - from < key.length) return -1;
+  const i = buf.subarray(from, end).indexOf(key);
+  return i < 0 ? -1 : from + i;
+}
+
+/** Reads a non-negative integer at `at`; -1 when there is no digit. */
+function readInt(buf: Buffer, at: number, end: number): number {
+  let n = 0;
+  let i = at;
+  for (; i < end; i++) {
+    const c = buf[i];
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return i === at ? -1 : n;
+}
+
+/** Reads a decimal `123.456` at `at`; NaN when there is no digit. */
+function readDecimal(buf: Buffer, at: number, end: number): number {
+  let n = 0;
+  let i = at;
+  for (; i < end; i++) {
+    const c = buf[i];
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  if (i === at) return NaN;
+  if (i < end && buf[i] === 46) {
+    let scale = 0.1;
+    for (i++; i < end; i++) {
+      const c = buf[i];
+      if (c < 48 || c > 57) break;
+      n += (c - 48) * scale;
+      scale /= 10;
+    }
+  }
+  return n;
+}
+
+/** Reads an `update` frame in bytes [start, end) of `buf` (which starts with UPDATE_PREFIX) into `out`. */
+export function scanUpdate(buf: Buffer, start: number, end: number, out: ScannedUpdate): ScannedUpdate {
+  out.id = -1;
+  out.kind = -1;
+  out.cid = '';
+  out.sentAt = NaN;
+  const from = start + UPDATE_PREFIX.length;
+  const r = indexIn(buf, ROOM_KEY, from, end);
+  if (r < 0) return out;
+  out.roomStart = r + ROOM_KEY.length;
+  const q = buf.indexOf(34, out.roomStart); // the closing quote: room names have no escapes
+  out.roomEnd = q >= 0 && q < end ? q : -1;
+  const i = indexIn(buf, ID_KEY, from, end);
+  if (i < 0 || out.roomEnd < 0) return out;
+  const c = indexIn(buf, CID_KEY, from, end);
+  if (c >= 0) {
+    const cidStart = c + CID_KEY.length;
+    const cidEnd = buf.indexOf(34, cidStart);
+    if (cidEnd > 0 && cidEnd < end) out.cid = buf.toString('latin1', cidStart, cidEnd);
+  }
+  const e = indexIn(buf, EDIT_KEY, from, end);
+  if (e >= 0) {
+    out.kind = U_EDIT;
+    out.sentAt = readDecimal(buf, e + EDIT_KEY.length, end);
+  } else if (indexIn(buf, REACTION_KEY, from, end) >= 0) {
+    out.kind = U_REACT;
+  } else if (indexIn(buf, DELETE_KEY, from, end) >= 0) {
+    out.kind = U_DELETE;
+  } else {
+    return out;
+  }
+  out.id = readInt(buf, i + ID_KEY.length, end);
+  return out;
+}
