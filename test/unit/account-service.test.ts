@@ -59,6 +59,14 @@ describe('AccountService', () => {
     expect(unknown.take()).toEqual(wrong.take());
   });
 
+  it('"sign out" (revoke current): the connection gets its `revoked` answer, then is closed 1008 "signed out"', async () => {
+    const { account } = setup();
+    const ann = await account('Ann');
+    await ann.req({ type: 'revoke', session: 'current', rid: 'bye' });
+    expect(ann.take()).toEqual([{ type: 'revoked', count: 1, rid: 'bye' }]);
+    expect(ann.closed).toEqual([[1008, 'signed out']]);
+  });
+
   it('hashing is bounded per server: past concurrency + queue, sign-ins get rate_limited', async () => {
     const { client, account } = setup({ KDF_CONCURRENCY: '1', KDF_QUEUE: '0', SCRYPT_LOG2_N: '14' });
     await account('Bob');

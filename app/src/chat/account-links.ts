@@ -19,6 +19,8 @@ export class AccountLinks {
    * session just before the revocation, and attaches just after the `k` entry went by, is caught here.
    */
   private readonly revokedLately = new Map<string, number>();
+  /** Connections revoking sessions right now: their own close waits for their `revoked` answer. */
+  private readonly answering = new Map<ChatClient, boolean>();
 
   constructor(private readonly metrics: Metrics) {}
 
@@ -69,7 +71,24 @@ export class AccountLinks {
     }
     if (this.revokedLately.size < MAX_REVOKED) this.revokedLately.set(digest, now + 60_000);
     for (const client of [...(this.links.get(memberId) ?? [])]) {
-      if (tokenDigest(client.session) === digest) this.closeSignedOut(client);
+      if (tokenDigest(client.session) !== digest) continue;
+      if (this.answering.has(client)) this.answering.set(client, true);
+      else this.closeSignedOut(client);
+    }
+  }
+
+  /**
+   * Runs a revocation made by `client`: a revocation of its own session (arriving on the bus, which can
+   * be faster than the store's answer) closes it only after `answer` wrote the `revoked` frame.
+   */
+  async revoking(client: ChatClient, revoke: () => Promise<void>): Promise<void> {
+    this.answering.set(client, false);
+    try {
+      await revoke();
+    } finally {
+      const closeNow = this.answering.get(client);
+      this.answering.delete(client);
+      if (closeNow) this.closeSignedOut(client);
     }
   }
 

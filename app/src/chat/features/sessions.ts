@@ -12,7 +12,7 @@ import type { RequestContext } from '../request.js';
 const SESSION_ID_LEN = 16;
 
 export class SessionsFeature {
-  constructor(private readonly p: Pick<ChatParts, 'backend' | 'log'>) {}
+  constructor(private readonly p: Pick<ChatParts, 'backend' | 'log' | 'links'>) {}
 
   async sessions(ctx: RequestContext): Promise<void> {
     const current = tokenDigest(ctx.client.session);
@@ -25,8 +25,11 @@ export class SessionsFeature {
   async revoke(ctx: RequestContext, req: RevokeRequest): Promise<void> {
     // `current`: this connection's own session ("sign out" on this device, for good).
     const which = req.session === 'current' ? tokenDigest(ctx.client.session) : req.session;
-    const revoked = await this.p.backend.sessions.revoke(ctx.member.id, which);
-    this.p.log.info({ conn: ctx.client.id, count: revoked.length, all: req.session === undefined }, 'sessions revoked');
-    ctx.reply(revokedFrame({ count: revoked.length }));
+    // `revoked` is written before this connection is closed for its own session ("sign out").
+    await this.p.links.revoking(ctx.client, async () => {
+      const revoked = await this.p.backend.sessions.revoke(ctx.member.id, which);
+      this.p.log.info({ conn: ctx.client.id, count: revoked.length, all: req.session === undefined }, 'sessions revoked');
+      ctx.reply(revokedFrame({ count: revoked.length }));
+    });
   }
 }
