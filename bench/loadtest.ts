@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureFds } from './lib/fd-limit.js';
 import { defaultOptions, MAX_RATE_PER_SENDER, runLoad, type LoadOptions } from './lib/load.js';
-import { parseMix } from './lib/mix.js';
+import { isDefaultMix, parseMix } from './lib/mix.js';
 import { withMixHtml, withMixText } from './lib/mix-report.js';
 import { reportHtml, summaryText } from './lib/report.js';
 
@@ -99,7 +99,10 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
     return n;
   });
   if (values.metrics) opts.metrics = values.metrics.split(',').filter(Boolean);
-  if (values.mix !== undefined) opts.mix = parseMix(values.mix);
+  if (values.mix !== undefined) {
+    const mix = parseMix(values.mix);
+    if (!isDefaultMix(mix)) opts.mix = mix; // sends only: today's run, options and all
+  }
   return { opts, out: values.out ?? null, quiet: values.quiet ?? false };
 }
 

@@ -9,6 +9,8 @@ import { ACTIONS, CLOSE_GAP_MS, type KindFigures, type MixFigures } from './mix.
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const pct = (v: number) => `${Math.round(v * 10) / 10}%`;
 const codes = (e: Record<string, number>) => Object.entries(e).map(([k, v]) => `${k} ${v}`).join(', ');
+/** The kinds worth a line: those with a weight, and send always (draws without a target become sends). */
+const shown = (f: MixFigures) => ACTIONS.filter((a) => a === 'send' || f.weights[a] > 0 || f.kinds[a].sent > 0);
 
 /** `send 90%, edit 5%, react 5%; a typing request before 20% of them`. */
 function weightsText(f: MixFigures): string {
@@ -46,7 +48,7 @@ export function mixLines(r: LoadReport): string[] {
   const u = f.updates;
   return [
     `mix         ${f.spec}: ${weightsText(f)}`,
-    ...ACTIONS.map((a) => kindText(a, f.kinds[a])),
+    ...shown(f).map((a) => kindText(a, f.kinds[a])),
     typingText(f),
     errorsText(f),
     `  ${'entries'.padEnd(9)} ${f.entries.acked} acked (messages and updates share the ids), id gaps ${f.entries.gaps}; ` +
@@ -71,7 +73,7 @@ export function mixHtml(r: LoadReport): string {
   const f = r.mix;
   if (!f) return '';
   const td = (v: string | number) => `<td>${esc(String(v))}</td>`;
-  const rows = ACTIONS.map((a) => {
+  const rows = shown(f).map((a) => {
     const k = f.kinds[a];
     return `<tr><th>${a}</th>${td(k.sent)}${td(`${k.acked} / ${k.rejected} / ${k.unacked}`)}${td(`${ms(k.ack.p50)} / ${ms(k.ack.p99)}`)}` +
       `${td(`${k.delivered} / ${k.expected}`)}${td(`${k.lost} / ${k.duplicated} / ${k.outOfOrder}`)}` +
@@ -79,7 +81,7 @@ export function mixHtml(r: LoadReport): string {
   }).join('\n');
   const t = f.typing;
   return `<h2>Per kind of action (--mix ${esc(f.spec)})</h2>
-<p>${esc(weightsText(f))}.</p>
+<p>${esc(weightsText(f).replace(/^e/, "E"))}.</p>
 <table>
 <tr><th>kind</th><th>sent</th><th>acked / rejected / unacked</th><th>ack p50 / p99 ms</th><th>delivered / expected</th>` +
     `<th>lost / dup / out of order</th><th>latency p50 / p99 / max ms</th><th>no target</th><th>errors</th></tr>

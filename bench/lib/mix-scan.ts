@@ -27,8 +27,9 @@ export interface ScannedUpdate {
   kind: number;
   roomStart: number;
   roomEnd: number;
-  /** The `cid` (a string: it keys the tool's send times of deletions and reactions), '' when absent. */
-  cid: string;
+  /** Where the `cid` string is in the frame (cidEnd <= cidStart: none); cidOf() reads it. */
+  cidStart: number;
+  cidEnd: number;
   /** An edit's send time embedded in its text by this tool (performance.now() ms), NaN when none. */
   sentAt: number;
 }
@@ -45,6 +46,20 @@ function indexIn(buf: Buffer, key: Buffer, from: number, end: number): number {
   if (end - from < key.length) return -1;
   const i = buf.subarray(from, end).indexOf(key);
   return i < 0 ? -1 : from + i;
+}
+
+/**
+ * Index of `key` in `buf` from `from` if it starts before `end`, else -1. For keys every update has
+ * near its start: cheaper than indexIn (no view), and it only reads past `end` when the frame is not an update.
+ */
+function indexNear(buf: Buffer, key: Buffer, from: number, end: number): number {
+  const i = buf.indexOf(key, from);
+  return i >= 0 && i + key.length <= end ? i : -1;
+}
+
+/** Whether `key` is at `at` in `buf`, within `end`. */
+function isAt(buf: Buffer, at: number, end: number, key: Buffer): boolean {
+  return at >= 0 && end - at >= key.length && buf.compare(key, 0, key.length, at, at + key.length) === 0;
 }
 
 /** Reads a non-negative integer at `at`; -1 when there is no digit. */
@@ -81,37 +96,47 @@ function readDecimal(buf: Buffer, at: number, end: number): number {
   return n;
 }
 
-/** Reads an `update` frame in bytes [start, end) of `buf` (which starts with UPDATE_PREFIX) into `out`. */
+/**
+ * Reads an `update` frame in bytes [start, end) of `buf` (which starts with UPDATE_PREFIX) into `out`.
+ * The change is looked for right after the cid first (where the servers put it), then anywhere.
+ */
 export function scanUpdate(buf: Buffer, start: number, end: number, out: ScannedUpdate): ScannedUpdate {
   out.id = -1;
   out.kind = -1;
-  out.cid = '';
+  out.cidStart = out.cidEnd = 0;
   out.sentAt = NaN;
   const from = start + UPDATE_PREFIX.length;
-  const r = indexIn(buf, ROOM_KEY, from, end);
+  const r = indexNear(buf, ROOM_KEY, from, end);
   if (r < 0) return out;
   out.roomStart = r + ROOM_KEY.length;
   const q = buf.indexOf(34, out.roomStart); // the closing quote: room names have no escapes
   out.roomEnd = q >= 0 && q < end ? q : -1;
-  const i = indexIn(buf, ID_KEY, from, end);
+  const i = indexNear(buf, ID_KEY, from, end);
   if (i < 0 || out.roomEnd < 0) return out;
-  const c = indexIn(buf, CID_KEY, from, end);
+  const c = indexNear(buf, CID_KEY, i, end);
+  let next = -1;
   if (c >= 0) {
-    const cidStart = c + CID_KEY.length;
-    const cidEnd = buf.indexOf(34, cidStart);
-    if (cidEnd > 0 && cidEnd < end) out.cid = buf.toString('latin1', cidStart, cidEnd);
+    out.cidStart = c + CID_KEY.length;
+    const q2 = buf.indexOf(34, out.cidStart);
+    if (q2 > 0 && q2 < end) {
+      out.cidEnd = q2;
+      next = q2 + 2; // past `",`
+    }
   }
-  const e = indexIn(buf, EDIT_KEY, from, end);
-  if (e >= 0) {
-    out.kind = U_EDIT;
-    out.sentAt = readDecimal(buf, e + EDIT_KEY.length, end);
-  } else if (indexIn(buf, REACTION_KEY, from, end) >= 0) {
-    out.kind = U_REACT;
-  } else if (indexIn(buf, DELETE_KEY, from, end) >= 0) {
-    out.kind = U_DELETE;
-  } else {
-    return out;
+  let e = isAt(buf, next, end, EDIT_KEY) ? next : -1;
+  let kind = e >= 0 ? U_EDIT : isAt(buf, next, end, REACTION_KEY) ? U_REACT : isAt(buf, next, end, DELETE_KEY) ? U_DELETE : -1;
+  if (kind < 0) {
+    e = indexIn(buf, EDIT_KEY, from, end);
+    kind = e >= 0 ? U_EDIT : indexIn(buf, REACTION_KEY, from, end) >= 0 ? U_REACT : indexIn(buf, DELETE_KEY, from, end) >= 0 ? U_DELETE : -1;
   }
+  if (kind < 0) return out;
+  out.kind = kind;
+  if (kind === U_EDIT) out.sentAt = readDecimal(buf, e + EDIT_KEY.length, end);
   out.id = readInt(buf, i + ID_KEY.length, end);
   return out;
+}
+
+/** The scanned update's cid ('' when none). */
+export function cidOf(buf: Buffer, s: ScannedUpdate): string {
+  return s.cidEnd > s.cidStart ? buf.toString('latin1', s.cidStart, s.cidEnd) : '';
 }

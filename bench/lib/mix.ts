@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { Histogram, percentilesMs, type Percentiles } from './histogram.js';
 import { AckedIds, type DeliveryLedger } from './ledger.js';
-import { scanUpdate, U_EDIT, U_REACT, type ScannedUpdate } from './mix-scan.js';
+import { cidOf, scanUpdate, U_EDIT, U_REACT, type ScannedUpdate } from './mix-scan.js';
 import { messageText } from './wire.js';
 
 export const ACTIONS = ['send', 'edit', 'delete', 'react'] as const;
@@ -191,7 +191,7 @@ export class MixRun {
   private readonly typingErrors: Record<string, number> = {};
   private readonly typingAt = new Map<number, number[]>();
   private typingFrames = 0;
-  private readonly su: ScannedUpdate = { id: -1, kind: -1, roomStart: 0, roomEnd: 0, cid: '', sentAt: NaN };
+  private readonly su: ScannedUpdate = { id: -1, kind: -1, roomStart: 0, roomEnd: 0, cidStart: 0, cidEnd: 0, sentAt: NaN };
   /** Update frames delivered, all kinds. */
   updatesDelivered = 0;
 
@@ -351,7 +351,7 @@ export class MixRun {
     const arrival = c.ledger.record(su.id);
     if (arrival === 'dup') t.duplicated++;
     else if (arrival === 'ooo') t.outOfOrder++;
-    const sentAt = su.kind === U_EDIT ? su.sentAt : this.sentAt.get(su.cid) ?? NaN;
+    const sentAt = su.kind === U_EDIT ? su.sentAt : this.sentAt.get(cidOf(data, su)) ?? NaN;
     if (sentAt === sentAt) t.latency.record((this.now() - sentAt) * 1000);
     return null;
   }
