@@ -104,10 +104,11 @@ export class TypingTracker {
       state.sentAt = now;
       room.deliver(0, undefined, new PreparedFrame(typingFrame(room.name, newest, state.typers.size)));
     }
-    // Again when the next typer lapses (a change meanwhile wakes it earlier).
+    // Again when the next typer lapses (a change meanwhile wakes it earlier). A room nobody types in is
+    // forgotten only once its last frame is an interval old: a typer starting right after the empty
+    // frame still waits its turn.
     if (next !== Infinity) this.wake(room, state, Math.max(next, state.sentAt + this.intervalMs));
-    else if (state.typers.size === 0) {
-      this.byRoom.delete(room);
-    }
+    else if (now >= state.sentAt + this.intervalMs) this.byRoom.delete(room);
+    else this.wake(room, state, state.sentAt + this.intervalMs);
   }
 }
