@@ -9,12 +9,18 @@
 export { MESSAGE_WINDOW, mergeMessages } from './log-window.js';
 export {
   applyConnState, applyWelcome, clearNotice, failAuth, failLogin, initialState, signedOut, startAuth, startChat,
-  switchRoom, withNotice, type ChatState,
+  switchRoom, withNotice, WRITING, type ChatState, type Composer,
 } from './page-state.js';
 export {
-  applyError, applyHistory, applyJoined, applyMembers, applyMessage, applyPresence, hasNewer, historyFailed, joinAfter,
-  logItems, markHistoryLoading, markMembersLoading, memberList, membersFailed, membersRequest, newerAfter, olderBefore,
+  applyError, applyHistory, applyJoined, applyMembers, applyMessage, applyOwnReaction, applyPresence, applyTyping,
+  applyUpdate, hasNewer, historyFailed, joinAfter, logItems, markHistoryLoading, markMembersLoading, memberList,
+  membersFailed, membersRequest, newerAfter, olderBefore, type LogItem,
 } from './room-state.js';
+export {
+  canDelete, canEdit, composerAfter, endCompose, lastEditable, messageById, startEdit, startReply,
+} from './composer-state.js';
+export { isMessage, isMine, isUpdate, quoteOf, type ShownMessage } from './message-changes.js';
+export { typingLine, typingSignal, TYPING_EVERY_MS, IDLE, type Typers, type TypingSignal } from './typing-state.js';
 export {
   applyAck, applySendError, dueSends, enqueue, markSending, nextRetryAt, retryDelay, retryItem, type OutboxItem,
   type OutboxStatus,
