@@ -72,8 +72,8 @@ function sentMark(): HTMLElement {
 function quoteNode(q: ReplyQuote): HTMLElement {
   const b = button('quote', '', { quote: String(q.id), fk: 'quote' });
   const text = q.text === '' ? el('em', 'quote-text', TEXT.deletedQuote) : el('span', 'quote-text', q.text);
-  b.append(el('span', 'visually-hidden', 'In reply to '), nameWithTag(q.from, 'quote-who'), text,
-    el('span', 'visually-hidden', '. Show that message.'));
+  b.append(nameWithTag(q.from, 'quote-who'), text);
+  b.setAttribute('aria-label', `In reply to ${memberLabel(q.from)}: ${q.text === '' ? TEXT.deletedQuote : q.text}. Show that message.`);
   b.title = 'Show the message this one answers';
   return b;
 }
@@ -89,8 +89,8 @@ function reactionsNode(m: ShownMessage): HTMLElement | null {
     const chip = button(mine ? 'chip is-mine' : 'chip', '', { react: r.emoji, fk: `react:${r.emoji}` });
     chip.setAttribute('aria-pressed', String(mine));
     chip.title = mine ? 'Remove your reaction' : `React with ${r.emoji}`;
-    chip.append(el('span', 'chip-emoji', r.emoji), ' ', el('span', 'chip-count', String(r.count)),
-      el('span', 'visually-hidden', r.count === 1 ? ' reaction' : ' reactions'));
+    chip.setAttribute('aria-label', `${r.emoji} ${r.count} ${r.count === 1 ? 'reaction' : 'reactions'}`);
+    chip.append(el('span', 'chip-emoji', r.emoji), el('span', 'chip-count', String(r.count)));
     group.append(chip);
   }
   return group;
