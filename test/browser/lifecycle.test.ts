@@ -223,7 +223,7 @@ describe('replies, edits, deletions, reactions and typing across servers', () =>
     const room = `notify-${run}`;
     const ann = await open(room);
     // Bob's browser: a Notification that records, and a tab the test can hide.
-    const bob = await open(room, (page) => page.addInitScript(() => {
+    const bob = await open(room, async (page) => { await page.addInitScript(() => {
       const w = window as unknown as { __notes: Array<{ title: string; body?: string }>; __asked: number; __hidden: boolean };
       w.__notes = [];
       w.__asked = 0;
@@ -237,7 +237,7 @@ describe('replies, edits, deletions, reactions and typing across servers', () =>
       }
       Object.defineProperty(window, 'Notification', { value: FakeNotification, configurable: true });
       Object.defineProperty(Document.prototype, 'hidden', { get: () => w.__hidden, configurable: true });
-    }));
+    }); });
     const annAt = await joinAs(ann.page, 'Ann');
     await joinElsewhere(bob.page, 'Bob Notified', annAt);
     const notes = () => bob.page.evaluate(() => (window as unknown as { __notes: unknown[] }).__notes);
