@@ -72,7 +72,7 @@ function sentMark(): HTMLElement {
 function quoteNode(q: ReplyQuote): HTMLElement {
   const b = button('quote', '', { quote: String(q.id), fk: 'quote' });
   const text = q.text === '' ? el('em', 'quote-text', TEXT.deletedQuote) : el('span', 'quote-text', q.text);
-  b.append(nameWithTag(q.from, 'quote-who'), text);
+  b.append(nameWithTag(q.from, 'quote-who'), ' ', text);
   b.setAttribute('aria-label', `In reply to ${memberLabel(q.from)}: ${q.text === '' ? TEXT.deletedQuote : q.text}. Show that message.`);
   b.title = 'Show the message this one answers';
   return b;
