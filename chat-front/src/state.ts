@@ -1,10 +1,11 @@
 /**
  * The page's state in one import: the ChatState shape and every pure function that changes it, from
  * the modules that own each part — the page as a whole (page-state.ts), the current room's messages
- * and members (room-state.ts), the outbox (outbox.ts), the account (account-state.ts). Nothing here
- * touches the DOM, a socket or a clock; the controller applies server frames through these and the
- * view renders whatever they return. The exports are named one by one, so what the state offers
- * can be read here.
+ * and members (room-state.ts), the changes to a message (message-changes.ts), the message box's reply
+ * and edit (composer-state.ts), who is typing (typing-state.ts), the outbox (outbox.ts), the account
+ * (account-state.ts). Nothing here touches the DOM, a socket or a clock; the controller applies
+ * server frames through these and the view renders whatever they return. The exports are named one by
+ * one, so what the state offers can be read here.
  */
 export { MESSAGE_WINDOW, mergeMessages } from './log-window.js';
 export {
