@@ -132,16 +132,6 @@ describe('replies, edits, deletions, reactions and typing across servers', () =>
     for (const p of [ann, bob]) await chip(p.page, 'Lunch at 12:30?', '👍').filter({ hasText: '1' }).waitFor();
     await expect.poll(() => chip(bob.page, 'Lunch at 12:30?', '👍').getAttribute('aria-pressed')).toBe('false');
 
-    // A conversation worth a screenshot: Bob types, Ann replies to him.
-    await send(bob.page, 'I will bring the @Ann-approved cake 🎂');
-    await actionsOf(ann.page, 'cake').click();
-    await entry(ann.page, 'cake').getByRole('button', { name: 'Reply', exact: true }).click();
-    await box.pressSequentially('Also');
-    await annBox.pressSequentially('Chocolate, please');
-    await typingLine(ann.page).filter({ hasText: 'Bob is typing…' }).waitFor({ timeout: TYPING_WAIT_MS });
-    mkdirSync(shots, { recursive: true });
-    await ann.page.screenshot({ path: join(shots, 'conversation-before-delete.png') });
-
     // Ann deletes her message: the dialog asks; Escape cancels, Delete deletes.
     await actionsOf(ann.page, 'Lunch at 12:30?').click();
     await entry(ann.page, 'Lunch at 12:30?').getByRole('button', { name: 'Delete', exact: true }).click();
@@ -159,7 +149,34 @@ describe('replies, edits, deletions, reactions and typing across servers', () =>
       await entry(p.page, 'Yes, see you there').getByRole('button', { name: /deleted message/ }).waitFor();
       expect(await entry(p.page, 'This message was deleted').getByRole('button', { name: /^Actions/ }).count()).toBe(0);
     }
+
+    // A conversation worth a screenshot: an edit, reactions, a mention, Bob typing while Ann replies to him.
+    await send(ann.page, 'Meet at the usual place');
+    await annBox.press('ArrowUp');
+    await annBox.fill('Meet at the café downstairs');
+    await annBox.press('Enter');
+    await entry(bob.page, 'café downstairs').locator('time.edited').waitFor();
+    await actionsOf(bob.page, 'café downstairs').click();
+    await entry(bob.page, 'café downstairs').getByRole('button', { name: 'React with 👍' }).click();
+    await actionsOf(bob.page, 'café downstairs').click();
+    await entry(bob.page, 'café downstairs').getByRole('button', { name: 'Reply', exact: true }).click();
+    await send(bob.page, 'On my way!');
+    await send(bob.page, 'I will bring the @Ann-approved cake 🎂');
+    await actionsOf(ann.page, 'cake').click();
+    await entry(ann.page, 'cake').getByRole('button', { name: 'React with 🎉' }).click();
+    await entry(ann.page, 'cake').getByRole('button', { name: /^🎉 1 reaction$/ }).waitFor();
+    await actionsOf(ann.page, 'cake').click();
+    await entry(ann.page, 'cake').getByRole('button', { name: 'Reply', exact: true }).click();
+    await annBox.pressSequentially('Chocolate, please');
+    await box.pressSequentially('Also');
+    await typingLine(ann.page).filter({ hasText: 'Bob is typing…' }).waitFor({ timeout: TYPING_WAIT_MS });
+    await chip(ann.page, 'café downstairs', '👍').waitFor();
+    await ann.page.mouse.move(0, 0);
+    mkdirSync(shots, { recursive: true });
     await ann.page.screenshot({ path: join(shots, 'conversation.png') });
+    await ann.page.setViewportSize({ width: 390, height: 844 });
+    await ann.page.screenshot({ path: join(shots, 'conversation-phone.png') });
+    await ann.page.setViewportSize({ width: 1280, height: 860 });
     expect([...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
   });
 

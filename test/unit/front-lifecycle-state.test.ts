@@ -96,6 +96,13 @@ describe('updates, live', () => {
     expect(S.joinAfter(t)).toBe(5);
   });
 
+  it('an account marks read up to the newest entry (the room\'s last counts updates), not just the newest message', () => {
+    let s = joined([msg(1), msg(2)]);
+    s = { ...s, account: newAccount('Ann') };
+    s = S.applyUpdate(s, react(3, 2, '👍', true, 1));
+    expect(S.readDue(s)).toEqual({ room: 'lobby', id: 3 });
+  });
+
   it('the newest entry, not the newest message, is what a rejoin resumes after; a fresh join takes joined.last', () => {
     const s = joined([msg(1), msg(2)], 7); // entries 3..7 were updates
     expect(s.lastId).toBe(2);
