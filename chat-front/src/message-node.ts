@@ -157,11 +157,10 @@ export function messageNode(v: MessageShown): HTMLElement {
   bubble.append(m.deleted ? el('p', 'tombstone', TEXT.deleted) : el('p', 'text', m.text));
   if (v.namesMe) bubble.append(el('span', 'visually-hidden', 'Mentions you.'));
   const body = el('div', 'msg-body');
-  body.append(bubble);
+  const line = el('div', 'msg-line');
+  line.append(bubble);
+  body.append(line);
   if (!m.deleted) {
-    const tools = el('div', 'msg-tools');
-    const reactions = reactionsNode(m);
-    if (reactions) tools.append(reactions);
     const toggle = button('actions-toggle', '', { actions: String(m.id), fk: 'actions' });
     toggle.setAttribute('aria-expanded', String(v.open));
     if (v.open) toggle.setAttribute('aria-controls', `actions-${m.id}`);
@@ -170,8 +169,9 @@ export function messageNode(v: MessageShown): HTMLElement {
     const dots = el('span', '', '⋯');
     dots.setAttribute('aria-hidden', 'true');
     toggle.append(dots);
-    tools.append(toggle);
-    body.append(tools);
+    line.append(toggle);
+    const reactions = reactionsNode(m);
+    if (reactions) body.append(reactions);
     if (v.open) body.append(actionsPanel(v));
   }
   row.append(avatar(m.from), body);
