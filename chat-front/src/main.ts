@@ -2,9 +2,9 @@
  * Wiring only: builds the controller and the view, turns the person's input (forms, Enter, Escape,
  * scroll of the log and of the member list, the URL hash, the tab being hidden) into controller
  * calls — the message box and a message's actions through message-wiring.ts — and re-renders on
- * every state change. Keyboard-first: focus starts in the form, lands in
- * the message box after joining and again after a reconnect if it was lost, and Escape closes
- * what the page opened (the notice; the room field goes back to the message box).
+ * every state change. Keyboard-first: focus starts in the form, lands in the message box after
+ * joining and again after a reconnect if it was lost, and Escape closes what the page opened (the
+ * notice; the room field goes back to the message box).
  * Accounts: the sign-in / sign-up forms beside the guest's one-click Join, an account session resumed
  * on load, the room list (links: the address stays the source of truth), create / invite / remove,
  * "Message Ann" on a member, the Sessions panel (another device's session signed out), and signing out.
