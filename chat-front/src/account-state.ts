@@ -18,7 +18,7 @@ function withAccount(state: ChatState, f: (a: A.Account) => A.Account): ChatStat
 
 /** The account's room list (the current room's entry counts what this page has seen in it). */
 export function applyRooms(state: ChatState, r: RoomsResponse): ChatState {
-  return withAccount(state, (a) => A.applyRooms(a, r, { room: state.room, lastId: state.lastId }));
+  return withAccount(state, (a) => A.applyRooms(a, r, { room: state.room, lastId: Math.max(state.lastId, state.lastEntry) }));
 }
 
 /** A read marker moved (answered, pushed from another connection, or sent by this page). */
@@ -56,9 +56,12 @@ export function forgetRoom(state: ChatState, room: string): ChatState {
   return withAccount(state, (a) => A.forgetRoom(a, room));
 }
 
-/** The read marker to send for the current room now (the newest id seen there), if it would move. */
+/**
+ * The read marker to send for the current room now (the newest entry seen there: the room's `last`
+ * counts updates too, so a reaction read is not left unread), if it would move.
+ */
 export function readDue(state: ChatState): { room: string; id: number } | undefined {
   if (!state.account || state.phase !== 'chat' || !state.joined || state.conn !== State.Connected) return undefined;
-  const id = A.readToSend(state.account, state.room, state.lastId);
+  const id = A.readToSend(state.account, state.room, Math.max(state.lastId, state.lastEntry));
   return id === undefined ? undefined : { room: state.room, id };
 }

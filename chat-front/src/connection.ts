@@ -136,6 +136,11 @@ export class Connection {
     return this.requests.echoed;
   }
 
+  /** Whether an `error` carrying `rid` is about a request that has no answer (a `typing`): nothing to show. */
+  isUnanswered(rid: string | undefined): boolean {
+    return this.requests.isUnanswered(rid);
+  }
+
   /** Writes a request with a fresh rid, kept in the table until answered. */
   private write(ws: SocketLike, req: Request, about: InFlight): boolean {
     const rid = this.requests.add(about);

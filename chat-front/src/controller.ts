@@ -1,9 +1,10 @@
 /**
  * The chat's behaviour without the DOM, composed of parts that each own one concern: identity.ts (who
  * the page is: hello / sign-in / sign-up, welcome, the session kept in storage, signing out); the room
- * shown — current-room.ts (join, leave, messages, history and member paging), outbox-sender.ts (what
- * the person typed, out with its cid until stored) and read-marker.ts (the account's `read` for it);
- * and account-actions.ts (the account's room list, private rooms, DMs, the Sessions panel). The
+ * shown — current-room.ts (join, leave, messages, updates, history and member paging), outbox-sender.ts
+ * (what the person typed, out with its cid until stored), message-actions.ts (reply, edit, delete,
+ * react), typing-sender.ts (telling the room the person types) and read-marker.ts (the account's
+ * `read` for it); and account-actions.ts (the account's room list, private rooms, DMs, the Sessions panel). The
  * controller owns the Connection and the ChatState (the parts change it through `update`, see
  * page.ts), routes each server frame to the part that owns it, and offers main.ts one object to call.
  *
@@ -19,12 +20,14 @@ import { Connection, State, type SocketCtor } from './connection.js';
 import { CurrentRoom } from './current-room.js';
 import { Identity, type AccountIdentity, type GuestIdentity, type KeyValueStore } from './identity.js';
 import type { AuthMode } from './input.js';
+import { MessageActions } from './message-actions.js';
 import { OutboxSender } from './outbox-sender.js';
 import type { Page } from './page.js';
 import { ReadMarker } from './read-marker.js';
 import type { InFlight } from './requests.js';
 import * as S from './state.js';
 import { errorText } from './texts.js';
+import { TypingSender } from './typing-sender.js';
 
 export { ROOMS_POLL_MS } from './account-actions.js';
 export { HISTORY_PAGE } from './current-room.js';
@@ -65,6 +68,8 @@ export class ChatController implements Page {
   private readonly identity: Identity;
   private readonly room: CurrentRoom;
   private readonly outbox: OutboxSender;
+  private readonly actions: MessageActions;
+  private readonly typing: TypingSender;
   private readonly reads: ReadMarker;
   private readonly account: AccountActions;
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -72,10 +77,14 @@ export class ChatController implements Page {
   constructor(private readonly o: ControllerOptions, room = 'lobby') {
     this.state = S.initialState(room);
     this.now = o.now ?? Date.now;
-    this.outbox = new OutboxSender(this, o.newCid ?? (() => uuidv4()));
+    const newCid = o.newCid ?? (() => uuidv4());
+    this.outbox = new OutboxSender(this, newCid);
+    this.actions = new MessageActions(this, newCid);
+    this.typing = new TypingSender(this);
     this.reads = new ReadMarker(this);
     this.room = new CurrentRoom(this, {
-      flush: () => this.outbox.flush(), joined: (r) => this.account.joined(r), onArrivals: o.onArrivals, onRoute: o.onRoute,
+      flush: () => { this.outbox.flush(); this.actions.flush(); },
+      joined: (r) => this.account.joined(r), onArrivals: o.onArrivals, onRoute: o.onRoute,
     });
     this.account = new AccountActions(this, {
       open: (r, how) => this.room.open(r, how), removedFromCurrent: () => this.room.removed(),
@@ -115,7 +124,12 @@ export class ChatController implements Page {
   }
 
   // ---- the room shown ----
-  send(rawText: string): boolean { return this.outbox.send(rawText); }
+  /** Sends what the box holds (a reply while it replies); the person's typing ends with it. */
+  send(rawText: string): boolean {
+    const sent = this.outbox.send(rawText);
+    if (sent) this.typing.sent();
+    return sent;
+  }
   retry(cid: string): void { this.outbox.retry(cid); }
   switchRoom(rawRoom: string): boolean { return this.room.switchRoom(rawRoom); }
   loadOlder(): void { this.room.loadOlder(); }
@@ -123,6 +137,19 @@ export class ChatController implements Page {
   jumpToLatest(): void { this.room.jumpToLatest(); }
   loadMoreMembers(): void { this.room.loadMoreMembers(); }
   setVisible(visible: boolean): void { this.reads.setVisible(visible); }
+
+  // ---- what the person does to messages ----
+  reply(id: number): boolean { return this.actions.reply(id); }
+  editMessage(id: number): boolean { return this.actions.edit(id); }
+  editLast(): boolean { return this.actions.editLast(); }
+  cancelCompose(): void { this.actions.cancel(); }
+  saveEdit(rawText: string): boolean { return this.actions.saveEdit(rawText); }
+  deleteMessage(id: number): boolean { return this.actions.remove(id); }
+  react(id: number, emoji: string, on?: boolean): boolean { return this.actions.react(id, emoji, on); }
+  /** The message box changed: the room may be told the person types (or stopped). */
+  typed(text: string): void { this.typing.typed(text); }
+  /** Whether the room was told this person types. */
+  get typingNow(): boolean { return this.typing.active; }
 
   // ---- the account ----
   requestRooms(): void { this.account.requestRooms(); }
@@ -161,6 +188,7 @@ export class ChatController implements Page {
     if (this.noticeTimer) clearTimeout(this.noticeTimer);
     this.room.reset();
     this.outbox.stop();
+    this.actions.stop();
     this.reads.stop();
     this.account.reset();
   }
@@ -174,6 +202,8 @@ export class ChatController implements Page {
 
   private onConnState(s: State): void {
     this.room.connState(s);
+    this.actions.connState(s);
+    this.typing.connState(s);
     this.account.connState(s);
     this.update(S.applyConnState(this.state, s));
   }
@@ -184,10 +214,12 @@ export class ChatController implements Page {
       case 'welcome': return this.identity.welcome(m);
       case 'joined': return this.room.joined(m);
       case 'message': return this.room.message(m);
+      case 'update': return this.room.update(m);
+      case 'typing': return this.room.typing(m);
       case 'history': return this.room.history(m, answers);
       case 'presence': return this.room.presence(m);
       case 'members': return this.room.members(m);
-      case 'ack': return this.outbox.ack(m);
+      case 'ack': return this.actions.ack(m) ? undefined : this.outbox.ack(m);
       case 'read': return this.reads.read(m);
       case 'rooms': return this.account.rooms(m);
       case 'room': return this.account.room(m, answers);
@@ -201,8 +233,10 @@ export class ChatController implements Page {
 
   private onError(e: ErrorResponse & RequestId, answers: InFlight | undefined): void {
     if (answers) return this.failed(e, answers);
-    // A send's error names its cid (with or without a rid).
-    if (e.cid !== undefined && this.outbox.failed(e)) return;
+    // About a `typing`, which has no answer (rate_limited): nothing to tell anyone.
+    if (this.conn.isUnanswered(e.rid)) return;
+    // A send's or a change's error names its cid (with or without a rid).
+    if (e.cid !== undefined && (this.outbox.failed(e) || this.actions.failed(e))) return;
     // An unknown rid, or none from a server that echoes them: it answers nothing the page waits for.
     if (e.rid !== undefined || this.conn.echoesRids) return this.notifyBriefly(errorText(e));
     // An older server's error: read from where the page is, as it always was.
@@ -217,6 +251,9 @@ export class ChatController implements Page {
     switch (req.type) {
       case 'send':
         if (!this.outbox.failed(e, req.cid)) this.notifyBriefly(errorText(e));
+        return;
+      case 'edit': case 'delete': case 'react':
+        if (!this.actions.failed(e, req.cid)) this.notifyBriefly(errorText(e, req));
         return;
       case 'hello': case 'signin': case 'signup':
         return this.identity.failed(e, req);

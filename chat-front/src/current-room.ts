@@ -2,14 +2,15 @@
  * The room the page shows, over the connection: (re)joins it with `after` = the last id seen (then the
  * outbox goes out: outbox-sender.ts), leaves it for another, pages the bounded message window both
  * ways (`history` before / after it), pages a large room's member list (`members`, one request at a
- * time), reports messages of others as they arrive (for the live region and the unread count — never
- * the history a first join replays), and leaves a room the server took this member out of.
+ * time), applies the room's `update` and `typing` frames, reports messages of others as they arrive
+ * (for the live region, the unread count and notifications — never the history a first join replays),
+ * and leaves a room the server took this member out of.
  *
  * Each request it waits for is the very object the connection's table hands back with the answer, so
  * an answer or an `error` carrying a rid is matched to its request exactly (a join refused, a history
  * page that failed); `guessError` is the reading of an `error` without one, for older servers.
  */
-import type { ChatMessage, ErrorResponse, HistoryResponse, Joined, MembersResponse, Presence } from '@livechat/protocol';
+import type { ChatMessage, ErrorResponse, HistoryResponse, Joined, MembersResponse, Presence, Typing, Update } from '@livechat/protocol';
 import { DEFAULT_ROOM } from './address.js';
 import { State } from './connection.js';
 import { normaliseRoom } from './input.js';
@@ -111,7 +112,7 @@ export class CurrentRoom {
     const { resumable, lastId } = this.page.state;
     this.page.update(S.applyJoined(this.page.state, m));
     // A rejoin's missed messages are new to the person; a first join's history is not.
-    if (resumable && this.page.state.resumable) this.arrived(m.messages.filter((x) => x.id > lastId), false);
+    if (resumable && this.page.state.resumable) this.arrived(m.messages.filter((x) => S.isMessage(x) && x.id > lastId) as ChatMessage[], false);
     this.o.flush();
     this.requestMembers(false);
     this.o.joined(m.room);
@@ -121,6 +122,16 @@ export class CurrentRoom {
     const before = this.page.state.lastId;
     this.page.update(S.applyMessage(this.page.state, m));
     if (this.page.state.lastId > before) this.arrived([m], true);
+  }
+
+  /** An edit, deletion or reaction (its target changes if the window holds it). */
+  update(m: Update): void {
+    this.page.update(S.applyUpdate(this.page.state, m));
+  }
+
+  /** Who types in the room now. */
+  typing(m: Typing): void {
+    this.page.update(S.applyTyping(this.page.state, m));
   }
 
   history(m: HistoryResponse, req: InFlight | undefined): void {

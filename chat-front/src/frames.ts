@@ -5,63 +5,31 @@
  * strings are strings, ids are safe non-negative integers, timestamps are dates Intl can format,
  * lists keep only their well-formed entries, and a `retryAfterMs` cannot schedule a timer storm.
  * Any frame may carry the `rid` of the request it answers: kept when it is a string of 1-64
- * characters, left off otherwise (the frame itself still counts). The reducers in state.ts /
- * roster.ts / outbox.ts then trust their input's types.
+ * characters, left off otherwise (the frame itself still counts). A room's entries — messages,
+ * updates — and the `typing` frame are read by entry-frames.ts, the checks all readers share are in
+ * frame-checks.ts. The reducers in state.ts / roster.ts / outbox.ts then trust their input's types.
  */
 import {
   LIMITS, roomKind,
-  type Ack, type ChatMessage, type ErrorCode, type ErrorResponse, type HistoryResponse, type Joined, type Left,
-  type Member, type MembersResponse, type Presence, type ReadResponse, type RevokedResponse, type RoomKind,
+  type Ack, type ErrorCode, type ErrorResponse, type HistoryResponse, type Joined, type Left,
+  type MembersResponse, type Presence, type ReadResponse, type RevokedResponse, type RoomKind,
   type RoomResponse, type RoomSummary, type RoomsResponse, type ServerMessage, type SessionInfo,
   type SessionsResponse, type Welcome,
 } from '@livechat/protocol';
+import { readEntry, readMessage, readTyping, readUpdate } from './entry-frames.js';
+import { isCount, isObj, isStr, isTs, list, optBool, readMember, readVia, type Obj } from './frame-checks.js';
 import { TEXT } from './texts.js';
 
-type Obj = Record<string, unknown>;
+export { readMember } from './frame-checks.js';
+export { readEntry, readMessage, readTyping, readUpdate } from './entry-frames.js';
 
-/** A date Intl.DateTimeFormat and Date#toISOString accept (±8.64e15 ms around 1970). */
-const MAX_TS = 8.64e15;
 /** A server's "retry after" is honoured up to a minute; anything longer (or negative) is clamped. */
 export const MAX_RETRY_AFTER_MS = 60_000;
-/** Strings longer than this are not something a well-behaved server sends (a message is ≤ 4000 chars). */
-const MAX_STRING = 65_536;
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStr = (v: unknown, max = MAX_STRING): v is string => typeof v === 'string' && v.length <= max;
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isTs = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_TS;
-const optBool = (v: unknown): boolean | undefined => (v === true ? true : undefined);
-
-/** A member `{id, name}`; anything else (extra fields included) is dropped or rebuilt. */
-export function readMember(v: unknown): Member | null {
-  if (!isObj(v) || !isStr(v.id, 256) || v.id.length === 0 || !isStr(v.name, 1024)) return null;
-  return { id: v.id, name: v.name };
-}
-
-/** A `message` frame (also an entry of `joined.messages` / `history.messages`). */
-export function readMessage(v: unknown): ChatMessage | null {
-  if (!isObj(v) || !isStr(v.room, 64) || !isCount(v.id) || v.id < 1 || !isTs(v.ts)) return null;
-  const from = readMember(v.from);
-  if (!from || !isStr(v.text) || !isStr(v.cid, 256)) return null;
-  const via = typeof v.via === 'string' || typeof v.via === 'number' ? String(v.via).slice(0, 64) : '?';
-  return { type: 'message', room: v.room, id: v.id, ts: v.ts, from, text: v.text, cid: v.cid, via };
-}
-
-function list<T>(v: unknown, read: (x: unknown) => T | null): T[] | null {
-  if (!Array.isArray(v)) return null;
-  const out: T[] = [];
-  for (const x of v) {
-    const r = read(x);
-    if (r !== null) out.push(r);
-  }
-  return out;
-}
 
 function welcome(f: Obj): Welcome | null {
   const member = readMember(f.member);
   if (!member || !isStr(f.session, 1024)) return null;
-  const appId = typeof f.appId === 'string' || typeof f.appId === 'number' ? String(f.appId).slice(0, 64) : '?';
-  const w: Welcome = { type: 'welcome', appId, session: f.session, member };
+  const w: Welcome = { type: 'welcome', appId: readVia(f.appId), session: f.session, member };
   // An account's welcome: `account.username` (anything else there is not an account).
   if (isObj(f.account) && isStr(f.account.username, 256) && f.account.username.length > 0) w.account = { username: f.account.username };
   return w;
@@ -120,7 +88,8 @@ function revoked(f: Obj): RevokedResponse {
 
 function joined(f: Obj): Joined | null {
   const members = list(f.members, readMember) ?? [];
-  const messages = list(f.messages, readMessage) ?? [];
+  // With `after`: messages and the updates made meanwhile, in id order (Message lifecycle, "Entries").
+  const messages = list(f.messages, readEntry) ?? [];
   const j: Joined = {
     type: 'joined', room: f.room as string, count: isCount(f.count) ? f.count : members.length, members, messages,
     last: isCount(f.last) ? f.last : 0,
@@ -186,7 +155,7 @@ function error(f: Obj): ErrorResponse {
 const isRid = (v: unknown): v is string => isStr(v, LIMITS.ridMax) && v.length > 0;
 
 /** Frames that name a room must name it with a string (the reducers compare it with the current room). */
-const ROOM_FRAMES = new Set(['joined', 'left', 'ack', 'presence', 'members', 'history', 'room', 'read']);
+const ROOM_FRAMES = new Set(['joined', 'left', 'ack', 'presence', 'members', 'history', 'room', 'read', 'update', 'typing']);
 
 /** Parses and checks one frame's text; null for anything that is not a well-formed server frame. */
 export function readServerFrame(data: unknown): ServerMessage | null {
@@ -226,6 +195,8 @@ function readBody(f: Obj): ServerMessage | null {
     case 'read': return read(f);
     case 'sessions': return sessions(f);
     case 'revoked': return revoked(f);
+    case 'update': return readUpdate(f);
+    case 'typing': return readTyping(f);
     default: return null;
   }
 }

@@ -1,12 +1,16 @@
 /**
  * The message log on screen: its entries reconciled by key (message id / outbox cid), so a new message
- * adds one node and the nodes that stay are never moved; the scroll position held while the bounded
- * window drops nodes at either end (anchored on the first entry in view); following new messages only
- * while the list shows its end; the "New messages" button; and the line at the top (loading, or the
- * start of the room). Text goes in only through nodes.ts (textContent, never innerHTML).
+ * adds one node and the nodes that stay are never moved; a message that changed (edited, deleted, a
+ * reaction) is rebuilt in place, focus going back to the same part of it; the scroll position held
+ * while the bounded window drops nodes at either end (anchored on the first entry in view); following
+ * new messages only while the list shows its end; the "New messages" button; the line at the top
+ * (loading, or the start of the room); which message's actions are open; and going to the message a
+ * reply quotes. Text goes in only through message-node.ts (textContent, never innerHTML).
  */
-import { byId, messageNode, outboxNode } from './nodes.js';
-import { hasNewer, logItems, type ChatState } from './state.js';
+import { messageNode, outboxNode } from './message-node.js';
+import { byId } from './nodes.js';
+import { namesMember } from './notifications.js';
+import { canDelete, canEdit, hasNewer, logItems, type ChatState, type LogItem } from './state.js';
 
 /** Within this many pixels of the bottom counts as "at the bottom" (the list follows new messages). */
 const STICK_PX = 48;
@@ -19,17 +23,40 @@ export class LogView {
   /** Set by main.ts when the person sends, so the list jumps to their message. */
   followNext = false;
 
-  private nodes = new Map<string, { node: HTMLElement; sig: string }>();
+  /** The message whose actions are disclosed (one at a time). */
+  openActions: number | null = null;
+
+  private nodes = new Map<string, { node: HTMLElement; sig: string; item: object }>();
   private renderedRoom = '';
+  private shown: ChatState | null = null;
 
   render(state: ChatState, prev: ChatState | null): void {
     this.historyEdge.textContent = state.history.loading ? 'Loading messages…'
       : state.history.complete && state.joined ? `This is the start of #${state.room}.`
         : '';
     if (!prev || prev.messages !== state.messages || prev.outbox !== state.outbox || prev.me !== state.me
-      || prev.room !== state.room || prev.lastId !== state.lastId) {
+      || prev.room !== state.room || prev.lastId !== state.lastId || prev.account?.details !== state.account?.details) {
       this.renderLog(state, prev);
     }
+  }
+
+  /** Discloses the actions of message `id` (null: none); the one open before closes. */
+  setOpenActions(id: number | null): void {
+    if (this.openActions === id) return;
+    this.openActions = id;
+    if (this.shown) this.reconcile(this.shown);
+  }
+
+  /** Scrolls to message `id` and focuses it; false when the window does not hold it. */
+  showMessage(id: number): boolean {
+    const node = this.nodes.get(`m${id}`)?.node;
+    if (!node) return false;
+    node.scrollIntoView({ block: 'center' });
+    node.focus({ preventScroll: true });
+    node.classList.remove('flash');
+    void node.offsetWidth; // restart the highlight
+    node.classList.add('flash');
+    return true;
   }
 
   /** True when the list shows its last line (new messages keep it there). */
@@ -81,10 +108,13 @@ export class LogView {
 
   /** Makes the log's children match the state's items; returns how many nodes were created. */
   private reconcile(state: ChatState): number {
-    const mine = state.me?.id;
+    this.shown = state;
     const items = logItems(state).map((item) => ({
       item, key: item.kind === 'message' ? `m${item.m.id}` : `o${item.o.cid}`,
     }));
+    if (this.openActions !== null && !items.some((x) => x.item.kind === 'message' && x.item.m.id === this.openActions && !x.item.m.deleted)) {
+      this.openActions = null;
+    }
     // Nodes that go (the window moved past them) go first: the pass below then only inserts, so the
     // nodes that stay are never moved (moving a node restarts its animation and costs a layout).
     const wanted = new Set(items.map((x) => x.key));
@@ -94,14 +124,20 @@ export class LogView {
     let created = 0;
     let cursor = this.list.firstElementChild;
     for (const { item, key } of items) {
-      const sig = item.kind === 'message' ? '' : `${item.o.status}|${item.o.error ?? ''}`;
+      const { sig, build } = this.describe(item, state);
+      const now = item.kind === 'message' ? item.m : item.o;
       let entry = this.nodes.get(key);
-      if (!entry || entry.sig !== sig) {
-        const node = item.kind === 'message' ? messageNode(item.m, item.m.from.id === mine) : outboxNode(item.o, state.me);
+      if (!entry || entry.sig !== sig || entry.item !== now) {
+        const node = build();
         node.dataset.key = key;
-        if (entry) entry.node.replaceWith(node);
+        if (entry) {
+          node.classList.add('no-anim'); // a change, not an arrival
+          const focus = focusWithin(entry.node);
+          entry.node.replaceWith(node);
+          focus?.(node);
+        }
         if (entry && cursor === entry.node) cursor = node;
-        entry = { node, sig };
+        entry = { node, sig, item: now };
         this.nodes.set(key, entry);
         created++;
       }
@@ -115,4 +151,32 @@ export class LogView {
     }
     return created;
   }
+
+  /** What an entry's node depends on besides the item itself, and how to build it. */
+  private describe(item: LogItem, state: ChatState): { sig: string; build: () => HTMLElement } {
+    if (item.kind === 'outbox') return { sig: `${item.o.status}|${item.o.error ?? ''}`, build: () => outboxNode(item.o, state.me) };
+    const { m } = item;
+    const me = state.me;
+    const shown = {
+      m, own: me !== null && m.from.id === me.id, canEdit: canEdit(state, m), canDelete: canDelete(state, m),
+      namesMe: me !== null && m.from.id !== me.id && !m.deleted && namesMember(m.text, me.name), open: this.openActions === m.id,
+    };
+    return { sig: `${shown.canEdit}|${shown.canDelete}|${shown.namesMe}|${shown.open}`, build: () => messageNode(shown) };
+  }
+}
+
+/**
+ * When focus is inside `node` (about to be replaced): a function that puts it on the same part of the
+ * new node (by `data-fk`; the row itself otherwise), keeping what was typed in a field.
+ */
+function focusWithin(node: HTMLElement): ((next: HTMLElement) => void) | null {
+  const active = document.activeElement as HTMLElement | null;
+  if (!active || !node.contains(active)) return null;
+  const fk = active.dataset.fk;
+  const value = active instanceof HTMLInputElement ? active.value : null;
+  return (next) => {
+    const target = (fk ? next.querySelector<HTMLElement>(`[data-fk="${CSS.escape(fk)}"]`) : null) ?? next;
+    if (value !== null && target instanceof HTMLInputElement) target.value = value;
+    target.focus({ preventScroll: true });
+  };
 }

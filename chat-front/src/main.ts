@@ -1,9 +1,10 @@
 /**
  * Wiring only: builds the controller and the view, turns the person's input (forms, Enter, Escape,
  * scroll of the log and of the member list, the URL hash, the tab being hidden) into controller
- * calls, and re-renders on every state change. Keyboard-first: focus starts in the form, lands in
- * the message box after joining and again after a reconnect if it was lost, and Escape closes
- * what the page opened (the notice; the room field goes back to the message box).
+ * calls — the message box and a message's actions through message-wiring.ts — and re-renders on
+ * every state change. Keyboard-first: focus starts in the form, lands in the message box after
+ * joining and again after a reconnect if it was lost, and Escape closes what the page opened (the
+ * notice; the room field goes back to the message box).
  * Accounts: the sign-in / sign-up forms beside the guest's one-click Join, an account session resumed
  * on load, the room list (links: the address stays the source of truth), create / invite / remove,
  * "Message Ann" on a member, the Sessions panel (another device's session signed out), and signing out.
@@ -11,6 +12,8 @@
 import { roomFromHash } from './address.js';
 import { ChatController, type KeyValueStore } from './controller.js';
 import { normaliseRoom } from './input.js';
+import { wireMessages } from './message-wiring.js';
+import { Notifier, type NotificationCtor } from './notifications.js';
 import { hasNewer, type ChatState } from './state.js';
 import { rejectedRoomNotice, TEXT } from './texts.js';
 import { View } from './view.js';
@@ -39,6 +42,13 @@ function addressedRoom(): { room: string; notice: string | null } {
 const wsUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
 
 const view = new View();
+// Opt-in browser notifications (DMs and @mentions while the tab is hidden): asked for only from "Notify me".
+const notifier = new Notifier({
+  Notification: typeof Notification === 'function' ? Notification as unknown as NotificationCtor : null,
+  storage: storage(),
+  hidden: () => document.hidden,
+  open: (room) => { window.focus(); location.hash = room; },
+});
 let queued = false;
 const first = addressedRoom();
 const controller = new ChatController({
@@ -51,7 +61,10 @@ const controller = new ChatController({
     queued = true;
     queueMicrotask(() => { queued = false; draw(); });
   },
-  onArrivals: (messages, live) => view.attention.arrived(messages, live),
+  onArrivals: (messages, live) => {
+    view.attention.arrived(messages, live);
+    notifier.arrived(messages, controller.state.me, controller.titleOf(controller.state.room));
+  },
   // The controller opened a room by itself (a DM, a new private room, back to the lobby): the address follows.
   onRoute: (room, how) => {
     if (how === 'push') history.pushState(null, '', `#${room}`);
@@ -181,21 +194,8 @@ view.loginForm.addEventListener('submit', (ev) => {
   view.message.focus();
 });
 
-// Sending: Enter sends, Shift+Enter is a new line.
-function sendTyped(): void {
-  if (controller.send(view.message.value)) {
-    view.message.value = '';
-    view.log.followNext = true;
-  }
-  view.message.focus();
-}
-view.composer.addEventListener('submit', (ev) => { ev.preventDefault(); sendTyped(); });
-view.message.addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
-    ev.preventDefault();
-    sendTyped();
-  }
-});
+// The message box (send, reply, edit, typing) and what is done to messages (message-wiring.ts).
+wireMessages(view, controller, notifier);
 
 // Rooms: the hash is the source of truth, the form and the links just change it.
 view.roomForm.addEventListener('submit', (ev) => {

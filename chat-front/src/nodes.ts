@@ -1,17 +1,15 @@
 /**
- * The DOM nodes for one member, one message and one outbox item, built for view.ts. Every piece of
- * text (names, messages, errors) goes in through textContent, never innerHTML, so none of it can
- * become markup. A name is always followed by its member's short tag (`Ann #3f2a`), so two people
- * who chose the same name can be told apart, by eye and by a screen reader alike.
+ * The DOM nodes for one member, a room of the account's list, a private room's person and a session,
+ * built for the views (a message and an outbox item: message-node.ts). Every piece of text (names,
+ * messages, errors) goes in through textContent, never innerHTML, so none of it can become markup. A
+ * name is always followed by its member's short tag (`Ann #3f2a`), so two people who chose the same
+ * name can be told apart, by eye and by a screen reader alike.
  */
-import type { ChatMessage, Member, RoomKind, RoomSummary, SessionInfo } from '@livechat/protocol';
+import type { Member, RoomKind, RoomSummary, SessionInfo } from '@livechat/protocol';
 import { avatar, hash } from './avatar.js';
 import { unreadLabel } from './account.js';
-import type { OutboxItem } from './outbox.js';
-import { TEXT } from './texts.js';
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+export const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 /** When a session was made: "27 Nov, 14:03" (the year too when it is not this year's). */
 const dayFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 const yearFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -43,7 +41,7 @@ export function memberTag(id: string): string {
 export const memberLabel = (m: Member) => `${m.name} #${memberTag(m.id)}`;
 
 /** The name, then the tag in a quieter style; both are text, so both are read. */
-function nameWithTag(m: Member, cls: string): HTMLElement {
+export function nameWithTag(m: Member, cls: string): HTMLElement {
   const who = el('span', cls);
   who.append(el('span', 'name', m.name), ' ', el('span', 'tag', `#${memberTag(m.id)}`));
   return who;
@@ -157,60 +155,4 @@ export function sessionNode(s: SessionInfo, revoking: boolean, now: number): HTM
   b.setAttribute('aria-label', `Sign out the session from ${when}`);
   li.append(b);
   return li;
-}
-
-function metaLine(from: Member, ts: number, extra: HTMLElement[]): HTMLElement {
-  const meta = el('div', 'meta');
-  const time = el('time', 'time', timeFmt.format(ts));
-  time.dateTime = new Date(ts).toISOString();
-  time.title = fullFmt.format(ts);
-  meta.append(nameWithTag(from, 'sender'), time, ...extra);
-  return meta;
-}
-
-/** "✓ sent" for one's own stored message: the tick is drawn, the word is there for screen readers. */
-function sentMark(): HTMLElement {
-  const mark = el('span', 'delivery is-sent');
-  const tick = el('span', 'tick', '✓');
-  tick.setAttribute('aria-hidden', 'true');
-  mark.append(tick, el('span', 'visually-hidden', 'sent'));
-  return mark;
-}
-
-export function messageNode(m: ChatMessage, mine: boolean): HTMLElement {
-  const row = el('div', mine ? 'msg mine' : 'msg');
-  row.dataset.id = String(m.id);
-  const via = el('span', 'via', `via ${m.via}`);
-  via.title = `Accepted by server ${m.via} · message #${m.id}`;
-  const body = el('div', 'bubble');
-  body.append(metaLine(m.from, m.ts, mine ? [via, sentMark()] : [via]), el('p', 'text', m.text));
-  row.append(avatar(m.from), body);
-  return row;
-}
-
-/** The delivery state of one's own message, in words (shown, and read by screen readers). */
-export const OUTBOX_LABEL: Record<OutboxItem['status'], string> = {
-  pending: 'pending', sending: 'sending…', sent: 'sent', failed: 'not sent',
-};
-
-export function outboxNode(o: OutboxItem, me: Member | null): HTMLElement {
-  const row = el('div', `msg mine outbox is-${o.status}`);
-  row.dataset.cid = o.cid;
-  const badge = o.status === 'sent' ? sentMark() : el('span', 'delivery', OUTBOX_LABEL[o.status]);
-  if (o.status === 'pending') badge.title = 'Waiting for the connection; it goes out by itself.';
-  const body = el('div', 'bubble');
-  const who = me ?? { id: 'me', name: 'You' };
-  body.append(metaLine(who, o.createdAt, [badge]), el('p', 'text', o.text));
-  if (o.status === 'failed') {
-    const why = el('p', 'failure', o.error ?? TEXT.sendRefused);
-    const retry = el('button', 'retry', 'Retry');
-    retry.type = 'button';
-    retry.dataset.retry = o.cid;
-    const excerpt = [...o.text].slice(0, 40).join('');
-    retry.setAttribute('aria-label', `Retry sending “${excerpt}${excerpt.length < o.text.length ? '…' : ''}”`);
-    why.append(' ', retry);
-    body.append(why);
-  }
-  row.append(avatar(who), body);
-  return row;
 }

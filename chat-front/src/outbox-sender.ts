@@ -1,9 +1,9 @@
 /**
- * The outbox over the connection: a message the person typed is queued under a fresh cid and goes out
- * as soon as the room is joined on a welcomed connection (at once if it is), again with the same cid
- * after a reconnect or when the server could not take it (`unavailable`, `rate_limited`: after the
- * delay the answer names), until its `ack` and then its own `message` arrive (outbox.ts keeps the
- * items; current-room.ts flushes them once joined).
+ * The outbox over the connection: a message the person typed (a reply: with the id it answers) is
+ * queued under a fresh cid and goes out as soon as the room is joined on a welcomed connection (at
+ * once if it is), again with the same cid after a reconnect or when the server could not take it
+ * (`unavailable`, `rate_limited`: after the delay the answer names), until its `ack` and then its own
+ * `message` arrive (outbox.ts keeps the items; current-room.ts flushes them once joined).
  */
 import { LIMITS, charLength, type Ack, type ErrorResponse } from '@livechat/protocol';
 import { cleanText } from './input.js';
@@ -15,12 +15,17 @@ export class OutboxSender {
 
   constructor(private readonly page: Page, private readonly newCid: () => string) {}
 
-  /** Queues a message; it goes out now if connected, else once back. Returns false for empty/too long text. */
+  /**
+   * Queues a message — a reply to the quoted one while the box replies — and the box writes a new one
+   * again; it goes out now if connected, else once back. Returns false for empty/too long text.
+   */
   send(rawText: string): boolean {
     const text = cleanText(rawText);
     const len = charLength(text);
-    if (this.page.state.phase !== 'chat' || len < 1 || len > LIMITS.textMax) return false;
-    this.page.update(S.enqueue(this.page.state, { cid: this.newCid(), text, now: this.page.now() }));
+    const { state } = this.page;
+    if (state.phase !== 'chat' || len < 1 || len > LIMITS.textMax || state.composer.mode === 'edit') return false;
+    const replyTo = state.composer.mode === 'reply' ? state.composer.to : undefined;
+    this.page.update(S.endCompose(S.enqueue(state, { cid: this.newCid(), text, now: this.page.now(), replyTo })));
     this.flush();
     return true;
   }
@@ -36,7 +41,8 @@ export class OutboxSender {
     const due = S.dueSends(this.page.state, this.page.now());
     const sent: string[] = [];
     for (const o of due) {
-      if (!this.page.conn.send({ type: 'send', room: o.room, text: o.text, cid: o.cid })) break;
+      const req = { type: 'send', room: o.room, text: o.text, cid: o.cid } as const;
+      if (!this.page.conn.send(o.replyTo ? { ...req, replyTo: o.replyTo.id } : req)) break;
       sent.push(o.cid);
     }
     if (sent.length) this.page.update(S.markSending(this.page.state, sent));

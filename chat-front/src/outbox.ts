@@ -6,7 +6,7 @@
  * failed for good on `bad_request`. The functions work on any state that holds an outbox for a room
  * (`WithOutbox`; the page's ChatState is one), so this module needs nothing else of the page.
  */
-import type { Ack, ChatMessage, ErrorResponse } from '@livechat/protocol';
+import type { Ack, ChatMessage, ErrorResponse, ReplyQuote } from '@livechat/protocol';
 import { State } from './connection.js';
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
@@ -15,6 +15,8 @@ export interface OutboxItem {
   cid: string;
   room: string;
   text: string;
+  /** The message it answers (sent as `replyTo`; the quote is shown until the server's own arrives). */
+  replyTo?: ReplyQuote;
   /** When the person sent it (ms since epoch), shown until the server's timestamp is known. */
   createdAt: number;
   status: OutboxStatus;
@@ -77,8 +79,9 @@ export function failSend(outbox: OutboxItem[], e: ErrorResponse, now: number): O
 }
 
 /** The person sent a message: it waits in the outbox until it can go out. */
-export function enqueue<T extends WithOutbox>(state: T, item: { cid: string; text: string; now: number }): T {
+export function enqueue<T extends WithOutbox>(state: T, item: { cid: string; text: string; now: number; replyTo?: ReplyQuote }): T {
   const o: OutboxItem = { cid: item.cid, room: state.room, text: item.text, createdAt: item.now, status: 'pending', attempts: 0 };
+  if (item.replyTo) o.replyTo = item.replyTo;
   return { ...state, outbox: [...state.outbox, o] };
 }
 

@@ -6,11 +6,21 @@
  * outbox.ts; state.ts gathers them into one import. The controller applies server frames through
  * them; the view renders whatever they return.
  */
-import type { ChatMessage, Member, Welcome } from '@livechat/protocol';
+import type { Member, ReplyQuote, Welcome } from '@livechat/protocol';
 import { newAccount, type Account } from './account.js';
 import { State } from './connection.js';
+import type { ShownMessage } from './message-changes.js';
 import type { OutboxItem } from './outbox.js';
 import { abandonPage, emptyRoster, type Roster } from './roster.js';
+import { NOBODY, type Typers } from './typing-state.js';
+
+/** What the message box does (composer-state.ts): a new message, a reply to one, or an edit of one's own. */
+export type Composer =
+  | { mode: 'message' }
+  | { mode: 'reply'; to: ReplyQuote }
+  | { mode: 'edit'; id: number; text: string };
+
+export const WRITING: Composer = { mode: 'message' };
 
 export interface ChatState {
   /** 'login' until the person has entered a name and pressed Join. */
@@ -26,11 +36,20 @@ export interface ChatState {
   resumable: boolean;
   /**
    * The current room's messages in strictly increasing id order, each id once: a window of at most
-   * MESSAGE_WINDOW of them (log-window.ts).
+   * MESSAGE_WINDOW of them (log-window.ts), each in its current state (message-changes.ts).
    */
-  messages: ChatMessage[];
-  /** The newest id seen in the room; the window may end before it while the person reads older pages. */
+  messages: ShownMessage[];
+  /** The newest message id seen in the room; the window may end before it while the person reads older pages. */
   lastId: number;
+  /**
+   * The newest entry id of the room's log seen live or in a `joined` (messages and updates share the
+   * sequence): a rejoin resumes after it, and an update at or below it was applied already.
+   */
+  lastEntry: number;
+  /** The message box: a new message, a reply, an edit (composer-state.ts). */
+  composer: Composer;
+  /** Who types in the room shown, as the last `typing` frame said (typing-state.ts). */
+  typing: Typers;
   /** The current room's members (roster.ts): count, mode, the list or the pages of it loaded. */
   roster: Roster;
   /**
@@ -54,7 +73,8 @@ export interface ChatState {
 export function initialState(room: string): ChatState {
   return {
     phase: 'login', conn: State.Disconnected, appId: null, me: null, room,
-    joined: false, resumable: false, messages: [], lastId: 0, roster: emptyRoster(), outbox: [],
+    joined: false, resumable: false, messages: [], lastId: 0, lastEntry: 0, composer: WRITING, typing: NOBODY,
+    roster: emptyRoster(), outbox: [],
     history: { loading: false, complete: false }, notice: null, loginError: null,
     account: null, authBusy: false, authError: null,
   };
@@ -63,8 +83,8 @@ export function initialState(room: string): ChatState {
 /** Moves to another room: its messages and members come with the next `joined`. */
 export function switchRoom(state: ChatState, room: string): ChatState {
   return {
-    ...state, room, joined: false, resumable: false, messages: [], lastId: 0, roster: emptyRoster(),
-    history: { loading: false, complete: false }, notice: null,
+    ...state, room, joined: false, resumable: false, messages: [], lastId: 0, lastEntry: 0, roster: emptyRoster(),
+    history: { loading: false, complete: false }, notice: null, composer: WRITING, typing: NOBODY,
   };
 }
 
@@ -73,11 +93,14 @@ export function startChat(state: ChatState, room: string): ChatState {
   return { ...switchRoom(state, room), phase: 'chat', loginError: null };
 }
 
-/** The connection changed state. Anything in flight goes back to pending: it is resent with its cid. */
+/**
+ * The connection changed state. Anything in flight goes back to pending: it is resent with its cid.
+ * Who was typing is not known any more (no frame says when they stop while the page is away).
+ */
 export function applyConnState(state: ChatState, conn: State): ChatState {
   if (conn === State.Connected) return { ...state, conn };
   return {
-    ...state, conn, joined: false,
+    ...state, conn, joined: false, typing: NOBODY,
     history: { ...state.history, loading: false },
     roster: abandonPage(state.roster),
     outbox: state.outbox.map((o) => (o.status === 'sending' ? { ...o, status: 'pending' } : o)),

@@ -8,6 +8,9 @@
  * closes takes its table with it: nothing in flight will be answered, and the page makes its requests
  * again on the next welcome, as it always did.
  *
+ * A request that has no answer — `typing` — is never kept: it gets a rid of its own kind (`y1`, `y2`,
+ * …), so the rare `error` about it (rate_limited) is known for what it is and not shown to anyone.
+ *
  * A server older than request ids answers without them: its welcome does not carry the hello's rid.
  * From then on nothing is kept for that socket (no answer would ever take it out), and the controller
  * falls back to telling answers apart by what they carry.
@@ -52,6 +55,11 @@ export function inFlightOf(req: Request): InFlight {
   }
 }
 
+/** Requests that have no answer: never kept in the table. */
+const UNANSWERED = new Set<InFlight['type']>(['typing']);
+/** The rids of those. */
+const SIGNAL_PREFIX = 'y';
+
 /** A bound for a server that echoes rids but fails to answer some requests: the oldest entries go first. */
 export const MAX_IN_FLIGHT = 1000;
 
@@ -61,8 +69,9 @@ export class RequestTable {
   /** Whether this socket's server echoes rids: unknown until its welcome. */
   private echoes: boolean | null = null;
 
-  /** A fresh rid for a request going out; `about` is kept until the answer that carries it. */
+  /** A fresh rid for a request going out; `about` is kept until the answer that carries it (one with none is not kept). */
   add(about: InFlight): string {
+    if (UNANSWERED.has(about.type)) return `${SIGNAL_PREFIX}${++this.issued}`;
     const rid = `r${++this.issued}`;
     if (this.echoes === false) return rid;
     this.waiting.set(rid, about);
@@ -76,6 +85,11 @@ export class RequestTable {
     const about = this.waiting.get(rid);
     this.waiting.delete(rid);
     return about;
+  }
+
+  /** Whether `rid` is one this table gave a request that has no answer (an `error` about it is dropped). */
+  isUnanswered(rid: string | undefined): boolean {
+    return rid !== undefined && rid.startsWith(SIGNAL_PREFIX) && Number(rid.slice(SIGNAL_PREFIX.length)) <= this.issued;
   }
 
   /** A request that could not go out after all: nothing will answer it. */

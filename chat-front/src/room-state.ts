@@ -7,28 +7,42 @@
  *   person reads older pages.
  * - a `joined` (a join, a rejoin after a reconnect) starts the roster afresh, and settles the outbox
  *   items whose messages it brings.
+ * - updates (edits, deletions, reactions: message-changes.ts) apply in id order, live or replayed by a
+ *   rejoin, to the messages the window holds — also to those older than the rejoin's `after`; one at or
+ *   below `lastEntry` (the newest entry seen live or in a `joined`) was applied already and is skipped.
  * Frames for another room than the current one change nothing.
  */
-import type { ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence } from '@livechat/protocol';
+import type { ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence, Typing, Update } from '@livechat/protocol';
 import { applyLast } from './account.js';
+import { composerAfter } from './composer-state.js';
 import { State } from './connection.js';
 import { dropOldest, lastIdOf, mergeMessages, mergePage, windowHasNewer, type PageDir } from './log-window.js';
+import { applyUpdate as changed, isMessage, isUpdate, setMine, type ShownMessage } from './message-changes.js';
 import { failSend, settleOutbox, type OutboxItem } from './outbox.js';
 import type { ChatState } from './page-state.js';
 import * as R from './roster.js';
 import { TEXT } from './texts.js';
+import { applyTyping as typers } from './typing-state.js';
 
-/** The `after` to join the current room with: the last id seen, once the room was joined before. */
+/** The `after` to join the current room with: the newest entry seen, once the room was joined before. */
 export function joinAfter(state: ChatState): number | undefined {
-  return state.resumable ? state.lastId : undefined;
+  return state.resumable ? state.lastEntry : undefined;
+}
+
+/** `updates` (id-sorted) applied to the window; the reply or edit of a message deleted meanwhile ends. */
+function withUpdates(state: ChatState, messages: ShownMessage[], updates: readonly Update[]): Pick<ChatState, 'messages' | 'composer'> {
+  const me = state.me?.id;
+  for (const u of updates) messages = changed(messages, u, me);
+  return { messages, composer: updates.length ? composerAfter(state.composer, messages) : state.composer };
 }
 
 export function applyJoined(state: ChatState, j: Joined): ChatState {
   if (j.room !== state.room) return state;
-  const incoming = [...j.messages].sort((a, b) => a.id - b.id);
+  const entries = [...j.messages].sort((a, b) => a.id - b.id);
+  const incoming = entries.filter(isMessage);
   // The room's history restarting below what we hold (an in-memory store restarted) means our ids are stale.
   const fresh = !state.resumable || j.last < state.lastId;
-  let messages: ChatMessage[];
+  let messages: ShownMessage[];
   let complete: boolean;
   if (fresh) {
     messages = dropOldest(mergeMessages([], incoming));
@@ -43,9 +57,12 @@ export function applyJoined(state: ChatState, j: Joined): ChatState {
     complete = state.history.complete && messages.length === merged.length;
   }
   const lastId = Math.max(lastIdOf(messages), lastIdOf(incoming), fresh ? 0 : state.lastId);
+  // `joined` covered every entry up to `last`: live ones go on from there.
+  const lastEntry = Math.max(lastId, j.last, lastIdOf(entries), fresh ? 0 : state.lastEntry);
   return {
-    ...state, joined: true, resumable: true, roster: R.rosterFromJoined(j), messages, lastId,
-    account: state.account ? applyLast(state.account, j.room, Math.max(lastId, j.last)) : null,
+    ...state, joined: true, resumable: true, roster: R.rosterFromJoined(j), lastId, lastEntry,
+    ...withUpdates(state, messages, entries.filter(isUpdate)),
+    account: state.account ? applyLast(state.account, j.room, lastEntry) : null,
     history: { loading: false, complete },
     outbox: settleOutbox(state.outbox, state.room, incoming),
     notice: j.truncated ? TEXT.historyGap : state.notice,
@@ -59,6 +76,7 @@ export function applyMessage(state: ChatState, m: ChatMessage): ChatState {
     const account = applyLast(state.account, m.room, m.id);
     if (account !== state.account) state = { ...state, account };
   }
+  if (m.id > state.lastEntry) state = { ...state, lastEntry: m.id };
   const outbox = settleOutbox(state.outbox, state.room, [m]);
   if (m.id <= state.lastId && (windowHasNewer(state.messages, state.lastId) || state.messages.some((x) => x.id === m.id))) {
     return outbox === state.outbox ? state : { ...state, outbox };
@@ -74,6 +92,30 @@ export function applyMessage(state: ChatState, m: ChatMessage): ChatState {
     ...state, messages, lastId: Math.max(state.lastId, m.id), outbox,
     history: complete === state.history.complete ? state.history : { ...state.history, complete },
   };
+}
+
+/**
+ * A live update: applied to its target when the window holds it (and to the quotes of replies to it);
+ * one already seen (at or below `lastEntry`) changes nothing.
+ */
+export function applyUpdate(state: ChatState, u: Update): ChatState {
+  if (u.room !== state.room || u.id <= state.lastEntry) return state;
+  const account = state.account ? applyLast(state.account, u.room, u.id) : null;
+  return { ...state, lastEntry: u.id, account, ...withUpdates(state, state.messages, [u]) };
+}
+
+/** This member's `react` on message `id` was acked: its reaction `emoji` is on (or off) now. */
+export function applyOwnReaction(state: ChatState, room: string, id: number, emoji: string, on: boolean): ChatState {
+  if (room !== state.room) return state;
+  const messages = setMine(state.messages, id, emoji, on);
+  return messages === state.messages ? state : { ...state, messages };
+}
+
+/** A `typing` frame of the room shown. */
+export function applyTyping(state: ChatState, t: Typing): ChatState {
+  if (t.room !== state.room) return state;
+  const typing = typers(state.typing, t);
+  return typing === state.typing ? state : { ...state, typing };
 }
 
 /**
@@ -179,8 +221,10 @@ export function memberList(state: ChatState): Member[] {
  * What the log shows, in order: the room's messages, then this room's outbox items not yet
  * delivered (those belong at the end, so they wait while the window ends further back).
  */
-export function logItems(state: ChatState): Array<{ kind: 'message'; m: ChatMessage } | { kind: 'outbox'; o: OutboxItem }> {
-  const items: Array<{ kind: 'message'; m: ChatMessage } | { kind: 'outbox'; o: OutboxItem }> =
+export type LogItem = { kind: 'message'; m: ShownMessage } | { kind: 'outbox'; o: OutboxItem };
+
+export function logItems(state: ChatState): LogItem[] {
+  const items: LogItem[] =
     state.messages.map((m) => ({ kind: 'message', m }));
   if (hasNewer(state)) return items;
   for (const o of state.outbox) if (o.room === state.room) items.push({ kind: 'outbox', o });

@@ -3,6 +3,8 @@
  * protocol/errors.ts): what a refused request means to a person, keyed by error code and — where the
  * meaning depends on which request failed — by request type; the notices of the page's own making
  * (signed out, removed, a room that cannot be opened); and the reasons a form cannot be sent yet.
+ * Also the sentences of a message's life the page says in its own words: a deleted message's
+ * tombstone, a quote of one, and who is typing.
  * Where the table has nothing for an error, the server's own `message` is shown, as it always was.
  * Nothing here knows the DOM or the state: callers pass in what a text needs (a room's title, a limit).
  */
@@ -30,7 +32,30 @@ export const TEXT = {
   serverFailed: 'The server could not do that.',
   /** A message failed for good without a reason from the server. */
   sendRefused: 'The server refused this message.',
+  /** A deleted message's tombstone. */
+  deleted: 'This message was deleted',
+  /** The quote of a reply whose message was deleted. */
+  deletedQuote: 'deleted message',
+  /** A reply's quote was activated, but the message it quotes is not in the loaded window. */
+  quoteNotLoaded: 'That message is further back than what is loaded: scroll up to find it.',
+  /** Enter in edit mode with the box emptied. */
+  editEmpty: 'A message cannot be empty: delete it instead.',
+  /** The emoji field of the reaction picker. */
+  badEmoji: 'Type one emoji.',
+  notificationsBlocked: 'Notifications are blocked for this page: allow them in the browser’s site settings.',
+  notificationsUnavailable: 'This browser cannot show notifications for this page.',
 } as const;
+
+/** Who is typing, this member left out: "Ann is typing…", "Ann and Bob are typing…", "Ann and 2 others are typing…"; "" for nobody. */
+export function typingText(names: readonly string[], count: number): string {
+  if (count <= 0) return '';
+  const [first, second] = names;
+  if (first === undefined) return count === 1 ? 'Someone is typing…' : `${count} people are typing…`;
+  if (count === 1) return `${first} is typing…`;
+  if (count === 2 && second !== undefined) return `${first} and ${second} are typing…`;
+  const rest = count - 1;
+  return `${first} and ${rest} ${rest === 1 ? 'other' : 'others'} are typing…`;
+}
 
 /** "You were removed from Team." */
 export const removedFrom = (title: string): string => `You were removed from ${title}.`;
@@ -64,6 +89,8 @@ const BY_REQUEST: { readonly [T in RequestType]?: { readonly [C in ErrorCode]?: 
     rate_limited: tooManyAttempts,
     name_taken: () => 'That username is taken: pick another, or sign in.',
   },
+  edit: { forbidden: () => 'You can edit only your own messages.' },
+  delete: { forbidden: () => 'Only its author, or the owner of this private room, can delete that message.' },
   join: {
     forbidden: (_e, req) => {
       const room = req.room ?? '';

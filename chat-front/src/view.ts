@@ -2,7 +2,8 @@
  * The one place that writes the DOM: `render(state)` makes the page show `state`. It draws the frame
  * of the page itself — which view shows (login or chat), the status line, the room's heading, who I
  * am, the notice, the guest's recent rooms — and hands the rest to the views that own it: the message
- * log (log-view.ts), the member panel (member-view.ts), and the account's side (account-view.ts).
+ * log (log-view.ts), the message box's surroundings (composer-view.ts: reply, edit, who is typing,
+ * the deletion dialog), the member panel (member-view.ts), and the account's side (account-view.ts).
  * Text goes in only through textContent (never innerHTML), so names and messages cannot become markup.
  */
 import { roomKind, type Member } from '@livechat/protocol';
@@ -10,6 +11,7 @@ import { roomTitle } from './account.js';
 import { AccountView } from './account-view.js';
 import { Attention } from './attention.js';
 import { avatar } from './avatar.js';
+import { ComposerView } from './composer-view.js';
 import { State } from './connection.js';
 import { LogView } from './log-view.js';
 import { MemberView } from './member-view.js';
@@ -48,8 +50,10 @@ export class View {
   readonly attention = new Attention(byId<HTMLElement>('announcer'));
   readonly composer = byId<HTMLFormElement>('composer');
   readonly message = byId<HTMLTextAreaElement>('message');
-  /** The message log: scrolling, "New messages", following new messages. */
+  /** The message log: scrolling, "New messages", following new messages, a message's actions. */
   readonly log = new LogView();
+  /** Around the message box: reply / edit, who is typing, "Notify me", the deletion dialog. */
+  readonly compose = new ComposerView();
   /** The member panel. */
   readonly members = new MemberView(this.sidebar);
   /** The sign-in / sign-up forms, and signed in: the room list, the owner's panel, the sessions. */
@@ -85,6 +89,7 @@ export class View {
       if (state.notice && prev?.notice !== state.notice) this.attention.say(state.notice);
     }
     this.log.render(state, prev);
+    this.compose.render(state, prev);
   }
 
   /** The room's name as the page shows it, with what kind of room it is; the message box and the tab title follow. */
@@ -101,7 +106,8 @@ export class View {
     mark.classList.add('hash');
     this.roomHeading.querySelector('.hash')?.replaceWith(mark);
     const shown = kind === 'public' ? `#${state.room}` : title;
-    this.message.placeholder = `Message ${shown}`;
+    this.compose.placeholder = `Message ${shown}`;
+    if (state.composer.mode !== 'edit') this.message.placeholder = this.compose.placeholder;
     this.attention.setTitle(`${shown} · livechat`);
     if (!prev || prev.room !== state.room) this.rememberRoom(state.room);
   }

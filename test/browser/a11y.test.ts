@@ -4,7 +4,10 @@
  * a person meets: login, a login error with a malformed-room notice, chat after joining and sending,
  * a large room's member panel (the cluster runs with a large-room threshold of 5), a refused message
  * with a server notice, reconnecting with a message pending, and signed in: the room list with unread
- * badges, the Sessions disclosure open, and a private room's owner view (invite, remove; on a phone with the rooms panel open). Each view is checked in light and
+ * badges, the Sessions disclosure open, and a private room's owner view (invite, remove; on a phone with the rooms panel open),
+ * and a message's life (a reply's quote, reactions with one's own pressed, "(edited)", a tombstone, a
+ * message's actions open with the emoji picker, the reply box, the edit box, who is typing, the
+ * deletion dialog). Each view is checked in light and
  * dark (prefers-color-scheme) at 1280 px and at 390 px; a failure lists every rule, node and why.
  * And Lighthouse: 100 for accessibility, best practices and SEO on the login view (~10 s).
  */
@@ -136,6 +139,61 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
     await send(p.page, 'typed while offline');
     await entries(p.page, 'typed while offline').filter({ hasText: 'pending' }).waitFor();
     await expectClean(p, 'reconnecting + pending');
+  });
+
+  it('a message\'s life: a reply\'s quote, reactions, an edited mark, a tombstone, open actions, the reply and edit boxes, who is typing, the deletion dialog', async () => {
+    const ann = await open('#axe-life');
+    const bob = await open('#axe-life');
+    await joinAs(ann.page, 'Ann Life');
+    await joinAs(bob.page, 'Bob Life');
+    const own = (p: ChatPage, text: string) => p.page.locator('#messages > *').filter({ has: p.page.locator('.text', { hasText: text }) }).first();
+    const actions = (p: ChatPage, text: string) => own(p, text).getByRole('button', { name: /^Actions for the message from/ });
+    await send(ann.page, 'A message that will be edited.');
+    await send(ann.page, 'A message that will be deleted.');
+    await send(bob.page, 'Bob asks @Ann Life a question.');
+    await own(ann, 'Bob asks').waitFor();
+    // Bob replies to Ann and reacts; Ann reacts too (her chip pressed), edits one and deletes the other.
+    await actions(bob, 'will be edited').click();
+    await own(bob, 'will be edited').getByRole('button', { name: 'Reply', exact: true }).click();
+    await send(bob.page, 'A reply, with the quote above it.');
+    await actions(bob, 'will be edited').click();
+    await own(bob, 'will be edited').getByRole('button', { name: 'React with 🎉' }).click();
+    await actions(ann, 'Bob asks').click();
+    await own(ann, 'Bob asks').getByRole('button', { name: 'React with 👍' }).click();
+    await own(ann, 'Bob asks').getByRole('button', { name: /^👍 1 reaction$/ }).waitFor();
+    await actions(ann, 'will be edited').click();
+    await own(ann, 'will be edited').getByRole('button', { name: 'Edit', exact: true }).click();
+    await ann.page.getByRole('textbox', { name: 'Message', exact: true }).fill('A message that was edited.');
+    await ann.page.getByRole('textbox', { name: 'Message', exact: true }).press('Enter');
+    await actions(ann, 'will be deleted').click();
+    await own(ann, 'will be deleted').getByRole('button', { name: 'Delete', exact: true }).click();
+    await ann.page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await ann.page.getByText('This message was deleted').waitFor();
+    await own(ann, 'was edited').locator('time.edited').waitFor();
+    await own(ann, 'A reply, with the quote').getByRole('button', { name: /^In reply to Ann Life/ }).waitFor();
+    await own(ann, 'was edited').getByRole('button', { name: /^🎉 1 reaction$/ }).waitFor();
+    // Ann's view: replying to Bob, one message's actions open (the picker and the emoji field), Bob typing.
+    await actions(ann, 'Bob asks').click();
+    await own(ann, 'Bob asks').getByRole('textbox', { name: 'Any emoji' }).waitFor();
+    await own(ann, 'Bob asks').getByRole('button', { name: 'Reply', exact: true }).click();
+    await actions(ann, 'A reply, with the quote').click();
+    await bob.page.getByRole('textbox', { name: 'Message', exact: true }).pressSequentially('typing…');
+    await ann.page.locator('#typing').filter({ hasText: 'Bob Life is typing…' }).waitFor({ timeout: 10_000 });
+    await ann.page.locator('#composer-context').filter({ hasText: 'Replying to Bob Life' }).waitFor();
+    await expectClean(ann, 'a message\'s life, reply box');
+    // The edit box.
+    await ann.page.keyboard.press('Escape');
+    await ann.page.getByRole('textbox', { name: 'Message', exact: true }).focus();
+    await ann.page.keyboard.press('ArrowUp');
+    await ann.page.locator('#composer-context').filter({ hasText: 'Editing your message' }).waitFor();
+    await expectClean(ann, 'edit box');
+    // The deletion's confirmation.
+    await ann.page.keyboard.press('Escape');
+    await actions(ann, 'was edited').click();
+    await own(ann, 'was edited').getByRole('button', { name: 'Delete', exact: true }).click();
+    await ann.page.getByRole('dialog', { name: 'Delete this message?' }).waitFor();
+    await expectClean(ann, 'deletion dialog');
+    await ann.page.keyboard.press('Escape');
   });
 
   it('signed in: the room list with unread badges, and a private room\'s owner view', async () => {

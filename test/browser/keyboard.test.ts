@@ -82,9 +82,11 @@ describe('keyboard only', () => {
     await p.page.keyboard.press('Enter');
     await entries(p.page, 'lines').waitFor();
 
-    expect(await tabOrder(p.page, 8)).toEqual([
-      "a 'livechat'", 'input#room-switch', "button 'Go'", "a '# kb-order'", 'ul#members', 'div#scroller',
-      'textarea#message', "button 'Send'",
+    // Each message has one stop of its own: the button that discloses its actions.
+    const actions = expect.stringMatching(/^button 'Actions for the message from Keyboard Kim #\w{4} at /);
+    expect(await tabOrder(p.page, 11)).toEqual([
+      "a 'livechat'", 'button#notify', 'input#room-switch', "button 'Go'", "a '# kb-order'", 'ul#members', 'div#scroller',
+      actions, actions, 'textarea#message', "button 'Send'",
     ]);
     // The room field: a name and Enter goes there, and focus returns to the message box.
     await p.page.locator('#room-switch').focus();
@@ -93,6 +95,48 @@ describe('keyboard only', () => {
     await p.page.waitForURL(/#kb-other$/);
     await connectedAppId(p.page);
     expect(await focused(p.page)).toBe('textarea#message');
+    expect(p.pageErrors).toEqual([]);
+  });
+
+  it('a message\'s actions by keyboard: Enter discloses them, Tab reaches each, Escape closes; ↑ edits, Escape cancels', async () => {
+    const p = await open('#kb-actions');
+    await joinByKeyboard(p, 'Action Al');
+    await p.page.keyboard.type('act on me');
+    await p.page.keyboard.press('Enter');
+    await entries(p.page, 'act on me').locator('.is-sent').waitFor();
+    const toggle = entries(p.page, 'act on me').getByRole('button', { name: /^Actions for the message from/ });
+    await p.page.keyboard.press('Shift+Tab'); // from the message box back to the last message's actions
+    expect(await focused(p.page)).toMatch(/^button 'Actions for the message from Action Al/);
+    await p.page.keyboard.press('Enter');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    const stops: string[] = [];
+    for (let i = 0; i < 13; i++) {
+      await p.page.keyboard.press('Tab');
+      stops.push(await focused(p.page));
+      expect(await focusShows(p.page), `no visible focus on ${stops.at(-1)}`).toBe(true);
+    }
+    expect(stops).toEqual([
+      "button 'Reply'", "button 'Edit'", "button 'Delete'",
+      ...['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'].map((e) => `button 'React with ${e}'`),
+      'input#' + (await p.page.locator('.emoji-input').getAttribute('id')), "button 'React'",
+    ]);
+    await p.page.keyboard.press('Escape');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await focused(p.page)).toMatch(/^button 'Actions for the message from Action Al/);
+    // A reaction by keyboard: the picker's 👍 becomes a pressed chip.
+    await p.page.keyboard.press('Enter');
+    for (let i = 0; i < 4; i++) await p.page.keyboard.press('Tab');
+    expect(await focused(p.page)).toBe("button 'React with 👍'");
+    await p.page.keyboard.press('Enter');
+    const chip = entries(p.page, 'act on me').getByRole('button', { name: '👍 1 reaction' });
+    await expect.poll(() => chip.getAttribute('aria-pressed')).toBe('true');
+    // ↑ in the empty box edits it; Escape gives the box back as it was.
+    await p.page.locator('#message').focus();
+    await p.page.keyboard.press('ArrowUp');
+    expect(await p.page.locator('#message').inputValue()).toBe('act on me');
+    await p.page.keyboard.press('Escape');
+    expect(await p.page.locator('#message').inputValue()).toBe('');
+    expect(await p.page.locator('#composer-context').isHidden()).toBe(true);
     expect(p.pageErrors).toEqual([]);
   });
 

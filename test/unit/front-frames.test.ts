@@ -99,7 +99,10 @@ describe('readServerFrame', () => {
       from: fc.oneof(member, fc.anything()), text: fc.oneof(fc.string(), fc.anything()), cid: fc.string(), via: fc.anything(),
     }, { requiredKeys: [] });
     const frameLike = fc.record({
-      type: fc.constantFrom('welcome', 'joined', 'left', 'ack', 'message', 'presence', 'history', 'members', 'pong', 'error'),
+      type: fc.constantFrom('welcome', 'joined', 'left', 'ack', 'message', 'presence', 'history', 'members', 'pong', 'error', 'update', 'typing'),
+      target: fc.anything(), delete: fc.anything(), replyTo: fc.anything(), reactions: fc.anything(), editedAt: fc.anything(),
+      edit: fc.oneof(fc.record({ text: fc.anything(), editedAt: fc.anything() }), fc.anything()),
+      reaction: fc.oneof(fc.record({ emoji: fc.oneof(fc.string(), fc.anything()), on: fc.anything(), count: fc.anything() }), fc.anything()),
       room: fc.oneof(fc.constant('lobby'), fc.anything()), event: fc.constantFrom('join', 'leave', 'count', 'sync', 'x'),
       member: fc.oneof(member, fc.anything()), members: fc.oneof(fc.array(fc.oneof(member, fc.anything())), fc.anything()),
       messages: fc.oneof(fc.array(fc.oneof(msg, fc.anything())), fc.anything()), count: fc.anything(), last: fc.anything(),
@@ -115,10 +118,11 @@ describe('readServerFrame', () => {
       for (const m of msgs) {
         timeFmt.format(m.ts);
         new Date(m.ts).toISOString();
-        expect(typeof m.text).toBe('string');
+        if (m.type === 'message') expect(typeof m.text).toBe('string');
         expect(readMember(m.from)).toEqual(m.from);
       }
       if ('room' in f) expect(typeof f.room).toBe('string');
+      if (f.type === 'update') expect([f.edit, f.delete, f.reaction].filter((x) => x !== undefined)).toHaveLength(1);
       return true;
     }), { numRuns: 2000 });
   });
@@ -128,5 +132,68 @@ describe('readServerFrame', () => {
       expect(readMessage(v)).toBeNull();
       expect(readMember(v)).toBeNull();
     }
+  });
+});
+
+describe('a message\'s life: the new fields, `update` and `typing` frames', () => {
+  const bob = { id: 'b0b', name: 'Bob' };
+  const reply = { ...message, id: 8, replyTo: { id: 7, from: ann, text: 'hi' }, editedAt: 1_700_000_000_500, reactions: [{ emoji: '👍', count: 2 }, { emoji: '🎉', count: 1 }] };
+  const update = { type: 'update', room: 'lobby', id: 9, ts: 1_700_000_001_000, target: 7, from: bob, via: '2000', cid: 'u9' };
+
+  it('passes well-formed ones through as the same data', () => {
+    const frames = [
+      reply,
+      { ...message, id: 10, text: '', deleted: true },
+      { ...update, edit: { text: 'better', editedAt: 1_700_000_001_000 } },
+      { ...update, delete: true },
+      { ...update, reaction: { emoji: '❤️', on: false, count: 0 } },
+      { type: 'typing', room: 'lobby', members: [ann, bob], count: 2 },
+      { type: 'typing', room: 'lobby', members: [], count: 0 },
+      { type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [message, { ...update, reaction: { emoji: '👍', on: true, count: 1 } }], last: 9 },
+    ];
+    for (const f of frames) expect(readServerFrame(JSON.stringify(f)), JSON.stringify(f)).toEqual(f);
+  });
+
+  it('drops an update without exactly one well-formed change, or with a bad target, member, emoji or count', () => {
+    const bad: object[] = [
+      update,
+      { ...update, edit: { text: 'x', editedAt: 1 }, delete: true },
+      { ...update, delete: false },
+      { ...update, edit: { text: 5, editedAt: 1 } },
+      { ...update, edit: { text: 'x', editedAt: 1e300 } },
+      { ...update, reaction: { emoji: '👍', on: 'yes', count: 1 } },
+      { ...update, reaction: { emoji: '👍', on: true, count: -1 } },
+      { ...update, reaction: { emoji: '', on: true, count: 1 } },
+      { ...update, reaction: { emoji: '👍'.repeat(9), on: true, count: 1 } }, // over 32 bytes
+      { ...update, reaction: { emoji: '\u0000', on: true, count: 1 } },
+      { ...update, delete: true, target: 0 },
+      { ...update, delete: true, target: '7' },
+      { ...update, delete: true, from: { id: '' } },
+      { ...update, delete: true, room: 7 },
+      { type: 'typing', room: 'lobby', members: 'Bob', count: 1 },
+      { type: 'typing', room: 5, members: [], count: 0 },
+    ];
+    for (const f of bad) expect(readServerFrame(JSON.stringify(f)), JSON.stringify(f)).toBeNull();
+  });
+
+  it('keeps a message whose optional parts are malformed, without them; a tombstone carries nothing else', () => {
+    expect(readMessage({ ...message, replyTo: { id: 'x', from: ann, text: 'q' }, editedAt: 'yesterday', reactions: 'lots' })).toEqual(message);
+    expect(readMessage({ ...message, replyTo: { id: 3, from: ann, text: 'q'.repeat(401) } })).toEqual(message); // a quote is ≤ 200 characters
+    expect(readMessage({ ...message, deleted: true, text: 'secret', replyTo: reply.replyTo, reactions: reply.reactions }))
+      .toEqual({ ...message, text: '', deleted: true });
+    // Reactions: counts ≥ 1, each emoji once, at most 20.
+    const many = Array.from({ length: 25 }, (_, i) => ({ emoji: String.fromCodePoint(0x1f600 + i), count: i }));
+    const r = readMessage({ ...message, reactions: [...many, { emoji: '😁', count: 9 }, { emoji: 5, count: 1 }] })!.reactions!;
+    expect(r).toHaveLength(20);
+    expect(r[0]).toEqual({ emoji: '😁', count: 1 });
+    expect(r.every((x) => x.count >= 1)).toBe(true);
+    expect(new Set(r.map((x) => x.emoji)).size).toBe(20);
+  });
+
+  it('a typing frame lists at most 5 members and counts no fewer than it lists', () => {
+    const six = Array.from({ length: 6 }, (_, i) => ({ id: `m${i}`, name: `M${i}` }));
+    expect(readServerMessage({ type: 'typing', room: 'lobby', members: [...six, null], count: 'x' }))
+      .toEqual({ type: 'typing', room: 'lobby', members: six.slice(0, 5), count: 5 });
+    expect(readServerMessage({ type: 'typing', room: 'lobby', members: [ann], count: 0 })).toMatchObject({ count: 1 });
   });
 });

@@ -186,7 +186,7 @@ export interface Joined {
   /** True when `members` is not the whole list (a large room). */
   membersTruncated?: boolean;
   /** With `after`: every kept entry after it (messages and updates); without: the newest messages, in their current state. */
-  messages: ChatMessage[];
+  messages: Array<ChatMessage | Update>;
   last: number;
   truncated?: boolean;
 }
