@@ -104,6 +104,14 @@ for (const make of factories) {
       expect(JSON.parse(m.json).text).toBe(text);
     });
 
+    it('countAfter counts each room\'s kept messages after an id, updates left out', async () => {
+      const b = await f.server('A');
+      for (let i = 0; i < 4; i++) await send(b, 'ca', `x${i}`);
+      await b.history.append({ kind: 'react', room: 'ca', cid: 'r1', from: alice, via: 'A', target: 1, emoji: '👍', on: true });
+      expect(await b.history.countAfter([['ca', 0], ['ca', 2], ['ca', 5], ['none', 0]])).toEqual([4, 2, 0, 0]);
+      expect(await b.history.countAfter([])).toEqual([]);
+    });
+
     it('lastIds gives each room\'s newest id (0 for none) in the order asked', async () => {
       const a = await f.server('A');
       const b = await f.server('B', { historyMax: 2 });

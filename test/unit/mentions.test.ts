@@ -51,6 +51,10 @@ describe('mentions on the server', () => {
     bob.take();
     await bob.req({ type: 'rooms' });
     expect(bob.take().find((f) => f.type === 'rooms')!.rooms).toEqual([expect.objectContaining({ room: 'lobby', unread: 3, mentions: 2 })]);
+    // A reaction takes an id of the room's log but is nothing new to read.
+    await ann.req({ type: 'react', room: 'lobby', id: 1, emoji: '👍', on: true, cid: 'a3' });
+    await bob.req({ type: 'rooms' });
+    expect(bob.take().find((f) => f.type === 'rooms')!.rooms[0]).toMatchObject({ last: 4, unread: 3, mentions: 2 });
     await bob.req({ type: 'read', room: 'lobby', id: 1 });
     await bob.req({ type: 'rooms' });
     expect(bob.take().find((f) => f.type === 'rooms')!.rooms[0]).toMatchObject({ read: 1, mentions: 1 });

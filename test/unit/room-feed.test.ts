@@ -46,6 +46,8 @@ class FakeHistory implements History {
 
   append(): never { throw new Error('not used'); }
   page(): never { throw new Error('not used'); }
+  countAfter(): never { throw new Error('not used'); }
+
   async lastIds(rooms: string[]): Promise<number[]> {
     return rooms.map((r) => this.rooms.get(r)?.at(-1)?.id ?? 0);
   }

@@ -21,8 +21,9 @@ export class RoomList {
   async summaries(member: Member): Promise<RoomSummary[]> {
     const { accounts, access, history } = this.backend;
     const [names, reads, named] = await Promise.all([accounts.rooms(member.id), accounts.reads(member.id), accounts.mentions(member.id)]);
-    const [lasts, acls] = await Promise.all([
+    const [lasts, unread, acls] = await Promise.all([
       history.lastIds(names),
+      history.countAfter(names.map((n) => [n, reads[n] ?? 0])),
       Promise.all(names.map((n) => (roomKind(n) === 'public' ? null : access.get(n)))),
     ]);
     const out: RoomSummary[] = [];
@@ -39,7 +40,8 @@ export class RoomList {
       const last = lasts[i];
       const read = Math.min(reads[room] ?? 0, last);
       const mentions = (named[room] ?? []).filter((id) => id > read && id <= last).length;
-      out.push({ room, kind, title, last, read, unread: Math.max(0, last - read), mentions });
+      // Messages only: an edit or a reaction takes an id of the room's log but is nothing new to read.
+      out.push({ room, kind, title, last, read, unread: unread[i], mentions });
     });
     return out;
   }

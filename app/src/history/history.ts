@@ -96,6 +96,8 @@ export interface History {
   resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult>;
   /** A page of messages for `history`: before/after a given id or the newest, ascending, at most `limit`. */
   page(room: string, query: PageQuery): Promise<StoredEntry[]>;
-  /** Each room's newest message id (0 for a room with none), in the order asked, in one round trip. */
+  /** Each room's newest entry id (0 for a room with none), in the order asked, in one round trip. */
   lastIds(rooms: string[]): Promise<number[]>;
+  /** Each room's kept messages (not updates) with an id above the given one, in the order asked: unread counts. */
+  countAfter(rooms: ReadonlyArray<[room: string, after: number]>): Promise<number[]>;
 }

@@ -233,6 +233,10 @@ export class MemoryHistory implements History {
     return pick.map((x) => storedEntry(x.entry)!);
   }
 
+  async countAfter(rooms: ReadonlyArray<[string, number]>): Promise<number[]> {
+    return rooms.map(([room, after]) => this.state.rooms.get(room)?.hist.items.filter((x) => x.id > after).length ?? 0);
+  }
+
   async lastIds(rooms: string[]): Promise<number[]> {
     return rooms.map((room) => this.state.rooms.get(room)?.seq ?? 0);
   }

@@ -118,6 +118,13 @@ export class RedisHistory implements History {
     return pairs(await this.redis.command<string[]>(['ZRANGE', hist, `-${limit}`, '-1', 'WITHSCORES']));
   }
 
+  async countAfter(rooms: ReadonlyArray<[string, number]>): Promise<number[]> {
+    // Sent together: node-redis pipelines commands issued in the same tick.
+    const counts = await Promise.all(rooms.map(([room, after]) =>
+      this.redis.command<number>(['ZCOUNT', keys(room).hist, `(${after}`, '+inf'])));
+    return counts.map(Number);
+  }
+
   async lastIds(rooms: string[]): Promise<number[]> {
     if (rooms.length === 0) return [];
     const ids = await this.redis.command<Array<string | null>>(['MGET', ...rooms.map((r) => keys(r).seq)]);

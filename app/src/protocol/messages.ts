@@ -219,7 +219,7 @@ export interface RoomSummary {
   last: number;
   /** The last id this account marked read. */
   read: number;
-  /** last - read, at least 0. */
+  /** Kept messages (not updates) after `read`. */
   unread: number;
   /** Messages after `read` that name this account (of the newest 20 that did); the server always sends it. */
   mentions?: number;
