@@ -37,8 +37,19 @@ export function newAccount(username: string): Account {
   return { username, rooms: null, marks: dict<number>(), details: dict<RoomResponse>(), sessions: null, revoking: [] };
 }
 
-const withCounts = (r: RoomSummary, last: number, read: number): RoomSummary =>
-  (last === r.last && read === r.read && r.unread === Math.max(0, last - read) ? r : { ...r, last, read, unread: Math.max(0, last - read) });
+/**
+ * The entry with the newest `last` and `read` the page knows. The server counts unread *messages*
+ * (an edit or a reaction takes an id but is nothing new to read), so between two `rooms` answers the
+ * page bounds its count: all read once `read` reaches `last`, never more than the ids after `read`,
+ * and new ids seen meanwhile (the room shown) add at most their number.
+ */
+function withCounts(r: RoomSummary, last: number, read: number): RoomSummary {
+  if (last === r.last && read === r.read) return r;
+  const unread = read >= last ? 0 : Math.min(r.unread + Math.max(0, last - r.last), last - read);
+  const next: RoomSummary = { ...r, last, read, unread };
+  if (r.mentions !== undefined) next.mentions = Math.min(r.mentions, unread);
+  return next;
+}
 
 /**
  * A `rooms` list. Each entry's read marker is the higher of the server's and the page's; `current`

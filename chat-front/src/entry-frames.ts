@@ -65,6 +65,11 @@ export function readMessage(v: unknown): ChatMessage | null {
   if (quote) m.replyTo = quote;
   const reactions = v.reactions === undefined ? null : readReactions(v.reactions);
   if (reactions && reactions.length > 0) m.reactions = reactions;
+  // Who the server found named in the text: member ids, at most 10 kept.
+  if (Array.isArray(v.mentions)) {
+    const named = v.mentions.filter((x): x is string => isStr(x, 256)).slice(0, 10);
+    if (named.length > 0) m.mentions = named;
+  }
   return m;
 }
 

@@ -51,7 +51,9 @@ export function readRoomSummary(v: unknown): RoomSummary | null {
   const read = isCount(v.read) ? v.read : 0;
   const unread = isCount(v.unread) ? v.unread : Math.max(0, last - read);
   const title = isStr(v.title, 1024) && v.title.trim() ? v.title : v.room;
-  return { room: v.room, kind: kindOf(v.kind, v.room), title, last, read, unread };
+  const summary: RoomSummary = { room: v.room, kind: kindOf(v.kind, v.room), title, last, read, unread };
+  if (isCount(v.mentions) && v.mentions > 0) summary.mentions = Math.min(v.mentions, unread);
+  return summary;
 }
 
 function rooms(f: Obj): RoomsResponse | null {

@@ -159,7 +159,8 @@ export class LogView {
     const me = state.me;
     const shown = {
       m, own: me !== null && m.from.id === me.id, canEdit: canEdit(state, m), canDelete: canDelete(state, m),
-      namesMe: me !== null && m.from.id !== me.id && !m.deleted && namesMember(m.text, me.name), open: this.openActions === m.id,
+      namesMe: me !== null && m.from.id !== me.id && !m.deleted && (m.mentions?.includes(me.id) === true || namesMember(m.text, me.name)),
+      open: this.openActions === m.id,
     };
     return { sig: `${shown.canEdit}|${shown.canDelete}|${shown.namesMe}|${shown.open}`, build: () => messageNode(shown) };
   }

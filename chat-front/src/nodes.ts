@@ -102,6 +102,14 @@ export function unreadBadge(n: number): HTMLElement[] {
   return [badge, el('span', 'visually-hidden', `, ${unreadLabel(n)}`)];
 }
 
+/** "@2": messages after the read marker that name the account. */
+function mentionBadge(n: number): HTMLElement[] {
+  if (n <= 0) return [];
+  const badge = el('span', 'badge mention-badge', `@${n > 99 ? '99+' : n}`);
+  badge.setAttribute('aria-hidden', 'true');
+  return [badge, el('span', 'visually-hidden', `, ${n > 99 ? '99+' : n} mentioning you`)];
+}
+
 /** A room of the account's list: a link to it (the address names the room), with its unread badge. */
 export function roomEntryNode(r: RoomSummary, title: string, current: boolean): HTMLElement {
   const li = el('li', 'room-entry');
@@ -109,7 +117,7 @@ export function roomEntryNode(r: RoomSummary, title: string, current: boolean): 
   const a = el('a', `room-link${current ? ' current' : ''}${r.unread > 0 ? ' unread' : ''}`);
   a.href = `#${r.room}`;
   if (current) a.setAttribute('aria-current', 'page');
-  a.append(kindMark(r.kind), el('span', 'room-title', title), ...unreadBadge(r.unread));
+  a.append(kindMark(r.kind), el('span', 'room-title', title), ...mentionBadge(r.mentions ?? 0), ...unreadBadge(r.unread));
   li.append(a);
   return li;
 }
