@@ -9,6 +9,7 @@
  * escaped, so `"cid":"` or `"delete":true` cannot match inside one. As for `message` frames
  * (wire.ts scanMessage), `room` and the entry's `id` are relied on to come before `from`.
  */
+import { readDecimal, readInt } from './wire.js';
 
 /** Bytes every livechat `update` frame starts with. */
 export const UPDATE_PREFIX = Buffer.from('{"type":"update",');
@@ -60,40 +61,6 @@ function indexNear(buf: Buffer, key: Buffer, from: number, end: number): number 
 /** Whether `key` is at `at` in `buf`, within `end`. */
 function isAt(buf: Buffer, at: number, end: number, key: Buffer): boolean {
   return at >= 0 && end - at >= key.length && buf.compare(key, 0, key.length, at, at + key.length) === 0;
-}
-
-/** Reads a non-negative integer at `at`; -1 when there is no digit. */
-function readInt(buf: Buffer, at: number, end: number): number {
-  let n = 0;
-  let i = at;
-  for (; i < end; i++) {
-    const c = buf[i];
-    if (c < 48 || c > 57) break;
-    n = n * 10 + (c - 48);
-  }
-  return i === at ? -1 : n;
-}
-
-/** Reads a decimal `123.456` at `at`; NaN when there is no digit. */
-function readDecimal(buf: Buffer, at: number, end: number): number {
-  let n = 0;
-  let i = at;
-  for (; i < end; i++) {
-    const c = buf[i];
-    if (c < 48 || c > 57) break;
-    n = n * 10 + (c - 48);
-  }
-  if (i === at) return NaN;
-  if (i < end && buf[i] === 46) {
-    let scale = 0.1;
-    for (i++; i < end; i++) {
-      const c = buf[i];
-      if (c < 48 || c > 57) break;
-      n += (c - 48) * scale;
-      scale /= 10;
-    }
-  }
-  return n;
 }
 
 /**

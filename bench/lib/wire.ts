@@ -103,13 +103,13 @@ function readDigits(buf: Buffer, at: number, end: number): number {
 }
 
 /** Reads the integer at `at` (digits only, before `end`); -1 when none. */
-function readInt(buf: Buffer, at: number, end: number): number {
+export function readInt(buf: Buffer, at: number, end: number): number {
   const n = readDigits(buf, at, end);
   return digitsEnd === at ? -1 : n;
 }
 
 /** Reads a decimal `123.456` at `at` (before `end`); NaN when none. */
-function readDecimal(buf: Buffer, at: number, end: number): number {
+export function readDecimal(buf: Buffer, at: number, end: number): number {
   let n = readDigits(buf, at, end);
   let i = digitsEnd;
   if (i === at) return NaN;
