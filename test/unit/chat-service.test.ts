@@ -54,8 +54,7 @@ describe('ChatService: requests before hello and outside rooms', () => {
     expect(c.member).toBeNull();
   });
 
-  // BUG (app/src/chat/chat-service.ts handle): docs/protocol.md says an error answering a `send` carries
-  // its cid; not_identified for a send does not. Flip to `it` once fixed.
+  // docs/protocol.md: an error answering a `send` carries its cid, not_identified too.
   it('not_identified for a send carries its cid', async () => {
     const { client } = setup();
     const { take, req } = client();

@@ -199,9 +199,8 @@ describe('RoomFeed', () => {
     expect(r.ids).toEqual([1, 2, 3, 4]);
   });
 
-  // BUG (app/src/chat/room-feed.ts): after a repair the backlog is fanned out without a gap check, and
-  // resync() skips a room whose repair is in flight. Messages published while that read was in flight
-  // and lost on the bus (a resubscribe) are never delivered. Flip to `it` once fixed.
+  // Once a bug: after a repair the backlog was fanned out without a gap check, and resync() skipped a room
+  // whose repair was in flight, so what the bus lost while that read was in flight was never delivered.
   it('a resync during a repair still recovers what the bus lost meanwhile', async () => {
     const { feed, member, stored, publish, history } = setup();
     const { ids } = member('r', 0);
@@ -220,9 +219,8 @@ describe('RoomFeed', () => {
     expect(ids).toEqual([1, 2, 3, 4, 5]);
   });
 
-  // BUG (app/src/chat/room-feed.ts seed): a new room's first bus message becomes its baseline unchecked,
-  // and the join's `last` (seed) is ignored once one arrived. If the bus lost the message just before
-  // it, the joiner never gets it. Flip to `it` once fixed.
+  // Once a bug: a new room's first bus message became its baseline unchecked, and the join's `last` (seed)
+  // was ignored once one arrived; a message the bus lost just before it never reached the joiner.
   it('a message lost while the first join of a room reads history is still delivered', async () => {
     const { feed, rooms, stored, publish } = setup();
     const { c, ids } = client('c1');
