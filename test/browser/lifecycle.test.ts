@@ -21,7 +21,7 @@ import { routeChat, type ChatRoute } from './lib/ws-route.js';
 
 const shots = join(repoRoot(), process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : '.run/screenshots');
 const run = Date.now().toString(36).slice(-5);
-/** A typing change shows within a second, or once another typer lapses (6 s after its last signal). */
+/** A typing change shows within a second (coalesced per room); the rest is slack for a loaded machine. */
 const TYPING_WAIT_MS = 10_000;
 
 /** Log entries whose own text (not a quote of it) holds `text`; a deleted one's tombstone counts as its text. */
