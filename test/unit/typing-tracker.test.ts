@@ -78,4 +78,19 @@ describe('TypingTracker', () => {
     t.sent('r', member(9));
     expect(published).toHaveLength(3);
   });
+
+  it('a member who leaves the room stops typing there at once (through the chat service)', async () => {
+    vi.useRealTimers();
+    const { chatHarness } = await import('../helpers/chat-harness.js');
+    const h = chatHarness();
+    const ann = await h.member('Ann');
+    const bob = await h.member('Bob');
+    for (const x of [ann, bob]) await x.req({ type: 'join', room: 'r' });
+    await bob.req({ type: 'typing', room: 'r' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ann.take().filter((f) => f.type === 'typing').at(-1)).toMatchObject({ count: 1 });
+    await bob.req({ type: 'leave', room: 'r' });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(ann.take().filter((f) => f.type === 'typing').at(-1)).toMatchObject({ count: 0, members: [] });
+  });
 });

@@ -49,7 +49,7 @@ export class TypingTracker {
     return this.publish(room, member, typing);
   }
 
-  /** A local member sent a message: it stopped typing. */
+  /** A local member sent a message, or left the room: it stopped typing (published when the room thinks it types). */
   sent(room: string, member: Member): void {
     const local = this.rooms.get(room);
     if (local && this.byRoom.get(local)?.typers.has(member.id)) {

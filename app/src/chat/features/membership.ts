@@ -9,7 +9,7 @@ import type { ChatParts } from '../parts.js';
 import type { RequestContext } from '../request.js';
 import { TEXTS } from '../texts.js';
 
-type Parts = Pick<ChatParts, 'backend' | 'settings' | 'rooms' | 'feed' | 'limits' | 'admission' | 'roomList'>;
+type Parts = Pick<ChatParts, 'backend' | 'settings' | 'rooms' | 'feed' | 'limits' | 'admission' | 'roomList' | 'typing'>;
 
 export class MembershipFeature {
   constructor(private readonly p: Parts) {}
@@ -71,6 +71,8 @@ export class MembershipFeature {
   }
 
   leave(ctx: RequestContext, req: LeaveRequest): void {
+    // Whoever leaves stops typing there (the others would see it for up to 6 s otherwise).
+    this.p.typing.sent(req.room, ctx.member);
     this.p.rooms.leave(req.room, ctx.client, ctx.member);
     ctx.reply(leftFrame({ room: req.room }));
   }
