@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { ackFrame, emojiProblem, joinedFrame, messageFrame, messageParts, welcomeFrame, type Request } from '@livechat/protocol';
 import { updateFrame, updateParts } from '../../app/src/protocol/encode.js';
@@ -17,7 +17,7 @@ import { MAX_RATE_PER_SENDER, type LoadReport } from '../../bench/lib/load.js';
 import { ACTIONS, DEFAULT_MIX, EMOJI, mixSpec, parseMix, sendersNeeded, UPDATE_KINDS } from '../../bench/lib/mix.js';
 import { cidOf, scanUpdate, U_DELETE, U_EDIT, U_REACT, type ScannedUpdate } from '../../bench/lib/mix-scan.js';
 import { messageText } from '../../bench/lib/wire.js';
-import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
+import { useCluster } from '../helpers/use-cluster.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const LOADTEST = join(ROOT, 'dist', 'loadtest.js');
@@ -180,19 +180,13 @@ describe('--mix: the default mix on the wire', () => {
 });
 
 describe('--mix against the native cluster', () => {
-  let cluster: Cluster;
-  beforeAll(async () => {
-    cluster = await startCluster({ servers: 4, haproxyCheckInterMs: 300 });
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const stage = useCluster({ servers: 4, haproxyCheckInterMs: 300 });
 
   it('a mix of every kind: nothing lost, duplicated or reordered over messages and updates; every kind acked and delivered', async () => {
     const clients = 50;
     const spec = 'send=55,edit=15,delete=10,react=20,typing=30';
-    const { code, stdout, r, html } = await runReport(['--url', cluster.wsUrl, '--clients', String(clients), '--rate', '40', '--duration', '5',
-      '--rooms', '1', '--mix', spec, '--pids', cluster.pids().join(',')]);
+    const { code, stdout, r, html } = await runReport(['--url', stage.cluster.wsUrl, '--clients', String(clients), '--rate', '40', '--duration', '5',
+      '--rooms', '1', '--mix', spec, '--pids', stage.cluster.pids().join(',')]);
     expect(code, stdout).toBe(0);
     expect(r.failures).toEqual([]);
     expect(r.ok).toBe(true);
@@ -254,7 +248,7 @@ describe('--mix against the native cluster', () => {
     // room's set of typers empties and fills again within the second, over and over. (Found failing when
     // written: TypingTracker forgets a room once its set is empty, with the time of its last frame, so the
     // next typer's frame goes out at once — the empty set's frame and the new one a few ms apart.)
-    const { code, stdout, r } = await runReport(['--url', cluster.wsUrl, '--clients', '50', '--rate', '40', '--duration', '5',
+    const { code, stdout, r } = await runReport(['--url', stage.cluster.wsUrl, '--clients', '50', '--rate', '40', '--duration', '5',
       '--mix', 'send=90,edit=5,react=5,typing=20']);
     expect(code, stdout).toBe(0);
     expect(r.failures).toEqual([]);
@@ -266,8 +260,8 @@ describe('--mix against the native cluster', () => {
 
   it('the default mix reports what it did before --mix existed', async () => {
     for (const extra of [[], ['--mix', 'send=100']]) {
-      const { code, stdout, r } = await runReport(['--url', cluster.wsUrl, '--clients', '50', '--senders', '10', '--rate', '50', '--duration', '3',
-        '--pids', cluster.pids().join(','), ...extra]);
+      const { code, stdout, r } = await runReport(['--url', stage.cluster.wsUrl, '--clients', '50', '--senders', '10', '--rate', '50', '--duration', '3',
+        '--pids', stage.cluster.pids().join(','), ...extra]);
       expect(code, stdout).toBe(0);
       expect(r.failures).toEqual([]);
       expect(r.options.senders).toBe(13);

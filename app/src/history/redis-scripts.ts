@@ -51,6 +51,12 @@ end
 local function not_member(restricted, acl, aclm, member)
   return restricted and (redis.call('EXISTS', acl) == 0 or redis.call('HEXISTS', aclm, member) == 0)
 end
+-- The end of every stored entry: its dedup record, the room's keys renewed, the entry published.
+local function commit(cid_key, record, dedup_ttl, renew, ttl, channel, entry)
+  redis.call('SET', cid_key, record, 'EX', dedup_ttl)
+  for _, k in ipairs(renew) do redis.call('EXPIRE', k, ttl) end
+  redis.call('PUBLISH', channel, entry)
+end
 local function dedup(key)
   local d = redis.call('GET', key)
   if not d then return nil end
@@ -98,13 +104,9 @@ while n > 1 and (n > max or bytes > maxBytes) do
   redis.call('DEL', prefix .. 'rx:' .. old[2], prefix .. 'rel:' .. old[2])
   n = n - 1
 end
-redis.call('SET', KEYS[3], id .. ':' .. tss, 'EX', ARGV[7])
-for i = 1, 4 do if i ~= 3 then redis.call('EXPIRE', KEYS[i], ARGV[10]) end end
-if restricted then
-  redis.call('EXPIRE', KEYS[5], ARGV[10])
-  redis.call('EXPIRE', KEYS[6], ARGV[10])
-end
-redis.call('PUBLISH', ARGV[8], msg)
+local renew = {KEYS[1], KEYS[2], KEYS[4]}
+if restricted then renew[4], renew[5] = KEYS[5], KEYS[6] end
+commit(KEYS[3], id .. ':' .. tss, ARGV[7], renew, ARGV[10], ARGV[8], msg)
 return {id, ts, 0}
 `;
 
@@ -195,13 +197,9 @@ while true do
   redis.call('ZREMRANGEBYSCORE', KEYS[7], o[2], o[2])
   ub = redis.call('INCRBY', KEYS[8], -#o[1])
 end
-redis.call('SET', KEYS[3], id .. ':' .. tss, 'EX', ARGV[13])
-for _, i in ipairs({1, 2, 4, 7, 8}) do redis.call('EXPIRE', KEYS[i], ARGV[14]) end
-if restricted then
-  redis.call('EXPIRE', KEYS[5], ARGV[14])
-  redis.call('EXPIRE', KEYS[6], ARGV[14])
-end
-redis.call('PUBLISH', ARGV[15], entry)
+local renew = {KEYS[1], KEYS[2], KEYS[4], KEYS[7], KEYS[8]}
+if restricted then renew[6], renew[7] = KEYS[5], KEYS[6] end
+commit(KEYS[3], id .. ':' .. tss, ARGV[13], renew, ARGV[14], ARGV[15], entry)
 return {id, ts, 0}
 `;
 
