@@ -8,8 +8,8 @@
  * history, to the bus and to every client.
  */
 import type {
-  Ack, ErrorResponse, Joined, Left, Member, MembersResponse, Presence, ReadResponse, RevokedResponse, RoomResponse,
-  RoomsResponse, SessionsResponse, Welcome,
+  Ack, Attachment, ErrorResponse, Joined, Left, Member, MembersResponse, Presence, ReadResponse, RevokedResponse, RoomResponse,
+  RoomsResponse, SessionsResponse, UploadResponse, Welcome,
 } from './messages.js';
 
 declare const frameBrand: unique symbol;
@@ -95,12 +95,28 @@ export interface MessageParts {
 }
 
 /** The parts of a `message` frame; `messageFrame` (or a store's script) joins them as head + id + ',"ts":' + ts + tail. */
-export function messageParts(room: string, from: Member, text: string, cid: string, via: string, mentions: readonly string[] = []): MessageParts {
-  const named = mentions.length > 0 ? `,"mentions":${JSON.stringify(mentions)}` : '';
+export function messageParts(
+  room: string, from: Member, text: string, cid: string, via: string, mentions: readonly string[] = [], attachments: readonly Attachment[] = [],
+): MessageParts {
+  const files = attachments.length > 0 ? `,"attachments":${JSON.stringify(attachments.map(attachment))}` : '';
+  const named = mentions.length > 0 ? `,"mentions":${JSON.stringify(mentions)}${files}` : files;
   return {
     head: `{"type":"message","room":${JSON.stringify(room)},"id":`,
     tail: `,"from":{"id":${JSON.stringify(from.id)},"name":${JSON.stringify(from.name)}},"text":${JSON.stringify(text)},"cid":${JSON.stringify(cid)},"via":${JSON.stringify(via)}${named}}`,
   };
+}
+
+/** An attachment's fields in the contract's order, nothing else. */
+export function attachment(a: Attachment): Attachment {
+  const out: Attachment = { key: a.key, name: a.name, mime: a.mime, size: a.size, url: a.url };
+  if (a.width !== undefined) out.width = a.width;
+  if (a.height !== undefined) out.height = a.height;
+  if (a.thumb !== undefined) out.thumb = a.thumb;
+  return out;
+}
+
+export function uploadFrame(u: Omit<UploadResponse, 'type'>): Frame {
+  return asFrame(JSON.stringify({ type: 'upload', cid: u.cid, key: u.key, put: { url: u.put.url, headers: u.put.headers }, expiresAt: u.expiresAt }));
 }
 
 /** Between the id and the ts of a message frame. */

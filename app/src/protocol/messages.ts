@@ -34,6 +34,14 @@ export const LIMITS = {
   replyQuoteMax: 200,
   /** Members a `typing` frame lists (the newest). */
   typersMax: 5,
+  /** Files on one message (shared/PROTOCOL.md "Attachments"). */
+  attachmentsMax: 10,
+  /** A file's name as given to `upload`, in characters. */
+  fileNameMax: 200,
+  /** A declared media type (RFC 6838: type/subtype, 127 characters each at most). */
+  mimeMax: 255,
+  /** An upload key (the server makes them: a UUID). */
+  fileKeyMax: 64,
 } as const;
 
 /**
@@ -65,7 +73,8 @@ export interface HelloRequest { type: 'hello'; name: string; session?: string }
 export interface JoinRequest { type: 'join'; room: string; after?: number }
 export interface LeaveRequest { type: 'leave'; room: string }
 /** `replyTo`: the id of a message in the same room this one answers. */
-export interface SendRequest { type: 'send'; room: string; text: string; cid: string; replyTo?: number }
+/** `text` may be empty when the message carries attachments. */
+export interface SendRequest { type: 'send'; room: string; text: string; cid: string; replyTo?: number; attachments?: AttachmentRef[] }
 export interface HistoryRequest { type: 'history'; room: string; before?: number; after?: number; limit?: number }
 /** A page of a room's member list in ascending member id, starting after the member id `after`. */
 export interface MembersRequest { type: 'members'; room: string; after?: string; limit?: number }
@@ -109,6 +118,15 @@ export interface DmRequest { type: 'dm'; member: string }
 /** Marks the room read up to message `id`: `read` (also pushed to the account's other connections). */
 export interface ReadRequest { type: 'read'; room: string; id: number }
 
+// ---- attachments (shared/PROTOCOL.md "Attachments") ----
+/**
+ * Asks for a signed PUT target for one file of `size` bytes and type `mime`, to be sent in `room`:
+ * answered `upload` (the same `cid`), whose `key` a later `send` names in `attachments`.
+ */
+export interface UploadRequest { type: 'upload'; room: string; name: string; mime: string; size: number; cid: string }
+/** A file uploaded with a key from `upload`, named by a `send`. */
+export interface AttachmentRef { key: string }
+
 export type AccountRequest =
   | SignupRequest | SigninRequest | SessionsRequest | RevokeRequest | RoomsRequest | CreateRoomRequest | RoomRequest
   | InviteRequest | RemoveRequest | DmRequest | ReadRequest;
@@ -122,7 +140,7 @@ export interface RequestId { rid?: string }
 
 export type Request = (
   | HelloRequest | JoinRequest | LeaveRequest | SendRequest | HistoryRequest | MembersRequest | PingRequest | AccountRequest
-  | LifecycleRequest
+  | LifecycleRequest | UploadRequest
 ) & RequestId;
 export type RequestType = Request['type'];
 
@@ -140,6 +158,8 @@ export interface ChatMessage {
   replyTo?: ReplyQuote;
   /** When the text was last edited (ms since epoch). */
   editedAt?: number;
+  /** Files sent with the message (their URLs fetch the bytes for at least 1 hour after the frame was sent). */
+  attachments?: Attachment[];
   /** Deleted: `text` is `""`, and no `replyTo` or reactions are carried. */
   deleted?: true;
   /** Reactions in order of first use, each with how many members chose it. */
@@ -148,6 +168,28 @@ export interface ChatMessage {
   mentions?: string[];
 }
 export interface ReplyQuote { id: number; from: Member; text: string }
+/**
+ * A file of a message. `url` (and `thumb`, a small re-encoded image, for images) fetch the bytes with
+ * a plain GET: a path on the page's origin or an absolute URL, signed and expiring. Images
+ * (`image/png`, `image/jpeg`, `image/gif`, `image/webp`) carry their `width` and `height` and are
+ * served inline; anything else is served as a download.
+ */
+export interface Attachment {
+  key: string;
+  name: string;
+  mime: string;
+  size: number;
+  url: string;
+  width?: number;
+  height?: number;
+  thumb?: string;
+}
+/** Where and how to PUT a file's bytes (exactly these headers). */
+export interface PutTarget { url: string; headers: Record<string, string> }
+/** The answer to `upload`. `expiresAt`: the PUT target works until then (ms since epoch, ≥ 5 minutes ahead). */
+export interface UploadResponse { type: 'upload'; cid: string; key: string; put: PutTarget; expiresAt: number }
+/** Media types shown inline; every other file downloads. */
+export const INLINE_IMAGE_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 export interface ReactionCount { emoji: string; count: number }
 
 /** An entry of a room's log that changes a message (`target`): exactly one of edit, delete, reaction. */
@@ -263,5 +305,5 @@ export interface ErrorResponse {
 /** Any frame may carry the `rid` of the request it answers (RequestId). */
 export type ServerMessage = (
   | Welcome | Joined | Left | Ack | ChatMessage | Presence | HistoryResponse | MembersResponse | Pong | ErrorResponse
-  | RoomsResponse | RoomResponse | ReadResponse | SessionsResponse | RevokedResponse | Update | Typing
+  | RoomsResponse | RoomResponse | ReadResponse | SessionsResponse | RevokedResponse | Update | Typing | UploadResponse
 ) & RequestId;

@@ -5,6 +5,7 @@
  * text is trimmed. Control characters and lone surrogates are refused, not stripped.
  */
 import { LIMITS, type Request } from './messages.js';
+import { cleanFileName, cleanMime, fileNameProblem, isFileKey } from './files.js';
 import { cleanName, emojiProblem, nameProblem, passwordProblem, textProblem } from './text.js';
 
 export interface ParseError {
@@ -60,6 +61,22 @@ function messageText(obj: Record<string, unknown>, cid: string): Result<string, 
   if (typeof obj.text !== 'string') return fail('text must be a string', cid);
   const problem = textProblem(obj.text);
   return problem === null ? ok(obj.text.trim()) : fail(problem, cid);
+}
+
+/** A `send`'s `attachments`: absent, or 1-10 `{key}` with distinct keys. */
+function attachmentRefs(obj: Record<string, unknown>, cid: string): Result<{ key: string }[] | undefined, ParseError> {
+  const a = obj.attachments;
+  if (a === undefined) return ok(undefined);
+  if (!Array.isArray(a) || a.length < 1 || a.length > LIMITS.attachmentsMax) {
+    return fail(`attachments must be a list of 1-${LIMITS.attachmentsMax} {key}`, cid);
+  }
+  const keys: { key: string }[] = [];
+  for (const x of a) {
+    if (!isObject(x) || !isFileKey(x.key)) return fail('each attachment must be {key} with a key from upload', cid);
+    if (keys.some((k) => k.key === x.key)) return fail('attachments must not name a key twice', cid);
+    keys.push({ key: x.key });
+  }
+  return ok(keys);
 }
 
 /** Parses and validates one text frame. */
@@ -122,12 +139,29 @@ function validateBody(data: Record<string, unknown>): Result<Request, ParseError
       if (cid === undefined) return fail(`cid must be a string of 1-${LIMITS.cidMax} characters`);
       const r = room(data);
       if (!r.ok) return fail(r.error.message, cid);
-      const text = messageText(data, cid);
+      const files = attachmentRefs(data, cid);
+      if (!files.ok) return files;
+      // With files, the text may be empty (a picture alone).
+      const text = files.value !== undefined && typeof data.text === 'string' && data.text.trim() === '' ? ok('') : messageText(data, cid);
       if (!text.ok) return text;
       if (data.replyTo !== undefined && !(isId(data.replyTo) && data.replyTo >= 1)) return fail('replyTo must be a message id (an integer >= 1)', cid);
       const req: Request = { type, room: r.value, text: text.value, cid };
       if (data.replyTo !== undefined) req.replyTo = data.replyTo as number;
+      if (files.value !== undefined) req.attachments = files.value;
       return ok(req);
+    }
+    case 'upload': {
+      const cid = cidOf(data);
+      if (cid === undefined) return fail(`cid must be a string of 1-${LIMITS.cidMax} characters`);
+      const r = room(data);
+      if (!r.ok) return fail(r.error.message, cid);
+      if (typeof data.name !== 'string') return fail('name must be a string', cid);
+      const problem = fileNameProblem(data.name);
+      if (problem !== null) return fail(problem, cid);
+      const mime = cleanMime(data.mime);
+      if (mime === null) return fail('mime must be a media type (type/subtype)', cid);
+      if (!(isId(data.size) && data.size >= 1)) return fail('size must be the file\'s size in bytes (an integer >= 1)', cid);
+      return ok({ type, room: r.value, name: cleanFileName(data.name), mime, size: data.size, cid });
     }
     case 'edit':
     case 'delete':
