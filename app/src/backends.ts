@@ -17,6 +17,8 @@ import { RedisPresence } from './presence/redis-presence.js';
 import { MemorySessions, MemorySessionsState } from './sessions/memory-sessions.js';
 import { RedisSessions } from './sessions/redis-sessions.js';
 import type { Backend } from './store/backend.js';
+import { MemoryUploads, MemoryUploadsState } from './uploads/memory-uploads.js';
+import { RedisUploads } from './uploads/redis-uploads.js';
 import { RedisConnections, type RedisHooks } from './store/redis-connections.js';
 
 export type { Backend };
@@ -39,6 +41,8 @@ export interface MemoryWorld {
   accounts: MemoryAccountsState;
   /** Private rooms' and DMs' access lists. */
   access: MemoryAccessState;
+  /** Upload grants. */
+  uploads: MemoryUploadsState;
 }
 
 export function createMemoryWorld(): MemoryWorld {
@@ -49,6 +53,7 @@ export function createMemoryWorld(): MemoryWorld {
     sessions: new MemorySessionsState(),
     accounts: new MemoryAccountsState(),
     access: new MemoryAccessState(),
+    uploads: new MemoryUploadsState(),
   };
 }
 
@@ -63,6 +68,7 @@ export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = c
     sessions: new MemorySessions(bus.publish, { ttlMs: cfg.sessionTtlSec * 1000, firstTtlMs: cfg.sessionFirstTtlSec * 1000, accountTtlMs }, world.sessions, world.accounts),
     accounts: new MemoryAccounts(bus.publish, { accountTtlMs, maxRooms: cfg.accountMaxRooms }, world.accounts),
     access: new MemoryAccess(bus.publish, { roomTtlMs: cfg.roomTtlSec * 1000, accountTtlMs }, world.access, world.accounts),
+    uploads: new MemoryUploads(world.uploads),
     memory: async () => null,
     isReady: () => true,
     start: async () => {},
@@ -80,6 +86,7 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
     sessions: new RedisSessions(redis, cfg.sessionTtlSec, cfg.sessionFirstTtlSec, cfg.accountTtlSec),
     accounts: new RedisAccounts(redis, { accountTtlSec: cfg.accountTtlSec, maxRooms: cfg.accountMaxRooms }),
     access: new RedisAccess(redis, { roomTtlSec: cfg.roomTtlSec, accountTtlSec: cfg.accountTtlSec }),
+    uploads: new RedisUploads(redis),
     memory: () => redis.memory(),
     isReady: () => redis.isReady && redis.subscriber.isReady,
     start: async () => {

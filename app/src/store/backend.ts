@@ -8,6 +8,7 @@
  *   Sessions  session tokens -> members
  *   Accounts  accounts, room lists, read markers, sign-in failure counters
  *   Access    private rooms' and DMs' access lists
+ *   Uploads   upload grants: which member may attach which uploaded file where
  */
 import type { Access } from '../access/access.js';
 import type { Accounts } from '../accounts/accounts.js';
@@ -15,8 +16,9 @@ import type { Bus } from '../bus/bus.js';
 import type { History } from '../history/history.js';
 import type { Presence } from '../presence/presence.js';
 import type { Sessions } from '../sessions/sessions.js';
+import type { Uploads } from '../uploads/uploads.js';
 
-export type { Access, Accounts, Bus, History, Presence, Sessions };
+export type { Access, Accounts, Bus, History, Presence, Sessions, Uploads };
 
 export interface Backend {
   bus: Bus;
@@ -25,6 +27,7 @@ export interface Backend {
   sessions: Sessions;
   accounts: Accounts;
   access: Access;
+  uploads: Uploads;
   /** The store's memory use and limit; null in memory mode. */
   memory(): Promise<{ used: number; max: number } | null>;
   /** True when the store can take writes (Redis connected); always true in memory. */

@@ -54,6 +54,8 @@ export function roomKeys(room: string) {
 }
 
 export const PRESENCE_OWNERS = 'lc:presence:owners';
+/** An upload grant (uploads/redis-uploads.ts); expires with the grant. */
+export const uploadKey = (key: string) => `lc:upload:${key}`;
 export const presenceRooms = (owner: string) => `lc:presence:rooms:${owner}`;
 
 export const SESSION_PREFIX = 'lc:session:';
