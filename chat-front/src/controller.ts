@@ -2,7 +2,8 @@
  * The chat's behaviour without the DOM, composed of parts that each own one concern: identity.ts (who
  * the page is: hello / sign-in / sign-up, welcome, the session kept in storage, signing out); the room
  * shown — current-room.ts (join, leave, messages, updates, history and member paging), outbox-sender.ts
- * (what the person typed, out with its cid until stored), message-actions.ts (reply, edit, delete,
+ * (what the person typed, out with its cid until stored), upload-sender.ts (files picked for the next
+ * message: asked for, uploaded, their keys taken by a send), message-actions.ts (reply, edit, delete,
  * react), typing-sender.ts (telling the room the person types) and read-marker.ts (the account's
  * `read` for it); and account-actions.ts (the account's room list, private rooms, DMs, the Sessions panel). The
  * controller owns the Connection and the ChatState (the parts change it through `update`, see
@@ -26,8 +27,10 @@ import type { Page } from './page.js';
 import { ReadMarker } from './read-marker.js';
 import type { InFlight } from './requests.js';
 import * as S from './state.js';
-import { errorText } from './texts.js';
+import { errorText, TEXT } from './texts.js';
 import { TypingSender } from './typing-sender.js';
+import { xhrPut, type PutFile } from './upload-put.js';
+import { UploadSender } from './upload-sender.js';
 
 export { ROOMS_POLL_MS } from './account-actions.js';
 export { HISTORY_PAGE } from './current-room.js';
@@ -59,6 +62,8 @@ export interface ControllerOptions {
    * refused one): the address should follow (`push`: a new history entry; `replace`: this one).
    */
   onRoute?: (room: string, how: 'push' | 'replace') => void;
+  /** PUTs a file's bytes (tests pass a fake; the page uses XMLHttpRequest). */
+  put?: PutFile;
 }
 
 export class ChatController implements Page {
@@ -68,6 +73,8 @@ export class ChatController implements Page {
   private readonly identity: Identity;
   private readonly room: CurrentRoom;
   private readonly outbox: OutboxSender;
+  /** Files for the next message: attach, remove, retry (main.ts wires the chips to it). */
+  readonly uploads: UploadSender;
   private readonly actions: MessageActions;
   private readonly typing: TypingSender;
   private readonly reads: ReadMarker;
@@ -79,11 +86,12 @@ export class ChatController implements Page {
     this.now = o.now ?? Date.now;
     const newCid = o.newCid ?? (() => uuidv4());
     this.outbox = new OutboxSender(this, newCid);
+    this.uploads = new UploadSender(this, newCid, o.put ?? xhrPut);
     this.actions = new MessageActions(this, newCid);
     this.typing = new TypingSender(this);
     this.reads = new ReadMarker(this);
     this.room = new CurrentRoom(this, {
-      flush: () => { this.outbox.flush(); this.actions.flush(); },
+      flush: () => { this.outbox.flush(); this.actions.flush(); this.uploads.flush(); },
       joined: (r) => this.account.joined(r), onArrivals: o.onArrivals, onRoute: o.onRoute,
     });
     this.account = new AccountActions(this, {
@@ -124,10 +132,15 @@ export class ChatController implements Page {
   }
 
   // ---- the room shown ----
-  /** Sends what the box holds (a reply while it replies); the person's typing ends with it. */
+  /**
+   * Sends what the box holds (a reply while it replies) with the files picked for this room, once
+   * they are all uploaded; the person's typing ends with it.
+   */
   send(rawText: string): boolean {
-    const sent = this.outbox.send(rawText);
-    if (sent) this.typing.sent();
+    const files = this.uploads.ready(this.state.room);
+    if (files === null) { this.notifyBriefly(TEXT.filesNotReady); return false; }
+    const sent = this.outbox.send(rawText, files);
+    if (sent) { this.uploads.sent(this.state.room); this.typing.sent(); }
     return sent;
   }
   retry(cid: string): void { this.outbox.retry(cid); }
@@ -188,6 +201,7 @@ export class ChatController implements Page {
     if (this.noticeTimer) clearTimeout(this.noticeTimer);
     this.room.reset();
     this.outbox.stop();
+    this.uploads.stop();
     this.actions.stop();
     this.reads.stop();
     this.account.reset();
@@ -204,6 +218,7 @@ export class ChatController implements Page {
     this.room.connState(s);
     this.actions.connState(s);
     this.typing.connState(s);
+    this.uploads.connState(s);
     this.account.connState(s);
     this.update(S.applyConnState(this.state, s));
   }
@@ -219,6 +234,7 @@ export class ChatController implements Page {
       case 'history': return this.room.history(m, answers);
       case 'presence': return this.room.presence(m);
       case 'members': return this.room.members(m);
+      case 'upload': return this.uploads.answered(m);
       case 'ack': return this.actions.ack(m) ? undefined : this.outbox.ack(m);
       case 'read': return this.reads.read(m);
       case 'rooms': return this.account.rooms(m);
@@ -236,7 +252,7 @@ export class ChatController implements Page {
     // About a `typing`, which has no answer (rate_limited): nothing to tell anyone.
     if (this.conn.isUnanswered(e.rid)) return;
     // A send's or a change's error names its cid (with or without a rid).
-    if (e.cid !== undefined && (this.outbox.failed(e) || this.actions.failed(e))) return;
+    if (e.cid !== undefined && (this.outbox.failed(e) || this.actions.failed(e) || this.uploads.failed(e))) return;
     // An unknown rid, or none from a server that echoes them: it answers nothing the page waits for.
     if (e.rid !== undefined || this.conn.echoesRids) return this.notifyBriefly(errorText(e));
     // An older server's error: read from where the page is, as it always was.
@@ -251,6 +267,9 @@ export class ChatController implements Page {
     switch (req.type) {
       case 'send':
         if (!this.outbox.failed(e, req.cid)) this.notifyBriefly(errorText(e));
+        return;
+      case 'upload':
+        if (!this.uploads.failed(e, req.cid)) this.notifyBriefly(errorText(e, req));
         return;
       case 'edit': case 'delete': case 'react':
         if (!this.actions.failed(e, req.cid)) this.notifyBriefly(errorText(e, req));

@@ -10,6 +10,7 @@ import { LIMITS, type ChatMessage, type ReactionCount, type ReplyQuote, type Typ
 import {
   isCount, isEntryId, isObj, isStr, isTs, list, readMember, readVia, type Obj,
 } from './frame-checks.js';
+import { readAttachments } from './file-frames.js';
 
 /** A reply's quote is at most LIMITS.replyQuoteMax characters (code points: at most twice as many UTF-16 units). */
 const QUOTE_UNITS = 2 * LIMITS.replyQuoteMax;
@@ -65,6 +66,9 @@ export function readMessage(v: unknown): ChatMessage | null {
   if (quote) m.replyTo = quote;
   const reactions = v.reactions === undefined ? null : readReactions(v.reactions);
   if (reactions && reactions.length > 0) m.reactions = reactions;
+  // Files: a deleted message has none (above); a malformed entry is left out, the message stays.
+  const files = v.attachments === undefined ? null : readAttachments(v.attachments);
+  if (files) m.attachments = files;
   // Who the server found named in the text: member ids, at most 10 kept.
   if (Array.isArray(v.mentions)) {
     const named = v.mentions.filter((x): x is string => isStr(x, 256)).slice(0, 10);

@@ -17,6 +17,7 @@ import {
   type SessionsResponse, type Welcome,
 } from '@livechat/protocol';
 import { readEntry, readMessage, readTyping, readUpdate } from './entry-frames.js';
+import { readUpload } from './file-frames.js';
 import { isCount, isObj, isStr, isTs, list, optBool, readMember, readVia, type Obj } from './frame-checks.js';
 import { TEXT } from './texts.js';
 
@@ -199,6 +200,7 @@ function readBody(f: Obj): ServerMessage | null {
     case 'revoked': return revoked(f);
     case 'update': return readUpdate(f);
     case 'typing': return readTyping(f);
+    case 'upload': return readUpload(f);
     default: return null;
   }
 }

@@ -10,6 +10,7 @@
  * "Message Ann" on a member, the Sessions panel (another device's session signed out), and signing out.
  */
 import { roomFromHash } from './address.js';
+import { wireAttachments } from './attach-wiring.js';
 import { ChatController, type KeyValueStore } from './controller.js';
 import { normaliseRoom } from './input.js';
 import { wireMessages } from './message-wiring.js';
@@ -196,6 +197,8 @@ view.loginForm.addEventListener('submit', (ev) => {
 
 // The message box (send, reply, edit, typing) and what is done to messages (message-wiring.ts).
 wireMessages(view, controller, notifier);
+// Files: the Attach button, drag and drop, paste, the chips, an image opened full size (attach-wiring.ts).
+wireAttachments(view, controller);
 
 // Rooms: the hash is the source of truth, the form and the links just change it.
 view.roomForm.addEventListener('submit', (ev) => {

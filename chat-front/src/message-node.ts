@@ -3,11 +3,12 @@
  * APPID that accepted it, and its life — the quote of the message it answers (a button that shows the
  * original), its text or a deleted message's tombstone, "(edited)" with the edit time (in a `<time>`,
  * read by screen readers, shown on hover and focus), its reactions as toggle chips (this member's own
- * pressed), and one "Message actions" button that discloses Reply, Edit, Delete and the emoji picker.
+ * pressed), its files (attachment-view.ts: images inline, other files to download), and one "Message actions" button that discloses Reply, Edit, Delete and the emoji picker.
  * Focusable parts carry `data-fk` so the log can give focus back to the same part when it rebuilds a
  * message that changed. Text goes in only through textContent, never innerHTML.
  */
 import type { Member, ReplyQuote } from '@livechat/protocol';
+import { attachmentsNode, outboxFilesNode } from './attachment-view.js';
 import { avatar } from './avatar.js';
 import type { ShownMessage } from './message-changes.js';
 import { el, fullFmt, memberLabel, nameWithTag } from './nodes.js';
@@ -154,7 +155,10 @@ export function messageNode(v: MessageShown): HTMLElement {
   const bubble = el('div', 'bubble');
   bubble.append(metaLine(m.from, m.ts, extra));
   if (m.replyTo) bubble.append(quoteNode(m.replyTo));
-  bubble.append(m.deleted ? el('p', 'tombstone', TEXT.deleted) : el('p', 'text', m.text));
+  // A picture alone has no text; a deleted message has no files (entry-frames.ts, message-changes.ts).
+  if (m.deleted) bubble.append(el('p', 'tombstone', TEXT.deleted));
+  else if (m.text !== '' || !m.attachments?.length) bubble.append(el('p', 'text', m.text));
+  if (!m.deleted && m.attachments?.length) bubble.append(attachmentsNode(m.attachments));
   if (v.namesMe) bubble.append(el('span', 'visually-hidden', 'Mentions you.'));
   const body = el('div', 'msg-body');
   const line = el('div', 'msg-line');
@@ -192,12 +196,14 @@ export function outboxNode(o: OutboxItem, me: Member | null): HTMLElement {
   const who = me ?? { id: 'me', name: 'You' };
   bubble.append(metaLine(who, o.createdAt, [badge]));
   if (o.replyTo) bubble.append(quoteNode(o.replyTo));
-  bubble.append(el('p', 'text', o.text));
+  if (o.text !== '' || !o.attachments?.length) bubble.append(el('p', 'text', o.text));
+  if (o.attachments?.length) bubble.append(outboxFilesNode(o.attachments));
   if (o.status === 'failed') {
     const why = el('p', 'failure', o.error ?? TEXT.sendRefused);
     const retry = button('retry', 'Retry', { retry: o.cid, fk: 'retry' });
-    const excerpt = [...o.text].slice(0, 40).join('');
-    retry.setAttribute('aria-label', `Retry sending “${excerpt}${excerpt.length < o.text.length ? '…' : ''}”`);
+    const shown = o.text || (o.attachments ?? []).map((f) => f.name).join(', ');
+    const excerpt = [...shown].slice(0, 40).join('');
+    retry.setAttribute('aria-label', `Retry sending “${excerpt}${excerpt.length < shown.length ? '…' : ''}”`);
     why.append(' ', retry);
     bubble.append(why);
   }

@@ -1,6 +1,6 @@
 /**
  * The outbox over the connection: a message the person typed (a reply: with the id it answers) is
- * queued under a fresh cid and goes out as soon as the room is joined on a welcomed connection (at
+ * (with the files uploaded for it: their keys go out with every try) queued under a fresh cid and goes out as soon as the room is joined on a welcomed connection (at
  * once if it is), again with the same cid after a reconnect or when the server could not take it
  * (`unavailable`, `rate_limited`: after the delay the answer names), until its `ack` and then its own
  * `message` arrive (outbox.ts keeps the items; current-room.ts flushes them once joined).
@@ -8,6 +8,7 @@
 import { LIMITS, charLength, type Ack, type ErrorResponse } from '@livechat/protocol';
 import { cleanText } from './input.js';
 import type { Page } from './page.js';
+import { sendRequestOf, type OutboxFile } from './outbox.js';
 import * as S from './state.js';
 
 export class OutboxSender {
@@ -19,13 +20,15 @@ export class OutboxSender {
    * Queues a message — a reply to the quoted one while the box replies — and the box writes a new one
    * again; it goes out now if connected, else once back. Returns false for empty/too long text.
    */
-  send(rawText: string): boolean {
+  send(rawText: string, attachments: readonly OutboxFile[] = []): boolean {
     const text = cleanText(rawText);
     const len = charLength(text);
     const { state } = this.page;
-    if (state.phase !== 'chat' || len < 1 || len > LIMITS.textMax || state.composer.mode === 'edit') return false;
+    // With files the text may be empty (a picture alone).
+    if (state.phase !== 'chat' || (len < 1 && attachments.length === 0) || len > LIMITS.textMax || state.composer.mode === 'edit') return false;
+    if (attachments.length > LIMITS.attachmentsMax) return false;
     const replyTo = state.composer.mode === 'reply' ? state.composer.to : undefined;
-    this.page.update(S.endCompose(S.enqueue(state, { cid: this.newCid(), text, now: this.page.now(), replyTo })));
+    this.page.update(S.endCompose(S.enqueue(state, { cid: this.newCid(), text, now: this.page.now(), replyTo, attachments })));
     this.flush();
     return true;
   }
@@ -41,8 +44,7 @@ export class OutboxSender {
     const due = S.dueSends(this.page.state, this.page.now());
     const sent: string[] = [];
     for (const o of due) {
-      const req = { type: 'send', room: o.room, text: o.text, cid: o.cid } as const;
-      if (!this.page.conn.send(o.replyTo ? { ...req, replyTo: o.replyTo.id } : req)) break;
+      if (!this.page.conn.send(sendRequestOf(o))) break;
       sent.push(o.cid);
     }
     if (sent.length) this.page.update(S.markSending(this.page.state, sent));

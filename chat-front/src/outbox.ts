@@ -6,8 +6,11 @@
  * failed for good on `bad_request`. The functions work on any state that holds an outbox for a room
  * (`WithOutbox`; the page's ChatState is one), so this module needs nothing else of the page.
  */
-import type { Ack, ChatMessage, ErrorResponse, ReplyQuote } from '@livechat/protocol';
+import type { Ack, ChatMessage, ErrorResponse, ReplyQuote, SendRequest } from '@livechat/protocol';
 import { State } from './connection.js';
+
+/** A file a message carries: its key from `upload` (sent), and what the page shows until the message arrives. */
+export interface OutboxFile { key: string; name: string; mime: string; size: number }
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
@@ -17,6 +20,8 @@ export interface OutboxItem {
   text: string;
   /** The message it answers (sent as `replyTo`; the quote is shown until the server's own arrives). */
   replyTo?: ReplyQuote;
+  /** Files uploaded for it (sent as `attachments: [{key}]`, again on every retry with the same cid). */
+  attachments?: OutboxFile[];
   /** When the person sent it (ms since epoch), shown until the server's timestamp is known. */
   createdAt: number;
   status: OutboxStatus;
@@ -79,9 +84,12 @@ export function failSend(outbox: OutboxItem[], e: ErrorResponse, now: number): O
 }
 
 /** The person sent a message: it waits in the outbox until it can go out. */
-export function enqueue<T extends WithOutbox>(state: T, item: { cid: string; text: string; now: number; replyTo?: ReplyQuote }): T {
+export function enqueue<T extends WithOutbox>(
+  state: T, item: { cid: string; text: string; now: number; replyTo?: ReplyQuote; attachments?: readonly OutboxFile[] },
+): T {
   const o: OutboxItem = { cid: item.cid, room: state.room, text: item.text, createdAt: item.now, status: 'pending', attempts: 0 };
   if (item.replyTo) o.replyTo = item.replyTo;
+  if (item.attachments?.length) o.attachments = item.attachments.map((f) => ({ key: f.key, name: f.name, mime: f.mime, size: f.size }));
   return { ...state, outbox: [...state.outbox, o] };
 }
 
@@ -100,6 +108,14 @@ export function nextRetryAt(state: WithOutbox, now: number): number | undefined 
     }
   }
   return t;
+}
+
+/** The `send` request of an outbox item: its text, its reply, its files' keys, under its cid. */
+export function sendRequestOf(o: OutboxItem): SendRequest {
+  const req: SendRequest = { type: 'send', room: o.room, text: o.text, cid: o.cid };
+  if (o.replyTo) req.replyTo = o.replyTo.id;
+  if (o.attachments?.length) req.attachments = o.attachments.map((f) => ({ key: f.key }));
+  return req;
 }
 
 export function markSending<T extends WithOutbox>(state: T, cids: readonly string[]): T {

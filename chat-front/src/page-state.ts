@@ -10,6 +10,7 @@ import type { Member, ReplyQuote, Welcome } from '@livechat/protocol';
 import { newAccount, type Account } from './account.js';
 import { State } from './connection.js';
 import type { ShownMessage } from './message-changes.js';
+import type { PendingFile } from './attachments-state.js';
 import type { OutboxItem } from './outbox.js';
 import { abandonPage, emptyRoster, type Roster } from './roster.js';
 import { NOBODY, type Typers } from './typing-state.js';
@@ -57,6 +58,8 @@ export interface ChatState {
    * (outbox.ts); anything in flight goes back to pending when the connection drops.
    */
   outbox: OutboxItem[];
+  /** Files picked for the next message of each room, uploading or uploaded (attachments-state.ts). */
+  uploads: PendingFile[];
   history: { loading: boolean; complete: boolean };
   /** A short message for people (an error the server sent, a gap in history); stays until dismissed. */
   notice: string | null;
@@ -74,7 +77,7 @@ export function initialState(room: string): ChatState {
   return {
     phase: 'login', conn: State.Disconnected, appId: null, me: null, room,
     joined: false, resumable: false, messages: [], lastId: 0, lastEntry: 0, composer: WRITING, typing: NOBODY,
-    roster: emptyRoster(), outbox: [],
+    roster: emptyRoster(), outbox: [], uploads: [],
     history: { loading: false, complete: false }, notice: null, loginError: null,
     account: null, authBusy: false, authError: null,
   };

@@ -31,7 +31,8 @@ export type InFlight =
   | { type: 'revoke'; session?: string }
   | { type: 'dm'; member: string }
   | { type: 'edit' | 'delete' | 'react'; room: string; id: number; cid: string }
-  | { type: 'typing'; room: string };
+  | { type: 'typing'; room: string }
+  | { type: 'upload'; room: string; cid: string };
 
 /**
  * What to remember about `req`: its type and what it names (never a password or a message's text).
@@ -51,6 +52,7 @@ export function inFlightOf(req: Request): InFlight {
     case 'dm': return { type: 'dm', member: req.member };
     case 'edit': case 'delete': case 'react': return { type: req.type, room: req.room, id: req.id, cid: req.cid };
     case 'typing': return { type: 'typing', room: req.room };
+    case 'upload': return { type: 'upload', room: req.room, cid: req.cid };
     default: return { type: req.type };
   }
 }

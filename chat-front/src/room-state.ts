@@ -14,6 +14,7 @@
  */
 import type { ChatMessage, ErrorResponse, HistoryResponse, Joined, Member, MembersResponse, Presence, Typing, Update } from '@livechat/protocol';
 import { applyLast } from './account.js';
+import { freshFiles } from './attachments-state.js';
 import { composerAfter } from './composer-state.js';
 import { State } from './connection.js';
 import { dropOldest, lastIdOf, mergeMessages, mergePage, windowHasNewer, type PageDir } from './log-window.js';
@@ -52,7 +53,8 @@ export function applyJoined(state: ChatState, j: Joined): ChatState {
     messages = state.messages;
     complete = state.history.complete;
   } else {
-    const merged = mergeMessages(state.messages, incoming);
+    // Messages held already keep their state; their files' URLs are the fresh ones of this frame.
+    const merged = mergeMessages(freshFiles(state.messages, incoming), incoming);
     messages = dropOldest(merged);
     complete = state.history.complete && messages.length === merged.length;
   }
@@ -131,7 +133,7 @@ export function applyHistory(state: ChatState, h: HistoryResponse, limit: number
       ? { ...state, history: { loading: false, complete: true } }
       : { ...state, lastId: state.messages.length ? lastIdOf(state.messages) : state.lastId, history: { ...state.history, loading: false } };
   }
-  const { messages, droppedOldest } = mergePage(state.messages, incoming, dir);
+  const { messages, droppedOldest } = mergePage(freshFiles(state.messages, incoming), incoming, dir);
   const atStart = messages[0].id <= 1;
   const complete = atStart || (dir === 'older' ? incoming.length < limit : !droppedOldest && state.history.complete);
   return {

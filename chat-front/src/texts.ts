@@ -44,6 +44,16 @@ export const TEXT = {
   badEmoji: 'Type one emoji.',
   notificationsBlocked: 'Notifications are blocked for this page: allow them in the browser’s site settings.',
   notificationsUnavailable: 'This browser cannot show notifications for this page.',
+  // Files (attachments): what a chip in the message box says, and the notices about them.
+  fileEmpty: 'This file is empty.',
+  fileTooBig: (limit: string) => `This file is larger than ${limit}, the most a file may be.`,
+  badFileName: 'This file’s name cannot be used: rename it and try again.',
+  tooManyFiles: `At most ${LIMITS.attachmentsMax} files go with one message.`,
+  filesNotReady: 'Wait for the files to finish uploading, or remove the ones that failed.',
+  uploadHttp: (status: number) => (status === 403 ? 'The upload link expired or was refused: retry.' : `The upload failed (HTTP ${status}).`),
+  uploadNetwork: 'The upload failed: the network connection was lost.',
+  uploadForbidden: 'You cannot send files in this room.',
+  filesOnlyWhenChatting: 'Join a room to send files.',
 } as const;
 
 /** Who is typing, this member left out: "Ann is typing…", "Ann and Bob are typing…", "Ann and 2 others are typing…"; "" for nobody. */

@@ -3,7 +3,7 @@
  * of the page itself — which view shows (login or chat), the status line, the room's heading, who I
  * am, the notice, the guest's recent rooms — and hands the rest to the views that own it: the message
  * log (log-view.ts), the message box's surroundings (composer-view.ts: reply, edit, who is typing,
- * the deletion dialog), the member panel (member-view.ts), and the account's side (account-view.ts).
+ * the deletion dialog; upload-chips-view.ts: the files picked), the member panel (member-view.ts), and the account's side (account-view.ts).
  * Text goes in only through textContent (never innerHTML), so names and messages cannot become markup.
  */
 import { roomKind, type Member } from '@livechat/protocol';
@@ -13,10 +13,12 @@ import { Attention } from './attention.js';
 import { avatar } from './avatar.js';
 import { ComposerView } from './composer-view.js';
 import { State } from './connection.js';
+import { ImageDialog } from './image-dialog.js';
 import { LogView } from './log-view.js';
 import { MemberView } from './member-view.js';
 import { byId, el, kindMark, memberTag } from './nodes.js';
 import type { ChatState } from './state.js';
+import { UploadChipsView } from './upload-chips-view.js';
 
 export function statusText(state: Pick<ChatState, 'conn' | 'appId' | 'phase'>): string {
   switch (state.conn) {
@@ -54,6 +56,11 @@ export class View {
   readonly log = new LogView();
   /** Around the message box: reply / edit, who is typing, "Notify me", the deletion dialog. */
   readonly compose = new ComposerView();
+  /** The files picked for the next message (chips above the box) and an image opened full size. */
+  readonly uploads = new UploadChipsView((text) => this.attention.say(text));
+  readonly imageDialog = new ImageDialog(this.log.list);
+  readonly attach = byId<HTMLButtonElement>('attach');
+  readonly fileInput = byId<HTMLInputElement>('file-input');
   /** The member panel. */
   readonly members = new MemberView(this.sidebar);
   /** The sign-in / sign-up forms, and signed in: the room list, the owner's panel, the sessions. */
@@ -90,6 +97,7 @@ export class View {
     }
     this.log.render(state, prev);
     this.compose.render(state, prev);
+    this.uploads.render(state, prev);
   }
 
   /** The room's name as the page shows it, with what kind of room it is; the message box and the tab title follow. */
