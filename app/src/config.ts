@@ -4,10 +4,15 @@
  * docs/operations.md lists every variable; keep the two in step.
  */
 import os from 'node:os';
+import { filesConfig, FilesConfigError, type FilesConfig } from './files/files-config.js';
 
 export type StoreKind = 'redis' | 'memory';
 
 export interface Config {
+  /** Attachments: the file store's driver and settings (files/files-config.ts). */
+  files: FilesConfig;
+  /** The largest attachment, in bytes (= files.maxBytes). */
+  filesMaxBytes: number;
   /** Tag of this server: in every log line, in `welcome.appId` and `message.via`. */
   appId: string;
   host: string;
@@ -75,6 +80,10 @@ export interface Config {
   deleteRate: Rate;
   reactRate: Rate;
   typingRate: Rate;
+  /** `upload` requests per member (shared/PROTOCOL.md "Attachments"). */
+  uploadRate: Rate;
+  /** Attachment bytes per source address: a burst (bytes), then bytes per second. */
+  uploadBytesRate: Rate;
   /** Rooms one member may create (join while empty and new): burst, then per minute. */
   roomCreateRate: Rate;
   /** Sessions one source address may create (hello without a session): burst, then per second. */
@@ -124,14 +133,14 @@ function int(env: Env, key: string, fallback: number, min: number, max: number):
 }
 
 /** A token bucket from `<KEY>_BURST` and `<KEY>_PER_SEC` (a decimal, so slow rates like 0.2/s can be set). */
-function rate(env: Env, key: string, burst: number, perSec: number): Rate {
+function rate(env: Env, key: string, burst: number, perSec: number, max = 1_000_000): Rate {
   const raw = env[`${key}_PER_SEC`];
   let ps = perSec;
   if (raw !== undefined && raw !== '') {
     ps = Number(raw);
-    if (!Number.isFinite(ps) || ps <= 0 || ps > 1_000_000) throw new ConfigError(`${key}_PER_SEC=${raw}: expected a number above 0, at most 1000000`);
+    if (!Number.isFinite(ps) || ps <= 0 || ps > max) throw new ConfigError(`${key}_PER_SEC=${raw}: expected a number above 0, at most ${max}`);
   }
-  return { burst: int(env, `${key}_BURST`, burst, 1, 1_000_000), perSec: ps };
+  return { burst: int(env, `${key}_BURST`, burst, 1, max), perSec: ps };
 }
 
 function bool(env: Env, key: string, fallback: boolean): boolean {
@@ -147,6 +156,20 @@ function str(env: Env, key: string, fallback: string): string {
   return raw === undefined || raw === '' ? fallback : raw;
 }
 
+/**
+ * Attachments' settings. A cluster server given neither FILES nor FILES_SECRET takes no files (it
+ * could not sign URLs nginx believes): the native runner, compose and Swarm set both.
+ */
+function loadFilesConfig(env: Env, store: string): FilesConfig {
+  const unset = (env.FILES ?? '') === '' && (env.FILES_SECRET ?? '') === '' && store !== 'memory';
+  try {
+    return filesConfig(unset ? { ...env, FILES: 'off' } : env, store === 'memory');
+  } catch (err) {
+    if (err instanceof FilesConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const store = str(env, 'STORE', 'redis');
@@ -156,7 +179,10 @@ export function loadConfig(env: Env = process.env): Config {
   const redisUrl = str(env, 'REDIS_URL', 'redis://127.0.0.1:6379');
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL=${redisUrl}: expected redis://host:port`);
   const largeRoomThreshold = int(env, 'LARGE_ROOM_THRESHOLD', 200, 1, 5_000);
+  const files = loadFilesConfig(env, store);
   return {
+    files,
+    filesMaxBytes: files.maxBytes,
     appId,
     host: str(env, 'HOST', '0.0.0.0'),
     port: int(env, 'PORT', 3000, 0, 65535),
@@ -198,6 +224,9 @@ export function loadConfig(env: Env = process.env): Config {
     deleteRate: rate(env, 'DELETE_RATE', 20, 2),
     reactRate: rate(env, 'REACT_RATE', 30, 5),
     typingRate: rate(env, 'TYPING_RATE', 10, 1),
+    uploadRate: rate(env, 'UPLOAD_RATE', 20, 0.5),
+    // 256 MiB at once, then 64 KiB/s (about 225 MB an hour) per address.
+    uploadBytesRate: rate(env, 'UPLOAD_BYTES', 256 * 1024 * 1024, 64 * 1024, 2 ** 50),
     roomCreateRate: rate(env, 'ROOM_CREATE_RATE', 10, 12 / 60),
     sessionCreateRate: rate(env, 'SESSION_CREATE_RATE', 1000, 10),
     replyBudgetBytes: int(env, 'REPLY_BUDGET_BYTES', 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),

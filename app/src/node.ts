@@ -7,6 +7,8 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { createMemoryBackend, createRedisBackend, type Backend } from './backends.js';
+import type { FileStore } from './files/file-store.js';
+import { createFileStore } from './files/files-config.js';
 import { ChatServer } from './transport/ws-server.js';
 
 export interface ChatNode {
@@ -15,6 +17,8 @@ export interface ChatNode {
   chat: ChatService;
   server: ChatServer;
   metrics: Metrics;
+  /** Where attachments live (null: FILES=off). */
+  files: FileStore | null;
   /** Connects the store and listens; resolves with the bound port. */
   start(): Promise<number>;
   /** Graceful stop: fail readiness, close clients with 1001, let presence lapse, close the store. */
@@ -28,7 +32,10 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
     ? createMemoryBackend(config)
     : createRedisBackend(config, log, { onError: () => metrics.redisErrors.inc(), onReconnect: () => metrics.redisReconnects.inc() }));
   metrics.watchRedisMemory(() => store.memory());
-  const chat = new ChatService(store, config, log, metrics);
+  let port = config.port;
+  // The embedded node is its own files origin (files/files-http.ts): reached on the port it bound.
+  const files = createFileStore(config.files, log, config.files.local.serve ? { origin: () => `http://127.0.0.1:${port}` } : {});
+  const chat = new ChatService(store, config, log, metrics, files);
   const server = new ChatServer({ config, chat, log, metrics, storeReady: () => store.isReady() });
   return {
     config,
@@ -36,10 +43,13 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
     chat,
     server,
     metrics,
+    files,
     async start() {
       await store.start();
+      await files?.init();
       chat.start();
-      return server.listen();
+      port = await server.listen();
+      return port;
     },
     async stop() {
       server.draining = true;
@@ -47,6 +57,7 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
       await chat.stop();
       await server.drain(Math.max(500, config.shutdownTimeoutMs - config.drainDelayMs - 1000));
       await store.close();
+      await files?.close();
     },
   };
 }

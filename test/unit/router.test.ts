@@ -53,6 +53,7 @@ const SAMPLES: { [T in RequestType]: Extract<Request, { type: T }> } = {
   delete: { type: 'delete', room: 'r', id: 1, cid: 'c1' },
   react: { type: 'react', room: 'r', id: 1, emoji: '👍', on: true, cid: 'c1' },
   typing: { type: 'typing', room: 'r' },
+  upload: { type: 'upload', room: 'r', name: 'cat.png', mime: 'image/png', size: 1000, cid: 'u1' },
 };
 const cidOf = (req: Request) => ('cid' in req ? { cid: req.cid } : {});
 const TYPES = Object.keys(SAMPLES).sort() as RequestType[];
@@ -208,6 +209,10 @@ const SCENES: { [T in RequestType]: (h: ChatHarness) => Promise<Scene> } = {
     const bob = await inRoom(h, 'Bob');
     return { who: bob, req: { type: 'typing', room: 'r' }, answer: null, pushes: [[alice, ['typing']], [bob, ['typing']]] };
   },
+  upload: async (h) => ({
+    who: await inRoom(h, 'Alice'), req: { type: 'upload', room: 'r', name: 'cat.png', mime: 'image/png', size: 1000, cid: 'u1' },
+    answer: { type: 'upload', cid: 'u1', key: expect.any(String) },
+  }),
 };
 
 /** Runs the scene's request (after its setup settled and its frames were taken); the frames each connection got. */
@@ -229,7 +234,7 @@ function failing(base: Backend, down: { on: boolean }): Backend {
       return (...args: unknown[]) => (down.on ? Promise.reject(new StoreUnavailableError(`${String(key)} failed (test)`)) : v.apply(t, args));
     },
   });
-  return { ...base, history: wrap(base.history), presence: wrap(base.presence), sessions: wrap(base.sessions), accounts: wrap(base.accounts), access: wrap(base.access) };
+  return { ...base, history: wrap(base.history), presence: wrap(base.presence), sessions: wrap(base.sessions), accounts: wrap(base.accounts), access: wrap(base.access), uploads: wrap(base.uploads) };
 }
 
 /** The store refuses every append as the sender's removal from a private room would (ForbiddenError). */
@@ -515,7 +520,7 @@ describe('request ids', () => {
         });
       }
 
-      for (const t of ['send', 'history', 'members', 'read', 'edit', 'delete', 'react', 'typing'] as const) {
+      for (const t of ['send', 'history', 'members', 'read', 'edit', 'delete', 'react', 'typing', 'upload'] as const) {
         it(`${t} for a room not joined: not_joined`, async () => {
           const who = await chatHarness().account('Ann');
           await who.req(withRid(SAMPLES[t], rid));
@@ -525,7 +530,7 @@ describe('request ids', () => {
       }
 
       /** Rates of every per-member bucket: two, then (in a test's time) none. */
-      const LOW_RATES = Object.fromEntries(['SEND_RATE', 'JOIN_RATE', 'PAGE_RATE', 'ROOM_CREATE_RATE', 'EDIT_RATE', 'DELETE_RATE', 'REACT_RATE', 'TYPING_RATE']
+      const LOW_RATES = Object.fromEntries(['SEND_RATE', 'JOIN_RATE', 'PAGE_RATE', 'ROOM_CREATE_RATE', 'EDIT_RATE', 'DELETE_RATE', 'REACT_RATE', 'TYPING_RATE', 'UPLOAD_RATE']
         .flatMap((k) => [[`${k}_BURST`, '2'], [`${k}_PER_SEC`, '0.001']]));
       for (const t of TYPES.filter((x) => ROUTES[x].bucket !== undefined)) {
         it(`${t} past its rate bucket: rate_limited`, async () => {

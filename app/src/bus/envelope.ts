@@ -23,7 +23,7 @@
  * a template (`messageEntryTemplate`) and only fill in the holes.
  */
 import { asFrame, MESSAGE_TS_JOIN, messageParts, updateParts, type Frame, type UpdateChange } from '../protocol/encode.js';
-import type { Member } from '../protocol/messages.js';
+import type { Attachment, Member } from '../protocol/messages.js';
 
 /** What a stored entry of a room's log is: a message, or an update of one (an edit, a deletion, a reaction). */
 export type EntryKind = 'message' | 'update';
@@ -66,8 +66,10 @@ export interface StoredEntry extends StoredMessage {
  */
 export type EntryTemplate = [string, string, string, string, string];
 
-export function messageEntryTemplate(room: string, from: Member, text: string, cid: string, via: string, mentions: readonly string[] = []): EntryTemplate {
-  const parts = messageParts(room, from, text, cid, via, mentions);
+export function messageEntryTemplate(
+  room: string, from: Member, text: string, cid: string, via: string, mentions: readonly string[] = [], attachments: readonly Attachment[] = [],
+): EntryTemplate {
+  const parts = messageParts(room, from, text, cid, via, mentions, attachments);
   return [`m ${room} `, ' ', ` ${JSON.stringify(cid)}\n${parts.head}`, MESSAGE_TS_JOIN, parts.tail];
 }
 

@@ -10,11 +10,14 @@ import { decodeAccountEntry, isAccountEntry } from '../bus/envelope.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { ErrorCode, Request } from '../protocol/messages.js';
+import type { FileStore } from '../files/file-store.js';
 import type { Backend } from '../store/backend.js';
 import { AccountEvents } from './account-events.js';
 import { AccountLinks } from './account-links.js';
 import { Admission } from './admission.js';
+import { AttachmentFiles } from './attachment-files.js';
 import type { ChatClient } from './client.js';
+import { AttachmentsFeature } from './features/attachments.js';
 import { IdentityFeature } from './features/identity.js';
 import { LifecycleFeature } from './features/lifecycle.js';
 import { MembershipFeature } from './features/membership.js';
@@ -53,7 +56,7 @@ export class ChatService {
   private readonly accountEvents: AccountEvents;
   private readonly router: Router;
 
-  constructor(backend: Backend, settings: ChatSettings, log: Logger, private readonly metrics: Metrics) {
+  constructor(backend: Backend, settings: ChatSettings, log: Logger, private readonly metrics: Metrics, files: FileStore | null = null) {
     this.rooms = new RoomRegistry(settings.presenceGraceMs, {
       onMemberGone: (room, member) => this.keeper.memberGone(room, member.id),
     });
@@ -71,6 +74,7 @@ export class ChatService {
       links: this.links, admission, roomList, typing, mentions: new Mentions(backend, settings.largeRoomThreshold),
       identities: new Identities(settings.appId, this.limits, this.links),
       signinLimits: new SigninLimits(backend.accounts, settings, metrics),
+      files: files && { store: files, attachments: new AttachmentFiles(files, backend.uploads) },
     };
     this.features = {
       identity: new IdentityFeature(parts),
@@ -82,6 +86,7 @@ export class ChatService {
       readMarkers: new ReadMarkersFeature(parts),
       lifecycle: new LifecycleFeature(parts),
       typing: new TypingFeature(parts),
+      attachments: new AttachmentsFeature(parts),
     };
     this.routes = routeTable(this.features);
     this.router = new Router(this.routes, this.limits, metrics, log);

@@ -8,7 +8,7 @@
 import type { Rate } from '../config.js';
 import { TokenBucket } from './rate-limit.js';
 
-export type LimitedKind = 'send' | 'join' | 'page' | 'room' | 'edit' | 'delete' | 'react' | 'typing';
+export type LimitedKind = 'send' | 'join' | 'page' | 'room' | 'edit' | 'delete' | 'react' | 'typing' | 'upload';
 
 export interface MemberRates {
   sendRate: Rate;
@@ -19,7 +19,11 @@ export interface MemberRates {
   deleteRate: Rate;
   reactRate: Rate;
   typingRate: Rate;
+  /** `upload` requests per member. */
+  uploadRate: Rate;
   sessionCreateRate: Rate;
+  /** Bytes of attachments one source address may upload: burst, then per second. */
+  uploadBytesRate: Rate;
 }
 
 interface MemberEntry {
@@ -33,12 +37,13 @@ const MAX_ADDRESSES = 10_000;
 export class MemberLimits {
   private readonly members = new Map<string, MemberEntry>();
   private readonly addresses = new Map<string, TokenBucket>();
+  private readonly uploadBytes = new Map<string, TokenBucket>();
   private readonly rates: Record<LimitedKind, Rate>;
 
   constructor(private readonly cfg: MemberRates, private readonly now: () => number = Date.now) {
     this.rates = {
       send: cfg.sendRate, join: cfg.joinRate, page: cfg.pageRate, room: cfg.roomCreateRate,
-      edit: cfg.editRate, delete: cfg.deleteRate, react: cfg.reactRate, typing: cfg.typingRate,
+      edit: cfg.editRate, delete: cfg.deleteRate, react: cfg.reactRate, typing: cfg.typingRate, upload: cfg.uploadRate,
     };
   }
 
@@ -66,14 +71,23 @@ export class MemberLimits {
 
   /** Takes a session-creation token for a source address. */
   takeSession(address: string): number {
-    let bucket = this.addresses.get(address);
+    return this.addressBucket(this.addresses, address, this.cfg.sessionCreateRate).take();
+  }
+
+  /** Takes `bytes` of the address's upload quota: 0 when allowed, else ms until they are (Infinity: never at once). */
+  takeUploadBytes(address: string, bytes: number): number {
+    return this.addressBucket(this.uploadBytes, address, this.cfg.uploadBytesRate).take(bytes);
+  }
+
+  private addressBucket(map: Map<string, TokenBucket>, address: string, rate: Rate): TokenBucket {
+    let bucket = map.get(address);
     if (!bucket) {
-      if (this.addresses.size >= MAX_ADDRESSES) {
-        for (const [a, b] of this.addresses) if (b.isFull()) this.addresses.delete(a);
+      if (map.size >= MAX_ADDRESSES) {
+        for (const [a, b] of map) if (b.isFull()) map.delete(a);
       }
-      bucket = new TokenBucket(this.cfg.sessionCreateRate.burst, this.cfg.sessionCreateRate.perSec, this.now);
-      this.addresses.set(address, bucket);
+      bucket = new TokenBucket(rate.burst, rate.perSec, this.now);
+      map.set(address, bucket);
     }
-    return bucket.take();
+    return bucket;
   }
 }

@@ -5,7 +5,9 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Backend } from '../store/backend.js';
+import type { FileStore } from '../files/file-store.js';
 import type { AccountLinks } from './account-links.js';
+import type { AttachmentFiles } from './attachment-files.js';
 import type { Admission } from './admission.js';
 import type { Identities } from './identities.js';
 import type { MemberLimits } from './member-limits.js';
@@ -39,4 +41,6 @@ export interface ChatParts {
   typing: TypingTracker;
   /** Who a message's text names. */
   mentions: Mentions;
+  /** Attachments: the file store and the checks and URLs over it; null when the server takes no files (FILES=off). */
+  files: { store: FileStore; attachments: AttachmentFiles } | null;
 }

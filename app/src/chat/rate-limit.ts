@@ -9,16 +9,20 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Takes one token; returns 0 when allowed, else the ms until one is available. */
-  take(): number {
+  /**
+   * Takes `n` tokens (one request, or bytes); returns 0 when allowed, else the ms until they are
+   * available. More than `burst` at once is never allowed (Infinity).
+   */
+  take(n = 1): number {
     const now = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSec) / 1000);
     this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (n > this.burst) return Infinity;
+    if (this.tokens >= n) {
+      this.tokens -= n;
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.perSec));
+    return Math.max(1, Math.ceil(((n - this.tokens) * 1000) / this.perSec));
   }
 
   /** True when the bucket has refilled completely (nothing to remember about its owner). */

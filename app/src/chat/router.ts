@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { isAccountId, type Request, type RequestType } from '../protocol/messages.js';
 import { ForbiddenError, StoreUnavailableError } from '../store/errors.js';
 import type { ChatClient } from './client.js';
+import type { AttachmentsFeature } from './features/attachments.js';
 import type { IdentityFeature } from './features/identity.js';
 import type { LifecycleFeature } from './features/lifecycle.js';
 import type { MembershipFeature } from './features/membership.js';
@@ -35,6 +36,7 @@ export interface Features {
   readMarkers: ReadMarkersFeature;
   lifecycle: LifecycleFeature;
   typing: TypingFeature;
+  attachments: AttachmentsFeature;
 }
 
 export interface Route<T extends RequestType> {
@@ -76,6 +78,7 @@ export function routeTable(f: Features): RouteTable {
     delete: { module: 'lifecycle', bucket: 'delete', handle: (c, r) => f.lifecycle.delete(c, r) },
     react: { module: 'lifecycle', bucket: 'react', handle: (c, r) => f.lifecycle.react(c, r) },
     typing: { module: 'typing', bucket: 'typing', handle: (c, r) => f.typing.typing(c, r) },
+    upload: { module: 'attachments', bucket: 'upload', handle: (c, r) => f.attachments.upload(c, r) },
   };
 }
 

@@ -22,4 +22,6 @@ export interface ChatSettings extends MemberRates, AccountSettings {
   maxRoomsPerConnection: number;
   largeRoomThreshold: number;
   presenceCountIntervalMs: number;
+  /** The largest attachment, in bytes. */
+  filesMaxBytes: number;
 }

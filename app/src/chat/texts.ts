@@ -28,6 +28,16 @@ export const TEXTS = {
   notAuthorDelete: 'only the author (or the owner of a private room) can delete a message',
   reactionsFull: (max: number) => `a message has at most ${max} different reactions`,
   editTooBig: (bytes: number, max: number) => `the edited message would be ${bytes} bytes encoded; at most ${max}`,
+  // attachments (files are named by their place in the send: 1 = the first)
+  filesOff: 'this server takes no attachments',
+  fileTooBig: (size: number, max: number) => `the file is ${size} bytes; at most ${max}`,
+  uploadQuota: 'too many bytes uploaded from this address: wait before uploading more',
+  fileNotIssued: (n: number) => `attachment ${n} was not issued to you for this room (ask upload for a key)`,
+  fileTaken: (n: number) => `attachment ${n} is on another message already`,
+  fileNotUploaded: (n: number) => `attachment ${n} is not uploaded yet`,
+  fileSizeDiffers: (n: number, got: number, declared: number) => `attachment ${n} has ${got} bytes, not the ${declared} declared; it was removed`,
+  fileTypeDiffers: (n: number) => `attachment ${n}'s bytes are not of the type declared; it was removed`,
+  fileNotImage: (n: number) => `attachment ${n} does not decode as the image declared (or is too large to decode); it was removed`,
   // private rooms and DMs
   notRoomMember: 'not a member of this private room',
   ownerOnly: 'only the owner of a private room can do that',

@@ -11,7 +11,7 @@
  * access list today; a message's author for an edit next).
  */
 import type { StoredEntry, StoredMessage } from '../bus/envelope.js';
-import type { Member } from '../protocol/messages.js';
+import type { Attachment, Member } from '../protocol/messages.js';
 
 export type { StoredEntry, StoredMessage };
 
@@ -33,6 +33,8 @@ export interface AppendInput {
   replyTo?: number;
   /** Member ids the text names (resolved by the chat layer), carried on the message. */
   mentions?: string[];
+  /** Files sent with it, checked and committed (chat/attachments.ts), with URLs signed for now. */
+  attachments?: Attachment[];
 }
 
 /** What every change of a message carries: who (`from`, via which server), under which cid, in which room. */

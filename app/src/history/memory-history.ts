@@ -115,7 +115,7 @@ export class MemoryHistory implements History {
       quote = JSON.stringify({ id: f.id, from: f.from, text: cut(f.text, LIMITS.replyQuoteMax) });
     }
     const id = ++r.seq;
-    let entry = fillEntry(messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via, input.mentions), id, now);
+    let entry = fillEntry(messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via, input.mentions, input.attachments), id, now);
     if (quote !== null) {
       entry = `${entry.slice(0, -1)},"replyTo":${quote}}`;
       this.related(r, input.replyTo!).add(id);

@@ -67,7 +67,7 @@ export class RedisHistory implements History {
 
   private async appendMessage(input: AppendInput): Promise<AppendResult> {
     const k = keys(input.room);
-    const template = messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via, input.mentions);
+    const template = messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via, input.mentions, input.attachments);
     const [id, ts, status] = await this.redis.script<[number, number, number]>(
       APPEND_SCRIPT,
       [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, k.acl, k.aclMembers],

@@ -9,7 +9,7 @@ import type { ChatParts } from '../parts.js';
 import type { RequestContext } from '../request.js';
 import { TEXTS } from '../texts.js';
 
-type Parts = Pick<ChatParts, 'backend' | 'settings' | 'rooms' | 'feed' | 'limits' | 'admission' | 'roomList' | 'typing'>;
+type Parts = Pick<ChatParts, 'backend' | 'settings' | 'rooms' | 'feed' | 'limits' | 'admission' | 'roomList' | 'typing' | 'files'>;
 
 export class MembershipFeature {
   constructor(private readonly p: Parts) {}
@@ -45,6 +45,9 @@ export class MembershipFeature {
         backend.history.resume(room, after, settings.joinDefault),
         backend.presence.snapshot(room, settings.largeRoomThreshold),
       ]);
+      // Stored messages' file URLs, signed again for now.
+      const messages = res.entries.map((m) => m.json);
+      const frames = this.p.files ? await this.p.files.attachments.refresh(room, messages) : messages;
       // Taken out meanwhile: a removal on the bus evicted it (and answered `left`).
       if (client.closed || !rooms.has(client, room)) return;
       // Private rooms: the list once more, after the history read. A member now was a member when those
@@ -60,7 +63,7 @@ export class MembershipFeature {
       ctx.reply(joinedFrame({
         room, count, members, membersTruncated: count > members.length,
         last: res.last, truncated: after !== undefined && res.truncated,
-      }, res.entries.map((m) => m.json)));
+      }, frames));
       // joined covered every id up to `last` (all after `after`, or the newest ones): live frames go on from there.
       rooms.open(room, client, res.last);
       if (!restricted) this.p.roomList.joinedPublic(member, room);

@@ -4,7 +4,7 @@
  */
 import { EntryRefusedError, ForbiddenError } from '../../store/errors.js';
 import { ackFrame, historyFrame, messageFrameBytes, messageParts } from '../../protocol/encode.js';
-import { isAccountId, LIMITS, roomKind, type HistoryRequest, type SendRequest } from '../../protocol/messages.js';
+import { isAccountId, LIMITS, roomKind, type Attachment, type HistoryRequest, type SendRequest } from '../../protocol/messages.js';
 import { background } from '../background.js';
 import type { ChatParts } from '../parts.js';
 import type { RequestContext } from '../request.js';
@@ -13,7 +13,8 @@ import { TEXTS } from '../texts.js';
 
 const NO_MENTIONS: string[] = [];
 
-type Parts = Pick<ChatParts, 'backend' | 'settings' | 'log' | 'metrics' | 'rooms' | 'events' | 'admission' | 'typing' | 'mentions'>;
+type Parts = Pick<ChatParts, 'backend' | 'settings' | 'log' | 'metrics' | 'rooms' | 'events' | 'admission' | 'typing' | 'mentions' | 'files'>;
+const NO_FILES: Attachment[] = [];
 
 export class MessagingFeature {
   constructor(private readonly p: Parts) {}
@@ -23,15 +24,25 @@ export class MessagingFeature {
     const { client, member } = ctx;
     if (!this.p.rooms.has(client, req.room)) return admission.notJoined(ctx, req.room);
     const mentions = req.text.includes('@') ? await this.p.mentions.resolve(req.room, req.text) : NO_MENTIONS;
-    const bytes = messageFrameBytes(messageParts(req.room, member, req.text, req.cid, settings.appId, mentions)) +
+    const bytes = (files: readonly Attachment[]) => messageFrameBytes(messageParts(req.room, member, req.text, req.cid, settings.appId, mentions, files)) +
       (req.replyTo === undefined ? 0 : QUOTE_RESERVE_BYTES);
-    if (bytes > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(bytes, settings.maxMessageBytes));
+    if (bytes(NO_FILES) > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(bytes(NO_FILES), settings.maxMessageBytes));
+    // Files: checked and committed before the message is stored (nothing is stored when one is refused).
+    let attachments = NO_FILES;
+    if (req.attachments) {
+      if (!this.p.files) return ctx.error('bad_request', TEXTS.filesOff);
+      const checked = await this.p.files.attachments.check(req.room, member, req.cid, req.attachments);
+      if (!checked.ok) return ctx.error('bad_request', checked.reason);
+      attachments = checked.attachments;
+      if (bytes(attachments) > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(bytes(attachments), settings.maxMessageBytes));
+    }
     try {
       await client.send(req.cid, async () => {
         const r = await this.p.events.store({
           room: req.room, cid: req.cid, from: member, text: req.text, via: settings.appId, restricted: roomKind(req.room) !== 'public',
           ...(req.replyTo === undefined ? {} : { replyTo: req.replyTo }),
           ...(mentions.length === 0 ? {} : { mentions }),
+          ...(attachments.length === 0 ? {} : { attachments }),
         });
         if (!r.duplicate) {
           this.p.metrics.messagesIn.inc();
@@ -61,6 +72,8 @@ export class MessagingFeature {
     const entries = await this.p.backend.history.page(req.room, {
       before: req.before, after: req.after, limit: req.limit ?? LIMITS.historyLimitDefault,
     });
-    if (await admission.stillAdmitted(ctx, req.room)) ctx.reply(historyFrame(req.room, entries.map((m) => m.json)));
+    const messages = entries.map((m) => m.json);
+    const frames = this.p.files ? await this.p.files.attachments.refresh(req.room, messages) : messages;
+    if (await admission.stillAdmitted(ctx, req.room)) ctx.reply(historyFrame(req.room, frames));
   }
 }
