@@ -64,6 +64,44 @@ export interface NginxOptions {
   track: (c: Child) => Child;
   dead: (c: Child) => () => string | null;
   log?: (line: string) => void;
+  /** Attachments' locations (chat-front/nginx/files-*.conf.template); default: none (files-off). */
+  files?: NginxFilesOptions;
+}
+
+/**
+ * What nginx does for attachments: `local` keeps the files in `dir` and checks signatures with
+ * `secret` (the servers' FILES_SECRET; FILES_ORIGIN is then this nginx); `s3` proxies /s3/ to
+ * `s3Upstream` (host:port) with `s3Host` as Host (default: the upstream). `maxBytes`: the servers'
+ * FILES_MAX_BYTES (default 10 MiB).
+ */
+export interface NginxFilesOptions {
+  driver: 'local' | 's3' | 'off';
+  secret?: string;
+  /** Default: `files` in the run dir (created, writable by nginx's workers). */
+  dir?: string;
+  maxBytes?: number;
+  s3Upstream?: string;
+  s3Host?: string;
+}
+
+/** Renders the files conf for `o` into the run dir; returns its path (the site's ${FILES_CONF}). */
+export function renderFilesConf(root: string, runDir: string, o: NginxFilesOptions = { driver: 'off' }, asRoot = false): string {
+  const out = join(runDir, 'nginx-files.conf');
+  const maxBytes = String(o.maxBytes ?? 10 * 1024 * 1024);
+  let vars: Record<string, string> = {};
+  if (o.driver === 'local') {
+    if (!o.secret) throw new Error('nginx files: driver local needs a secret (FILES_SECRET)');
+    const dir = o.dir ?? join(runDir, 'files');
+    mkdirSync(dir, { recursive: true, mode: 0o777 });
+    // As root nginx's workers run as nobody: they write there, and must reach it through the run dir.
+    if (asRoot) { chmodSync(dir, 0o777); chmodSync(runDir, 0o755); }
+    vars = { FILES_SECRET: o.secret, FILES_DIR: dir, FILES_MAX_BYTES: maxBytes };
+  } else if (o.driver === 's3') {
+    if (!o.s3Upstream) throw new Error('nginx files: driver s3 needs s3Upstream (host:port)');
+    vars = { S3_UPSTREAM: o.s3Upstream, S3_HOST: o.s3Host ?? o.s3Upstream, FILES_MAX_BYTES: maxBytes };
+  }
+  writeFileSync(out, renderTemplate(readRepoFile(root, `chat-front/nginx/files-${o.driver}.conf.template`), vars));
+  return out;
 }
 
 /** Renders the site template and a main config into the run dir, starts nginx and waits until it answers. */
@@ -79,7 +117,8 @@ export async function startNginx(o: NginxOptions): Promise<Child> {
   else mkdirSync(webRoot, { recursive: true });
   const perIp = String(o.maxConnPerIp ?? haproxyUserEnv().LC_MAX_CONN_PER_IP ?? DEFAULT_MAX_CONN_PER_IP);
   writeFileSync(site, renderTemplate(readRepoFile(o.root, 'chat-front/nginx/default.conf.template'),
-    { WEB_PORT: String(o.webPort), WEB_ROOT: webRoot, LB_UPSTREAM: `127.0.0.1:${o.pagePort}`, LC_MAX_CONN_PER_IP: perIp }));
+    { WEB_PORT: String(o.webPort), WEB_ROOT: webRoot, LB_UPSTREAM: `127.0.0.1:${o.pagePort}`, LC_MAX_CONN_PER_IP: perIp,
+      FILES_CONF: renderFilesConf(o.root, o.runDir, o.files, o.asRoot) }));
   for (const t of ['client', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(o.runDir, 'nginx-tmp', t), { recursive: true, mode: 0o777 });
   if (o.asRoot) chmodSync(join(o.runDir, 'nginx-tmp'), 0o777);
   writeFileSync(mainConf, nginxMainConfig({ runDir: o.runDir, siteConf: site, asRoot: o.asRoot }));
