@@ -1,9 +1,15 @@
 #!/bin/sh
 # livechat compose: the one-shot `secrets` service. On the first `docker compose up` it generates the
-# Redis password and the HAProxy stats password into the `secrets` volume; later runs keep them.
+# stack's passwords into the `secrets` volume; later runs keep them (and add any file a newer version
+# of this script knows and the volume lacks).
 #   users.acl     Redis ACL (redis/users.acl.template; the password only as its SHA-256) -> redis
 #   ws.env        REDIS_URL=redis://livechat:<password>@redis:6379                    -> ws servers
 #   haproxy.env   LC_STATS_PASSWORD=<password> (stats page user `admin`)               -> haproxy
+#   files.env     FILES_SECRET=<secret>: signs attachment URLs (servers) and checks
+#                 them (nginx, the local files driver)                               -> ws, front
+#   s3.env        S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY and the same pair as
+#                 MINIO_ROOT_USER/MINIO_ROOT_PASSWORD (docker-compose.s3.yml's MinIO
+#                 reads it as its MINIO_CONFIG_ENV_FILE)                             -> ws (FILES=s3), minio
 # Read them with `docker compose exec haproxy cat /run/livechat/haproxy.env`. Remove the volume
 # (`docker compose down -v`, which also drops Redis data) to generate new ones.
 # Runs in the redis image (busybox: od, sha256sum, sed). Outside compose, tests set the paths:
@@ -19,20 +25,36 @@ mkdir -p "$dir"
 
 random_hex() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 
-if [ -s "$dir/users.acl" ] && [ -s "$dir/ws.env" ] && [ -s "$dir/haproxy.env" ]; then
-  echo "secrets: kept the existing passwords in $dir"
-  exit 0
-fi
+# Writes stdin beside its final name, then renames it, so a reader never sees half a file. Each reader
+# runs as its own user (redis, node, haproxy, nginx, minio): readable by all, in a volume only this
+# stack mounts. (Called at the end of a pipe, so in a subshell: the callers note what they made.)
+put() { cat > "$dir/$1.new"; chmod 0444 "$dir/$1.new"; mv -f "$dir/$1.new" "$dir/$1"; }
+made=
 
-redis_password=$(random_hex)
-stats_password=$(random_hex)
-sha=$(printf %s "$redis_password" | sha256sum | cut -d' ' -f1)
-# Write each file beside its final name and rename it, so a reader never sees half a file.
-grep -v '^#' "$template" | sed -e "s/\${REDIS_USER}/$user/g" -e "s/\${REDIS_PASSWORD_SHA256}/$sha/g" > "$dir/users.acl.new"
-printf 'export REDIS_URL=redis://%s:%s@%s\n' "$user" "$redis_password" "$hostport" > "$dir/ws.env.new"
-printf 'export LC_STATS_PASSWORD=%s\n' "$stats_password" > "$dir/haproxy.env.new"
-# Each reader runs as its own user (redis, node, haproxy): readable by all, in a volume only this
-# stack mounts.
-chmod 0444 "$dir/users.acl.new" "$dir/ws.env.new" "$dir/haproxy.env.new"
-for f in users.acl ws.env haproxy.env; do mv -f "$dir/$f.new" "$dir/$f"; done
-echo "secrets: generated the Redis and stats passwords in $dir"
+# The Redis password is in two files: both are made together.
+if ! { [ -s "$dir/users.acl" ] && [ -s "$dir/ws.env" ]; }; then
+  redis_password=$(random_hex)
+  sha=$(printf %s "$redis_password" | sha256sum | cut -d' ' -f1)
+  grep -v '^#' "$template" | sed -e "s/\${REDIS_USER}/$user/g" -e "s/\${REDIS_PASSWORD_SHA256}/$sha/g" | put users.acl
+  printf 'export REDIS_URL=redis://%s:%s@%s\n' "$user" "$redis_password" "$hostport" | put ws.env
+  made="$made users.acl ws.env"
+fi
+if [ ! -s "$dir/haproxy.env" ]; then
+  printf 'export LC_STATS_PASSWORD=%s\n' "$(random_hex)" | put haproxy.env
+  made="$made haproxy.env"
+fi
+if [ ! -s "$dir/files.env" ]; then
+  printf 'export FILES_SECRET=%s\n' "$(random_hex)" | put files.env
+  made="$made files.env"
+fi
+if [ ! -s "$dir/s3.env" ]; then
+  s3_password=$(random_hex)
+  printf 'export S3_ACCESS_KEY_ID=%s\nexport S3_SECRET_ACCESS_KEY=%s\nexport MINIO_ROOT_USER=%s\nexport MINIO_ROOT_PASSWORD=%s\n' \
+    "$user" "$s3_password" "$user" "$s3_password" | put s3.env
+  made="$made s3.env"
+fi
+if [ -n "$made" ]; then
+  echo "secrets: generated$made in $dir"
+else
+  echo "secrets: kept the existing passwords in $dir"
+fi

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Base images for the Docker tests on a machine that cannot pull them.
 #
-# For each base image the repo names (node:24-slim, redis:7-alpine, haproxy:2.9-alpine, nginx:alpine):
+# For each base image the repo names (node:24-slim, redis:7-alpine, haproxy:2.9-alpine, nginx:alpine,
+# and docker-compose.s3.yml's minio/minio):
 # present locally -> kept; else `docker pull` -> used; only when the pull fails is a local stand-in
 # built under that name. The stand-ins come from Debian packages: one `debootstrap --variant=minbase`
-# rootfs (redis-server, haproxy, nginx, wget, envsubst, this machine's Node.js and npm, and this
+# rootfs (redis-server, haproxy, nginx, wget, curl, envsubst, this machine's Node.js and npm, and this
 # machine's extra CA certificates, so `npm ci` inside an image build works behind a TLS-intercepting
 # proxy), imported once as livechat-standin-rootfs:<key>, and a thin image per name on top of it
 # (scripts/docker/standin/Dockerfile: the users, entrypoints and paths of the official images).
 #
 # THE STAND-INS ARE FOR THIS PROJECT'S OFFLINE TEST MACHINE ONLY. Production uses the official images
 # (a machine that can pull never builds a stand-in). The node stand-in runs this machine's Node.js,
-# whatever its version, under the name node:24-slim.
+# whatever its version, under the name node:24-slim. The minio stand-in is s3rver (an S3 emulator from
+# npm, installed with npm in its image build) behind MinIO's command line, credentials and health
+# endpoints: standin/minio/minio.cjs says what it adds and what it does not emulate.
 #
 # The key is a hash of this script, standin/, the Debian suite, the Node.js binary and the CA
 # certificates: reruns with the same inputs do nothing; a stand-in built from other inputs is rebuilt.
@@ -24,9 +27,11 @@
 # LIVECHAT_DEBOOTSTRAP_CACHE (.deb cache, default /var/cache/livechat-debootstrap), LIVECHAT_PULL_TIMEOUT (60 s).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-IMAGES=(node:24-slim redis:7-alpine haproxy:2.9-alpine nginx:alpine)
+# The MinIO tag is docker-compose.s3.yml's (test/static/compose.test.ts checks that they agree).
+MINIO_IMAGE=minio/minio:RELEASE.2025-09-07T16-13-09Z
+IMAGES=(node:24-slim redis:7-alpine haproxy:2.9-alpine nginx:alpine "$MINIO_IMAGE")
 # image -> stand-in target in standin/Dockerfile
-target_of() { case "$1" in node:*) echo node ;; redis:*) echo redis ;; haproxy:*) echo haproxy ;; nginx:*) echo nginx ;; esac; }
+target_of() { case "$1" in node:*) echo node ;; redis:*) echo redis ;; haproxy:*) echo haproxy ;; nginx:*) echo nginx ;; minio/minio:*) echo minio ;; esac; }
 log() { echo "base-images: $*"; }
 die() { echo "base-images: $*" >&2; exit 1; }
 
@@ -62,7 +67,7 @@ for f in /usr/local/share/ca-certificates/*.crt "${NODE_EXTRA_CA_CERTS:-}" "$(np
   # The system bundle itself is Debian's certificates plus those above: the image builds its own.
   [ -n "$f" ] && [ "$f" != null ] && [ -s "$f" ] && [ "$(readlink -f "$f")" != /etc/ssl/certs/ca-certificates.crt ] && ca_files+=("$f")
 done
-PACKAGES=ca-certificates,netbase,redis-server,haproxy,nginx,wget,gettext-base
+PACKAGES=ca-certificates,netbase,redis-server,haproxy,nginx,wget,curl,gettext-base
 key=$( {
   cat "$0"; find "$here/standin" -type f | sort | xargs cat
   echo "$suite $PACKAGES"; "$node_bin" --version; sha256sum "$node_bin" | cut -d' ' -f1; cat "$npm_dir/package.json" | grep '"version"'

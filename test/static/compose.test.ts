@@ -3,10 +3,11 @@
  * and it describes the topology of docs/topology.md — services, healthchecks, replicas, ports,
  * start order, AOF, and no host ports on the ws servers — and issue 13's hardening: generated
  * passwords (Redis ACL user, stats page), internals on no public port, limits per client address,
- * and fd limits that start on a host whose hard limit is 20000.
+ * and fd limits that start on a host whose hard limit is 20000; attachments (issue 22): the files
+ * settings and volume, FILES_SECRET generated and never in a file, and docker-compose.s3.yml's MinIO.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { findBinary } from '../../scripts/lib/procs.js';
@@ -22,15 +23,16 @@ const hostPorts = (s: { ports?: string[] }) => published(s).map(([, port]) => po
 /** The file as docker-compose resolves it (variables substituted) with `env` set. */
 const resolved = (env: Record<string, string> = {}) => {
   const bin = findBinary('docker-compose', 'docker-compose');
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(LC_|REDIS_MAXMEMORY)/.test(k)));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(LC_|REDIS_MAXMEMORY|FILES|S3_)/.test(k)));
   return parse(execFileSync(bin, ['--profile', 'loadtest', 'config'], { encoding: 'utf8', env: { ...clean, ...env } })).services;
 };
 
 describe('docker-compose.yml', () => {
-  it('passes `docker-compose config -q` (with and without the loadtest profile)', () => {
+  it('passes `docker-compose config -q` (with and without the loadtest profile, and with docker-compose.s3.yml)', () => {
     const bin = findBinary('docker-compose', 'docker-compose');
     execFileSync(bin, ['config', '-q'], { stdio: 'pipe' });
     execFileSync(bin, ['--profile', 'loadtest', 'config', '-q'], { stdio: 'pipe' });
+    execFileSync(bin, ['-f', 'docker-compose.yml', '-f', 'docker-compose.s3.yml', 'config', '-q'], { stdio: 'pipe' });
   });
 
   it('has redis, ws, haproxy and front, each with a healthcheck', () => {
@@ -111,10 +113,49 @@ describe('docker-compose.yml', () => {
     expect(svc.secrets.volumes).toEqual(expect.arrayContaining(['./redis/init-secrets.sh:/livechat/init-secrets.sh:ro',
       './redis/users.acl.template:/livechat/users.acl.template:ro', 'secrets:/run/livechat']));
     expect(Object.keys(compose.volumes)).toContain('secrets');
-    for (const name of ['redis', 'ws', 'haproxy']) {
+    for (const name of ['redis', 'ws', 'haproxy', 'front']) {
       expect(svc[name].depends_on.secrets?.condition, name).toBe('service_completed_successfully');
       expect(svc[name].volumes, name).toContain('secrets:/run/livechat:ro');
     }
+  });
+
+  it('attachments: FILES and FILES_MAX_BYTES are settings; FILES_SECRET is generated, read at start, in no file of the repo', () => {
+    expect(svc.ws.environment.FILES).toBe('${FILES:-local}');
+    expect(svc.ws.environment.FILES_ORIGIN).toBe('http://front:8000');
+    for (const name of ['ws', 'front']) expect(svc[name].environment.FILES_MAX_BYTES, name).toBe('${FILES_MAX_BYTES:-10485760}');
+    expect(resolved().ws.environment.FILES).toBe('local');
+    expect(resolved({ FILES_MAX_BYTES: '1048576' }).front.environment.FILES_MAX_BYTES).toBe('1048576');
+    // No secret in a compose file, a stack file or an image: generated into the secrets volume.
+    for (const f of ['docker-compose.yml', 'docker-compose.s3.yml', 'docker-stack.yml', 'Dockerfile.front', 'Dockerfile.back']) {
+      const text = readFileSync(f, 'utf8');
+      expect(text, f).not.toMatch(/FILES_SECRET\s*[:=]/);
+      expect(text, f).not.toMatch(/(S3_SECRET_ACCESS_KEY|MINIO_ROOT_PASSWORD|MINIO_SECRET_KEY)\s*[:=]/);
+    }
+    const init = readFileSync('redis/init-secrets.sh', 'utf8');
+    expect(init).toContain("'export FILES_SECRET=%s\\n'");
+    expect(init).toMatch(/export S3_SECRET_ACCESS_KEY=%s.*export MINIO_ROOT_PASSWORD=%s/);
+    const start = readFileSync('scripts/docker/ws-start.sh', 'utf8');
+    expect(start).toContain('${LC_FILES_ENV:-/run/livechat/files.env}');
+    expect(start).toContain('${LC_S3_ENV:-/run/livechat/s3.env}');
+    const envsh = readFileSync('chat-front/nginx/15-livechat-files.envsh', 'utf8');
+    expect(envsh).toContain('${LC_FILES_ENV:-/run/livechat/files.env}');
+    expect(envsh).toMatch(/export FILES_SECRET/);
+    expect(envsh).toMatch(/chown nginx:nginx/);
+  });
+
+  it('attachments (local driver): nginx writes the files volume and includes only the files conf FILES_CONF names', () => {
+    const env = svc.front.environment;
+    expect(env.FILES_DIR).toBe('/var/lib/livechat/files');
+    expect(svc.front.volumes).toContain(`files:${env.FILES_DIR}`);
+    expect(Object.keys(compose.volumes)).toContain('files');
+    // Rendered into a subfolder of conf.d: the main config's `include /etc/nginx/conf.d/*.conf` does not reach it.
+    expect(env.FILES_CONF).toBe('/etc/nginx/conf.d/files/files-${FILES:-local}.conf');
+    expect(resolved().front.environment.FILES_CONF).toBe('/etc/nginx/conf.d/files/files-local.conf');
+    expect(resolved({ FILES: 'off' }).front.environment.FILES_CONF).toBe('/etc/nginx/conf.d/files/files-off.conf');
+    expect(readFileSync('chat-front/nginx/40-livechat-limits.sh', 'utf8')).toMatch(/^\s*include \/etc\/nginx\/conf\.d\/\*\.conf;$/m);
+    expect(readFileSync('Dockerfile.front', 'utf8')).toMatch(/^COPY chat-front\/nginx\/files-local\.conf\.template chat-front\/nginx\/files-s3\.conf\.template chat-front\/nginx\/files-off\.conf\.template \\\n\s+\/etc\/nginx\/templates\/files\/$/m);
+    // The server block includes it.
+    expect(readFileSync('chat-front/nginx/default.conf.template', 'utf8')).toMatch(/^\s*include \$\{FILES_CONF\};$/m);
   });
 
   it('Redis: an ACL user with the generated password, maxmemory as a setting; the servers get both in REDIS_URL', () => {
@@ -155,6 +196,44 @@ describe('docker-compose.yml', () => {
     expect(conf).toMatch(/^client-output-buffer-limit pubsub \S+ \S+ \d+$/m);
   });
 
+  it('docker-compose.s3.yml: MinIO (pinned, healthchecked, no published port, keys from the secrets volume); servers on s3, nginx on the /s3/ proxy', () => {
+    const s3 = parse(readFileSync('docker-compose.s3.yml', 'utf8'));
+    const minio = s3.services.minio;
+    expect(minio.image).toMatch(/^minio\/minio:RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+    // base-images.sh builds the stand-in under the same tag.
+    expect(readFileSync('scripts/docker/base-images.sh', 'utf8')).toContain(`MINIO_IMAGE=${minio.image}\n`);
+    expect(minio.command.slice(0, 2)).toEqual(['server', '/data']);
+    expect(minio.ports).toBeUndefined();
+    expect(minio.healthcheck.test.join(' ')).toContain('/minio/health/live');
+    expect(minio.environment.MINIO_CONFIG_ENV_FILE).toBe('/run/livechat/s3.env');
+    expect(minio.volumes).toEqual(expect.arrayContaining(['secrets:/run/livechat:ro', 'minio-data:/data']));
+    expect(minio.depends_on.secrets.condition).toBe('service_completed_successfully');
+    expect(Object.keys(s3.volumes)).toEqual(['minio-data']);
+    const ws = s3.services.ws.environment;
+    expect(ws).toMatchObject({ FILES: 's3', S3_ENDPOINT: 'http://minio:9000', S3_FORCE_PATH_STYLE: 'true', S3_PUBLIC_URL: '/s3' });
+    expect(ws.S3_BUCKET).toMatch(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/);
+    expect(ws.S3_ACCESS_KEY_ID).toBeUndefined();
+    expect(s3.services.ws.depends_on.minio.condition).toBe('service_healthy');
+    const front = s3.services.front.environment;
+    expect(front.FILES_CONF).toBe('/etc/nginx/conf.d/files/files-s3.conf');
+    // nginx passes presigned requests on with the Host they were signed for.
+    expect(front.S3_UPSTREAM).toBe(new URL(ws.S3_ENDPOINT).host);
+    expect(front.S3_HOST).toBe(new URL(ws.S3_ENDPOINT).host);
+    // Every service of the merged file has a healthcheck (the one-shot secrets service and loadtest aside).
+    const bin = findBinary('docker-compose', 'docker-compose');
+    const merged = parse(execFileSync(bin, ['-f', 'docker-compose.yml', '-f', 'docker-compose.s3.yml', 'config'], { encoding: 'utf8' })).services;
+    for (const [name, s] of Object.entries(merged) as Array<[string, { healthcheck?: { test?: unknown } }]>) {
+      if (name !== 'secrets') expect(s.healthcheck?.test, name).toBeDefined();
+    }
+    expect(merged.ws.environment.FILES).toBe('s3');
+  });
+
+  it('the minio stand-in runs the s3rver version the repo tests with', () => {
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
+    const version = lock.packages['node_modules/s3rver'].version;
+    expect(readFileSync('scripts/docker/standin/Dockerfile', 'utf8')).toContain(`ARG S3RVER_VERSION=${version}\n`);
+  });
+
   it('has a loadtest service behind a profile, aimed at HAProxy', () => {
     expect(svc.loadtest.profiles).toEqual(['loadtest']);
     expect(svc.loadtest.entrypoint).toEqual(['node', 'dist/loadtest.js']);
@@ -191,10 +270,20 @@ describe('Dockerfiles', () => {
     expect(front).toContain('/etc/nginx/templates/default.conf.template');
     // The image's entrypoint runs executable /docker-entrypoint.d/*.sh before nginx starts.
     expect(front).toMatch(/^COPY chat-front\/nginx\/40-livechat-limits\.sh \/docker-entrypoint\.d\/40-livechat-limits\.sh$/m);
-    expect(front).toMatch(/^RUN chmod 0755 \/docker-entrypoint\.d\/40-livechat-limits\.sh$/m);
-    // Every template variable has a default in the image (its envsubst leaves unset ones as they are).
-    const template = readFileSync('chat-front/nginx/default.conf.template', 'utf8').split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
-    for (const [, name] of template.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)) expect(front, name).toMatch(new RegExp(`\\b${name}=`));
+    expect(front).toMatch(/^RUN chmod 0755 \/docker-entrypoint\.d\/40-livechat-limits\.sh \/docker-entrypoint\.d\/15-livechat-files\.envsh\b/m);
+    // Sourced before the envsubst step (20-…): FILES_SECRET must be exported by then.
+    expect(front).toMatch(/^COPY chat-front\/nginx\/15-livechat-files\.envsh \/docker-entrypoint\.d\/15-livechat-files\.envsh$/m);
+    // Every template variable has a default in the image (its envsubst leaves unset ones as they are),
+    // but the signing secret, which has none anywhere: the entrypoint refuses to start without it.
+    const templates = ['default.conf.template', 'files-local.conf.template', 'files-s3.conf.template', 'files-off.conf.template']
+      .map((t) => `chat-front/nginx/${t}`).filter((t) => existsSync(t));
+    for (const t of templates) {
+      const text = readFileSync(t, 'utf8').split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+      for (const [, name] of text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)) {
+        if (name === 'FILES_SECRET') expect(front).not.toMatch(/\bFILES_SECRET=/);
+        else expect(front, `${t}: ${name}`).toMatch(new RegExp(`\\b${name}=`));
+      }
+    }
   });
 
   it('.dockerignore keeps node_modules and local builds out of the context', () => {
@@ -223,9 +312,9 @@ describe('docker-stack.yml (Swarm) runs what docker-compose.yml runs', () => {
     expect(st.ws.stop_grace_period).toBe(svc.ws.stop_grace_period);
     const same = (a: Record<string, string>, b: Record<string, string>, except: string[]) =>
       expect(Object.fromEntries(Object.entries(a).filter(([k]) => !except.includes(k)))).toEqual(b);
-    same(st.ws.environment, svc.ws.environment, ['APPID', 'LC_WS_ENV']);
+    same(st.ws.environment, svc.ws.environment, ['APPID', 'LC_WS_ENV', 'LC_FILES_ENV']);
     same(st.haproxy.environment, svc.haproxy.environment, ['LC_SECRETS_DIR', 'WS_HOST']);
-    expect(st.front.environment).toEqual(svc.front.environment);
+    same(st.front.environment, svc.front.environment, ['LC_FILES_ENV']);
   });
 
   it('Swarm without IPVS: dnsrr endpoints, HAProxy on tasks.ws, host-mode ports 8000 and 8080 only', () => {
@@ -249,10 +338,19 @@ describe('docker-stack.yml (Swarm) runs what docker-compose.yml runs', () => {
     expect(targets(st.haproxy.configs)).toEqual({ '/usr/local/etc/haproxy/haproxy.cfg': 'haproxy_cfg', '/usr/local/etc/haproxy/start.sh': 'haproxy_start' });
     expect(mountOf(svc.haproxy.volumes, '/usr/local/etc/haproxy/haproxy.cfg')).toBe('./haproxy/haproxy.cfg');
     expect(mountOf(svc.haproxy.volumes, '/usr/local/etc/haproxy/start.sh')).toBe('./haproxy/start.sh');
-    expect(Object.keys(stack.secrets).sort()).toEqual(['haproxy_env', 'users_acl', 'ws_env']);
+    expect(Object.keys(stack.secrets).sort()).toEqual(['files_env', 'haproxy_env', 'users_acl', 'ws_env']);
     for (const [name, sec] of Object.entries(stack.secrets as Record<string, { file: string }>)) expect(sec.file, name).toMatch(/^\.\/\.run\/swarm-secrets\/[a-z.]+$/);
     expect(st.ws.environment.LC_WS_ENV).toBe('/run/secrets/ws.env');
     expect(st.haproxy.environment.LC_SECRETS_DIR).toBe('/run/secrets');
+    // Attachments: FILES_SECRET for the servers and nginx, the files volume on front's node, one front.
+    for (const name of ['ws', 'front']) {
+      expect(st[name].environment.LC_FILES_ENV, name).toBe('/run/secrets/files.env');
+      expect(targets(st[name].secrets)['files.env'], name).toBe('files_env');
+    }
+    expect(st.front.volumes).toEqual(svc.front.volumes.filter((v: string) => !v.startsWith('secrets:')));
+    expect(Object.keys(stack.volumes)).toContain('files');
+    expect(st.front.deploy.replicas).toBe(1);
+    expect(readFileSync('docker-stack.yml', 'utf8')).toMatch(/local.*driver.*one front replica/s);
     expect(readFileSync('scripts/docker/swarm-secrets.sh', 'utf8')).toContain('sh redis/init-secrets.sh');
   });
 });
