@@ -13,13 +13,16 @@ export interface PutHandle { abort(): void }
 
 export type PutFile = (target: PutTarget, body: Blob, onProgress: (loaded: number) => void, onEnd: (r: PutResult) => void) => PutHandle;
 
+const FORBIDDEN = /^(content-length|host|connection|expect|keep-alive|te|trailer|transfer-encoding|upgrade)$/i;
+
 /** The browser's PUT (status 0: the network failed). */
 export const xhrPut: PutFile = (target, body, onProgress, onEnd) => {
   const xhr = new XMLHttpRequest();
   let ended = false;
   const end = (r: PutResult) => { if (!ended) { ended = true; onEnd(r); } };
   xhr.open('PUT', target.url);
-  for (const [name, value] of Object.entries(target.headers)) xhr.setRequestHeader(name, value);
+  // The browser sets Content-Length (the Blob's size) and Host itself and refuses them from a script.
+  for (const [name, value] of Object.entries(target.headers)) if (!FORBIDDEN.test(name)) xhr.setRequestHeader(name, value);
   xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) onProgress(ev.loaded); };
   xhr.onload = () => end(xhr.status >= 200 && xhr.status < 300 ? { ok: true } : { ok: false, status: xhr.status });
   xhr.onerror = () => end({ ok: false, status: 0 });
