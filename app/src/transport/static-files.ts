@@ -23,7 +23,8 @@ export function contentSecurityPolicy(host: string): string {
   return [
     "default-src 'self'",
     `connect-src 'self' ws://${host} wss://${host}`,
-    "img-src 'self' data:",
+    // blob: the page previews an image before uploading it.
+    "img-src 'self' data: blob:",
     "style-src 'self'",
     "script-src 'self'",
     "object-src 'none'",

@@ -9,6 +9,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ChatService } from '../chat/chat-service.js';
 import type { Config } from '../config.js';
+import type { FilesHandler } from '../files/files-http.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -24,6 +25,8 @@ export interface ServerDeps {
   metrics: Metrics;
   /** Whether the store can take writes (for /readyz). */
   storeReady: () => boolean;
+  /** Answers /files/… (the embedded node's local file store, files/files-http.ts); absent: 404. */
+  files?: FilesHandler;
 }
 
 export class ChatServer {
@@ -101,6 +104,7 @@ export class ChatServer {
       );
       return;
     }
+    if (path.startsWith('/files/') && this.deps.files) return this.deps.files(req, res);
     if (this.deps.config.staticDir && serveStatic(this.deps.config.staticDir, req, res)) return;
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
   }
