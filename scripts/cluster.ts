@@ -27,8 +27,8 @@ const KNOWN_ENV = ['ALLOWED_ORIGINS', 'MAX_PAYLOAD', 'PING_INTERVAL_MS', 'RATE_L
 function serverSettings(): string[] {
   const names = new Set(KNOWN_ENV);
   try {
-    const src = readFileSync(join(repoRoot(), 'app/src/config.ts'), 'utf8');
-    for (const m of src.matchAll(/\b(int|str|bool|rate)\(env, '([A-Z][A-Z0-9_]*)'/g)) {
+    const src = ['app/src/config.ts', 'app/src/files/files-config.ts'].map((f) => readFileSync(join(repoRoot(), f), 'utf8')).join('\n');
+    for (const m of src.matchAll(/\b(int|str|bool|rate|get|httpUrl)\(env, '([A-Z][A-Z0-9_]*)'/g)) {
       if (m[1] === 'rate') { names.add(`${m[2]}_BURST`); names.add(`${m[2]}_PER_SEC`); } else names.add(m[2]);
     }
   } catch {

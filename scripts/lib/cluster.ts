@@ -6,6 +6,7 @@
  * `stop()`; a server that dies is logged and left dead (tests kill servers on purpose).
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { appIdOf, REDIS_USER, readRepoFile, renderRedisAcl, repoRoot, serverName } from './configs.js';
 import { haproxyCommand, parseShowStat } from './haproxy-stats.js';
 import { findBinary, freePort, portIsFree, PortBusyError, spawnLogged, stopChild, until, type Child } from './procs.js';
-import { startHaproxy, startNginx } from './proxies.js';
+import { startHaproxy, startNginx, type NginxFilesOptions } from './proxies.js';
 
 export { MissingBinaryError, PortBusyError } from './procs.js';
 
@@ -124,6 +125,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const asRoot = process.getuid?.() === 0;
   if (asRoot) chmodSync(runDir, 0o755); // nginx workers run as nobody
   const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? runDir, TMPDIR: tmpdir() };
+  const files = filesSetup({ ...baseEnv, ...opts.env }, webPort);
   const redisUrl = opts.redisPassword
     ? `redis://${REDIS_USER}:${encodeURIComponent(opts.redisPassword)}@127.0.0.1:${redisPort}`
     : `redis://127.0.0.1:${redisPort}`;
@@ -164,7 +166,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const servers: ServerProc[] = [];
   const serverChildren = new Map<string, Child>();
   const startServerProcess = async (s: ServerProc) => {
-    const env = { ...baseEnv, LOG_LEVEL: 'warn', ...opts.env, APPID: s.appId, PORT: String(s.port), HOST: '127.0.0.1', STORE: 'redis', REDIS_URL: redisUrl };
+    const env = { ...baseEnv, LOG_LEVEL: 'warn', ...files.serverEnv, ...opts.env, APPID: s.appId, PORT: String(s.port), HOST: '127.0.0.1', STORE: 'redis', REDIS_URL: redisUrl };
     const c = watch(spawnLogged(`server ${s.appId}`, process.execPath, [join(root, 'dist/server.js')], s.logFile, env, root),
       () => { if (serverChildren.get(s.appId) === c) s.alive = false; });
     serverChildren.set(s.appId, c);
@@ -206,7 +208,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
       checkInterMs: opts.haproxyCheckInterMs, env: opts.haproxyEnv });
     log(`haproxy pid=${ha.child.pid} port=${lbPort} page-frontend=127.0.0.1:${lbPagePort} stats=http://127.0.0.1:${statsPort}/`);
     const nginx = await startNginx({ ...proxyBase, nginxBin: bins.nginx, webPort, pagePort: lbPagePort, asRoot,
-      maxConnPerIp: ha.env.LC_MAX_CONN_PER_IP, log });
+      maxConnPerIp: ha.env.LC_MAX_CONN_PER_IP, log, files: files.nginx });
     log(`nginx pid=${nginx.pid} port=${webPort}`);
 
     await waitForHaproxy((st) => servers.every((s) => st[s.appId] === 'UP'), 30_000);
@@ -301,3 +303,23 @@ async function httpStatus(port: number, path: string): Promise<number> {
   }
 }
 const httpOk = async (port: number, path: string) => (await httpStatus(port, path)) === 200;
+
+/**
+ * Attachments in the native cluster, as in compose: by default the `local` driver, nginx keeping
+ * the files in the run dir and the servers reaching it on the page port, with a secret made for this
+ * run; FILES=s3 (with S3_ENDPOINT, S3_BUCKET, …) proxies nginx's /s3/ to the endpoint; FILES=off none.
+ */
+function filesSetup(env: NodeJS.ProcessEnv, webPort: number): { serverEnv: Record<string, string>; nginx: NginxFilesOptions } {
+  const maxBytes = env.FILES_MAX_BYTES ? Number(env.FILES_MAX_BYTES) : undefined;
+  const driver = env.FILES || 'local';
+  if (driver === 's3') {
+    const endpoint = new URL(env.S3_ENDPOINT || 'http://127.0.0.1:9000');
+    return { serverEnv: {}, nginx: { driver: 's3', s3Upstream: endpoint.host, maxBytes } };
+  }
+  if (driver !== 'local') return { serverEnv: {}, nginx: { driver: 'off' } };
+  const secret = env.FILES_SECRET || randomBytes(24).toString('base64url');
+  return {
+    serverEnv: { FILES: 'local', FILES_SECRET: secret, FILES_ORIGIN: `http://127.0.0.1:${webPort}` },
+    nginx: { driver: 'local', secret, maxBytes },
+  };
+}

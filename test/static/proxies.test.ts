@@ -126,7 +126,10 @@ describe('haproxy/haproxy.cfg', () => {
 });
 
 describe('chat-front/nginx/default.conf.template', () => {
-  const vars = { WEB_PORT: '18000', WEB_ROOT: join(dir, 'www'), LB_UPSTREAM: '127.0.0.1:18080', LC_MAX_CONN_PER_IP: '1000' };
+  // FILES_CONF: attachments off here (test/contract/files.contract.test.ts runs nginx with the local and s3 ones).
+  const filesOff = join(dir, 'files-off.conf');
+  writeFileSync(filesOff, readFileSync('chat-front/nginx/files-off.conf.template', 'utf8'));
+  const vars = { WEB_PORT: '18000', WEB_ROOT: join(dir, 'www'), LB_UPSTREAM: '127.0.0.1:18080', LC_MAX_CONN_PER_IP: '1000', FILES_CONF: filesOff };
 
   it('proxies /ws to HAProxy with the upgrade headers and a long read timeout, and sends the CSP', () => {
     const site = renderTemplate(template, vars);
@@ -140,7 +143,7 @@ describe('chat-front/nginx/default.conf.template', () => {
     // The client's own socket address, replacing whatever it sent (never $proxy_add_x_forwarded_for).
     expect(site).toMatch(/^\s*proxy_set_header X-Forwarded-For \$remote_addr;$/m);
     expect(site).not.toContain('proxy_add_x_forwarded_for');
-    expect(site).toContain("default-src 'self'; connect-src 'self' ws://$csp_host wss://$csp_host; img-src 'self' data:; "
+    expect(site).toContain("default-src 'self'; connect-src 'self' ws://$csp_host wss://$csp_host; img-src 'self' data: blob:; "
       + "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
     expect(site).toContain('X-Content-Type-Options nosniff');
     expect(site).toContain('Referrer-Policy');
@@ -179,7 +182,7 @@ describe('chat-front/nginx/default.conf.template', () => {
       expect.soft(true, 'envsubst (gettext-base) not installed: comparison with the image renderer not run').toBe(true);
       return;
     }
-    const out = execFileSync(envsubst, ['${WEB_PORT} ${WEB_ROOT} ${LB_UPSTREAM} ${LC_MAX_CONN_PER_IP}'], { input: template, env: vars, encoding: 'utf8' });
+    const out = execFileSync(envsubst, ['${WEB_PORT} ${WEB_ROOT} ${LB_UPSTREAM} ${LC_MAX_CONN_PER_IP} ${FILES_CONF}'], { input: template, env: vars, encoding: 'utf8' });
     expect(out).toBe(renderTemplate(template, vars));
   });
 });
@@ -211,7 +214,7 @@ describe('nginx sized for the same load as HAProxy', () => {
     const nginx = findBinary('nginx', 'nginx');
     const site = join(dir, 'image-site.conf');
     mkdirSync(join(dir, 'www'), { recursive: true });
-    writeFileSync(site, renderTemplate(template, { WEB_PORT: '18001', WEB_ROOT: join(dir, 'www'), LB_UPSTREAM: '127.0.0.1:18081', LC_MAX_CONN_PER_IP: '1000' }));
+    writeFileSync(site, renderTemplate(template, { WEB_PORT: '18001', WEB_ROOT: join(dir, 'www'), LB_UPSTREAM: '127.0.0.1:18081', LC_MAX_CONN_PER_IP: '1000', FILES_CONF: join(dir, 'files-off.conf') }));
     const conf = readFileSync(join(dir, `image-nginx-${hards[0]}.conf`), 'utf8')
       .replace('user nginx;', '')
       .replaceAll('/var/log/nginx', dir)
