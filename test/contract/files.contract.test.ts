@@ -264,6 +264,31 @@ describe.each(Object.keys(harnesses))('FileStore contract: %s', (name) => {
   });
 });
 
+describe('s3 with an absolute S3_PUBLIC_URL', () => {
+  it('presigns for that endpoint: the browser PUTs and GETs there directly', async () => {
+    const S3rver = createRequire(import.meta.url)('s3rver') as new (o: object) => { run(): Promise<AddressInfo>; close(): Promise<void> };
+    const dir = mkdtempSync(join(tmpdir(), 'livechat-s3rver-direct-'));
+    const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: dir, silent: true });
+    const { port } = await s3.run();
+    cleanups.push(async () => { await s3.close(); rmSync(dir, { recursive: true, force: true }); });
+    // The internal endpoint by name, the public one by address: URLs must name the public one.
+    const store = new S3Files({ endpoint: `http://localhost:${port}`, bucket: 'direct', region: 'us-east-1', forcePathStyle: true,
+      accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', publicUrl: `http://127.0.0.1:${port}`, keepDays: 0 }, silent);
+    cleanups.push(() => store.close());
+    await store.init();
+    const k = key();
+    const t = await store.putTarget(k, 'image/png', PNG.length, soon());
+    expect(t.url.startsWith(`http://127.0.0.1:${port}/direct/up/${k}?`)).toBe(true);
+    expect((await fetch(t.url, { method: 'PUT', headers: t.headers, body: new Uint8Array(PNG) })).ok).toBe(true);
+    await store.commit(k, 'lobby', committedName(k, 'image/png'));
+    const url = await store.getUrl('lobby', committedName(k, 'image/png'), { inline: true, filename: '' }, soon());
+    expect(url.startsWith(`http://127.0.0.1:${port}/direct/r/lobby/`)).toBe(true);
+    const res = await fetch(url);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(PNG);
+  });
+});
+
 describe('FileStore: an unreachable store', () => {
   it('throws FileStoreUnavailableError from both drivers', async () => {
     const port = await freePort();
