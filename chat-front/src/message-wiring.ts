@@ -79,7 +79,8 @@ export function wireMessages(view: View, controller: ChatController, notifier: N
       if (act === 'reply' ? controller.reply(id) : controller.editMessage(id)) message.focus();
     } else if (act === 'delete') {
       const m = controller.state.messages.find((x) => x.id === id);
-      const excerpt = m ? `${m.from.name}: ${[...m.text].slice(0, 120).join('')}` : '';
+      const said = m ? m.text || (m.attachments ?? []).map((a) => a.name).join(', ') : '';
+      const excerpt = m ? `${m.from.name}: ${[...said].slice(0, 120).join('')}` : '';
       void compose.confirmDelete(excerpt).then((yes) => {
         if (yes && controller.deleteMessage(id)) { log.setOpenActions(null); message.focus(); } else closeActions(id);
       });

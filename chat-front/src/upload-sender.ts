@@ -38,9 +38,11 @@ export class UploadSender {
   attach(files: ReadonlyArray<Blob & { name: string }>): number {
     const { state } = this.page;
     if (state.phase !== 'chat') { this.page.notifyBriefly(TEXT.filesOnlyWhenChatting); return 0; }
+    // Chips gone with the state (signed out) take their bytes with them.
+    for (const id of this.blobs.keys()) if (!this.list.some((f) => f.id === id)) this.forget(id);
     const room = state.room;
-    const room0 = A.filesOf(this.list, room).length;
-    const take = files.slice(0, Math.max(0, LIMITS.attachmentsMax - room0));
+    const held = A.filesOf(this.list, room).length;
+    const take = files.slice(0, Math.max(0, LIMITS.attachmentsMax - held));
     if (take.length < files.length) this.page.notifyBriefly(TEXT.tooManyFiles);
     const added = take.map((file) => {
       const id = `f${++this.ids}`;
