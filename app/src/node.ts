@@ -9,6 +9,7 @@ import { Metrics } from './metrics.js';
 import { createMemoryBackend, createRedisBackend, type Backend } from './backends.js';
 import type { FileStore } from './files/file-store.js';
 import { createFileStore } from './files/files-config.js';
+import { createFilesHandler } from './files/files-http.js';
 import { ChatServer } from './transport/ws-server.js';
 
 export interface ChatNode {
@@ -36,7 +37,12 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
   // The embedded node is its own files origin (files/files-http.ts): reached on the port it bound.
   const files = createFileStore(config.files, log, config.files.local.serve ? { origin: () => `http://127.0.0.1:${port}` } : {});
   const chat = new ChatService(store, config, log, metrics, files);
-  const server = new ChatServer({ config, chat, log, metrics, storeReady: () => store.isReady() });
+  const { local } = config.files;
+  const server = new ChatServer({
+    config, chat, log, metrics, storeReady: () => store.isReady(),
+    // No nginx in front of the embedded node: it serves the file URLs it signs itself.
+    ...(local.serve ? { files: createFilesHandler({ dir: local.dir, secret: local.secret, maxBytes: config.files.maxBytes }) } : {}),
+  });
   return {
     config,
     backend: store,

@@ -46,7 +46,7 @@ describe('attachments (2 servers, HAProxy, nginx with the local driver, Redis)',
 
   async function upload(c: TestClient, room: string, name: string, mime: string, bytes: Buffer, cid: string): Promise<F> {
     const u = await c.request({ type: 'upload', room, name, mime, size: bytes.length, cid }, 'upload') as F;
-    const res = await fetch(page(u.put.url), { method: 'PUT', headers: u.put.headers, body: bytes });
+    const res = await fetch(page(u.put.url), { method: 'PUT', headers: u.put.headers, body: new Uint8Array(bytes) });
     expect(res.status, await res.text()).toBeLessThan(300);
     return u;
   }
@@ -131,14 +131,14 @@ describe('attachments (2 servers, HAProxy, nginx with the local driver, Redis)',
 
     // The PUT target binds the length: other bytes (more, or fewer) are refused by nginx.
     const u = await ann.request({ type: 'upload', room: 'bad', name: 'x.pdf', mime: 'application/pdf', size: PDF.length, cid: 'b6' }, 'upload') as F;
-    const longer = await fetch(page(u.put.url), { method: 'PUT', headers: u.put.headers, body: Buffer.concat([PDF, Buffer.from('more')]) });
+    const longer = await fetch(page(u.put.url), { method: 'PUT', headers: u.put.headers, body: new Uint8Array(Buffer.concat([PDF, Buffer.from('more')])) });
     expect(longer.status).toBe(403);
     // Signed right but expired (the secret is this test's): refused.
     const expired = signedPath(SECRET, `/files/up/${u.key}`, 'PUT', Date.now() - 60_000, { length: PDF.length });
-    expect((await fetch(page(expired), { method: 'PUT', headers: u.put.headers, body: PDF })).status).toBe(403);
+    expect((await fetch(page(expired), { method: 'PUT', headers: u.put.headers, body: new Uint8Array(PDF) })).status).toBe(403);
     // Altered: another key under the same signature.
     const altered = u.put.url.replace(u.key, mine.key);
-    expect((await fetch(page(altered), { method: 'PUT', headers: u.put.headers, body: PDF })).status).toBe(403);
+    expect((await fetch(page(altered), { method: 'PUT', headers: u.put.headers, body: new Uint8Array(PDF) })).status).toBe(403);
     expect(existsSync(join(filesDir(), 'up', u.key))).toBe(false);
     const notYet = await ann.request({ type: 'send', room: 'bad', text: 'x', cid: 'b7', attachments: [{ key: u.key }] }, 'error') as F;
     expect(notYet).toMatchObject({ code: 'bad_request', cid: 'b7' });

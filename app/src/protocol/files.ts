@@ -3,7 +3,8 @@
  * `attachments` may hold, and how a file's name and media type are normalised. Shared by the parser,
  * the page (before it asks) and the server (headers it signs).
  */
-import { INLINE_IMAGE_TYPES, LIMITS } from './messages.js';
+import { INLINE_IMAGE_TYPES } from './attachments.js';
+import { LIMITS } from './messages.js';
 import { charLength, cleanName, nameProblem } from './text.js';
 
 /** `type/subtype` (RFC 6838 restricted-name characters), lower case; no parameters. */

@@ -3,6 +3,9 @@
  * Shared by the server, the page (chat-front) and the load tool, so the three cannot drift.
  * The contract itself is shared/PROTOCOL.md; docs/protocol.md explains it with examples.
  */
+import type { Attachment, AttachmentRef, UploadRequest, UploadResponse } from './attachments.js';
+
+export { INLINE_IMAGE_TYPES, type Attachment, type AttachmentRef, type PutTarget, type UploadRequest, type UploadResponse } from './attachments.js';
 
 export const SUBPROTOCOL = 'livechat.v1';
 
@@ -118,15 +121,6 @@ export interface DmRequest { type: 'dm'; member: string }
 /** Marks the room read up to message `id`: `read` (also pushed to the account's other connections). */
 export interface ReadRequest { type: 'read'; room: string; id: number }
 
-// ---- attachments (shared/PROTOCOL.md "Attachments") ----
-/**
- * Asks for a signed PUT target for one file of `size` bytes and type `mime`, to be sent in `room`:
- * answered `upload` (the same `cid`), whose `key` a later `send` names in `attachments`.
- */
-export interface UploadRequest { type: 'upload'; room: string; name: string; mime: string; size: number; cid: string }
-/** A file uploaded with a key from `upload`, named by a `send`. */
-export interface AttachmentRef { key: string }
-
 export type AccountRequest =
   | SignupRequest | SigninRequest | SessionsRequest | RevokeRequest | RoomsRequest | CreateRoomRequest | RoomRequest
   | InviteRequest | RemoveRequest | DmRequest | ReadRequest;
@@ -168,28 +162,6 @@ export interface ChatMessage {
   mentions?: string[];
 }
 export interface ReplyQuote { id: number; from: Member; text: string }
-/**
- * A file of a message. `url` (and `thumb`, a small re-encoded image, for images) fetch the bytes with
- * a plain GET: a path on the page's origin or an absolute URL, signed and expiring. Images
- * (`image/png`, `image/jpeg`, `image/gif`, `image/webp`) carry their `width` and `height` and are
- * served inline; anything else is served as a download.
- */
-export interface Attachment {
-  key: string;
-  name: string;
-  mime: string;
-  size: number;
-  url: string;
-  width?: number;
-  height?: number;
-  thumb?: string;
-}
-/** Where and how to PUT a file's bytes (exactly these headers). */
-export interface PutTarget { url: string; headers: Record<string, string> }
-/** The answer to `upload`. `expiresAt`: the PUT target works until then (ms since epoch, ≥ 5 minutes ahead). */
-export interface UploadResponse { type: 'upload'; cid: string; key: string; put: PutTarget; expiresAt: number }
-/** Media types shown inline; every other file downloads. */
-export const INLINE_IMAGE_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 export interface ReactionCount { emoji: string; count: number }
 
 /** An entry of a room's log that changes a message (`target`): exactly one of edit, delete, reaction. */
