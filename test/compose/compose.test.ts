@@ -5,7 +5,10 @@
  *   up --build --wait; two Chromium pages chat through http://127.0.0.1:8000; the load tool through
  *   nginx reaches every replica, named as `docker compose ps` names them (ws-1 … ws-4); --scale ws=8
  *   gives 8 with no edit; a replica stopped under traffic (SIGTERM) or killed (SIGKILL); Redis
- *   restarted. `down -v` always, also after a failure.
+ *   restarted; attachments (the local driver: nginx keeps them on the files volume) shared, served
+ *   and refused as the contract says, and still there after a SIGKILLed server's restart.
+ *   `down -v` always, also after a failure. compose-s3.test.ts runs the same attachment step on
+ *   docker-compose.s3.yml (MinIO).
  * Base images: pulled, or local stand-ins where no registry answers (scripts/docker/base-images.sh).
  * SKIP_DOCKER_TESTS=1 skips this file (test/compose/lib/docker.ts).
  */
@@ -13,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../helpers/ws-client.js';
 import { dockerEnv, ensureBaseImages, must, parseStatsCsv, requireDocker, requirePortsFree, run, SKIP_DOCKER, sleep, until, upServers } from './lib/docker.js';
 import { ChatUnderFault, chatTwoPages, expectCleanLoad, loadTest } from './lib/scenarios.js';
+import { expectStillThere, shareFiles } from './lib/attachments.js';
 
 const PROJECT = 'livechat-compose-test';
 const PAGE = 'http://127.0.0.1:8000';
@@ -180,6 +184,22 @@ describe.skipIf(SKIP_DOCKER)('docker compose: the stack of docker-compose.yml on
     await compose(['up', '-d', '--wait', '--wait-timeout', '120', '--no-build'], 180_000);
     await waitForUp(4);
   }, 120_000);
+
+  it('attachments (local driver): a PNG and a PDF through nginx, served as the contract says, 403 when tampered; still there after their server is SIGKILLed and restarted', async () => {
+    const clients: TestClient[] = [];
+    cleanups.push(() => clients.forEach((c) => c.terminate()));
+    const shared = await shareFiles(PAGE, PAGE_WS, 'compose-files', clients);
+    const victim = shared.senderAppId;
+    expect(victim).toMatch(/^ws-\d+$/);
+    await must('docker', ['kill', '-s', 'KILL', `${PROJECT}-${victim}`], { timeoutMs: 30_000 });
+    await compose(['up', '-d', '--wait', '--wait-timeout', '120', '--no-build'], 180_000);
+    await waitForUp(4);
+    await expectStillThere(PAGE, PAGE_WS, shared, clients);
+    // nginx wrote them on the files volume, as its worker user.
+    const owner = await compose(['exec', '-T', 'front', 'sh', '-c', 'stat -c %U "$FILES_DIR" "$FILES_DIR/r/compose-files"'], 30_000);
+    expect(owner.trim().split('\n')).toEqual(['nginx', 'nginx']);
+    for (const c of clients) c.terminate();
+  }, 180_000);
 
   it('restart redis: acked history is kept (AOF on the volume) and ids continue', async () => {
     const room = 'compose-durable';
