@@ -6,7 +6,7 @@
  * survives the progress events; the chip's status is read politely when it changes.
  */
 import { formatSize } from '@livechat/protocol';
-import { filesOf, type PendingFile } from './attachments-state.js';
+import { fileProblem, filesOf, type PendingFile } from './attachments-state.js';
 import { byId, el } from './nodes.js';
 import type { ChatState } from './state.js';
 
@@ -44,7 +44,8 @@ function chipNode(f: PendingFile): HTMLElement {
   if (f.status === 'failed') {
     const why = el('p', 'upload-error', f.error ?? '');
     li.append(why);
-    why.append(' ', button('retry', 'Retry', { uploadRetry: f.id, fk: 'retry' }, `Retry uploading ${f.name}`));
+    // Too big or empty: trying again cannot help, only removing it does.
+    if (fileProblem(f.name, f.size) === null) why.append(' ', button('retry', 'Retry', { uploadRetry: f.id, fk: 'retry' }, `Retry uploading ${f.name}`));
   }
   return li;
 }

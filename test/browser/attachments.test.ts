@@ -1,8 +1,9 @@
 /**
  * Attachments in Chromium on the native cluster (2 servers behind HAProxy, nginx keeping the files):
  * Ann, on one server, attaches a PNG and a PDF with the keyboard (Attach files → the file chooser),
- * pastes a screenshot (named "pasted-image-<time>.png") and drops a text file onto the room, removes
- * those two by keyboard, and sends the rest with a caption once every chip is uploaded. Bob, on the
+ * pastes a screenshot (named "pasted-image-<time>.png") and drops a text file onto the room; a slow
+ * upload shows a named progress bar and is cancelled, an 11 MiB file fails on its chip at once (no
+ * Retry); she removes the extra ones by keyboard, and sends the rest with a caption once every chip is uploaded. Bob, on the
  * other server, sees the image inline (its thumbnail loads, its box reserved from width/height) and
  * the PDF as a download link (served as an attachment); Enter on the image opens it full size in a
  * modal dialog, Escape closes it and focus goes back to the image; axe finds nothing on either page
@@ -109,6 +110,22 @@ describe('pictures and files between two servers', () => {
     await expect.poll(() => ann.page.locator('#uploads li.is-done').count(), { timeout: 20_000 }).toBe(4);
     expect(await ann.page.locator('#uploads li.is-failed').count()).toBe(0);
     await expectAxeClean(ann.page, 'Ann with four chips');
+
+    // While a PUT is on its way (held back here), its chip has a named progress bar and a Cancel button
+    // that aborts it; a file over 10 MiB fails on its chip at once, with no Retry, and is removed.
+    await ann.page.route(/\/files\/up\//, async (r) => { await new Promise((ok) => setTimeout(ok, 1500)); await r.continue().catch(() => {}); });
+    await (await openChooser(ann.page)).setFiles([
+      { name: 'slow.txt', mimeType: 'text/plain', buffer: Buffer.from('slow') },
+      { name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(11 * 1024 * 1024) },
+    ]);
+    await ann.page.getByRole('progressbar', { name: 'Uploading slow.txt', exact: true }).waitFor();
+    await ann.page.getByRole('button', { name: 'Cancel uploading slow.txt', exact: true }).press('Enter');
+    const huge = chips.filter({ hasText: 'huge.bin' });
+    await huge.filter({ hasText: /larger than 10 MB/ }).waitFor();
+    expect(await huge.getByRole('button', { name: /^Retry/ }).count()).toBe(0);
+    await ann.page.getByRole('button', { name: 'Remove huge.bin', exact: true }).press('Enter');
+    await ann.page.unroute(/\/files\/up\//);
+    await expect.poll(() => chips.count()).toBe(4);
 
     // Remove the pasted one and the dropped one, by keyboard; focus moves on, never to nowhere.
     await ann.page.getByRole('button', { name: /^Remove pasted-image-/ }).press('Enter');
