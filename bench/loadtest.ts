@@ -2,6 +2,8 @@
  * `npm run loadtest -- --url ws://127.0.0.1:8080/ws --clients 1000 --senders 20 --rate 100 --duration 30`
  * Big room: `npm run loadtest -- --clients 8000 --rooms 1 --ramp 10 --local-ips 40 --probe --warmup 3 --pids …`
  * A chat's mix of actions: `npm run loadtest -- --mix send=90,edit=5,react=5,typing=20` (lib/mix.ts).
+ * Attachments: `npm run loadtest -- --attach 1/20:200k --page-url http://127.0.0.1:8000/` (lib/attach.ts):
+ * a baseline run without uploads first, then the run with them, delivery p99 of both side by side.
  * The load tool's command line: parses flags, makes room for the sockets, runs the load (lib/load.ts),
  * prints the summary, writes report.json + report.html, and exits 1 when anything was lost,
  * duplicated, reordered or dropped (2 for bad usage).
@@ -12,6 +14,8 @@ import { parseArgs } from 'node:util';
 import { ensureFds } from './lib/fd-limit.js';
 import { defaultOptions, MAX_RATE_PER_SENDER, runLoad, type LoadOptions } from './lib/load.js';
 import { isDefaultMix, parseMix } from './lib/mix.js';
+import { withAttachHtml, withAttachText } from './lib/attach-report.js';
+import { DEFAULT_PUT_CONCURRENCY, parseAttach } from './lib/attach-spec.js';
 import { withMixHtml, withMixText } from './lib/mix-report.js';
 import { reportHtml, summaryText } from './lib/report.js';
 
@@ -27,6 +31,12 @@ const USAGE = `usage: npm run loadtest -- [options]
   --mix SPEC           what each action is, e.g. send=90,edit=5,react=5,typing=20 (default send=100): send, edit,
                        delete, react are relative weights of one draw per action; typing is the percentage of
                        actions a typing request precedes. Per-kind acks, update deliveries, typing frames, errors
+  --attach N/M[:SIZE]  N of every M messages carry one PNG of ~SIZE bytes (default 200k; k = KiB, m = MiB), e.g. 1/20:200k:
+                       upload, PUT of the bytes to the page's origin, send with the key. Runs a baseline without
+                       uploads first (same options) and reports delivery p99 of both, upload→ack, PUT MB/s, errors
+  --page-url URL       the page's origin the PUTs go to (nginx; default: the --url's host, ws://h:8000/ws → http://h:8000/)
+  --attach-concurrency N   PUTs in flight at once, all clients together (default ${DEFAULT_PUT_CONCURRENCY})
+  --no-baseline        with --attach: skip the baseline run
   --duration S         seconds of sending (default ${defaultOptions.duration})
   --rooms N            rooms; clients and senders are spread round-robin (default 1)
   --ramp S             connect the clients over S seconds (default 0: all at once)
@@ -47,7 +57,7 @@ const USAGE = `usage: npm run loadtest -- [options]
   --out FILE.json      write the JSON report, and FILE.html beside it
   --quiet              no progress line`;
 
-function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null; quiet: boolean } {
+function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null; quiet: boolean; baseline: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -56,7 +66,8 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
       drain: { type: 'string' }, settle: { type: 'string' }, 'connect-timeout': { type: 'string' }, pids: { type: 'string' },
       metrics: { type: 'string' }, wire: { type: 'string' }, 'room-prefix': { type: 'string' }, 'local-ips': { type: 'string' },
       warmup: { type: 'string' }, probe: { type: 'boolean' }, 'probe-urls': { type: 'string' }, 'propagation-window': { type: 'string' },
-      mix: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      mix: { type: 'string' }, attach: { type: 'string' }, 'page-url': { type: 'string' }, 'attach-concurrency': { type: 'string' },
+      'no-baseline': { type: 'boolean' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -103,7 +114,13 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
     const mix = parseMix(values.mix);
     if (!isDefaultMix(mix)) opts.mix = mix; // sends only: today's run, options and all
   }
-  return { opts, out: values.out ?? null, quiet: values.quiet ?? false };
+  if (values.attach !== undefined) opts.attach = parseAttach(values.attach);
+  set('pageUrl', values['page-url']);
+  set('attachConcurrency', num(values['attach-concurrency'], 'attach-concurrency'));
+  if (!opts.attach && (values['page-url'] || values['attach-concurrency'] || values['no-baseline'])) {
+    throw new RangeError('--page-url, --attach-concurrency and --no-baseline go with --attach');
+  }
+  return { opts, out: values.out ?? null, quiet: values.quiet ?? false, baseline: !values['no-baseline'] };
 }
 
 async function main(): Promise<void> {
@@ -114,7 +131,7 @@ async function main(): Promise<void> {
     console.error(`${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
-  const { opts, out, quiet } = parsed;
+  const { opts, out, quiet, baseline } = parsed;
   ensureFds((opts.clients ?? defaultOptions.clients) + (opts.warmup ? 200 : 0) + 256);
   const clients = opts.clients ?? defaultOptions.clients;
   const ips = opts.localIps ?? defaultOptions.localIps;
@@ -123,14 +140,24 @@ async function main(): Promise<void> {
       '(HAProxy refuses the rest: LC_MAX_CONN_PER_IP); ' +
       `use --local-ips ${Math.ceil(clients / PER_ADDRESS_MAX)} or more (e.g. --local-ips ${Math.ceil(clients / 200)} for 200 each)\n`);
   }
-  const report = await runLoad({ ...opts, onProgress: quiet ? null : (line) => process.stderr.write(`${line}\n`) });
-  console.log(withMixText(summaryText(report), report));
+  const progress = (tag: string) => (quiet ? null : (line: string) => process.stderr.write(`${tag}${line}\n`));
+  // With --attach: the same load without uploads first, so delivery p99 has its reference from this
+  // machine, this cluster, this minute (the baseline's own members leave before the next run starts).
+  const base = opts.attach && baseline ? await runLoad({ ...opts, attach: undefined, onProgress: progress('[baseline] ') }) : null;
+  if (base) await new Promise((r) => setTimeout(r, 4000));
+  const report = await runLoad({ ...opts, onProgress: progress(opts.attach ? '[attach] ' : '') });
+  if (base && report.attach) {
+    const { histogram: _h, ...latency } = base.latency;
+    report.attach.baseline = { latency, messages: base.messages.sent, delivered: base.messages.delivered, lost: base.messages.lost, ok: base.ok, failures: base.failures };
+    if (!base.ok) { report.ok = false; report.failures.push(...base.failures.map((f) => `baseline: ${f}`)); }
+  }
+  console.log(withAttachText(withMixText(summaryText(report), report), report));
   if (out) {
     const json = resolve(out);
     mkdirSync(dirname(json), { recursive: true });
     writeFileSync(json, `${JSON.stringify(report, null, 1)}\n`);
     const html = json.replace(/\.json$/i, '') + '.html';
-    writeFileSync(html, withMixHtml(reportHtml(report), report));
+    writeFileSync(html, withAttachHtml(withMixHtml(reportHtml(report), report), report));
     console.log(`report      ${json}, ${html}`);
   }
   process.exit(report.ok ? 0 : 1);

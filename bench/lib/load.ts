@@ -16,6 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { attachFailures, AttachRun, type AttachFigures } from './attach.js';
+import { attachSendersNeeded, DEFAULT_PUT_CONCURRENCY, pageUrlFor, type AttachSpec } from './attach-spec.js';
 import { Histogram, percentilesMs, type HistogramJson, type Percentiles } from './histogram.js';
 import { AckedIds, DeliveryLedger } from './ledger.js';
 import { isDefaultMix, mixFailures, MixRun, sendersNeeded, type Mix, type MixFigures } from './mix.js';
@@ -73,6 +75,15 @@ export interface LoadOptions {
    * percentage of actions a `typing` request precedes). Absent: sends only, today's load (livechat wire for any other).
    */
   mix?: Mix;
+  /**
+   * N of every M messages carry an image (lib/attach.ts): `upload`, PUT to the page's origin, `send`
+   * with the key. Absent: no attachments (livechat wire only).
+   */
+  attach?: AttachSpec;
+  /** The page's origin for the PUTs (default: the ws URL's, `ws://h:8000/ws` → `http://h:8000/`). */
+  pageUrl?: string;
+  /** PUTs in flight at once (default DEFAULT_PUT_CONCURRENCY). */
+  attachConcurrency?: number;
 }
 
 /** Messages per second one sender sends at most (below the server's default SEND_RATE_PER_SEC of 5). */
@@ -168,6 +179,8 @@ export interface LoadReport {
   };
   /** Per kind of action (lib/mix.ts), only with a `mix` other than sends only. */
   mix?: MixFigures;
+  /** Attachments (lib/attach.ts), only with `attach`. */
+  attach?: AttachFigures;
   errors: Record<string, number>;
   timeseries: SecondPoint[];
   server: {
@@ -224,7 +237,8 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
   validate(o);
   // Each sender sends like a person at most (the server's per-member send rate is sized for people,
   // 5/s by default): a higher rate is spread over more senders rather than tripping the abuse limit.
-  o.senders = Math.min(o.clients, Math.max(o.senders, isDefaultMix(o.mix) ? Math.ceil(o.rate / MAX_RATE_PER_SENDER) : sendersNeeded(o.rate, o.mix!)));
+  o.senders = Math.min(o.clients, Math.max(o.senders, isDefaultMix(o.mix) ? Math.ceil(o.rate / MAX_RATE_PER_SENDER) : sendersNeeded(o.rate, o.mix!),
+    o.attach ? attachSendersNeeded(o.rate, o.attach) : 0));
   const wire = wireFor(o.wire);
   const prefixLen = wire.messagePrefix.length;
   const presenceLen = wire.presencePrefix.length;
@@ -260,6 +274,18 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
   const pending = new Map<string, { t: number; room: string; i: number }>();
   /** Edits, deletions, reactions and typing (null: sends only, nothing of the mix on any path). */
   const mix = isDefaultMix(o.mix) ? null : new MixRun(o.mix!, o.size, wire.encode, now);
+  /** Attachments (null: none, nothing of them on any path). The image is made here, before connecting. */
+  const attach = o.attach ? await AttachRun.create(o.attach, {
+    pageUrl: pageUrlFor(o.url, o.pageUrl), concurrency: o.attachConcurrency ?? DEFAULT_PUT_CONCURRENCY, localIps: loopback ? o.localIps : 1,
+    encode: wire.encode, now,
+    sendMessage: (c, attachments) => {
+      const cid = randomUUID();
+      const at = now();
+      pending.set(cid, { t: at, room: c.room, i: c.i });
+      c.ws!.send(wire.encode({ type: 'send', room: c.room, text: messageText(at, o.size), cid, attachments }));
+      return cid;
+    },
+  }) : null;
   const byAppId: Record<string, number> = {};
   const helloJoined = new Histogram();
   const connectJoined = new Histogram();
@@ -296,11 +322,12 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
         if (data.compare(c.roomBuf, 0, c.roomBuf.length, scanned.roomStart, scanned.roomEnd) !== 0) { wrongRoom++; return; }
         delivered++;
         c.ledger.record(scanned.id);
-        if (scanned.sentAt === scanned.sentAt) {
-          const us = (now() - scanned.sentAt) * 1000;
+        const us = scanned.sentAt === scanned.sentAt ? (now() - scanned.sentAt) * 1000 : NaN;
+        if (us === us) {
           latency.record(us);
           second.record(us);
         }
+        attach?.onMessage(data, start, end, us);
         return;
       }
     }
@@ -358,6 +385,11 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
         acked.get(p.room)?.add(m.id);
         ackedCount++;
         mix?.onSendAcked(p.i, p.room, m.id);
+        attach?.onAck(m.cid, m.id);
+        break;
+      }
+      case 'upload': {
+        attach?.onUpload(m);
         break;
       }
       case 'message':
@@ -366,8 +398,9 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
         break;
       case 'error':
         countError(m.code);
-        if (m.cid && pending.delete(m.cid)) { rejected++; mix?.onSendError(m.code); break; }
+        if (m.cid && pending.delete(m.cid)) { rejected++; mix?.onSendError(m.code); attach?.onSendRejected(m.cid, m.code); break; }
         if (mix?.onError(m.code, m.cid, m.rid)) break;
+        if (attach?.onError(m.code, m.cid)) break;
         // The answer to hello or join (by its rid; a server that echoes no rid: by what is in flight):
         // retry what the page would retry, after the delay it asks for.
         if (m.rid === 'hello' || m.rid === 'join' || (!m.rid && !m.cid && !c.ready)) {
@@ -431,7 +464,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
     if (phase === 'send' || phase === 'drain') {
       timeseries.push({ t: Math.round((now() - sendStart) / 100) / 10, sent, delivered, p50: s.p50 / 1000, p99: s.p99 / 1000, max: s.max / 1000, errors: errorTotal() });
     }
-    o.onProgress?.(`[${((now() - t0) / 1000).toFixed(0)}s ${phase}] connected ${readyCount}/${o.clients} sent ${sent} acked ${ackedCount} delivered ${delivered} p50 ${fmt(s.p50)}ms p99 ${fmt(s.p99)}ms errors ${errorTotal()} presence ${presenceFrames}${mix ? mix.progress() : ''}`);
+    o.onProgress?.(`[${((now() - t0) / 1000).toFixed(0)}s ${phase}] connected ${readyCount}/${o.clients} sent ${sent} acked ${ackedCount} delivered ${delivered} p50 ${fmt(s.p50)}ms p99 ${fmt(s.p99)}ms errors ${errorTotal()} presence ${presenceFrames}${mix ? mix.progress() : ''}${attach ? attach.progress() : ''}`);
     second.reset();
   };
   progressTimer = setInterval(tickProgress, 1000);
@@ -541,6 +574,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
           const c = senders[k++ % senders.length];
           if (!c.ws || !c.ws.isOpen) { countError('sender_closed'); sent++; continue; }
           if (mix?.act(c, (text) => c.ws!.send(text))) { sent++; continue; }
+          if (attach?.take(c)) { sent++; continue; }
           const cid = randomUUID();
           const at = now();
           pending.set(cid, { t: at, room: c.room, i: c.i });
@@ -561,7 +595,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
   phase = 'drain';
   const drainStart = now();
   const caughtUp = () => {
-    if (pending.size > 0 || (mix && mix.inFlightCount > 0)) return false;
+    if (pending.size > 0 || (mix && mix.inFlightCount > 0) || (attach && attach.inFlight > 0)) return false;
     for (const c of ready) {
       if (!c.ledger || c.closedUnexpectedly) continue;
       const max = mix ? Math.max(acked.get(c.room)!.max, mix.maxAcked(c.room)) : acked.get(c.room)!.max;
@@ -601,6 +635,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
     latency: percentilesMs(latency),
   }, (room) => acked.get(room)?.all() ?? []);
   lost += mixFigures?.updates.lost ?? 0;
+  const attachFigures = attach ? await attach.figures(ready, sendStart, drainStart + drainMs, percentilesMs(latency)) : undefined;
   // With a mix, server CPU is per 1000 deliveries of entries (message and update frames).
   const server = serverFigures(o, before, connected, cpuStart, cpuEnd, metricsBefore, metricsConnected, metricsStart, metricsEnd,
     delivered + (mix?.updatesDelivered ?? 0), readyCount, sendMs + drainMs);
@@ -616,6 +651,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
   if (readyCount < o.clients) failures.push(`${o.clients - readyCount} of ${o.clients} clients never got ready`);
   if (unacked > 0) failures.push(`${unacked} sends never acked`);
   if (mixFigures) failures.push(...mixFailures(mixFigures));
+  if (attachFigures) failures.push(...attachFailures(attachFigures));
   if (o.probe && o.wire === 'livechat') failures.push(...probeFailures(probe, quiet));
   const { onProgress: _omit, ...options } = o;
   return {
@@ -640,6 +676,7 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
       deliveriesPerSec: Math.round(delivered / Math.max(0.001, sendMs / 1000)),
     },
     ...(mixFigures ? { mix: mixFigures } : {}),
+    ...(attachFigures ? { attach: attachFigures } : {}),
     errors,
     timeseries,
     server,
@@ -751,5 +788,7 @@ function validate(o: LoadOptions): void {
   pos(o.warmup, 'warmup'); pos(o.propagationWindow, 'propagation-window');
   if (o.probe && o.wire !== 'livechat') throw new RangeError('--probe: livechat wire only (the comparison servers have no presence)');
   if (!isDefaultMix(o.mix) && o.wire !== 'livechat') throw new RangeError('--mix: livechat wire only (the comparison servers only send)');
+  if (o.attach && o.wire !== 'livechat') throw new RangeError('--attach: livechat wire only (the comparison servers have no attachments)');
+  if (o.attach) pageUrlFor(o.url, o.pageUrl); // throws on a bad --page-url
   for (const u of o.probeUrls) if (!/^wss?:\/\//.test(u)) throw new RangeError(`--probe-urls: expected ws://… URLs, got ${u}`);
 }
