@@ -57,6 +57,11 @@ export function wireAttachments(view: View, controller: ChatController): void {
     message.focus();
   });
 
+  // A file dropped beside the conversation must not make the browser leave the page to show it.
+  for (const type of ['dragover', 'drop'] as const) {
+    window.addEventListener(type, (ev) => { if (carriesFiles(ev) && !ev.defaultPrevented) ev.preventDefault(); });
+  }
+
   // Paste: files on the clipboard are attached; text with them (a spreadsheet's cells) still pastes as text.
   message.addEventListener('paste', (ev) => {
     const data = ev.clipboardData;
