@@ -157,6 +157,7 @@ async function main(): Promise<void> {
     mkdirSync(dirname(json), { recursive: true });
     writeFileSync(json, `${JSON.stringify(report, null, 1)}\n`);
     const html = json.replace(/\.json$/i, '') + '.html';
+    if (base) writeFileSync(json.replace(/\.json$/i, '') + '.baseline.json', `${JSON.stringify(base, null, 1)}\n`);
     writeFileSync(html, withAttachHtml(withMixHtml(reportHtml(report), report), report));
     console.log(`report      ${json}, ${html}`);
   }

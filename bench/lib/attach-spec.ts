@@ -1,8 +1,9 @@
 /**
  * `--attach N/M[:SIZE]`: N of every M messages carry one image of about SIZE bytes (shared/PROTOCOL.md
  * "Attachments"). `1/20:200k` is one message in 20 with a ~200 KiB PNG; SIZE defaults to 200k and
- * takes a `k` (KiB) or `m` (MiB) suffix. Which messages attach is fixed, not drawn: message k (0-based,
- * over the whole run) does when floor((k+1)·N/M) > floor(k·N/M), so exactly N of every M.
+ * takes a `k` (KiB) or `m` (MiB) suffix. Which messages attach is fixed, not drawn: a sender's message
+ * k (0-based, counted per sender from an offset of its own: attach.ts) does when
+ * floor((k+1)·N/M) > floor(k·N/M), so exactly N of every M of each sender's messages.
  *
  * The image is made once per run: a PNG of a banded gradient with rows of random pixels spread over it,
  * as many as it takes for the file to be about SIZE bytes (noise does not compress, the gradient nearly
@@ -54,7 +55,7 @@ export function attachSpecText(a: AttachSpec): string {
   return `${a.n}/${a.m}:${sizeText(a.bytes)}`;
 }
 
-/** Whether message k (0-based over the run) carries an image. */
+/** Whether message k (0-based) of a sender carries an image. */
 export function attaches(a: AttachSpec, k: number): boolean {
   return Math.floor(((k + 1) * a.n) / a.m) > Math.floor((k * a.n) / a.m);
 }

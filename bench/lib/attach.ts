@@ -63,6 +63,8 @@ const ATTACHMENTS_KEY = Buffer.from(',"attachments":[{"key":"');
 const bump = (rec: Record<string, number>, code: string) => { rec[code] = (rec[code] ?? 0) + 1; };
 
 export class AttachRun {
+  /** Messages each sender has sent (attach-spec's `attaches` is applied per sender, see take()). */
+  private readonly counts = new Map<number, number>();
   private k = 0;
   private started = 0; private granted = 0; private putDone = 0; private sent = 0; private acked = 0; private failed = 0;
   private readonly errors: Record<string, number> = {};
@@ -95,9 +97,18 @@ export class AttachRun {
     return this.asked.size + this.putting.size + this.sending.size;
   }
 
-  /** The engine is about to send a message from `c`: true when this one carries an image (this module sends it). */
+  /**
+   * The engine is about to send a message from `c`: true when this one carries an image (this module
+   * sends it). Counted per sender, each from its own offset: the engine's senders take turns, so a
+   * count over the run would give every image to the same few senders (1 in 20 with 10 senders: all
+   * to one, over the servers' per-member upload rate), while this spreads them evenly, N of every M
+   * of each sender's messages, not all senders in the same round.
+   */
   take(c: AttachClient): boolean {
-    if (!attaches(this.spec, this.k++)) return false;
+    const n = this.counts.get(c.i) ?? 0;
+    this.counts.set(c.i, n + 1);
+    if (!attaches(this.spec, n + c.i * 7)) return false;
+    this.k++;
     const cid = randomUUID();
     this.asked.set(cid, { c, t0: this.x.now(), tGrant: 0, tPut: 0, tSend: 0, key: '' });
     this.started++;
