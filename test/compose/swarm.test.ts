@@ -3,13 +3,16 @@
  * stack of docker-stack.yml with the README's commands (dnsrr endpoints, host-mode ports: this kernel
  * has no IPVS), used through the published page port: two pages chat; `docker service scale` to 6 gives
  * 6 APPIDs (ws-1 … ws-6, the task slots); a rolling `docker service update --force` of ws under
- * traffic loses and doubles nothing; `docker stack rm` always, and `docker swarm leave` if this test
- * made the swarm.
+ * traffic loses and doubles nothing; attachments (the local driver: one front task, its node's files
+ * volume) shared and served through port 8000; `docker stack rm` always, and `docker swarm leave` if
+ * this test made the swarm.
  * SKIP_DOCKER_TESTS=1 skips this file (test/compose/lib/docker.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerEnv, ensureBaseImages, must, parseStatsCsv, requireDocker, requirePortsFree, ROOT, run, SKIP_DOCKER, sleep, until, upServers } from './lib/docker.js';
 import { ChatUnderFault, chatTwoPages, expectCleanLoad, loadTest } from './lib/scenarios.js';
+import { shareFiles } from './lib/attachments.js';
+import type { TestClient } from '../helpers/ws-client.js';
 
 const STACK = 'livechat-swarm-test';
 const PAGE = 'http://127.0.0.1:8000';
@@ -58,7 +61,7 @@ async function removeStack(): Promise<void> {
   if (state.stdout.trim() !== 'active') return;
   await run('docker', ['stack', 'rm', STACK], { timeoutMs: 60_000 });
   await waitForStackGone(90_000).catch((err) => console.error(String(err)));
-  await run('docker', ['volume', 'rm', `${STACK}_redis-data`], { timeoutMs: 30_000 });
+  await run('docker', ['volume', 'rm', `${STACK}_redis-data`, `${STACK}_files`], { timeoutMs: 30_000 });
 }
 
 describe.skipIf(SKIP_DOCKER)('Docker Swarm: docker-stack.yml on a single-node swarm', () => {
@@ -131,6 +134,13 @@ describe.skipIf(SKIP_DOCKER)('Docker Swarm: docker-stack.yml on a single-node sw
     const appIds = await chatTwoPages(PAGE, 'swarm-pages');
     for (const a of appIds) expect(['ws-1', 'ws-2', 'ws-3', 'ws-4']).toContain(a);
   }, 90_000);
+
+  it('attachments (local driver, FILES_SECRET a Swarm secret): a PNG and a PDF shared and served through port 8000, 403 when tampered', async () => {
+    const clients: TestClient[] = [];
+    cleanups.push(() => clients.forEach((c) => c.terminate()));
+    await shareFiles(PAGE, PAGE_WS, 'swarm-files', clients);
+    for (const c of clients) c.terminate();
+  }, 60_000);
 
   it('`docker service scale` to 6 gives 6 APPIDs, the task slots of `docker service ps`', async () => {
     await docker(['service', 'scale', `${STACK}_ws=6`], 120_000);
