@@ -176,6 +176,28 @@ describe('attachments (2 servers, HAProxy, nginx with the local driver, Redis)',
     expect((await fetch(later)).status).toBe(403);
   });
 
+  it('an edit keeps the files; a deletion takes them off the message and out of the store', async () => {
+    const [s1, s2] = servers();
+    const ann = await on(s1, 'Ann', 'del');
+    const bob = await on(s2, 'Bob', 'del');
+    const u = await upload(ann, 'del', 'gone.png', 'image/png', await png(30, 20), 'd1');
+    const sent = await ann.request({ type: 'send', room: 'del', text: 'typo', cid: 'd2', attachments: [{ key: u.key }] }, 'ack') as F;
+    const msg = await bob.next((f) => f.type === 'message' && f.cid === 'd2') as F;
+    await ann.request({ type: 'edit', room: 'del', id: sent.id, text: 'fixed', cid: 'd3' }, 'ack');
+    let hist = await bob.request({ type: 'history', room: 'del' }, 'history') as F;
+    expect(hist.messages[0]).toMatchObject({ text: 'fixed', attachments: [{ key: u.key, width: 30, height: 20 }] });
+    await ann.request({ type: 'delete', room: 'del', id: sent.id, cid: 'd4' }, 'ack');
+    hist = await bob.request({ type: 'history', room: 'del' }, 'history') as F;
+    expect(hist.messages[0]).toMatchObject({ deleted: true, text: '' });
+    expect(hist.messages[0].attachments).toBeUndefined();
+    for (let i = 0; ; i++) {
+      const [a, b] = await Promise.all([fetch(page(msg.attachments[0].url)), fetch(page(msg.attachments[0].thumb))]);
+      if (a.status === 404 && b.status === 404) break;
+      if (i > 50) throw new Error(`the deleted message's files are still served: ${a.status} ${b.status}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
   it('a retried send (same cid) with its files is answered like the first, once; the same key on a second message is refused', async () => {
     const [s1] = servers();
     const ann = await on(s1, 'Ann', 'retry');
