@@ -129,15 +129,21 @@ describe.each(Object.keys(harnesses))('FileStore contract: %s', (name) => {
     await h.store.init();
   });
 
-  it('a PUT with exactly the target\'s headers is seen by uploadedSize and readUploaded', async () => {
+  it('a PUT with exactly the target\'s headers is seen by uploadedSize; committed, by committedSize and readCommitted', async () => {
     const k = key();
     expect(await h.store.uploadedSize(k)).toBeNull();
     const res = await upload(k, PNG);
     expect(res.status, 'PUT').toBeGreaterThanOrEqual(200);
     expect(res.status, 'PUT').toBeLessThan(300);
     expect(await h.store.uploadedSize(k)).toBe(PNG.length);
-    expect(await h.store.readUploaded(k, 8)).toEqual(PNG.subarray(0, 8));
-    expect(await h.store.readUploaded(k, 10_000)).toEqual(PNG);
+    const name = committedName(k, 'image/png');
+    expect(await h.store.committedSize('lobby', name)).toBeNull();
+    await h.store.commit(k, 'lobby', name);
+    expect(await h.store.uploadedSize(k)).toBeNull();
+    expect(await h.store.committedSize('lobby', name)).toBe(PNG.length);
+    expect(await h.store.readCommitted('lobby', name, 8)).toEqual(PNG.subarray(0, 8));
+    expect(await h.store.readCommitted('lobby', name, 10_000)).toEqual(PNG);
+    expect(await h.store.readCommitted('lobby', `${k}.thumb.webp`, 8)).toEqual(Buffer.alloc(0));
   });
 
   it('a PUT of another length than signed, with an altered signature, or past its expiry is refused and nothing is stored', async () => {

@@ -20,7 +20,7 @@ for (const make of factories) {
       expect(await b.uploads.get(KEY)).toEqual(grant(KEY));
     });
 
-    it('one send claims a key: its retries (same cid) may, another cid may not; a release frees it before the commit only', async () => {
+    it('one send claims a key: its retries (same cid) may, another cid may not until a release; a commit is kept', async () => {
       const a = await f.server('A');
       const b = await f.server('B');
       expect(await a.uploads.claim(KEY, 'c1')).toBe(false); // nothing issued
@@ -33,9 +33,10 @@ for (const make of factories) {
       await a.uploads.release(KEY, 'c1');
       expect(await b.uploads.claim(KEY, 'c2')).toBe(true);
       await b.uploads.commit(KEY, { mime: 'image/png', width: 10, height: 20, thumb: true });
-      await b.uploads.release(KEY, 'c2'); // committed: the claim stays
       expect(await a.uploads.claim(KEY, 'c1')).toBe(false);
       expect(await a.uploads.claim(KEY, 'c2')).toBe(true);
+      await b.uploads.release(KEY, 'c2'); // refused for another file: the checked file is free again, still checked
+      expect(await a.uploads.claim(KEY, 'c3')).toBe(true);
       expect(await a.uploads.get(KEY)).toEqual({ ...grant(KEY), committed: { mime: 'image/png', width: 10, height: 20, thumb: true } });
     });
 

@@ -1,10 +1,11 @@
 /**
  * Attachments between the chat layer and the file store (shared/PROTOCOL.md "Attachments"):
  * - `check`: before a `send` is stored, each key it names must have been issued to this member for
- *   this room (Uploads), be uploaded, and hold bytes of the size and type declared — sniffed, never
- *   believed; an image must decode within a pixel budget. Only when every file passes are they
- *   committed (moved out of reach of their PUT URL) and an image's thumbnail made; a file whose bytes
- *   were refused is removed. A retry of the same send (same cid) finds its files committed.
+ *   this room (Uploads) and be uploaded; it is then moved into the room (out of reach of its PUT URL)
+ *   and its bytes checked there: the size and type declared — sniffed, never believed; an image must
+ *   decode within a pixel budget, and gets its thumbnail. A file whose bytes were refused is removed;
+ *   one that passed stays checked for the next send naming it (this one's retry with the same cid,
+ *   or a new send after this one was refused for another of its files).
  * - `sign`/`refresh`: the URLs a message carries, signed to expire 2-3 hours ahead, on the hour, so
  *   everyone in the room (and a browser's cache) gets the same URL for an hour; `joined` and
  *   `history` re-sign the stored messages' URLs.
@@ -26,8 +27,6 @@ const HOUR = 3_600_000;
 /** Why a send's files were refused (the `bad_request` text), or the files to store with it. */
 export type CheckResult = { ok: true; attachments: Attachment[] } | { ok: false; reason: string };
 
-interface Checked { grant: UploadGrant; file: CommittedFile; thumb?: Buffer; fresh: boolean }
-
 export class AttachmentFiles {
   constructor(
     private readonly files: FileStore,
@@ -44,22 +43,17 @@ export class AttachmentFiles {
   async check(room: string, member: Member, cid: string, refs: readonly AttachmentRef[]): Promise<CheckResult> {
     const claimed: string[] = [];
     try {
-      const checked: Checked[] = [];
+      const checked: Array<{ grant: UploadGrant; file: CommittedFile }> = [];
       for (const [i, ref] of refs.entries()) {
         const grant = await this.uploads.get(ref.key);
         if (!grant || grant.member !== member.id || grant.room !== room) return this.refused(claimed, cid, TEXTS.fileNotIssued(i + 1));
         if (!(await this.uploads.claim(ref.key, cid))) return this.refused(claimed, cid, TEXTS.fileTaken(i + 1));
         claimed.push(ref.key);
-        if (grant.committed) {
-          checked.push({ grant, file: grant.committed, fresh: false });
-          continue;
-        }
-        const one = await this.checkBytes(grant, i + 1);
-        if (typeof one === 'string') return this.refused(claimed, cid, one);
-        checked.push(one);
+        const file = grant.committed ?? await this.checkFile(room, grant, i + 1);
+        if (typeof file === 'string') return this.refused(claimed, cid, file);
+        checked.push({ grant, file });
       }
-      for (const c of checked) if (c.fresh) await this.commit(room, c);
-      claimed.length = 0;
+      claimed.length = 0; // the send goes on with them: its retries (same cid) find them claimed
       return { ok: true, attachments: await Promise.all(checked.map((c) => this.sign(room, c.grant, c.file))) };
     } catch (err) {
       await this.releaseAll(claimed, cid);
@@ -68,34 +62,42 @@ export class AttachmentFiles {
     }
   }
 
-  /** One upload's bytes against its grant: the checked file, or why it was refused (and then it is gone). */
-  private async checkBytes(grant: UploadGrant, n: number): Promise<Checked | string> {
-    const size = await this.files.uploadedSize(grant.key);
-    if (size === null) return TEXTS.fileNotUploaded(n);
-    if (size !== grant.size) return this.drop(grant, TEXTS.fileSizeDiffers(n, size, grant.size));
-    const sniffed = sniffType(await this.files.readUploaded(grant.key, SNIFF_BYTES));
-    if (!typeMatches(grant.mime, sniffed)) return this.drop(grant, TEXTS.fileTypeDiffers(n));
-    if (!isInlineImage(grant.mime)) return { grant, file: { mime: grant.mime }, fresh: true };
-    try {
-      const bytes = await this.files.readUploaded(grant.key, grant.size);
-      const info = await imageInfo(bytes);
-      const thumb = await thumbnail(bytes);
-      return { grant, file: { mime: grant.mime, width: info.width, height: info.height, thumb: true }, thumb: thumb.bytes, fresh: true };
-    } catch (err) {
-      if (err instanceof ImageRefusedError) return this.drop(grant, TEXTS.fileNotImage(n));
-      throw err;
+  /**
+   * One upload: moved into the room first (out of its PUT URL's reach), then its bytes checked there,
+   * so what was checked is what will be served. The checked file, or why it was refused (it is then gone).
+   */
+  private async checkFile(room: string, grant: UploadGrant, n: number): Promise<CommittedFile | string> {
+    const uploaded = await this.files.uploadedSize(grant.key);
+    if (uploaded === null) return TEXTS.fileNotUploaded(n);
+    if (uploaded !== grant.size) return this.drop(grant, null, TEXTS.fileSizeDiffers(n, uploaded, grant.size));
+    const name = committedName(grant.key, grant.mime);
+    await this.files.commit(grant.key, room, name);
+    const size = await this.files.committedSize(room, name);
+    if (size !== grant.size) return this.drop(grant, name, TEXTS.fileSizeDiffers(n, size ?? 0, grant.size));
+    const sniffed = sniffType(await this.files.readCommitted(room, name, SNIFF_BYTES));
+    if (!typeMatches(grant.mime, sniffed)) return this.drop(grant, name, TEXTS.fileTypeDiffers(n));
+    let file: CommittedFile = { mime: grant.mime };
+    if (isInlineImage(grant.mime)) {
+      let thumb: Buffer;
+      try {
+        const bytes = await this.files.readCommitted(room, name, grant.size);
+        const info = await imageInfo(bytes);
+        thumb = (await thumbnail(bytes)).bytes;
+        file = { mime: grant.mime, width: info.width, height: info.height, thumb: true };
+      } catch (err) {
+        if (err instanceof ImageRefusedError) return this.drop(grant, name, TEXTS.fileNotImage(n));
+        throw err;
+      }
+      await this.files.writeDerived(room, thumbName(grant.key), thumb, 'image/webp');
     }
+    // Checked: a later send (this one's retry, or another cid after this one was refused for another file) reuses it.
+    await this.uploads.commit(grant.key, file);
+    return file;
   }
 
-  private async commit(room: string, c: Checked): Promise<void> {
-    await this.files.commit(c.grant.key, room, committedName(c.grant.key, c.file.mime));
-    if (c.thumb) await this.files.writeDerived(room, thumbName(c.grant.key), c.thumb, 'image/webp');
-    await this.uploads.commit(c.grant.key, c.file);
-  }
-
-  /** Refused bytes are not kept: the upload and its grant go. */
-  private async drop(grant: UploadGrant, reason: string): Promise<string> {
-    await this.files.discard(grant.key);
+  /** Refused bytes are not kept: the file (wherever it is now) and its grant go. */
+  private async drop(grant: UploadGrant, committed: string | null, reason: string): Promise<string> {
+    await (committed === null ? this.files.discard(grant.key) : this.files.remove(grant.room, [committed]));
     await this.uploads.drop(grant.key);
     return reason;
   }

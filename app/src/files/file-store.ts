@@ -10,7 +10,7 @@
  *
  * Objects:
  * - the upload area, `up/<key>`: what a browser PUTs with the target `putTarget` signed. The server
- *   only reads it (size, first bytes) and then commits or discards it.
+ *   only asks its size, then commits (moves) or discards it.
  * - a room's files, `r/<room>/<name>`: a committed upload (`<key>.<ext>`, `ext` from the checked
  *   type: png, jpg, gif, webp, or bin for everything else) and what the server derived from it
  *   (`<key>.thumb.webp`). Never written by a browser; served by signed GET URLs, images inline and
@@ -36,10 +36,15 @@ export interface FileStore {
   putTarget(key: string, mime: string, size: number, expiresAt: number): Promise<PutTarget>;
   /** The size of what was uploaded to `up/<key>`, or null when nothing is there. */
   uploadedSize(key: string): Promise<number | null>;
-  /** The first `max` bytes (or all, when shorter) of `up/<key>`. */
-  readUploaded(key: string, max: number): Promise<Buffer>;
-  /** Moves `up/<key>` to `r/<room>/<name>`: its PUT URL can no longer change it. */
+  /**
+   * Moves `up/<key>` to `r/<room>/<name>`: its PUT URL can no longer change it. The server checks a
+   * file's bytes after this move (committedSize, readCommitted), so what it checked is what is served.
+   */
   commit(key: string, room: string, name: string): Promise<void>;
+  /** The size of `r/<room>/<name>`, or null when nothing is there. */
+  committedSize(room: string, name: string): Promise<number | null>;
+  /** The first `max` bytes (or all, when shorter) of `r/<room>/<name>`. */
+  readCommitted(room: string, name: string, max: number): Promise<Buffer>;
   /** Stores bytes the server made (a thumbnail) as `r/<room>/<name>`. */
   writeDerived(room: string, name: string, bytes: Buffer, mime: string): Promise<void>;
   /** A signed GET URL of `r/<room>/<name>` (a path on the page's origin or an absolute URL), until `expiresAt` (ms). */

@@ -49,19 +49,27 @@ export class LocalFiles implements FileStore {
   }
 
   async uploadedSize(key: string): Promise<number | null> {
-    const res = await this.call('HEAD', uploadPath(key));
+    return this.sizeOf(uploadPath(key));
+  }
+
+  async committedSize(room: string, name: string): Promise<number | null> {
+    return this.sizeOf(roomPath(room, name));
+  }
+
+  async readCommitted(room: string, name: string, max: number): Promise<Buffer> {
+    const res = await this.call('GET', roomPath(room, name), {}, { Range: `bytes=0-${Math.max(0, max - 1)}` });
+    if (res.status === 404 || res.status === 416) { await res.body?.cancel(); return Buffer.alloc(0); }
+    if (res.status !== 200 && res.status !== 206) expectOk(res, 'GET');
+    return readAtMost(res, max);
+  }
+
+  private async sizeOf(path: string): Promise<number | null> {
+    const res = await this.call('HEAD', path);
     if (res.status === 404) return null;
     expectOk(res, 'HEAD');
     const len = Number(res.headers.get('content-length'));
     if (!Number.isSafeInteger(len) || len < 0) throw new FileStoreUnavailableError('files origin: HEAD without a Content-Length');
     return len;
-  }
-
-  async readUploaded(key: string, max: number): Promise<Buffer> {
-    const res = await this.call('GET', uploadPath(key), {}, { Range: `bytes=0-${Math.max(0, max - 1)}` });
-    if (res.status === 404 || res.status === 416) { await res.body?.cancel(); return Buffer.alloc(0); }
-    if (res.status !== 200 && res.status !== 206) expectOk(res, 'GET');
-    return readAtMost(res, max);
   }
 
   async commit(key: string, room: string, name: string): Promise<void> {

@@ -114,23 +114,31 @@ export class S3Files implements FileStore {
   }
 
   async uploadedSize(key: string): Promise<number | null> {
-    try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: upKey(key) }));
-      return head.ContentLength ?? 0;
-    } catch (err) {
-      if (status(err) === 404) return null;
-      throw unavailable(err, 'HeadObject');
-    }
+    return this.sizeOf(upKey(key));
   }
 
-  async readUploaded(key: string, max: number): Promise<Buffer> {
+  async committedSize(room: string, name: string): Promise<number | null> {
+    return this.sizeOf(roomKey(room, name));
+  }
+
+  async readCommitted(room: string, name: string, max: number): Promise<Buffer> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: upKey(key), Range: `bytes=0-${Math.max(0, max - 1)}` }));
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: roomKey(room, name), Range: `bytes=0-${Math.max(0, max - 1)}` }));
       const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? []);
       return bytes.length > max ? bytes.subarray(0, max) : bytes;
     } catch (err) {
       if (status(err) === 404 || status(err) === 416) return Buffer.alloc(0);
       throw unavailable(err, 'GetObject');
+    }
+  }
+
+  private async sizeOf(objectKey: string): Promise<number | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: objectKey }));
+      return head.ContentLength ?? 0;
+    } catch (err) {
+      if (status(err) === 404) return null;
+      throw unavailable(err, 'HeadObject');
     }
   }
 

@@ -37,7 +37,7 @@ export class MemoryUploads implements Uploads {
 
   async release(key: string, cid: string): Promise<void> {
     const h = this.held(key);
-    if (h && h.claimedBy === cid && h.grant.committed === undefined) delete h.claimedBy;
+    if (h && h.claimedBy === cid) delete h.claimedBy;
   }
 
   async commit(key: string, file: CommittedFile): Promise<void> {

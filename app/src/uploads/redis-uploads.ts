@@ -29,7 +29,7 @@ return 0`;
 
 // KEYS: the grant. ARGV: cid.
 const RELEASE_SCRIPT = `
-if redis.call('HGET', KEYS[1], 'c') == ARGV[1] and redis.call('HEXISTS', KEYS[1], 'f') == 0 then
+if redis.call('HGET', KEYS[1], 'c') == ARGV[1] then
   redis.call('HDEL', KEYS[1], 'c')
 end
 return 0`;

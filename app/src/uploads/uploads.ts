@@ -6,8 +6,8 @@
  *   issue    records a grant for `ttlMs` (longer than its PUT target: an offline page sends later)
  *   get      the grant, or null once expired or dropped
  *   claim    marks the grant taken by a send's cid: true when it was free or already that cid's
- *   release  gives a claim back (the check failed for a reason that may pass later, e.g. not uploaded yet)
- *   commit   records what the check found (type, size as shown), for the claim's retries
+ *   release  gives a claim back (the send was refused: another send may name the key)
+ *   commit   records what the check found (type, size as shown), for later sends naming the key
  *   drop     forgets the grant (its bytes were refused)
  */
 export interface UploadGrant {
