@@ -6,6 +6,29 @@
  */
 import sharp from 'sharp';
 
+// One libvips thread per operation and no operation cache: a server checks one image at a time on
+// one thread (below), so a burst of uploads takes at most about one core from the event loop's
+// neighbours, and no decoded image is kept after its thumbnail.
+sharp.concurrency(1);
+sharp.cache(false);
+
+/** Images checked at once on this server; the rest wait their turn (FIFO). */
+const AT_ONCE = 1;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+/** Runs `work` when fewer than AT_ONCE images are being worked on. */
+async function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= AT_ONCE) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
 /** Longest side of a thumbnail, in pixels (shown at up to half that on the page, sharp on 2× screens). */
 export const THUMB_BOX = 480;
 /** Decoded pixels an image may have: 50 megapixels (an 8K photo is 33). Larger is refused unread. */
@@ -18,7 +41,11 @@ export interface Thumbnail extends ImageInfo { bytes: Buffer }
 export class ImageRefusedError extends Error {}
 
 /** The image's size as shown (EXIF orientation applied); throws ImageRefusedError when it is not a usable image. */
-export async function imageInfo(bytes: Buffer, maxPixels = MAX_PIXELS): Promise<ImageInfo> {
+export function imageInfo(bytes: Buffer, maxPixels = MAX_PIXELS): Promise<ImageInfo> {
+  return inTurn(() => readInfo(bytes, maxPixels));
+}
+
+async function readInfo(bytes: Buffer, maxPixels: number): Promise<ImageInfo> {
   try {
     const m = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' }).metadata();
     if (!m.width || !m.height) throw new ImageRefusedError('the image has no size');
@@ -32,7 +59,11 @@ export async function imageInfo(bytes: Buffer, maxPixels = MAX_PIXELS): Promise<
 }
 
 /** A WebP of at most THUMB_BOX a side (never enlarged), the first frame of an animation, EXIF orientation applied and metadata dropped. */
-export async function thumbnail(bytes: Buffer, maxPixels = MAX_PIXELS): Promise<Thumbnail> {
+export function thumbnail(bytes: Buffer, maxPixels = MAX_PIXELS): Promise<Thumbnail> {
+  return inTurn(() => makeThumbnail(bytes, maxPixels));
+}
+
+async function makeThumbnail(bytes: Buffer, maxPixels: number): Promise<Thumbnail> {
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
       .rotate()
