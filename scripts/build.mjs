@@ -11,6 +11,8 @@ const serverOnly = process.argv.includes('--server-only');
 
 const nodeTargets = [
   ['app/src/main.ts', 'dist/server.js'],
+  // Beside the server's bundle: forked by it (app/src/files/image-checker.ts).
+  ['app/src/files/image-worker.ts', 'dist/image-worker.js'],
   ['scripts/cluster.ts', 'dist/cluster.js'],
   ['bench/loadtest.ts', 'dist/loadtest.js'],
   ['bench/bench.ts', 'dist/bench.js'],

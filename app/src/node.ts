@@ -10,6 +10,7 @@ import { createMemoryBackend, createRedisBackend, type Backend } from './backend
 import type { FileStore } from './files/file-store.js';
 import { createFileStore } from './files/files-config.js';
 import { createFilesHandler } from './files/files-http.js';
+import { createImageChecker } from './files/image-checker.js';
 import { ChatServer } from './transport/ws-server.js';
 
 export interface ChatNode {
@@ -35,8 +36,13 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
   metrics.watchRedisMemory(() => store.memory());
   let port = config.port;
   // The embedded node is its own files origin (files/files-http.ts): reached on the port it bound.
-  const files = createFileStore(config.files, log, config.files.local.serve ? { origin: () => `http://127.0.0.1:${port}` } : {});
-  const chat = new ChatService(store, config, log, metrics, files);
+  const origin = config.files.local.serve ? () => `http://127.0.0.1:${port}` : () => config.files.local.origin;
+  const files = createFileStore(config.files, log, { origin });
+  // The image worker gets this server's file settings, the secret and origin as resolved here.
+  const images = files && createImageChecker(files, log, () => ({
+    ...process.env, APPID: config.appId, FILES_SECRET: config.files.local.secret, FILES_ORIGIN: origin(),
+  }));
+  const chat = new ChatService(store, config, log, metrics, files && images && { store: files, images });
   const { local } = config.files;
   const server = new ChatServer({
     config, chat, log, metrics, storeReady: () => store.isReady(),
@@ -63,6 +69,7 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
       await chat.stop();
       await server.drain(Math.max(500, config.shutdownTimeoutMs - config.drainDelayMs - 1000));
       await store.close();
+      images?.close();
       await files?.close();
     },
   };

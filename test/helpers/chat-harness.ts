@@ -12,6 +12,7 @@ import { ChatClient, type ClientLink } from '../../app/src/chat/client.js';
 import { PreparedFrame } from '../../app/src/chat/prepared-frame.js';
 import { loadConfig, type Config } from '../../app/src/config.js';
 import { createFileStore } from '../../app/src/files/files-config.js';
+import { createImageChecker } from '../../app/src/files/image-checker.js';
 import { Metrics } from '../../app/src/metrics.js';
 import type { Frame } from '../../app/src/protocol/encode.js';
 import type { Member, Request } from '../../app/src/protocol/messages.js';
@@ -166,7 +167,8 @@ export function chatHarness(o: HarnessOptions = {}): ChatHarness {
   const backend = o.backend ? o.backend(base) : base;
   const metrics = o.metrics ?? new Metrics(config.appId);
   // Files: the embedded node's local driver (signing only: nothing here PUTs or GETs).
-  const chat = new ChatService(backend, config, silent, metrics, createFileStore(config.files, silent));
+  const store = createFileStore(config.files, silent)!;
+  const chat = new ChatService(backend, config, silent, metrics, { store, images: createImageChecker(store, silent, () => process.env) });
   let n = 0;
 
   const client = (address = '10.0.0.1'): Conn => {

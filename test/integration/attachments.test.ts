@@ -4,7 +4,8 @@
  * Redis. The bytes go browser -> nginx -> disk; the servers read an upload's first bytes (and an
  * image's bytes for its thumbnail) and never carry a file to or from a client.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -196,6 +197,25 @@ describe('attachments (2 servers, HAProxy, nginx with the local driver, Redis)',
       if (i > 50) throw new Error(`the deleted message's files are still served: ${a.status} ${b.status}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  });
+
+  it("images are checked in each server's low-priority image worker; one killed is replaced at the next image", async () => {
+    const [s1] = servers();
+    const ann = await on(s1, 'Ann', 'worker');
+    const u1 = await upload(ann, 'worker', 'one.png', 'image/png', await png(50, 50), 'w1');
+    await ann.request({ type: 'send', room: 'worker', text: '1', cid: 'w2', attachments: [{ key: u1.key }] }, 'ack');
+    const server = stage.cluster.servers.find((s) => s.appId === s1)!;
+    const workers = () => execFileSync('pgrep', ['-P', String(server.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)
+      .filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('image-worker'));
+    const [worker] = workers();
+    expect(worker).toBeGreaterThan(0);
+    expect(Number(readFileSync(`/proc/${worker}/stat`, 'utf8').split(') ')[1].split(' ')[16])).toBe(19); // nice
+    process.kill(worker, 'SIGKILL');
+    const u2 = await upload(ann, 'worker', 'two.png', 'image/png', await png(60, 40), 'w3');
+    await ann.request({ type: 'send', room: 'worker', text: '2', cid: 'w4', attachments: [{ key: u2.key }] }, 'ack');
+    const msg = await ann.next((f) => f.type === 'message' && f.cid === 'w4') as F;
+    expect(msg.attachments[0]).toMatchObject({ width: 60, height: 40 });
+    expect(workers()).not.toContain(worker);
   });
 
   it('a retried send (same cid) with its files is answered like the first, once; the same key on a second message is refused', async () => {

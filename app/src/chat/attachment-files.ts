@@ -16,7 +16,7 @@ import { asFrame, attachment as attachmentFields, type Frame } from '../protocol
 import type { Attachment, AttachmentRef, Member } from '../protocol/messages.js';
 import { isInlineImage } from '../protocol/files.js';
 import { committedName, FileStoreUnavailableError, thumbName, type FileStore } from '../files/file-store.js';
-import { imageInfo, ImageRefusedError, thumbnail } from '../files/images.js';
+import type { ImageChecker } from '../files/image-checker.js';
 import { SNIFF_BYTES, sniffType, typeMatches } from '../files/sniff.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import type { CommittedFile, UploadGrant, Uploads } from '../uploads/uploads.js';
@@ -31,6 +31,7 @@ export class AttachmentFiles {
   constructor(
     private readonly files: FileStore,
     private readonly uploads: Uploads,
+    private readonly images: ImageChecker,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -78,17 +79,10 @@ export class AttachmentFiles {
     if (!typeMatches(grant.mime, sniffed)) return this.drop(grant, name, TEXTS.fileTypeDiffers(n));
     let file: CommittedFile = { mime: grant.mime };
     if (isInlineImage(grant.mime)) {
-      let thumb: Buffer;
-      try {
-        const bytes = await this.files.readCommitted(room, name, grant.size);
-        const info = await imageInfo(bytes);
-        thumb = (await thumbnail(bytes)).bytes;
-        file = { mime: grant.mime, width: info.width, height: info.height, thumb: true };
-      } catch (err) {
-        if (err instanceof ImageRefusedError) return this.drop(grant, name, TEXTS.fileNotImage(n));
-        throw err;
-      }
-      await this.files.writeDerived(room, thumbName(grant.key), thumb, 'image/webp');
+      // Decoded within the pixel budget and thumbnailed by the image worker (low priority, its own process).
+      const image = await this.images.check(room, name, grant.key, grant.size);
+      if ('refused' in image) return this.drop(grant, name, TEXTS.fileNotImage(n));
+      file = { mime: grant.mime, width: image.width, height: image.height, thumb: true };
     }
     // Checked: a later send (this one's retry, or another cid after this one was refused for another file) reuses it.
     await this.uploads.commit(grant.key, file);

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { ErrorCode, Request } from '../protocol/messages.js';
 import type { FileStore } from '../files/file-store.js';
+import type { ImageChecker } from '../files/image-checker.js';
 import type { Backend } from '../store/backend.js';
 import { AccountEvents } from './account-events.js';
 import { AccountLinks } from './account-links.js';
@@ -56,7 +57,10 @@ export class ChatService {
   private readonly accountEvents: AccountEvents;
   private readonly router: Router;
 
-  constructor(backend: Backend, settings: ChatSettings, log: Logger, private readonly metrics: Metrics, files: FileStore | null = null) {
+  constructor(
+    backend: Backend, settings: ChatSettings, log: Logger, private readonly metrics: Metrics,
+    files: { store: FileStore; images: ImageChecker } | null = null,
+  ) {
     this.rooms = new RoomRegistry(settings.presenceGraceMs, {
       onMemberGone: (room, member) => this.keeper.memberGone(room, member.id),
     });
@@ -74,7 +78,7 @@ export class ChatService {
       links: this.links, admission, roomList, typing, mentions: new Mentions(backend, settings.largeRoomThreshold),
       identities: new Identities(settings.appId, this.limits, this.links),
       signinLimits: new SigninLimits(backend.accounts, settings, metrics),
-      files: files && { store: files, attachments: new AttachmentFiles(files, backend.uploads) },
+      files: files && { store: files.store, attachments: new AttachmentFiles(files.store, backend.uploads, files.images) },
     };
     this.features = {
       identity: new IdentityFeature(parts),
