@@ -61,6 +61,7 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
       await files?.init();
       chat.start();
       port = await server.listen();
+      images?.warm();
       return port;
     },
     async stop() {

@@ -16,6 +16,8 @@ export type ImageResult = { width: number; height: number } | { refused: string 
 
 export interface ImageChecker {
   check(room: string, name: string, key: string, size: number): Promise<ImageResult>;
+  /** Starts the worker now (at server start), not at the first image under traffic. */
+  warm(): void;
   close(): void;
 }
 
@@ -41,6 +43,8 @@ class InProcessImageChecker implements ImageChecker {
     }
   }
 
+  warm(): void {}
+
   close(): void {}
 }
 
@@ -61,6 +65,10 @@ class WorkerImageChecker implements ImageChecker {
         if (err) this.settle(id, new FileStoreUnavailableError(`image worker: ${err.message}`));
       });
     });
+  }
+
+  warm(): void {
+    this.worker();
   }
 
   close(): void {
