@@ -16,23 +16,12 @@ import type { FileChooser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { axeViolations, formatViolations } from './lib/axe.js';
-import { entries, join as joinAs, openPage, send, useStage } from './lib/browser.js';
+import { entries, join as joinAs, joinElsewhere, openPage, send, useStage } from './lib/browser.js';
 
 const run = Date.now().toString(36).slice(-5);
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 /** The smallest file a PDF reader opens (and the servers sniff as application/pdf). */
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n');
-
-/** Joins as `name`; while the page landed on the server `avoid` holds, reloads and joins again (HAProxy round-robin). */
-async function joinElsewhere(p: Page, name: string, avoid: string): Promise<string> {
-  let appId = await joinAs(p, name);
-  for (let i = 0; i < 8 && appId === avoid; i++) {
-    await p.reload();
-    appId = await joinAs(p, name);
-  }
-  expect(appId, 'the two pages are on different servers').not.toBe(avoid);
-  return appId;
-}
 
 /**
  * Focuses "Attach files" and presses Enter: the file chooser opens. (Playwright starts intercepting

@@ -15,7 +15,7 @@ import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/configs.js';
 import {
-  connectedAppId, join as joinAs, log, openPage, send, status, useStage,
+  connectedAppId, join as joinAs, joinElsewhere, log, openPage, send, status, useStage,
 } from './lib/browser.js';
 import { routeChat, type ChatRoute } from './lib/ws-route.js';
 
@@ -32,17 +32,6 @@ const entry = (p: Page, text: string): Locator => own(p, text).first();
 const actionsOf = (p: Page, text: string) => entry(p, text).getByRole('button', { name: /^Actions for the message from/ });
 const chip = (p: Page, text: string, emoji: string) => entry(p, text).getByRole('button', { name: new RegExp(`^${emoji} \\d+ reactions?$`) });
 const typingLine = (p: Page) => p.locator('#typing');
-
-/** Joins as `name`; while the page landed on the server `avoid` holds, reloads and joins again (HAProxy round-robin). */
-async function joinElsewhere(p: Page, name: string, avoid: string): Promise<string> {
-  let appId = await joinAs(p, name);
-  for (let i = 0; i < 8 && appId === avoid; i++) {
-    await p.reload();
-    appId = await joinAs(p, name);
-  }
-  expect(appId, 'the two pages are on different servers').not.toBe(avoid);
-  return appId;
-}
 
 describe('replies, edits, deletions, reactions and typing across servers', () => {
   const stage = useStage({ servers: 4, haproxyCheckInterMs: 300 });

@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from '../log.js';
 import type { FileStore } from './file-store.js';
 import { LocalFiles } from './local-files.js';
-import { S3Files } from './s3-files.js';
+import { S3Files, type S3FilesOptions } from './s3-files.js';
 
 export type FilesDriver = 'local' | 's3' | 'off';
 
@@ -39,16 +39,8 @@ export interface LocalFilesConfig {
   serve: boolean;
 }
 
-export interface S3FilesConfig {
-  endpoint: string;
-  bucket: string;
-  region: string;
-  forcePathStyle: boolean;
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** A path on the page's origin (`/s3`) or an absolute URL, no trailing slash. */
-  publicUrl: string;
-}
+/** The s3 driver's settings (its options but the expiry, which is FilesConfig's). */
+export type S3FilesConfig = Omit<S3FilesOptions, 'keepDays'>;
 
 export interface FilesConfig {
   driver: FilesDriver;

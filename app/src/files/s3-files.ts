@@ -31,6 +31,7 @@ export interface S3FilesOptions {
   forcePathStyle: boolean;
   accessKeyId: string;
   secretAccessKey: string;
+  /** A path on the page's origin (`/s3`) or an absolute URL, no trailing slash. */
   publicUrl: string;
   /** Room files expire this many days after they were written (0: never). */
   keepDays: number;

@@ -5,7 +5,7 @@
  * and the status.
  */
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startCluster, type Cluster, type ClusterOptions } from '../../../scripts/lib/cluster.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -88,6 +88,17 @@ export async function join(p: Page, name: string): Promise<string> {
   await p.getByRole('textbox', { name: 'Name', exact: true }).fill(name);
   await p.getByRole('button', { name: 'Join', exact: true }).click();
   return connectedAppId(p);
+}
+
+/** Joins as `name`; while the page landed on the server `avoid` holds, reloads and joins again (HAProxy round-robin). */
+export async function joinElsewhere(p: Page, name: string, avoid: string): Promise<string> {
+  let appId = await join(p, name);
+  for (let i = 0; i < 8 && appId === avoid; i++) {
+    await p.reload();
+    appId = await join(p, name);
+  }
+  expect(appId, 'the two pages are on different servers').not.toBe(avoid);
+  return appId;
 }
 
 /** Waits until the status says connected and returns the APPID it names. */
