@@ -28,6 +28,8 @@ export class Metrics {
   readonly redisReconnects = new Counter({ name: 'livechat_redis_reconnects_total', help: 'Redis connections restored', registers: [this.registry] });
   readonly gapRepairs = new Counter({ name: 'livechat_gap_repairs_total', help: 'Bus gaps repaired from history', registers: [this.registry] });
   readonly auth = new Counter({ name: 'livechat_auth_total', help: 'Sign-ups and sign-ins, by result (signup, signin, failed, taken, limited)', labelNames: ['result'], registers: [this.registry] });
+  readonly files = new Counter({ name: 'livechat_files_total', help: 'Attachments: upload targets issued, files checked (committed), files refused', labelNames: ['result'], registers: [this.registry] });
+  readonly fileBytes = new Counter({ name: 'livechat_file_bytes_total', help: 'Bytes of attachments checked and committed', registers: [this.registry] });
   readonly presenceCounts = new Counter({ name: 'livechat_presence_count_frames_total', help: 'Coalesced large-room count frames built (each written to every local member)', registers: [this.registry] });
 
   /** Redis memory, read on each scrape (INFO memory), so an operator sees `maxmemory` coming. */

@@ -17,6 +17,7 @@ import type { Attachment, AttachmentRef, Member } from '../protocol/messages.js'
 import { isInlineImage } from '../protocol/files.js';
 import { committedName, FileStoreUnavailableError, thumbName, type FileStore } from '../files/file-store.js';
 import type { ImageChecker } from '../files/image-checker.js';
+import type { Metrics } from '../metrics.js';
 import { SNIFF_BYTES, sniffType, typeMatches } from '../files/sniff.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import type { CommittedFile, UploadGrant, Uploads } from '../uploads/uploads.js';
@@ -32,6 +33,7 @@ export class AttachmentFiles {
     private readonly files: FileStore,
     private readonly uploads: Uploads,
     private readonly images: ImageChecker,
+    private readonly metrics: Pick<Metrics, 'files' | 'fileBytes'>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -86,6 +88,8 @@ export class AttachmentFiles {
     }
     // Checked: a later send (this one's retry, or another cid after this one was refused for another file) reuses it.
     await this.uploads.commit(grant.key, file);
+    this.metrics.files.inc({ result: 'checked' });
+    this.metrics.fileBytes.inc(grant.size);
     return file;
   }
 
@@ -93,6 +97,7 @@ export class AttachmentFiles {
   private async drop(grant: UploadGrant, committed: string | null, reason: string): Promise<string> {
     await (committed === null ? this.files.discard(grant.key) : this.files.remove(grant.room, [committed]));
     await this.uploads.drop(grant.key);
+    this.metrics.files.inc({ result: 'refused' });
     return reason;
   }
 

@@ -78,7 +78,7 @@ export class ChatService {
       links: this.links, admission, roomList, typing, mentions: new Mentions(backend, settings.largeRoomThreshold),
       identities: new Identities(settings.appId, this.limits, this.links),
       signinLimits: new SigninLimits(backend.accounts, settings, metrics),
-      files: files && { store: files.store, attachments: new AttachmentFiles(files.store, backend.uploads, files.images) },
+      files: files && { store: files.store, attachments: new AttachmentFiles(files.store, backend.uploads, files.images, metrics) },
     };
     this.features = {
       identity: new IdentityFeature(parts),

@@ -18,7 +18,7 @@ export const PUT_TTL_MS = 15 * 60_000;
 /** How long a key may be named by a send: a page offline for a while still sends what it uploaded. */
 export const GRANT_TTL_MS = 24 * 3_600_000;
 
-type Parts = Pick<ChatParts, 'backend' | 'settings' | 'rooms' | 'admission' | 'limits' | 'files'>;
+type Parts = Pick<ChatParts, 'backend' | 'settings' | 'rooms' | 'admission' | 'limits' | 'files' | 'metrics'>;
 
 export class AttachmentsFeature {
   constructor(private readonly p: Parts, private readonly now: () => number = Date.now) {}
@@ -36,6 +36,8 @@ export class AttachmentsFeature {
     const put = await files.store.putTarget(key, req.mime, req.size, expiresAt);
     await this.p.backend.uploads.issue({ key, member: member.id, room: req.room, name: req.name, mime: req.mime, size: req.size }, GRANT_TTL_MS);
     // A private room's member removed meanwhile gets no target (the key is useless to it anyway).
-    if (await admission.stillAdmitted(ctx, req.room)) ctx.reply(uploadFrame({ cid: req.cid, key, put, expiresAt }));
+    if (!(await admission.stillAdmitted(ctx, req.room))) return;
+    this.p.metrics.files.inc({ result: 'issued' });
+    ctx.reply(uploadFrame({ cid: req.cid, key, put, expiresAt }));
   }
 }
