@@ -5,6 +5,7 @@
  * region, empty when nobody is), the "Notify me" toggle, and the confirmation a deletion asks for (a
  * native modal <dialog>: focus stays in it, Escape cancels).
  */
+import { quoteLabel } from './message-changes.js';
 import { memberLabel } from './nodes.js';
 import { byId } from './nodes.js';
 import { typingLine, type ChatState } from './state.js';
@@ -43,7 +44,7 @@ export class ComposerView {
     this.composer.classList.toggle('is-replying', c.mode === 'reply');
     this.hint.textContent = HINT[c.mode];
     if (c.mode === 'reply') {
-      const quote = c.to.text === '' ? TEXT.deletedQuote : c.to.text;
+      const quote = quoteLabel(c.to);
       this.contextText.textContent = `Replying to ${memberLabel(c.to.from)}: ${quote}`;
       this.cancel.setAttribute('aria-label', 'Cancel reply');
     } else if (c.mode === 'edit') {

@@ -26,7 +26,8 @@ export function isEmoji(v: unknown): v is string {
 function readQuote(v: unknown): ReplyQuote | null {
   if (!isObj(v) || !isEntryId(v.id) || !isStr(v.text, QUOTE_UNITS)) return null;
   const from = readMember(v.from);
-  return from ? { id: v.id, from, text: v.text } : null;
+  if (!from) return null;
+  return isCount(v.files) && v.files >= 1 ? { id: v.id, from, text: v.text, files: v.files } : { id: v.id, from, text: v.text };
 }
 
 /** `{emoji, count}` with a count of at least 1 (an emoji nobody has on is not shown). */

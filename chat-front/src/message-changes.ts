@@ -11,6 +11,7 @@
  * is on now, whether or not it was before), and keeps it on the message as `mine`.
  */
 import { LIMITS, type ChatMessage, type ReactionCount, type ReplyQuote, type Update } from '@livechat/protocol';
+import { TEXT } from './texts.js';
 
 /** A message as the page holds it: the protocol's, plus the emoji this member is known to have on it. */
 export interface ShownMessage extends ChatMessage {
@@ -29,7 +30,17 @@ export function quoteText(text: string): string {
 }
 
 /** The quote a reply to `m` carries. */
-export const quoteOf = (m: ChatMessage): ReplyQuote => ({ id: m.id, from: m.from, text: m.deleted ? '' : quoteText(m.text) });
+export function quoteOf(m: ChatMessage): ReplyQuote {
+  const q: ReplyQuote = { id: m.id, from: m.from, text: m.deleted ? '' : quoteText(m.text) };
+  if (!m.deleted && m.attachments?.length) q.files = m.attachments.length;
+  return q;
+}
+
+/** What a quote shows: its text; a files-only message's file count; or that it was deleted. */
+export function quoteLabel(q: ReplyQuote): string {
+  if (q.text !== '') return q.text;
+  return q.files ? TEXT.quotedFiles(q.files) : TEXT.deletedQuote;
+}
 
 /**
  * `m` with `emoji` at `count` (gone at 0; a new emoji goes last, in order of first use) and, when
@@ -84,7 +95,8 @@ export function indexOfId(list: readonly ChatMessage[], id: number): number {
 function requote(m: ShownMessage, u: Update): ShownMessage {
   const q = m.replyTo;
   if (!q || q.id !== u.target || !(u.edit || u.delete)) return m;
-  const text = u.edit ? quoteText(u.edit.text) : '';
+  if (u.delete) return q.text === '' && q.files === undefined ? m : { ...m, replyTo: { id: q.id, from: q.from, text: '' } };
+  const text = quoteText(u.edit!.text);
   return q.text === text ? m : { ...m, replyTo: { ...q, text } };
 }
 

@@ -10,7 +10,7 @@
 import type { Member, ReplyQuote } from '@livechat/protocol';
 import { attachmentsNode, outboxFilesNode } from './attachment-view.js';
 import { avatar } from './avatar.js';
-import type { ShownMessage } from './message-changes.js';
+import { quoteLabel, type ShownMessage } from './message-changes.js';
 import { el, fullFmt, memberLabel, nameWithTag } from './nodes.js';
 import type { OutboxItem } from './outbox.js';
 import { TEXT } from './texts.js';
@@ -72,9 +72,9 @@ function sentMark(): HTMLElement {
 /** The quote of the message a reply answers: a button that scrolls to it and focuses it. */
 function quoteNode(q: ReplyQuote): HTMLElement {
   const b = button('quote', '', { quote: String(q.id), fk: 'quote' });
-  const text = q.text === '' ? el('em', 'quote-text', TEXT.deletedQuote) : el('span', 'quote-text', q.text);
+  const text = q.text === '' ? el('em', 'quote-text', quoteLabel(q)) : el('span', 'quote-text', q.text);
   b.append(nameWithTag(q.from, 'quote-who'), ' ', text);
-  b.setAttribute('aria-label', `In reply to ${memberLabel(q.from)}: ${q.text === '' ? TEXT.deletedQuote : q.text}. Show that message.`);
+  b.setAttribute('aria-label', `In reply to ${memberLabel(q.from)}: ${quoteLabel(q)}. Show that message.`);
   b.title = 'Show the message this one answers';
   return b;
 }

@@ -36,6 +36,8 @@ export const TEXT = {
   deleted: 'This message was deleted',
   /** The quote of a reply whose message was deleted. */
   deletedQuote: 'deleted message',
+  /** A quoted message with files and no text. */
+  quotedFiles: (n: number) => `📎 ${n === 1 ? 'a file' : `${n} files`}`,
   /** A reply's quote was activated, but the message it quotes is not in the loaded window. */
   quoteNotLoaded: 'That message is further back than what is loaded: scroll up to find it.',
   /** Enter in edit mode with the box emptied. */

@@ -147,6 +147,21 @@ for (const make of factories) {
       }
     });
 
+    it('a message keeps its files through an edit and loses them with its deletion; a reply to it counts them (files), until the deletion', async () => {
+      const b = await f.server('A');
+      const files = [1, 2].map((i) => ({ key: `00000000-0000-4000-8000-00000000000${i}`, name: `f${i}.pdf`, mime: 'application/pdf', size: 10 * i, url: `/files/r/r/${i}.bin?e=1&s=x` }));
+      await b.history.append({ room: 'r', cid: cid(), from: ann, text: '', via: 'A', attachments: files });
+      expect(await current(b, 'r', 1)).toMatchObject({ text: '', attachments: files });
+      const reply = await send(b, 'r', 'got them', bob, 1);
+      expect((await current(b, 'r', reply.id)).replyTo).toEqual({ id: 1, from: ann, text: '', files: 2 });
+      await change(b, { kind: 'edit', room: 'r', target: 1, text: 'two files', from: ann });
+      expect(await current(b, 'r', 1)).toMatchObject({ text: 'two files', attachments: files });
+      expect((await current(b, 'r', reply.id)).replyTo).toEqual({ id: 1, from: ann, text: 'two files', files: 2 });
+      await change(b, { kind: 'delete', room: 'r', target: 1, from: ann });
+      expect((await current(b, 'r', 1)).attachments).toBeUndefined();
+      expect((await current(b, 'r', reply.id)).replyTo).toEqual({ id: 1, from: ann, text: '' });
+    });
+
     it('updates never push a message out; a resume replays messages and updates in id order, the newest within the byte budget', async () => {
       const b = await f.server('A', { historyMax: 5 });
       for (let i = 0; i < 5; i++) await send(b, 'r', `m${i}`);

@@ -7,6 +7,7 @@ import { formatSize, LIMITS, type ChatMessage } from '@livechat/protocol';
 import * as A from '../../chat-front/src/attachments-state.js';
 import { isFileUrl, readAttachments } from '../../chat-front/src/file-frames.js';
 import { readServerMessage } from '../../chat-front/src/frames.js';
+import { quoteLabel, quoteOf } from '../../chat-front/src/message-changes.js';
 import { enqueue, sendRequestOf, type WithOutbox } from '../../chat-front/src/outbox.js';
 import { State } from '../../chat-front/src/connection.js';
 
@@ -186,5 +187,25 @@ describe('fresh URLs from a newer frame', () => {
     expect(out[1]).toBe(other);
     expect(A.freshFiles(out, [fresh])).toBe(out); // the same URLs: nothing changes
     expect(A.freshFiles(held, [other])).toBe(held);
+  });
+});
+
+describe('a reply to a message with files', () => {
+  const from = { id: 'm-ann', name: 'Ann' };
+  const files = [{ key: 'k1', name: 'a.pdf', mime: 'application/pdf', size: 3, url: '/files/r/x/k1.bin' }];
+  const msg = (over: Partial<ChatMessage>): ChatMessage => ({ type: 'message', room: 'r', id: 4, ts: 1, from, text: '', cid: 'c', via: 'A', ...over });
+
+  it('quotes their count: shown when the text is empty, dropped once the message is deleted', () => {
+    expect(quoteOf(msg({ attachments: files }))).toEqual({ id: 4, from, text: '', files: 1 });
+    expect(quoteLabel(quoteOf(msg({ attachments: [...files, { ...files[0], key: 'k2' }] })))).toBe('📎 2 files');
+    expect(quoteLabel(quoteOf(msg({ attachments: files })))).toBe('📎 a file');
+    expect(quoteLabel(quoteOf(msg({ text: 'see', attachments: files })))).toBe('see');
+    expect(quoteLabel(quoteOf(msg({ deleted: true })))).toBe('deleted message');
+  });
+
+  it('the frame reader keeps a quote\'s file count, and only a count', () => {
+    const reply = (replyTo: unknown) => readServerMessage({ ...msg({ id: 5, text: 'ok' }), replyTo }) as ChatMessage | null;
+    expect(reply({ id: 4, from, text: '', files: 2 })?.replyTo).toEqual({ id: 4, from, text: '', files: 2 });
+    expect(reply({ id: 4, from, text: '', files: 'many' })?.replyTo).toEqual({ id: 4, from, text: '' });
   });
 });

@@ -112,7 +112,8 @@ export class MemoryHistory implements History {
       const target = r.hist.at(input.replyTo);
       const f = target === undefined ? null : frameOf(target);
       if (!f || f.deleted) throw new EntryRefusedError('no_target');
-      quote = JSON.stringify({ id: f.id, from: f.from, text: cut(f.text, LIMITS.replyQuoteMax) });
+      const files = f.attachments?.length ?? 0;
+      quote = JSON.stringify(files > 0 ? { id: f.id, from: f.from, text: cut(f.text, LIMITS.replyQuoteMax), files } : { id: f.id, from: f.from, text: cut(f.text, LIMITS.replyQuoteMax) });
     }
     const id = ++r.seq;
     let entry = fillEntry(messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via, input.mentions, input.attachments), id, now);
@@ -169,7 +170,7 @@ export class MemoryHistory implements History {
       delete f.reactions;
       delete f.editedAt;
       for (const rid of rel) {
-        if (!r.hist.rewrite(rid, (g) => { if (g.replyTo) g.replyTo.text = ''; })) {
+        if (!r.hist.rewrite(rid, (g) => { if (g.replyTo) { g.replyTo.text = ''; delete g.replyTo.files; } })) {
           r.upd.rewrite(rid, (g) => { if (g.edit) g.edit.text = ''; });
         }
       }

@@ -81,7 +81,9 @@ if reply_to > 0 then
   local _, body = split(t)
   local f = cjson.decode(body)
   if f.deleted then return {0, 0, 3} end
-  quote = cjson.encode({id = f.id, from = f.from, text = cut(f.text, tonumber(ARGV[15]))})
+  local q = {id = f.id, from = f.from, text = cut(f.text, tonumber(ARGV[15]))}
+  if f.attachments and #f.attachments > 0 then q.files = #f.attachments end
+  quote = cjson.encode(q)
 end
 local id = redis.call('INCR', KEYS[1])
 local ts = now_ms()
@@ -179,7 +181,7 @@ elseif kind == 'delete' then
   f.replyTo, f.attachments, f.reactions, f.editedAt = nil, nil, nil, nil
   -- Its text leaves storage: the quotes of replies, and the text of its edits.
   for _, rid in ipairs(redis.call('SMEMBERS', rel)) do
-    if not rewrite(KEYS[2], KEYS[4], rid, function(g) if g.replyTo then g.replyTo.text = '' end end) then
+    if not rewrite(KEYS[2], KEYS[4], rid, function(g) if g.replyTo then g.replyTo.text = ''; g.replyTo.files = nil end end) then
       rewrite(KEYS[7], KEYS[8], rid, function(g) if g.edit then g.edit.text = '' end end)
     end
   end

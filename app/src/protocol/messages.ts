@@ -161,7 +161,8 @@ export interface ChatMessage {
   /** Members the text names (`@username` of an account, `@name` of a guest in the room), resolved by the server. */
   mentions?: string[];
 }
-export interface ReplyQuote { id: number; from: Member; text: string }
+/** `files` (extension): how many files the quoted message has, when it has some (its text may be empty). */
+export interface ReplyQuote { id: number; from: Member; text: string; files?: number }
 export interface ReactionCount { emoji: string; count: number }
 
 /** An entry of a room's log that changes a message (`target`): exactly one of edit, delete, reaction. */
