@@ -109,3 +109,21 @@ describe('rawQueryArg: like nginx $arg_name', () => {
     expect(rawQueryArg('/p', 's')).toBeNull();
   });
 });
+
+describe('the embedded node sweeps its upload area', () => {
+  it('removes uploads older than a day, keeps newer ones and rooms\' files', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, utimesSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { sweepUploads } = await import('../../app/src/files/files-http.js');
+    const dir = mkdtempSync(join(tmpdir(), 'livechat-sweep-'));
+    mkdirSync(join(dir, 'up'));
+    mkdirSync(join(dir, 'r', 'lobby'), { recursive: true });
+    for (const f of ['up/old', 'up/new', 'r/lobby/old.png']) writeFileSync(join(dir, f), 'x');
+    const dayAgo = (Date.now() - 25 * 3_600_000) / 1000;
+    utimesSync(join(dir, 'up/old'), dayAgo, dayAgo);
+    utimesSync(join(dir, 'r/lobby/old.png'), dayAgo, dayAgo);
+    expect(await sweepUploads(dir)).toBe(1);
+    expect([existsSync(join(dir, 'up/old')), existsSync(join(dir, 'up/new')), existsSync(join(dir, 'r/lobby/old.png'))]).toEqual([false, true, true]);
+  });
+});

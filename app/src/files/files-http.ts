@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -40,7 +40,24 @@ export const FILE_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
 
 interface Target { area: 'up' | 'r'; file: string }
 
+/** Uploads never sent leave the upload area after this (nginx's front container and S3 do the same). */
+export const UPLOAD_TTL_MS = 24 * 3_600_000;
+
+/** Removes files of `dir/up` older than `maxAgeMs`; returns how many went. Never throws. */
+export async function sweepUploads(dir: string, maxAgeMs = UPLOAD_TTL_MS, now = Date.now()): Promise<number> {
+  let gone = 0;
+  const names = await readdir(join(dir, 'up')).catch(() => [] as string[]);
+  for (const n of names) {
+    const p = join(dir, 'up', n);
+    const st = await stat(p).catch(() => null);
+    if (st?.isFile() && now - st.mtimeMs > maxAgeMs && (await unlink(p).then(() => true, () => false))) gone++;
+  }
+  return gone;
+}
+
 export function createFilesHandler(o: FilesHttpOptions): FilesHandler {
+  // Hourly, off the request path; the timer never keeps the process alive.
+  setInterval(() => void sweepUploads(o.dir), 3_600_000).unref();
   const tmp = join(o.dir, 'tmp');
 
   function target(path: string): Target | null {
