@@ -8,8 +8,8 @@
 import { cleanMime, LIMITS, type Attachment, type UploadResponse } from '@livechat/protocol';
 import { isCount, isObj, isStr, isTs, list } from './frame-checks.js';
 
-/** Longest URL the page accepts (a signed S3 URL is well under this). */
-const MAX_URL = 4096;
+/** Longest URL the page accepts (an S3 download URL with a 200-character name of emoji is ~4.6 KB). */
+const MAX_URL = 16_384;
 /** Image dimensions beyond this are not something a real picture has. */
 const MAX_DIMENSION = 100_000;
 /** Headers a PUT target may name. */

@@ -23,20 +23,20 @@ for (const make of factories) {
     it('one send claims a key: its retries (same cid) may, another cid may not until a release; a commit is kept', async () => {
       const a = await f.server('A');
       const b = await f.server('B');
-      expect(await a.uploads.claim(KEY, 'c1')).toBe(false); // nothing issued
+      expect(await a.uploads.claim(KEY, 'c1')).toBeNull(); // nothing issued
       await a.uploads.issue(grant(KEY), 60_000);
-      expect(await a.uploads.claim(KEY, 'c1')).toBe(true);
-      expect(await b.uploads.claim(KEY, 'c1')).toBe(true);
-      expect(await b.uploads.claim(KEY, 'c2')).toBe(false);
+      expect(await a.uploads.claim(KEY, 'c1')).toBe('new');
+      expect(await b.uploads.claim(KEY, 'c1')).toBe('ours');
+      expect(await b.uploads.claim(KEY, 'c2')).toBeNull();
       await b.uploads.release(KEY, 'c2'); // not the claimer: nothing changes
-      expect(await a.uploads.claim(KEY, 'c2')).toBe(false);
+      expect(await a.uploads.claim(KEY, 'c2')).toBeNull();
       await a.uploads.release(KEY, 'c1');
-      expect(await b.uploads.claim(KEY, 'c2')).toBe(true);
+      expect(await b.uploads.claim(KEY, 'c2')).toBe('new');
       await b.uploads.commit(KEY, { mime: 'image/png', width: 10, height: 20, thumb: true });
-      expect(await a.uploads.claim(KEY, 'c1')).toBe(false);
-      expect(await a.uploads.claim(KEY, 'c2')).toBe(true);
+      expect(await a.uploads.claim(KEY, 'c1')).toBeNull();
+      expect(await a.uploads.claim(KEY, 'c2')).toBe('ours');
       await b.uploads.release(KEY, 'c2'); // refused for another file: the checked file is free again, still checked
-      expect(await a.uploads.claim(KEY, 'c3')).toBe(true);
+      expect(await a.uploads.claim(KEY, 'c3')).toBe('new');
       expect(await a.uploads.get(KEY)).toEqual({ ...grant(KEY), committed: { mime: 'image/png', width: 10, height: 20, thumb: true } });
     });
 
@@ -45,7 +45,8 @@ for (const make of factories) {
       const b = await f.server('B');
       await a.uploads.issue(grant(KEY), 60_000);
       const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).uploads.claim(KEY, `c${i}`)));
-      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect(wins.filter((w) => w === 'new')).toHaveLength(1);
+      expect(wins.filter((w) => w === 'ours')).toHaveLength(0);
     });
 
     it('a grant expires, and dropping one forgets it; neither can be claimed or committed back to life', async () => {
@@ -54,7 +55,7 @@ for (const make of factories) {
       await a.uploads.issue(grant(KEY.replace('0b', '1b')), 60_000);
       await sleep(300);
       expect(await a.uploads.get(KEY)).toBeNull();
-      expect(await a.uploads.claim(KEY, 'c1')).toBe(false);
+      expect(await a.uploads.claim(KEY, 'c1')).toBeNull();
       await a.uploads.commit(KEY, { mime: 'image/png' });
       expect(await a.uploads.get(KEY)).toBeNull();
       await a.uploads.drop(KEY.replace('0b', '1b'));

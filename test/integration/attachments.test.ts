@@ -218,6 +218,22 @@ describe('attachments (2 servers, HAProxy, nginx with the local driver, Redis)',
     expect(workers()).not.toContain(worker);
   });
 
+  it('a message too big with its files is refused before any file moves, and the files stay free for a smaller send', async () => {
+    const [s1] = servers();
+    const ann = await on(s1, 'Ann', 'big-names');
+    const name = `${'😀'.repeat(195)}.txt`; // a download's name is in its URL too, percent-encoded: ~2.4 KB
+    const keys: string[] = [];
+    for (let i = 0; i < 10; i++) keys.push((await upload(ann, 'big-names', name, 'text/plain', Buffer.from(`note ${i}\n`), `n${i}`)).key);
+    const before = uploadsNow();
+    const big = await ann.request({ type: 'send', room: 'big-names', text: 'all', cid: 'n10', attachments: keys.map((key) => ({ key })) }, 'error') as F;
+    expect(big).toMatchObject({ code: 'bad_request', cid: 'n10' });
+    expect(big.message).toMatch(/bytes encoded/);
+    expect(uploadsNow()).toBe(before); // nothing moved
+    const ok = await ann.request({ type: 'send', room: 'big-names', text: 'two', cid: 'n11', attachments: keys.slice(0, 2).map((key) => ({ key })) }, 'ack') as F;
+    expect(ok.id).toBeGreaterThan(0);
+    expect(uploadsNow()).toBe(before - 2);
+  });
+
   it('a retried send (same cid) with its files is answered like the first, once; the same key on a second message is refused', async () => {
     const [s1] = servers();
     const ann = await on(s1, 'Ann', 'retry');

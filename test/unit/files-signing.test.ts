@@ -16,25 +16,32 @@ function requestOf(path: string, method: string, length = ''): { r: SignedReques
   return { r: { uri: path.split('?')[0], method, e: rawQueryArg(path, 'e') ?? '', n: rawQueryArg(path, 'n') ?? '', length }, s: rawQueryArg(path, 's') };
 }
 
-describe('signature: nginx secure_link_md5 "$secure_link_expires$uri$request_method$arg_n$http_content_length $secret"', () => {
+describe('signature: nginx secure_link_md5 "$secure_link_expires|$uri|$request_method|$arg_n|$http_content_length|$secret"', () => {
   it('matches vectors made with openssl', () => {
     expect(signature(SECRET, { e: '1700000000', uri: `/files/r/lobby/${KEY}.bin`, method: 'GET', n: 'r%C3%A9sum%C3%A9.pdf', length: '' }))
-      .toBe('u-GKwAPJMehFjLUDVeiDfA');
+      .toBe('_bH6pFa8Ioh3hS0wpsoWFQ');
     expect(signature(SECRET, { e: '1700000000', uri: `/files/up/${KEY}`, method: 'PUT', n: '', length: '1234' }))
-      .toBe('xkg2bncPpgY8lE2xjqWiMw');
+      .toBe('A-s0YTU-EUP93hmVtCAroQ');
   });
 
   it('signedPath puts e, s and n (downloads only) in the query', () => {
     const at = 1_700_000_000_000;
     expect(signedPath(SECRET, `/files/r/lobby/${KEY}.bin`, 'GET', at, { filename: 'résumé.pdf' }))
-      .toBe(`/files/r/lobby/${KEY}.bin?e=1700000000&s=u-GKwAPJMehFjLUDVeiDfA&n=r%C3%A9sum%C3%A9.pdf`);
-    expect(signedPath(SECRET, `/files/up/${KEY}`, 'PUT', at - 1, { length: 1234 })).toBe(`/files/up/${KEY}?e=1700000000&s=xkg2bncPpgY8lE2xjqWiMw`);
+      .toBe(`/files/r/lobby/${KEY}.bin?e=1700000000&s=_bH6pFa8Ioh3hS0wpsoWFQ&n=r%C3%A9sum%C3%A9.pdf`);
+    expect(signedPath(SECRET, `/files/up/${KEY}`, 'PUT', at - 1, { length: 1234 })).toBe(`/files/up/${KEY}?e=1700000000&s=A-s0YTU-EUP93hmVtCAroQ`);
     expect(signedPath(SECRET, `/files/r/lobby/${KEY}.png`, 'GET', at)).not.toContain('&n=');
   });
 });
 
 describe('verifySignature', () => {
   const now = Date.now();
+
+  it('a field cannot slide into the next: a 1234-byte PUT URL with n=12 added does not sign a 34-byte PUT', () => {
+    const put = signedPath(SECRET, `/files/up/${KEY}`, 'PUT', now + 60_000, { length: 1234 });
+    const { r, s } = requestOf(`${put}&n=12`, 'PUT', '34');
+    expect(verifySignature(SECRET, r, s, now)).toBe('invalid');
+    expect(verifySignature(SECRET, requestOf(put, 'PUT', '1234').r, s, now)).toBe('ok');
+  });
   const path = signedPath(SECRET, `/files/up/${KEY}`, 'PUT', now + 60_000, { length: 300 });
 
   it('accepts the request it was made for', () => {

@@ -82,6 +82,13 @@ describe('images', () => {
     expect([small.width, small.height]).toEqual([40, 30]);
   });
 
+  it("counts every frame of an animation against the pixel budget", async () => {
+    const frame = (r: number) => sharp({ create: { width: 100, height: 100, channels: 3, background: { r, g: 0, b: 0 } } }).png().toBuffer();
+    const gif = await sharp(await Promise.all([frame(10), frame(120), frame(240)]), { join: { animated: true } }).gif().toBuffer();
+    expect(await imageInfo(gif, 40_000)).toEqual({ width: 100, height: 100 });
+    await expect(imageInfo(gif, 25_000)).rejects.toBeInstanceOf(ImageRefusedError); // 3 × 10,000 pixels
+  });
+
   it('refuses bytes that do not decode, and a decompression bomb before decoding it', async () => {
     await expect(imageInfo(Buffer.from('\x89PNG\r\n\x1a\nnot really'))).rejects.toBeInstanceOf(ImageRefusedError);
     // A PNG that says 20000 x 20000 (400 megapixels decoded) in a few dozen bytes.

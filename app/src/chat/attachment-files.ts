@@ -28,7 +28,13 @@ const HOUR = 3_600_000;
 /** Why a send's files were refused (the `bad_request` text), or the files to store with it. */
 export type CheckResult = { ok: true; attachments: Attachment[] } | { ok: false; reason: string };
 
+/** Signed URLs kept (about 300 bytes each with the local driver, 1-5 KB with S3). */
+const URL_CACHE_MAX = 20_000;
+
 export class AttachmentFiles {
+  private readonly cache = new Map<string, string>();
+  private cacheUntil = 0;
+
   constructor(
     private readonly files: FileStore,
     private readonly uploads: Uploads,
@@ -42,17 +48,36 @@ export class AttachmentFiles {
     return (Math.floor(this.now() / HOUR) + 3) * HOUR;
   }
 
+  /**
+   * The attachments a send would carry, URLs signed as they will be and an image's size at its largest:
+   * for the message's size check before any file moves. Null when a key is not this member's for this
+   * room (check() says which).
+   */
+  async provisional(room: string, member: Member, refs: readonly AttachmentRef[]): Promise<Attachment[] | null> {
+    const out: Attachment[] = [];
+    for (const ref of refs) {
+      const g = await this.uploads.get(ref.key);
+      if (!g || g.member !== member.id || g.room !== room) return null;
+      const image = isInlineImage(g.mime);
+      out.push(await this.sign(room, g, g.committed ?? (image ? { mime: g.mime, width: 99_999, height: 99_999, thumb: true } : { mime: g.mime })));
+    }
+    return out;
+  }
+
   /** Checks and commits the files a send names (see the header). Store outages throw StoreUnavailableError. */
   async check(room: string, member: Member, cid: string, refs: readonly AttachmentRef[]): Promise<CheckResult> {
+    // Claims this attempt made: given back if it fails (one an earlier attempt of this cid made is its own).
     const claimed: string[] = [];
     try {
       const checked: Array<{ grant: UploadGrant; file: CommittedFile }> = [];
       for (const [i, ref] of refs.entries()) {
         const grant = await this.uploads.get(ref.key);
         if (!grant || grant.member !== member.id || grant.room !== room) return this.refused(claimed, cid, TEXTS.fileNotIssued(i + 1));
-        if (!(await this.uploads.claim(ref.key, cid))) return this.refused(claimed, cid, TEXTS.fileTaken(i + 1));
-        claimed.push(ref.key);
-        const file = grant.committed ?? await this.checkFile(room, grant, i + 1);
+        const claim = await this.uploads.claim(ref.key, cid);
+        if (claim === null) return this.refused(claimed, cid, TEXTS.fileTaken(i + 1));
+        if (claim === 'new') claimed.push(ref.key);
+        // Another attempt of this send (a resend after a reconnect) may be checking it right now: its result, when it comes.
+        const file = grant.committed ?? (claim === 'ours' ? await this.committedSoon(ref.key) : null) ?? await this.checkFile(room, grant, i + 1);
         if (typeof file === 'string') return this.refused(claimed, cid, file);
         checked.push({ grant, file });
       }
@@ -65,16 +90,36 @@ export class AttachmentFiles {
     }
   }
 
+  /** The send was not stored after its files were checked (refused, or the store failed): another send may name them. */
+  async release(refs: readonly AttachmentRef[], cid: string): Promise<void> {
+    await Promise.allSettled(refs.map((r) => this.uploads.release(r.key, cid)));
+  }
+
+  /** Waits (up to 15 s) for another attempt of the same send to record the file's check; null if it does not. */
+  private async committedSoon(key: string): Promise<CommittedFile | null> {
+    for (let waited = 0; waited < 15_000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      const g = await this.uploads.get(key);
+      if (!g) return null;
+      if (g.committed) return g.committed;
+    }
+    return null;
+  }
+
   /**
    * One upload: moved into the room first (out of its PUT URL's reach), then its bytes checked there,
    * so what was checked is what will be served. The checked file, or why it was refused (it is then gone).
    */
   private async checkFile(room: string, grant: UploadGrant, n: number): Promise<CommittedFile | string> {
-    const uploaded = await this.files.uploadedSize(grant.key);
-    if (uploaded === null) return TEXTS.fileNotUploaded(n);
-    if (uploaded !== grant.size) return this.drop(grant, null, TEXTS.fileSizeDiffers(n, uploaded, grant.size));
     const name = committedName(grant.key, grant.mime);
-    await this.files.commit(grant.key, room, name);
+    const uploaded = await this.files.uploadedSize(grant.key);
+    if (uploaded === null) {
+      // Not uploaded yet — or moved already by an attempt of this send that stopped half-way (its server died).
+      if ((await this.files.committedSize(room, name)) === null) return TEXTS.fileNotUploaded(n);
+    } else {
+      if (uploaded !== grant.size) return this.drop(grant, null, TEXTS.fileSizeDiffers(n, uploaded, grant.size));
+      await this.files.commit(grant.key, room, name);
+    }
     const size = await this.files.committedSize(room, name);
     if (size !== grant.size) return this.drop(grant, name, TEXTS.fileSizeDiffers(n, size ?? 0, grant.size));
     const sniffed = sniffType(await this.files.readCommitted(room, name, SNIFF_BYTES));
@@ -117,12 +162,32 @@ export class AttachmentFiles {
     const inline = isInlineImage(file.mime);
     const a: Attachment = {
       key: g.key, name: g.name, mime: file.mime, size: g.size,
-      url: await this.files.getUrl(room, committedName(g.key, file.mime), { inline, filename: g.name }, until),
+      url: await this.url(room, committedName(g.key, file.mime), inline, g.name, until),
     };
     if (file.width !== undefined) a.width = file.width;
     if (file.height !== undefined) a.height = file.height;
-    if (file.thumb) a.thumb = await this.files.getUrl(room, thumbName(g.key), { inline: true, filename: g.name }, until);
+    if (file.thumb) a.thumb = await this.url(room, thumbName(g.key), true, g.name, until);
     return a;
+  }
+
+  /**
+   * A signed GET URL, from a cache: URLs are signed on the hour, so within it every `joined` and
+   * `history` re-signs the same ones (an S3 presign costs ~0.6 ms of CPU; a page of 200 messages with
+   * 10 images each would be 4,000 of them). Bounded: emptied when full and at each new hour.
+   */
+  private async url(room: string, name: string, inline: boolean, filename: string, until: number): Promise<string> {
+    if (this.cacheUntil !== until) {
+      this.cache.clear();
+      this.cacheUntil = until;
+    }
+    const k = inline ? `${room}/${name}` : `${room}/${name}\n${filename}`;
+    let url = this.cache.get(k);
+    if (url === undefined) {
+      url = await this.files.getUrl(room, name, { inline, filename }, until);
+      if (this.cache.size >= URL_CACHE_MAX) this.cache.clear();
+      this.cache.set(k, url);
+    }
+    return url;
   }
 
   /** Stored message frames with their attachments' URLs signed again (for `joined` and `history`). */

@@ -21,6 +21,11 @@ export interface ImageChecker {
   close(): void;
 }
 
+/** Images waiting for the worker at most; past it a send with an image gets `unavailable` (retry later). */
+const QUEUE_MAX = 32;
+/** One image's check and thumbnail at most; past it the worker is killed (and started again for the next). */
+const JOB_TIMEOUT_MS = 30_000;
+
 /** The worker beside the server's bundle (dist/image-worker.js), when built. */
 const WORKER = fileURLToPath(new URL('./image-worker.js', import.meta.url));
 
@@ -51,19 +56,37 @@ class InProcessImageChecker implements ImageChecker {
 class WorkerImageChecker implements ImageChecker {
   private child: ChildProcess | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: ImageResult) => void; reject: (e: Error) => void }>();
+  /** Jobs sent and not answered, with the worker each went to. */
+  private readonly pending = new Map<number, { resolve: (r: ImageResult) => void; reject: (e: Error) => void; child?: ChildProcess }>();
   private closed = false;
 
   constructor(private readonly path: string, private readonly log: Logger, private readonly env: () => NodeJS.ProcessEnv) {}
 
   check(room: string, name: string, key: string, size: number): Promise<ImageResult> {
-    const child = this.worker();
+    if (this.pending.size >= QUEUE_MAX) return Promise.reject(new FileStoreUnavailableError('image worker: too many images waiting'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      child.send({ id, room, name, key, size } satisfies ImageJob, (err) => {
-        if (err) this.settle(id, new FileStoreUnavailableError(`image worker: ${err.message}`));
-      });
+      // Jobs run one after another: this one's deadline counts from when those before it are done, at most.
+      const timer = setTimeout(() => {
+        this.log.warn({ id }, 'image job timed out: the worker is restarted');
+        this.child?.kill('SIGKILL');
+      }, JOB_TIMEOUT_MS * (this.pending.size + 1));
+      timer.unref();
+      this.pending.set(id, { resolve: (r) => { clearTimeout(timer); resolve(r); }, reject: (e) => { clearTimeout(timer); reject(e); } });
+      this.post({ id, room, name, key, size }, true);
+    });
+  }
+
+  /** Sends a job; a worker that died unnoticed (its exit not handled yet) is replaced once. */
+  private post(job: ImageJob, retry: boolean): void {
+    const child = this.worker();
+    const p = this.pending.get(job.id);
+    if (p) p.child = child;
+    child.send(job, (err) => {
+      if (!err) return;
+      if (this.child === child) this.child = null;
+      if (retry) this.post(job, false);
+      else this.settle(job.id, new FileStoreUnavailableError(`image worker: ${err.message}`));
     });
   }
 
@@ -77,7 +100,7 @@ class WorkerImageChecker implements ImageChecker {
   }
 
   private worker(): ChildProcess {
-    if (this.child) return this.child;
+    if (this.child && this.child.connected && this.child.exitCode === null && this.child.signalCode === null) return this.child;
     const child = fork(this.path, [], { env: this.env(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     this.child = child;
     child.on('message', (a: ImageAnswer) => {
@@ -88,7 +111,7 @@ class WorkerImageChecker implements ImageChecker {
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = null;
       if (!this.closed) this.log.warn({ code, signal }, 'image worker exited; the next image starts another');
-      for (const id of [...this.pending.keys()]) this.settle(id, new FileStoreUnavailableError('image worker exited'));
+      for (const [id, p] of [...this.pending]) if (p.child === child) this.settle(id, new FileStoreUnavailableError('image worker exited'));
     });
     return child;
   }

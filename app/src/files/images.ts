@@ -49,7 +49,10 @@ async function readInfo(bytes: Buffer, maxPixels: number): Promise<ImageInfo> {
   try {
     const m = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' }).metadata();
     if (!m.width || !m.height) throw new ImageRefusedError('the image has no size');
-    if (m.width * m.height > maxPixels) throw new ImageRefusedError(`the image is ${m.width}×${m.height}: more than ${maxPixels / 1e6} megapixels`);
+    // An animation's frames all count: sharp reports a frame's height in pageHeight, their number in pages.
+    const frames = m.pages ?? 1;
+    const frameHeight = m.pageHeight ?? m.height;
+    if (m.width * frameHeight * frames > maxPixels) throw new ImageRefusedError(`the image is ${frames} × ${m.width}×${frameHeight}: more than ${maxPixels / 1e6} megapixels`);
     const turned = (m.orientation ?? 1) >= 5;
     return turned ? { width: m.height, height: m.width } : { width: m.width, height: m.height };
   } catch (err) {

@@ -4,9 +4,10 @@
  * (chat-front/nginx/files-local.conf.template):
  *
  *   secure_link $arg_s,$arg_e;
- *   secure_link_md5 "$secure_link_expires$uri$request_method$arg_n$http_content_length $files_secret";
+ *   secure_link_md5 "$secure_link_expires|$uri|$request_method|$arg_n|$http_content_length|$files_secret";
  *
- * so the signature is `base64url(md5(e + uri + method + n + length + ' ' + secret))` without padding:
+ * so the signature is `base64url(md5(e|uri|method|n|length|secret))` without padding (the `|` keep one
+ * field from sliding into the next: without them `n=12` plus a 34-byte body signs as a 1234-byte PUT):
  * `e` the expiry in unix seconds, `uri` the path (`/files/r/lobby/<key>.png`), `method` the request's
  * (GET, HEAD, PUT, DELETE, MOVE: a GET URL does not work for a PUT), `n` the download file name as it
  * appears in the query (percent-encoded, RFC 5987 safe) or '', `length` the exact Content-Length for
@@ -44,7 +45,7 @@ export const ENCODED_NAME = /^[A-Za-z0-9\-_.!~%]*$/;
 
 /** The signature of a request (base64url md5, no padding). */
 export function signature(secret: string, r: SignedRequest): string {
-  return createHash('md5').update(`${r.e}${r.uri}${r.method}${r.n}${r.length} ${secret}`).digest('base64url');
+  return createHash('md5').update(`${r.e}|${r.uri}|${r.method}|${r.n}|${r.length}|${secret}`).digest('base64url');
 }
 
 export interface SignOptions {

@@ -1,5 +1,5 @@
 /** Upload grants in memory (the embedded node, tests): uploads.ts's semantics, expiry checked on read. */
-import type { CommittedFile, UploadGrant, Uploads } from './uploads.js';
+import type { Claim, CommittedFile, UploadGrant, Uploads } from './uploads.js';
 
 interface Held { grant: UploadGrant; claimedBy?: string; until: number }
 
@@ -28,11 +28,14 @@ export class MemoryUploads implements Uploads {
     return h ? { ...h.grant } : null;
   }
 
-  async claim(key: string, cid: string): Promise<boolean> {
+  async claim(key: string, cid: string): Promise<Claim> {
     const h = this.held(key);
-    if (!h) return false;
-    if (h.claimedBy === undefined) h.claimedBy = cid;
-    return h.claimedBy === cid;
+    if (!h) return null;
+    if (h.claimedBy === undefined) {
+      h.claimedBy = cid;
+      return 'new';
+    }
+    return h.claimedBy === cid ? 'ours' : null;
   }
 
   async release(key: string, cid: string): Promise<void> {

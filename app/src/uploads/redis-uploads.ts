@@ -6,7 +6,7 @@
  */
 import type { RedisConnections } from '../store/redis-connections.js';
 import { uploadKey } from '../store/redis-keys.js';
-import type { CommittedFile, UploadGrant, Uploads } from './uploads.js';
+import type { Claim, CommittedFile, UploadGrant, Uploads } from './uploads.js';
 
 // KEYS: the grant. ARGV: the grant as JSON, ttl ms.
 const ISSUE_SCRIPT = `
@@ -15,10 +15,10 @@ redis.call('HSET', KEYS[1], 'g', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 0`;
 
-// KEYS: the grant. ARGV: cid. -> 1 when the grant is (now) this cid's.
+// KEYS: the grant. ARGV: cid. -> 2 claimed now, 1 this cid's already, 0 not (gone, or another cid's).
 const CLAIM_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSETNX', KEYS[1], 'c', ARGV[1])
+if redis.call('HSETNX', KEYS[1], 'c', ARGV[1]) == 1 then return 2 end
 if redis.call('HGET', KEYS[1], 'c') == ARGV[1] then return 1 end
 return 0`;
 
@@ -50,8 +50,9 @@ export class RedisUploads implements Uploads {
     return grant;
   }
 
-  async claim(key: string, cid: string): Promise<boolean> {
-    return (await this.redis.script<number>(CLAIM_SCRIPT, [uploadKey(key)], [cid])) === 1;
+  async claim(key: string, cid: string): Promise<Claim> {
+    const r = await this.redis.script<number>(CLAIM_SCRIPT, [uploadKey(key)], [cid]);
+    return r === 2 ? 'new' : r === 1 ? 'ours' : null;
   }
 
   async release(key: string, cid: string): Promise<void> {

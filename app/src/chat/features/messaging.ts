@@ -29,12 +29,15 @@ export class MessagingFeature {
     if (bytes(NO_FILES) > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(bytes(NO_FILES), settings.maxMessageBytes));
     // Files: checked and committed before the message is stored (nothing is stored when one is refused).
     let attachments = NO_FILES;
+    const files = req.attachments && this.p.files?.attachments;
     if (req.attachments) {
-      if (!this.p.files) return ctx.error('bad_request', TEXTS.filesOff);
-      const checked = await this.p.files.attachments.check(req.room, member, req.cid, req.attachments);
+      if (!files) return ctx.error('bad_request', TEXTS.filesOff);
+      // The size with the files at their largest, before any of them moves.
+      const planned = await files.provisional(req.room, member, req.attachments);
+      if (planned && bytes(planned) > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(bytes(planned), settings.maxMessageBytes));
+      const checked = await files.check(req.room, member, req.cid, req.attachments);
       if (!checked.ok) return ctx.error('bad_request', checked.reason);
       attachments = checked.attachments;
-      if (bytes(attachments) > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(bytes(attachments), settings.maxMessageBytes));
     }
     try {
       await client.send(req.cid, async () => {
@@ -52,6 +55,8 @@ export class MessagingFeature {
         return ctx.answer(ackFrame({ cid: req.cid, room: req.room, id: r.id, ts: r.ts }));
       });
     } catch (err) {
+      // Not stored: its checked files are free for the next send (this one's retry claims them again).
+      if (files && req.attachments) await files.release(req.attachments, req.cid);
       if (err instanceof EntryRefusedError) return ctx.error('bad_request', TEXTS.noTarget);
       // The store found the sender off the room's list (its removal lost on the bus): out of the room now.
       if (err instanceof ForbiddenError) admission.evict(req.room, member.id);
