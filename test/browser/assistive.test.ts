@@ -160,7 +160,11 @@ describe('assistive needs and long days', () => {
       await fits();
       for (const loc of [p.page.getByRole('textbox', { name: 'Message', exact: true }), p.page.getByRole('button', { name: 'Send', exact: true }),
         status(p.page), entries(p.page, 'A long line'), p.page.getByRole('textbox', { name: 'Room', exact: true })]) {
-        const box = (await loc.boundingBox())!;
+        // Visible first: a message node is replaced when its stored copy arrives (pending -> sent), and a
+        // replaced node has no box; under load the lookup can land between the two.
+        await loc.waitFor({ state: 'visible' });
+        const box = await loc.boundingBox();
+        if (!box) throw new Error(`${String(loc)} has no box`);
         expect(box.x).toBeGreaterThanOrEqual(0);
         expect(box.x + box.width).toBeLessThanOrEqual(vp.width + 0.5);
         expect(box.y + box.height).toBeLessThanOrEqual(vp.height + 0.5);
