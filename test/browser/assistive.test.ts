@@ -162,8 +162,11 @@ describe('assistive needs and long days', () => {
         status(p.page), entries(p.page, 'A long line'), p.page.getByRole('textbox', { name: 'Room', exact: true })]) {
         // Visible first: a message node is replaced when its stored copy arrives (pending -> sent), and a
         // replaced node has no box; under load the lookup can land between the two.
-        await loc.waitFor({ state: 'visible' });
-        const box = await loc.boundingBox();
+        let box = null;
+        for (let i = 0; i < 5 && !box; i++) {
+          await loc.waitFor({ state: 'visible' });
+          box = await loc.boundingBox();
+        }
         if (!box) throw new Error(`${String(loc)} has no box`);
         expect(box.x).toBeGreaterThanOrEqual(0);
         expect(box.x + box.width).toBeLessThanOrEqual(vp.width + 0.5);
