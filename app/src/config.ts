@@ -13,6 +13,12 @@ export interface Config {
   files: FilesConfig;
   /** The largest attachment, in bytes (= files.maxBytes). */
   filesMaxBytes: number;
+  /**
+   * LC_LOAD_TEST=1: every per-address limit lifted (sessions created, sign-in failures, upload bytes
+   * per address), as HAProxy and nginx lift theirs with the same switch — a load test comes from few
+   * addresses. Per-member and per-connection limits stay. Never for a server facing people.
+   */
+  loadTest: boolean;
   /** Tag of this server: in every log line, in `welcome.appId` and `message.via`. */
   appId: string;
   host: string;
@@ -170,6 +176,13 @@ function loadFilesConfig(env: Env, store: string): FilesConfig {
   }
 }
 
+/** Without a per-address limit: what LC_LOAD_TEST=1 does to a configuration (see Config.loadTest). */
+function liftedForLoadTests(c: Config): Config {
+  if (!c.loadTest) return c;
+  const none = { burst: 2 ** 50, perSec: 2 ** 50 };
+  return { ...c, sessionCreateRate: none, uploadBytesRate: none, signinAddressLimit: 1_000_000_000 };
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const store = str(env, 'STORE', 'redis');
@@ -180,7 +193,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL=${redisUrl}: expected redis://host:port`);
   const largeRoomThreshold = int(env, 'LARGE_ROOM_THRESHOLD', 200, 1, 5_000);
   const files = loadFilesConfig(env, store);
-  return {
+  const loadTest = bool(env, 'LC_LOAD_TEST', false);
+  return liftedForLoadTests({
+    loadTest,
     files,
     filesMaxBytes: files.maxBytes,
     appId,
@@ -241,5 +256,5 @@ export function loadConfig(env: Env = process.env): Config {
     signinAccountLimit: int(env, 'SIGNIN_ACCOUNT_LIMIT', 10, 1, 1_000_000),
     signinAddressLimit: int(env, 'SIGNIN_ADDRESS_LIMIT', 50, 1, 1_000_000),
     signinWindowSec: int(env, 'SIGNIN_WINDOW_SEC', 900, 1, 86_400),
-  };
+  });
 }

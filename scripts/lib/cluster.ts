@@ -208,7 +208,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
       checkInterMs: opts.haproxyCheckInterMs, env: opts.haproxyEnv });
     log(`haproxy pid=${ha.child.pid} port=${lbPort} page-frontend=127.0.0.1:${lbPagePort} stats=http://127.0.0.1:${statsPort}/`);
     const nginx = await startNginx({ ...proxyBase, nginxBin: bins.nginx, webPort, pagePort: lbPagePort, asRoot,
-      maxConnPerIp: ha.env.LC_MAX_CONN_PER_IP, log, files: files.nginx });
+      maxConnPerIp: ha.env.LC_MAX_CONN_PER_IP, loadTest: ha.env.LC_LOAD_TEST === '1', log, files: files.nginx });
     log(`nginx pid=${nginx.pid} port=${webPort}`);
 
     await waitForHaproxy((st) => servers.every((s) => st[s.appId] === 'UP'), 30_000);

@@ -14,9 +14,23 @@ import { haproxyMaxconn, nginxMainConfig, readRepoFile, renderHaproxyConfig, ren
 import { canConnect, spawnLogged, until, type Child } from './procs.js';
 
 /** Settings of haproxy.cfg a user may set in the runner's environment (the rest are the runner's). */
-export const HAPROXY_USER_ENV = ['LC_MAX_CONN_RATE', 'LC_MAX_CONN_PER_IP', 'LC_WS_PATH'] as const;
+export const HAPROXY_USER_ENV = ['LC_MAX_CONN_RATE', 'LC_MAX_CONN_PER_IP', 'LC_WS_PATH', 'LC_LOAD_TEST'] as const;
 
 export const DEFAULT_MAX_CONN_PER_IP = 1000;
+
+/** nginx's `limit_conn` takes at most this many (a larger LC_MAX_CONN_PER_IP would stop nginx at start). */
+export const NGINX_LIMIT_CONN_MAX = 65535;
+
+/**
+ * nginx's concurrent requests per address: LC_MAX_CONN_PER_IP within what limit_conn takes, and its
+ * largest with LC_LOAD_TEST=1 (more than one address could open through nginx's fd limit: no limit).
+ * The same rule as chat-front/nginx/14-livechat-load-test.envsh in the image.
+ */
+export function nginxConnPerIp(maxConnPerIp: number | string, loadTest: boolean): number {
+  if (loadTest) return NGINX_LIMIT_CONN_MAX;
+  const n = Number(maxConnPerIp);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, NGINX_LIMIT_CONN_MAX) : DEFAULT_MAX_CONN_PER_IP;
+}
 
 export interface HaproxyOptions {
   root: string; runDir: string; servers: HaproxyServer[];
@@ -60,6 +74,8 @@ export interface NginxOptions {
   pagePort: number;
   /** limit_conn per client address (default: HAProxy's LC_MAX_CONN_PER_IP, else 1000). */
   maxConnPerIp?: number | string;
+  /** LC_LOAD_TEST=1: no per-address limit (default: this process's env). */
+  loadTest?: boolean;
   asRoot: boolean; nginxBin: string; baseEnv: NodeJS.ProcessEnv;
   track: (c: Child) => Child;
   dead: (c: Child) => () => string | null;
@@ -115,7 +131,8 @@ export async function startNginx(o: NginxOptions): Promise<Child> {
   const webRoot = join(o.runDir, 'www');
   if (existsSync(built)) cpSync(built, webRoot, { recursive: true });
   else mkdirSync(webRoot, { recursive: true });
-  const perIp = String(o.maxConnPerIp ?? haproxyUserEnv().LC_MAX_CONN_PER_IP ?? DEFAULT_MAX_CONN_PER_IP);
+  const perIp = String(nginxConnPerIp(o.maxConnPerIp ?? haproxyUserEnv().LC_MAX_CONN_PER_IP ?? DEFAULT_MAX_CONN_PER_IP,
+    o.loadTest ?? haproxyUserEnv().LC_LOAD_TEST === '1'));
   writeFileSync(site, renderTemplate(readRepoFile(o.root, 'chat-front/nginx/default.conf.template'),
     { WEB_PORT: String(o.webPort), WEB_ROOT: webRoot, LB_UPSTREAM: `127.0.0.1:${o.pagePort}`, LC_MAX_CONN_PER_IP: perIp,
       FILES_CONF: renderFilesConf(o.root, o.runDir, o.files, o.asRoot) }));

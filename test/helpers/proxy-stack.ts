@@ -100,7 +100,7 @@ export async function startProxyStack(opts: ProxyStackOptions = {}): Promise<Pro
     const ha = await startHaproxy({ ...base, haproxyBin: findBinary('haproxy', 'haproxy'), lbPort, pagePort, statsPort,
       servers: [{ name: 'ws-fake', port: backend.port }], checkInterMs: 200, env: opts.haproxyEnv });
     await startNginx({ ...base, nginxBin: findBinary('nginx', 'nginx'), webPort, pagePort, asRoot,
-      maxConnPerIp: opts.nginxMaxConnPerIp ?? ha.env.LC_MAX_CONN_PER_IP });
+      maxConnPerIp: opts.nginxMaxConnPerIp ?? ha.env.LC_MAX_CONN_PER_IP, loadTest: ha.env.LC_LOAD_TEST === '1' });
     await until('the fake backend UP in HAProxy', async () => {
       try {
         return parseShowStat(await haproxyCommand(ha.socketPath, 'show stat'), 'ws_servers').every((r) => r.status === 'UP');

@@ -120,3 +120,34 @@ describe('nginx limit_conn per address', () => {
     expect((await fetch(`http://127.0.0.1:${stack.webPort}/`)).status).toBeLessThan(500);
   });
 });
+
+describe('LC_LOAD_TEST=1: the one switch for load tests lifts the per-address limits of HAProxy and nginx', () => {
+  let stack: ProxyStack;
+  const held: TestClient[] = [];
+  // Limits of 5 that the switch must lift: 30 connections from one address, directly and through nginx.
+  beforeAll(async () => { stack = await startProxyStack({ haproxyEnv: { LC_MAX_CONN_PER_IP: '5', LC_MAX_CONN_RATE: '5', LC_LOAD_TEST: '1' } }); });
+  afterAll(async () => {
+    for (const c of held) c.terminate();
+    await stack?.stop();
+  });
+
+  it('30 connections from one address, directly and through nginx, all held', async () => {
+    const direct = await openMany(30, `ws://127.0.0.1:${stack.lbPort}/ws`, { localAddress: '127.0.0.1' }, 10);
+    const page = await openMany(30, `ws://127.0.0.1:${stack.webPort}/ws`, { localAddress: '127.0.0.1' }, 10);
+    held.push(...direct.opened, ...page.opened);
+    expect([direct.refused, page.refused]).toEqual([[], []]);
+    await waitFor('the backend to hold all 60', () => stack.backend.open() === 60, 5000);
+  });
+});
+
+describe('LC_MAX_CONN_PER_IP above what nginx takes (100000): nginx still starts, at its largest limit', () => {
+  it('the stack starts and serves', async () => {
+    const stack = await startProxyStack({ haproxyEnv: { LC_MAX_CONN_PER_IP: '100000' } });
+    try {
+      const c = await TestClient.connect(`ws://127.0.0.1:${stack.webPort}/ws`, { localAddress: '127.0.0.1' });
+      c.terminate();
+    } finally {
+      await stack.stop();
+    }
+  });
+});

@@ -35,6 +35,13 @@ describe('docker-compose.yml', () => {
     execFileSync(bin, ['-f', 'docker-compose.yml', '-f', 'docker-compose.s3.yml', 'config', '-q'], { stdio: 'pipe' });
   });
 
+  it('passes the one load-test switch, LC_LOAD_TEST (default 0), to the servers, HAProxy and nginx, in compose and in Swarm', () => {
+    const stack = parse(readFileSync('docker-stack.yml', 'utf8'));
+    for (const file of [compose, stack]) {
+      for (const svc of ['ws', 'haproxy', 'front']) expect(file.services[svc].environment.LC_LOAD_TEST, svc).toBe('${LC_LOAD_TEST:-0}');
+    }
+  });
+
   it('has redis, ws, haproxy and front, each with a healthcheck', () => {
     expect(svc.haproxy.healthcheck.test.join(' ')).toContain('http://127.0.0.1:8081/healthz');
     for (const name of ['redis', 'ws', 'haproxy', 'front']) {

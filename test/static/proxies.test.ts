@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { haproxyMaxconn, nginxLimits, nginxMainConfig, renderHaproxyConfig, renderTemplate } from '../../scripts/lib/configs.js';
 import { findBinary } from '../../scripts/lib/procs.js';
+import { nginxConnPerIp } from '../../scripts/lib/proxies.js';
 
 const haproxyCfg = readFileSync('haproxy/haproxy.cfg', 'utf8');
 const directives = (cfg: string) => cfg.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
@@ -78,11 +79,14 @@ describe('haproxy/haproxy.cfg', () => {
     const d = directives(haproxyCfg);
     // One table for both frontends, keyed on the address, holding concurrent connections and the rate.
     expect(d).toMatch(/^backend per_client\n\s+stick-table type ipv6 size \S+ expire \S+ store conn_cur,conn_rate\(10s\)$/m);
-    const section = (name: string) => new RegExp(`^(?:\\.if .*\\n)?frontend ${name}\\n([\\s\\S]*?)(?=^\\S)`, 'm').exec(`${d}\nEND`)?.[1] ?? '';
+    // A section runs to the next line starting with neither a blank nor a conditional (.if/.endif).
+    const section = (name: string) => new RegExp(`^(?:\\.if .*\\n)?frontend ${name}\\n([\\s\\S]*?)(?=^[^\\s.])`, 'm').exec(`${d}\nEND`)?.[1] ?? '';
     const pub = section('ws_in');
     expect(pub).toContain('tcp-request connection track-sc0 src table per_client');
     expect(pub).toContain('tcp-request connection reject if { sc_conn_cur(0) gt "${LC_MAX_CONN_PER_IP-1000}" }');
     expect(pub).toContain('tcp-request connection reject if { sc_conn_rate(0) gt "${LC_MAX_CONN_RATE-100000}" }');
+    // Both limits lifted by the one load-test switch, and only those lines.
+    expect(pub).toMatch(/^\.if strneq\("\$\{LC_LOAD_TEST-0\}",1\)\n(\s+tcp-request connection reject if .*\n){2}\.endif$/m);
     expect(pub).toContain('http-request deny deny_status 404 unless { path "${LC_WS_PATH-/ws}" }');
     expect(pub).toContain('http-request set-header X-Forwarded-For %[src]');
     expect(pub).not.toMatch(/hdr_ip|x-forwarded-for\)/i);
@@ -195,6 +199,21 @@ describe('nginx sized for the same load as HAProxy', () => {
     const main = nginxMainConfig({ runDir: dir, siteConf: join(dir, 'site.conf'), asRoot: false, fdHard: 20_000 });
     expect(main).toContain('worker_rlimit_nofile 20000;');
     expect(main).toContain('events { worker_connections 19500; }');
+  });
+
+  it('the front image\'s 14-livechat-load-test.envsh: LC_LOAD_TEST=1 gives nginx its largest limit_conn; a larger LC_MAX_CONN_PER_IP is capped there (the native rule too)', () => {
+    const run = (env: Record<string, string>) => execFileSync('/bin/sh', ['-c', '. ./chat-front/nginx/14-livechat-load-test.envsh; echo "$LC_MAX_CONN_PER_IP"'],
+      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } }).trim();
+    const cases: Array<[Record<string, string>, string, number]> = [
+      [{}, '1000', nginxConnPerIp(1000, false)],
+      [{ LC_MAX_CONN_PER_IP: '50' }, '50', nginxConnPerIp('50', false)],
+      [{ LC_MAX_CONN_PER_IP: '100000' }, '65535', nginxConnPerIp('100000', false)],
+      [{ LC_MAX_CONN_PER_IP: '50', LC_LOAD_TEST: '1' }, '65535', nginxConnPerIp('50', true)],
+    ];
+    for (const [env, shell, native] of cases) {
+      expect(run(env), JSON.stringify(env)).toBe(shell);
+      expect(String(native), JSON.stringify(env)).toBe(shell);
+    }
   });
 
   it('the front image\'s 40-livechat-limits.sh applies the same rule under the container\'s limit, and its config passes `nginx -t`', () => {

@@ -7,6 +7,22 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ appId: 'x', port: 3000, store: 'redis', maxPayload: 65536, historyMax: 1000 });
   });
 
+  it('LC_LOAD_TEST=1 lifts every per-address limit and nothing else', () => {
+    const normal = loadConfig({ STORE: 'memory' });
+    const load = loadConfig({ STORE: 'memory', LC_LOAD_TEST: '1' });
+    expect(normal.loadTest).toBe(false);
+    expect(load.loadTest).toBe(true);
+    for (const [a, b] of [[normal.sessionCreateRate, load.sessionCreateRate], [normal.uploadBytesRate, load.uploadBytesRate]]) {
+      expect(b.burst).toBeGreaterThan(a.burst * 1000);
+      expect(b.perSec).toBeGreaterThan(a.perSec * 1000);
+    }
+    expect(load.signinAddressLimit).toBeGreaterThan(normal.signinAddressLimit * 1000);
+    // Per member and per connection: as they were.
+    expect([load.sendRate, load.joinRate, load.uploadRate, load.signinAccountLimit, load.rateBurst, load.maxConnections])
+      .toEqual([normal.sendRate, normal.joinRate, normal.uploadRate, normal.signinAccountLimit, normal.rateBurst, normal.maxConnections]);
+    expect(() => loadConfig({ STORE: 'memory', LC_LOAD_TEST: 'yes' })).toThrow(/LC_LOAD_TEST/);
+  });
+
   it('fails fast naming the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT=eighty/);
