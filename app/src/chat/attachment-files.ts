@@ -31,6 +31,11 @@ export type CheckResult = { ok: true; attachments: Attachment[] } | { ok: false;
 /** Signed URLs kept (about 300 bytes each with the local driver, 1-5 KB with S3). */
 const URL_CACHE_MAX = 20_000;
 
+/** A file of this type as its message will carry it at its largest: an image with a 5-digit size and a thumbnail. */
+function largest(mime: string): CommittedFile {
+  return isInlineImage(mime) ? { mime, width: 99_999, height: 99_999, thumb: true } : { mime };
+}
+
 export class AttachmentFiles {
   private readonly cache = new Map<string, string>();
   private cacheUntil = 0;
@@ -49,35 +54,31 @@ export class AttachmentFiles {
   }
 
   /**
-   * The attachments a send would carry, URLs signed as they will be and an image's size at its largest:
-   * for the message's size check before any file moves. Null when a key is not this member's for this
-   * room (check() says which).
+   * Checks and commits the files a send names (see the header). `tooBig` is asked first, with the
+   * attachments as the message would carry them (URLs signed as they will be, an image's size at its
+   * largest): a refusal there moves nothing. Store outages throw StoreUnavailableError.
    */
-  async provisional(room: string, member: Member, refs: readonly AttachmentRef[]): Promise<Attachment[] | null> {
-    const out: Attachment[] = [];
-    for (const ref of refs) {
-      const g = await this.uploads.get(ref.key);
-      if (!g || g.member !== member.id || g.room !== room) return null;
-      const image = isInlineImage(g.mime);
-      out.push(await this.sign(room, g, g.committed ?? (image ? { mime: g.mime, width: 99_999, height: 99_999, thumb: true } : { mime: g.mime })));
+  async check(room: string, member: Member, cid: string, refs: readonly AttachmentRef[],
+    tooBig: (planned: Attachment[]) => string | null): Promise<CheckResult> {
+    const grants: UploadGrant[] = [];
+    for (const [i, ref] of refs.entries()) {
+      const grant = await this.uploads.get(ref.key);
+      if (!grant || grant.member !== member.id || grant.room !== room) return { ok: false, reason: TEXTS.fileNotIssued(i + 1) };
+      grants.push(grant);
     }
-    return out;
-  }
-
-  /** Checks and commits the files a send names (see the header). Store outages throw StoreUnavailableError. */
-  async check(room: string, member: Member, cid: string, refs: readonly AttachmentRef[]): Promise<CheckResult> {
+    const planned = await Promise.all(grants.map((g) => this.sign(room, g, g.committed ?? largest(g.mime))));
+    const big = tooBig(planned);
+    if (big !== null) return { ok: false, reason: big };
     // Claims this attempt made: given back if it fails (one an earlier attempt of this cid made is its own).
     const claimed: string[] = [];
     try {
       const checked: Array<{ grant: UploadGrant; file: CommittedFile }> = [];
-      for (const [i, ref] of refs.entries()) {
-        const grant = await this.uploads.get(ref.key);
-        if (!grant || grant.member !== member.id || grant.room !== room) return this.refused(claimed, cid, TEXTS.fileNotIssued(i + 1));
-        const claim = await this.uploads.claim(ref.key, cid);
+      for (const [i, grant] of grants.entries()) {
+        const claim = await this.uploads.claim(grant.key, cid);
         if (claim === null) return this.refused(claimed, cid, TEXTS.fileTaken(i + 1));
-        if (claim === 'new') claimed.push(ref.key);
+        if (claim === 'new') claimed.push(grant.key);
         // Another attempt of this send (a resend after a reconnect) may be checking it right now: its result, when it comes.
-        const file = grant.committed ?? (claim === 'ours' ? await this.committedSoon(ref.key) : null) ?? await this.checkFile(room, grant, i + 1);
+        const file = grant.committed ?? (claim === 'ours' ? await this.committedSoon(grant.key) : null) ?? await this.checkFile(room, grant, i + 1);
         if (typeof file === 'string') return this.refused(claimed, cid, file);
         checked.push({ grant, file });
       }

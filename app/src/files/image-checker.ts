@@ -8,11 +8,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
-import { FileStoreUnavailableError, thumbName, type FileStore } from './file-store.js';
-import { imageInfo, ImageRefusedError, thumbnail } from './images.js';
+import { FileStoreUnavailableError, type FileStore } from './file-store.js';
+import { checkImage, type ImageResult } from './images.js';
 import type { ImageAnswer, ImageJob } from './image-worker.js';
 
-export type ImageResult = { width: number; height: number } | { refused: string };
+export type { ImageResult };
 
 export interface ImageChecker {
   check(room: string, name: string, key: string, size: number): Promise<ImageResult>;
@@ -36,16 +36,8 @@ export function createImageChecker(store: FileStore, log: Logger, env: () => Nod
 class InProcessImageChecker implements ImageChecker {
   constructor(private readonly store: FileStore) {}
 
-  async check(room: string, name: string, key: string, size: number): Promise<ImageResult> {
-    const bytes = await this.store.readCommitted(room, name, size);
-    try {
-      const info = await imageInfo(bytes);
-      await this.store.writeDerived(room, thumbName(key), (await thumbnail(bytes)).bytes, 'image/webp');
-      return info;
-    } catch (err) {
-      if (err instanceof ImageRefusedError) return { refused: err.message };
-      throw err;
-    }
+  check(room: string, name: string, key: string, size: number): Promise<ImageResult> {
+    return checkImage(this.store, room, name, key, size);
   }
 
   warm(): void {}

@@ -12,8 +12,7 @@
 import { setPriority } from 'node:os';
 import { pino } from 'pino';
 import { filesConfig, createFileStore } from './files-config.js';
-import { thumbName } from './file-store.js';
-import { imageInfo, ImageRefusedError, thumbnail } from './images.js';
+import { checkImage } from './images.js';
 
 export interface ImageJob { id: number; room: string; name: string; key: string; size: number }
 export type ImageAnswer = { id: number; width: number; height: number } | { id: number; refused: string } | { id: number; error: string };
@@ -36,13 +35,8 @@ process.on('disconnect', () => process.exit(0));
 
 async function work(job: ImageJob): Promise<ImageAnswer> {
   try {
-    const bytes = await store!.readCommitted(job.room, job.name, job.size);
-    const info = await imageInfo(bytes);
-    const thumb = await thumbnail(bytes);
-    await store!.writeDerived(job.room, thumbName(job.key), thumb.bytes, 'image/webp');
-    return { id: job.id, width: info.width, height: info.height };
+    return { id: job.id, ...await checkImage(store!, job.room, job.name, job.key, job.size) };
   } catch (err) {
-    if (err instanceof ImageRefusedError) return { id: job.id, refused: err.message };
     log.warn({ err }, 'image job failed');
     return { id: job.id, error: (err as Error).message };
   }

@@ -5,29 +5,13 @@
  * does the work on its own threads, off the event loop.
  */
 import sharp from 'sharp';
+import { thumbName, type FileStore } from './file-store.js';
 
-// One libvips thread per operation and no operation cache: a server checks one image at a time on
-// one thread (below), so a burst of uploads takes at most about one core from the event loop's
+// One libvips thread per operation and no operation cache: the image worker (image-worker.ts) takes
+// one image at a time, so a burst of uploads takes at most about one core from the event loops'
 // neighbours, and no decoded image is kept after its thumbnail.
 sharp.concurrency(1);
 sharp.cache(false);
-
-/** Images checked at once on this server; the rest wait their turn (FIFO). */
-const AT_ONCE = 1;
-let running = 0;
-const waiting: Array<() => void> = [];
-
-/** Runs `work` when fewer than AT_ONCE images are being worked on. */
-async function inTurn<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= AT_ONCE) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await work();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
 
 /** Longest side of a thumbnail, in pixels (shown at up to half that on the page, sharp on 2× screens). */
 export const THUMB_BOX = 480;
@@ -41,11 +25,7 @@ export interface Thumbnail extends ImageInfo { bytes: Buffer }
 export class ImageRefusedError extends Error {}
 
 /** The image's size as shown (EXIF orientation applied); throws ImageRefusedError when it is not a usable image. */
-export function imageInfo(bytes: Buffer, maxPixels = MAX_PIXELS): Promise<ImageInfo> {
-  return inTurn(() => readInfo(bytes, maxPixels));
-}
-
-async function readInfo(bytes: Buffer, maxPixels: number): Promise<ImageInfo> {
+export async function imageInfo(bytes: Buffer, maxPixels = MAX_PIXELS): Promise<ImageInfo> {
   try {
     const m = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' }).metadata();
     if (!m.width || !m.height) throw new ImageRefusedError('the image has no size');
@@ -62,11 +42,7 @@ async function readInfo(bytes: Buffer, maxPixels: number): Promise<ImageInfo> {
 }
 
 /** A WebP of at most THUMB_BOX a side (never enlarged), the first frame of an animation, EXIF orientation applied and metadata dropped. */
-export function thumbnail(bytes: Buffer, maxPixels = MAX_PIXELS): Promise<Thumbnail> {
-  return inTurn(() => makeThumbnail(bytes, maxPixels));
-}
-
-async function makeThumbnail(bytes: Buffer, maxPixels: number): Promise<Thumbnail> {
+export async function thumbnail(bytes: Buffer, maxPixels = MAX_PIXELS): Promise<Thumbnail> {
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
       .rotate()
@@ -76,5 +52,25 @@ async function makeThumbnail(bytes: Buffer, maxPixels: number): Promise<Thumbnai
     return { bytes: data, width: info.width, height: info.height };
   } catch (err) {
     throw new ImageRefusedError(`the image could not be read (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** What checking a committed image gave: its size as shown, or why it was refused. */
+export type ImageResult = ImageInfo | { refused: string };
+
+/**
+ * Checks the committed image `r/<room>/<name>` (`size` bytes) and stores its thumbnail as
+ * `r/<room>/<key>.thumb.webp`: the one image check, run by the image worker (and in-process where
+ * there is none). Store failures throw.
+ */
+export async function checkImage(store: FileStore, room: string, name: string, key: string, size: number): Promise<ImageResult> {
+  const bytes = await store.readCommitted(room, name, size);
+  try {
+    const info = await imageInfo(bytes);
+    await store.writeDerived(room, thumbName(key), (await thumbnail(bytes)).bytes, 'image/webp');
+    return info;
+  } catch (err) {
+    if (err instanceof ImageRefusedError) return { refused: err.message };
+    throw err;
   }
 }

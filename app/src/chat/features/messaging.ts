@@ -26,16 +26,18 @@ export class MessagingFeature {
     const mentions = req.text.includes('@') ? await this.p.mentions.resolve(req.room, req.text) : NO_MENTIONS;
     const bytes = (files: readonly Attachment[]) => messageFrameBytes(messageParts(req.room, member, req.text, req.cid, settings.appId, mentions, files)) +
       (req.replyTo === undefined ? 0 : QUOTE_RESERVE_BYTES);
-    if (bytes(NO_FILES) > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(bytes(NO_FILES), settings.maxMessageBytes));
+    const plain = bytes(NO_FILES);
+    if (plain > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(plain, settings.maxMessageBytes));
     // Files: checked and committed before the message is stored (nothing is stored when one is refused).
     let attachments = NO_FILES;
     const files = req.attachments && this.p.files?.attachments;
     if (req.attachments) {
       if (!files) return ctx.error('bad_request', TEXTS.filesOff);
-      // The size with the files at their largest, before any of them moves.
-      const planned = await files.provisional(req.room, member, req.attachments);
-      if (planned && bytes(planned) > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(bytes(planned), settings.maxMessageBytes));
-      const checked = await files.check(req.room, member, req.cid, req.attachments);
+      // The size with the files at their largest is checked before any of them moves.
+      const checked = await files.check(req.room, member, req.cid, req.attachments, (planned) => {
+        const n = bytes(planned);
+        return n > settings.maxMessageBytes ? TEXTS.messageTooBig(n, settings.maxMessageBytes) : null;
+      });
       if (!checked.ok) return ctx.error('bad_request', checked.reason);
       attachments = checked.attachments;
     }
