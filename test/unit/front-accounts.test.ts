@@ -8,24 +8,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Member, RoomSummary } from '@livechat/protocol';
 import { State } from '../../chat-front/src/connection.js';
 import {
-  ChatController, READ_DEBOUNCE_MS, ROOMS_POLL_MS, authErrorText, credentialsProblem, type KeyValueStore,
+  ChatController, READ_DEBOUNCE_MS, ROOMS_POLL_MS, authErrorText, credentialsProblem,
 } from '../../chat-front/src/controller.js';
 import { readServerFrame } from '../../chat-front/src/frames.js';
 import * as A from '../../chat-front/src/account.js';
-import { FakeSocket } from './front-fake-socket.js';
+import { FakeSocket, MemoryStore, tick } from './front-fake-socket.js';
 
 const ann: Member = { id: 'u_ann', name: 'Ann' };
 const bob: Member = { id: 'u_bob', name: 'Bob' };
 const guest: Member = { id: '3f2a9c1e-0000-4000-8000-000000000001', name: 'Gus' };
 const entry = (room: string, kind: RoomSummary['kind'], last: number, read: number, title = room): RoomSummary =>
   ({ room, kind, title, last, read, unread: Math.max(0, last - read) });
-
-class MemoryStore implements KeyValueStore {
-  map = new Map<string, string>();
-  getItem(k: string) { return this.map.get(k) ?? null; }
-  setItem(k: string, v: string) { this.map.set(k, v); }
-  removeItem(k: string) { this.map.delete(k); }
-}
 
 describe('account.ts', () => {
   it('keeps the highest read marker: a late `rooms` cannot bring an unread count back', () => {
@@ -130,8 +123,6 @@ describe('the account form', () => {
     expect(authErrorText({ type: 'error', code: 'rate_limited', message: 'x', retryAfterMs: 4200 }, 'signin')).toMatch(/5 s/);
   });
 });
-
-const tick = () => Promise.resolve();
 
 function setup(store = new MemoryStore()) {
   const routes: Array<[string, string]> = [];

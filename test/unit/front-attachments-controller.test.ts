@@ -6,22 +6,13 @@
 // in flight when the connection drops is asked again; removing a chip aborts its PUT.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Member, PutTarget } from '@livechat/protocol';
-import { ChatController, type KeyValueStore } from '../../chat-front/src/controller.js';
+import { ChatController } from '../../chat-front/src/controller.js';
 import type { PutFile, PutResult } from '../../chat-front/src/upload-put.js';
-import { FakeSocket } from './front-fake-socket.js';
+import { FakeSocket, MemoryStore, reconnected, tick } from './front-fake-socket.js';
 
 const ann: Member = { id: 'a', name: 'Ann' };
 const KEY = '0b0c7e0e-3f1a-4c52-9d4b-8a6f0e2d1c3b';
 const KEY2 = '1b0c7e0e-3f1a-4c52-9d4b-8a6f0e2d1c3b';
-const tick = () => Promise.resolve();
-
-class MemoryStore implements KeyValueStore {
-  map = new Map<string, string>();
-  getItem(k: string) { return this.map.get(k) ?? null; }
-  setItem(k: string, v: string) { this.map.set(k, v); }
-  removeItem(k: string) { this.map.delete(k); }
-}
-
 interface FakePut { target: PutTarget; body: Blob; progress: (n: number) => void; end: (r: PutResult) => void; aborted: boolean }
 
 async function joined() {
@@ -108,11 +99,7 @@ describe('attachments through the controller', () => {
     ws.drop();
     expect(c.send('look')).toBe(true);
     expect(c.state.outbox[0]).toMatchObject({ status: 'pending', cid: 'cid-2', attachments: [{ key: KEY, name: 'cat.png' }] });
-    vi.advanceTimersByTime(300);
-    const ws2 = FakeSocket.last();
-    ws2.open();
-    ws2.receive({ type: 'welcome', appId: '2000', session: 's1', member: ann, rid: ws2.ridOf('hello') });
-    await tick();
+    const ws2 = await reconnected(ann);
     ws2.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [], last: 0, rid: ws2.ridOf('join') });
     expect(ws2.sentOfType('send')).toEqual([{ type: 'send', room: 'lobby', text: 'look', cid: 'cid-2', attachments: [{ key: KEY }] }]);
     // Sent but dropped before its ack: the retry carries them again.
@@ -131,11 +118,7 @@ describe('attachments through the controller', () => {
     c.uploads.attach([file('a.txt', 'text/plain')]);
     expect(ws.sentOfType('upload')).toHaveLength(1);
     ws.drop();
-    vi.advanceTimersByTime(300);
-    const ws2 = FakeSocket.last();
-    ws2.open();
-    ws2.receive({ type: 'welcome', appId: '2000', session: 's1', member: ann, rid: ws2.ridOf('hello') });
-    await tick();
+    const ws2 = await reconnected(ann);
     expect(ws2.sentOfType('upload')).toEqual([]); // not before the room is joined
     ws2.receive({ type: 'joined', room: 'lobby', count: 1, members: [ann], messages: [], last: 0, rid: ws2.ridOf('join') });
     expect(ws2.sentOfType('upload')).toEqual([{ type: 'upload', room: 'lobby', name: 'a.txt', mime: 'text/plain', size: 3, cid: 'cid-2' }]);

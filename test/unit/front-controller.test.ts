@@ -5,22 +5,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatMessage, Member } from '@livechat/protocol';
 import { State } from '../../chat-front/src/connection.js';
-import { ChatController, checkName, normaliseRoom, type KeyValueStore } from '../../chat-front/src/controller.js';
-import { FakeSocket } from './front-fake-socket.js';
+import { ChatController, checkName, normaliseRoom } from '../../chat-front/src/controller.js';
+import { FakeSocket, MemoryStore, tick } from './front-fake-socket.js';
 
 const ann: Member = { id: 'a', name: 'Ann' };
 const bob: Member = { id: 'b', name: 'Bob' };
 const msg = (id: number, from: Member, cid: string, room = 'lobby'): ChatMessage =>
   ({ type: 'message', room, id, ts: id, from, text: `t${id}`, cid, via: '1000' });
-
-class MemoryStore implements KeyValueStore {
-  map = new Map<string, string>();
-  getItem(k: string) { return this.map.get(k) ?? null; }
-  setItem(k: string, v: string) { this.map.set(k, v); }
-  removeItem(k: string) { this.map.delete(k); }
-}
-
-const tick = () => Promise.resolve();
 
 function setup(store = new MemoryStore()) {
   let n = 0;

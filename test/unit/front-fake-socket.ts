@@ -3,7 +3,34 @@
 // the requests as the page wrote them without it (what they ask for), `rids` the rid of each, in the
 // same order. A test that plays a server which echoes rids answers with `ridOf(...)`; one that plays an
 // older server (no rids in its answers) just leaves them out.
+import { vi } from 'vitest';
+import type { Member } from '@livechat/protocol';
 import type { SocketLike } from '../../chat-front/src/connection.js';
+import type { KeyValueStore } from '../../chat-front/src/controller.js';
+
+/** The page's localStorage, in memory. */
+export class MemoryStore implements KeyValueStore {
+  map = new Map<string, string>();
+  getItem(k: string) { return this.map.get(k) ?? null; }
+  setItem(k: string, v: string) { this.map.set(k, v); }
+  removeItem(k: string) { this.map.delete(k); }
+}
+
+/** Lets pending promise callbacks run. */
+export const tick = () => Promise.resolve();
+
+/**
+ * After the page's socket dropped (fake timers): lets its reconnect timer fire, opens the new socket
+ * and answers its hello with a welcome as `member` (rid echoed). The join is the test's to answer.
+ */
+export async function reconnected(member: Member, appId = '2000', session = 's1'): Promise<FakeSocket> {
+  vi.advanceTimersByTime(300);
+  const ws = FakeSocket.last();
+  ws.open();
+  ws.receive({ type: 'welcome', appId, session, member, rid: ws.ridOf('hello') });
+  await tick();
+  return ws;
+}
 
 export class FakeSocket implements SocketLike {
   static all: FakeSocket[] = [];

@@ -7,23 +7,14 @@
 // the choice, and notifies only while the tab is hidden.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatMessage, Member } from '@livechat/protocol';
-import { ChatController, type KeyValueStore } from '../../chat-front/src/controller.js';
+import { ChatController } from '../../chat-front/src/controller.js';
 import { Notifier, NOTIFY_KEY, type NotificationCtor } from '../../chat-front/src/notifications.js';
-import { FakeSocket } from './front-fake-socket.js';
+import { FakeSocket, MemoryStore, reconnected, tick } from './front-fake-socket.js';
 
 const ann: Member = { id: 'a', name: 'Ann' };
 const bob: Member = { id: 'b', name: 'Bob' };
 const msg = (id: number, from: Member, text = `t${id}`): ChatMessage =>
   ({ type: 'message', room: 'lobby', id, ts: id, from, text, cid: `x${id}`, via: '1000' });
-
-class MemoryStore implements KeyValueStore {
-  map = new Map<string, string>();
-  getItem(k: string) { return this.map.get(k) ?? null; }
-  setItem(k: string, v: string) { this.map.set(k, v); }
-  removeItem(k: string) { this.map.delete(k); }
-}
-
-const tick = () => Promise.resolve();
 
 async function joinedLobby(messages: ChatMessage[] = [msg(1, ann), msg(2, bob)]) {
   let n = 0;
@@ -87,11 +78,7 @@ describe('a message\'s life through the controller', () => {
     vi.advanceTimersByTime(1);
     expect(ws.sentOfType('react')).toHaveLength(2);
     ws.drop();
-    vi.advanceTimersByTime(300);
-    const ws2 = FakeSocket.last();
-    ws2.open();
-    ws2.receive({ type: 'welcome', appId: '2000', session: 's1', member: ann, rid: ws2.ridOf('hello') });
-    await tick();
+    const ws2 = await reconnected(ann);
     expect(ws2.sentOfType('react')).toEqual([]); // not before the room is joined again
     ws2.receive({ type: 'joined', room: 'lobby', count: 2, members: [ann, bob], messages: [], last: 2, rid: ws2.ridOf('join') });
     expect(ws2.sentOfType('react')).toEqual([{ type: 'react', room: 'lobby', id: 2, emoji: '👍', on: true, cid: 'cid-1' }]);
@@ -159,11 +146,7 @@ describe('a message\'s life through the controller', () => {
     expect(c.state.typing.count).toBe(2);
     ws.drop();
     expect(c.state.typing.count).toBe(0);
-    vi.advanceTimersByTime(300);
-    const ws2 = FakeSocket.last();
-    ws2.open();
-    ws2.receive({ type: 'welcome', appId: '2000', session: 's1', member: ann, rid: ws2.ridOf('hello') });
-    await tick();
+    const ws2 = await reconnected(ann);
     expect(ws2.sentOfType('join')).toEqual([{ type: 'join', room: 'lobby', after: 3 }]);
   });
 });
