@@ -141,7 +141,10 @@ describe('replies, edits, deletions, reactions and typing across servers', () =>
 
     // A conversation worth a screenshot: an edit, reactions, a mention, Bob typing while Ann replies to him.
     await send(ann.page, 'Meet at the usual place');
+    // ↑ edits one's last *stored* message: wait for the ack (under load it came after the key press).
+    await expect.poll(() => ann.page.locator('.outbox').count(), { timeout: 10_000 }).toBe(0);
     await annBox.press('ArrowUp');
+    await ann.page.locator('#composer-context').filter({ hasText: 'Editing your message' }).waitFor();
     await annBox.fill('Meet at the café downstairs');
     await annBox.press('Enter');
     await entry(bob.page, 'café downstairs').locator('time.edited').waitFor();
