@@ -106,8 +106,11 @@ describe('keyboard only', () => {
     await joinByKeyboard(p, 'Action Al');
     await p.page.keyboard.type('act on me');
     await p.page.keyboard.press('Enter');
-    await entries(p.page, 'act on me').locator('.is-sent').waitFor();
+    // Wait for the stored message, not only "✓ sent": the ack can come before the broadcast, and
+    // until then the entry is the outbox's, which has no actions (CI once pressed Shift+Tab there).
     const toggle = entries(p.page, 'act on me').getByRole('button', { name: /^Actions for the message from/ });
+    await toggle.waitFor();
+    await expect.poll(() => p.page.locator('.outbox').count(), { timeout: 10_000 }).toBe(0);
     await p.page.keyboard.press('Shift+Tab'); // from the message box back to the last message's actions
     expect(await focused(p.page)).toMatch(/^button 'Actions for the message from Action Al/);
     await p.page.keyboard.press('Enter');
