@@ -19,7 +19,10 @@ import { DEFAULT_PUT_CONCURRENCY, parseAttach } from './lib/attach-spec.js';
 import { withMixHtml, withMixText } from './lib/mix-report.js';
 import { reportHtml, summaryText } from './lib/report.js';
 
-/** Connections one source address may hold at once (shared/PROTOCOL.md, resource bounds). */
+/**
+ * Connections one source address may hold at once: the protocol's bound (shared/PROTOCOL.md, resource
+ * bounds) is 1000; a production stack allows 50 (LC_MAX_CONN_PER_IP) unless started with LC_LOAD_TEST=1.
+ */
 const PER_ADDRESS_MAX = 1000;
 
 const USAGE = `usage: npm run loadtest -- [options]
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
   const ips = opts.localIps ?? defaultOptions.localIps;
   if (/^wss?:\/\/127\./.test(opts.url ?? defaultOptions.url) && clients / Math.max(1, ips) > PER_ADDRESS_MAX) {
     process.stderr.write(`note: ${clients} clients from ${ips} source address(es) is over ${PER_ADDRESS_MAX} per address, the protocol's bound ` +
-      '(HAProxy refuses the rest: LC_MAX_CONN_PER_IP); ' +
+      '(HAProxy refuses the rest: LC_MAX_CONN_PER_IP, 50 unless the stack runs with LC_LOAD_TEST=1); ' +
       `use --local-ips ${Math.ceil(clients / PER_ADDRESS_MAX)} or more (e.g. --local-ips ${Math.ceil(clients / 200)} for 200 each)\n`);
   }
   const progress = (tag: string) => (quiet ? null : (line: string) => process.stderr.write(`${tag}${line}\n`));

@@ -11,6 +11,8 @@ import { RedisBus } from './bus/redis-bus.js';
 import type { Config } from './config.js';
 import { MemoryHistory, MemoryHistoryState } from './history/memory-history.js';
 import { RedisHistory } from './history/redis-history.js';
+import { MemoryLimits, MemoryLimitsState } from './limits/memory-limits.js';
+import { RedisLimits } from './limits/redis-limits.js';
 import type { Logger } from './log.js';
 import { MemoryPresence, MemoryPresenceState } from './presence/memory-presence.js';
 import { RedisPresence } from './presence/redis-presence.js';
@@ -43,6 +45,8 @@ export interface MemoryWorld {
   access: MemoryAccessState;
   /** Upload grants. */
   uploads: MemoryUploadsState;
+  /** Rate and quota buckets. */
+  limits: MemoryLimitsState;
 }
 
 export function createMemoryWorld(): MemoryWorld {
@@ -54,6 +58,7 @@ export function createMemoryWorld(): MemoryWorld {
     accounts: new MemoryAccountsState(),
     access: new MemoryAccessState(),
     uploads: new MemoryUploadsState(),
+    limits: new MemoryLimitsState(),
   };
 }
 
@@ -69,6 +74,7 @@ export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = c
     accounts: new MemoryAccounts(bus.publish, { accountTtlMs, maxRooms: cfg.accountMaxRooms }, world.accounts),
     access: new MemoryAccess(bus.publish, { roomTtlMs: cfg.roomTtlSec * 1000, accountTtlMs }, world.access, world.accounts),
     uploads: new MemoryUploads(world.uploads),
+    limits: new MemoryLimits(world.limits),
     memory: async () => null,
     isReady: () => true,
     start: async () => {},
@@ -87,6 +93,7 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
     accounts: new RedisAccounts(redis, { accountTtlSec: cfg.accountTtlSec, maxRooms: cfg.accountMaxRooms }),
     access: new RedisAccess(redis, { roomTtlSec: cfg.roomTtlSec, accountTtlSec: cfg.accountTtlSec }),
     uploads: new RedisUploads(redis),
+    limits: new RedisLimits(redis),
     memory: () => redis.memory(),
     isReady: () => redis.isReady && redis.subscriber.isReady,
     start: async () => {

@@ -94,8 +94,18 @@ export interface Config {
   roomCreateRate: Rate;
   /** Sessions one source address may create (hello without a session): burst, then per second. */
   sessionCreateRate: Rate;
+  /** Bytes one source address may leave in the store (messages, edits, reactions): burst, then per second. */
+  storeAddressRate: Rate;
+  /** The same per member (an account, or a guest's session). */
+  storeMemberRate: Rate;
+  /** New rooms one source address may make (public by joining, private by `create`): burst, then per second. */
+  roomAddressRate: Rate;
+  /** Redis memory use (of maxmemory) at which /metrics raises livechat_redis_memory_alarm and the log warns. */
+  storeAlarmRatio: number;
   /** Unsent bytes of big answers (joined, history, members) across the server; past it those requests get rate_limited. */
   replyBudgetBytes: number;
+  /** The same for all the connections of one source address (so a few non-reading clients cannot use up the server's). */
+  replyBudgetAddressBytes: number;
   /** Accounts: only accounts may connect (no guests). */
   requireAccounts: boolean;
   /** An account (with its room list and read markers) unused this long is deleted. */
@@ -149,6 +159,14 @@ function rate(env: Env, key: string, burst: number, perSec: number, max = 1_000_
   return { burst: int(env, `${key}_BURST`, burst, 1, max), perSec: ps };
 }
 
+function ratio(env: Env, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new ConfigError(`${key}=${raw}: expected a number above 0, at most 1`);
+  return n;
+}
+
 function bool(env: Env, key: string, fallback: boolean): boolean {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
@@ -180,7 +198,10 @@ function loadFilesConfig(env: Env, store: string): FilesConfig {
 function liftedForLoadTests(c: Config): Config {
   if (!c.loadTest) return c;
   const none = { burst: 2 ** 50, perSec: 2 ** 50 };
-  return { ...c, sessionCreateRate: none, uploadBytesRate: none, signinAddressLimit: 1_000_000_000 };
+  return {
+    ...c, sessionCreateRate: none, uploadBytesRate: none, storeAddressRate: none, roomAddressRate: none,
+    signinAddressLimit: 1_000_000_000, replyBudgetAddressBytes: c.replyBudgetBytes,
+  };
 }
 
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
@@ -243,8 +264,14 @@ export function loadConfig(env: Env = process.env): Config {
     // 256 MiB at once, then 64 KiB/s (about 225 MB an hour) per address.
     uploadBytesRate: rate(env, 'UPLOAD_BYTES', 256 * 1024 * 1024, 64 * 1024, 2 ** 50),
     roomCreateRate: rate(env, 'ROOM_CREATE_RATE', 10, 12 / 60),
-    sessionCreateRate: rate(env, 'SESSION_CREATE_RATE', 1000, 10),
+    sessionCreateRate: rate(env, 'SESSION_CREATE_RATE', 200, 2),
+    // 1 MiB at once, then 4 KiB/s (about 14 MiB an hour): thousands of lines, a few dozen pasted pages.
+    storeAddressRate: rate(env, 'STORE_ADDRESS_BYTES', 1024 * 1024, 4096, 2 ** 50),
+    storeMemberRate: rate(env, 'STORE_MEMBER_BYTES', 1024 * 1024, 4096, 2 ** 50),
+    roomAddressRate: rate(env, 'ROOM_ADDRESS_RATE', 30, 1 / 60),
+    storeAlarmRatio: ratio(env, 'STORE_ALARM_RATIO', 0.8),
     replyBudgetBytes: int(env, 'REPLY_BUDGET_BYTES', 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),
+    replyBudgetAddressBytes: int(env, 'REPLY_BUDGET_ADDRESS_BYTES', 8 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),
     requireAccounts: bool(env, 'REQUIRE_ACCOUNTS', false),
     accountTtlSec: int(env, 'ACCOUNT_TTL_SEC', 365 * 86_400, 60, 3650 * 86_400),
     accountMaxRooms: int(env, 'ACCOUNT_MAX_ROOMS', 200, 1, 100_000),

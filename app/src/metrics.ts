@@ -37,6 +37,11 @@ export class Metrics {
     name: 'livechat_redis_memory_bytes', help: 'Redis memory: used, and the maxmemory limit (0 = none)', labelNames: ['kind'], registers: [this.registry],
   });
 
+  /** 1 while Redis uses at least STORE_ALARM_RATIO of its maxmemory (an alert rule's input). */
+  readonly redisMemoryAlarm = new Gauge({
+    name: 'livechat_redis_memory_alarm', help: 'Redis memory past STORE_ALARM_RATIO of maxmemory (1) or not (0)', registers: [this.registry],
+  });
+
   constructor(appId: string) {
     this.registry.setDefaultLabels({ appId });
     // The event-loop lag sampler wakes the process every `precision` ms: at prom-client's default (10 ms)
@@ -44,15 +49,25 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
   }
 
-  /** Where the Redis memory gauge reads from (null in memory mode: the gauge stays empty). */
-  watchRedisMemory(read: () => Promise<{ used: number; max: number } | null>): void {
+  /**
+   * Where the Redis memory gauges read from (null in memory mode: they stay empty), and the share of
+   * maxmemory that raises the alarm. `onAlarm` hears each change of the alarm (the node logs it).
+   */
+  watchRedisMemory(read: () => Promise<{ used: number; max: number } | null>, alarmRatio: number, onAlarm: (on: boolean, m: { used: number; max: number }) => void = () => {}): () => Promise<void> {
     const gauge = this.redisMemory;
-    // prom-client calls `collect` on each scrape; a failed read leaves the last values.
-    (gauge as unknown as { collect: () => Promise<void> }).collect = async () => {
+    let alarmed = false;
+    const check = async () => {
       const m = await read().catch(() => null);
       if (!m) return;
       gauge.set({ kind: 'used' }, m.used);
       gauge.set({ kind: 'max' }, m.max);
+      const on = m.max > 0 && m.used >= m.max * alarmRatio;
+      this.redisMemoryAlarm.set(on ? 1 : 0);
+      if (on !== alarmed) onAlarm(on, m);
+      alarmed = on;
     };
+    // prom-client calls `collect` on each scrape; a failed read leaves the last values.
+    (gauge as unknown as { collect: () => Promise<void> }).collect = check;
+    return check;
   }
 }

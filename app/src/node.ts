@@ -33,7 +33,10 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
   const store = backend ?? (config.store === 'memory'
     ? createMemoryBackend(config)
     : createRedisBackend(config, log, { onError: () => metrics.redisErrors.inc(), onReconnect: () => metrics.redisReconnects.inc() }));
-  metrics.watchRedisMemory(() => store.memory());
+  const checkMemory = metrics.watchRedisMemory(() => store.memory(), config.storeAlarmRatio, (on, m) => {
+    if (on) log.warn({ used: m.used, max: m.max, ratio: config.storeAlarmRatio }, 'redis memory alarm: near maxmemory');
+    else log.info({ used: m.used, max: m.max }, 'redis memory alarm cleared');
+  });
   let port = config.port;
   // The embedded node is its own files origin (files/files-http.ts): reached on the port it bound.
   const origin = config.files.local.serve ? () => `http://127.0.0.1:${port}` : () => config.files.local.origin;
@@ -49,6 +52,8 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
     // No nginx in front of the embedded node: it serves the file URLs it signs itself.
     ...(local.serve ? { files: createFilesHandler({ dir: local.dir, secret: local.secret, maxBytes: config.files.maxBytes }) } : {}),
   });
+  // The alarm is also checked between scrapes, so the log says it even where nobody scrapes.
+  let memoryTimer: NodeJS.Timeout | null = null;
   return {
     config,
     backend: store,
@@ -62,10 +67,15 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
       chat.start();
       port = await server.listen();
       images?.warm();
+      if (config.store === 'redis') {
+        memoryTimer = setInterval(() => void checkMemory(), 15_000);
+        memoryTimer.unref();
+      }
       return port;
     },
     async stop() {
       server.draining = true;
+      if (memoryTimer) clearInterval(memoryTimer);
       if (config.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.drainDelayMs));
       await chat.stop();
       await server.drain(Math.max(500, config.shutdownTimeoutMs - config.drainDelayMs - 1000));

@@ -38,7 +38,9 @@ export interface RunningSystem {
 }
 
 /** Env for every livechat server in the benchmark: rate limits out of the way of the load. */
-export const BENCH_SERVER_ENV = { LOG_LEVEL: 'warn', RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_SEC: '1000000' };
+/** A load test's switch (README): every per-address limit lifted, in the servers and in HAProxy and nginx. */
+export const LOAD_TEST_ENV = { LC_LOAD_TEST: '1' };
+export const BENCH_SERVER_ENV = { LOG_LEVEL: 'warn', RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_SEC: '1000000', ...LOAD_TEST_ENV };
 
 /** HAProxy's maxconn as the runner computes it: two fds per connection under the hard limit. */
 export function haproxyMaxconn(): number {
@@ -121,7 +123,7 @@ async function startRedis(p: Procs): Promise<string> {
 export async function startSystem(kind: SystemKind, servers = 4, log: (s: string) => void = () => {}): Promise<RunningSystem> {
   const maxconn = haproxyMaxconn();
   if (kind === 'cluster') {
-    const c: Cluster = await startCluster({ servers, env: BENCH_SERVER_ENV, haproxyCheckInterMs: 500, log });
+    const c: Cluster = await startCluster({ servers, env: BENCH_SERVER_ENV, haproxyEnv: LOAD_TEST_ENV, haproxyCheckInterMs: 500, log });
     return {
       kind, label: `livechat cluster (${servers} servers + HAProxy + Redis)`, wsUrl: c.wsUrl, wire: 'livechat',
       pids: () => c.pids(), serverUrls: c.servers.map((s) => `ws://127.0.0.1:${s.port}/ws`), maxClients: maxconn, stop: () => c.stop(),

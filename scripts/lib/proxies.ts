@@ -16,7 +16,7 @@ import { canConnect, spawnLogged, until, type Child } from './procs.js';
 /** Settings of haproxy.cfg a user may set in the runner's environment (the rest are the runner's). */
 export const HAPROXY_USER_ENV = ['LC_MAX_CONN_RATE', 'LC_MAX_CONN_PER_IP', 'LC_WS_PATH', 'LC_LOAD_TEST'] as const;
 
-export const DEFAULT_MAX_CONN_PER_IP = 1000;
+export const DEFAULT_MAX_CONN_PER_IP = 50;
 
 /** nginx's `limit_conn` takes at most this many (a larger LC_MAX_CONN_PER_IP would stop nginx at start). */
 export const NGINX_LIMIT_CONN_MAX = 65535;
@@ -72,7 +72,7 @@ export interface NginxOptions {
   root: string; runDir: string; webPort: number;
   /** HAProxy's frontend for nginx. */
   pagePort: number;
-  /** limit_conn per client address (default: HAProxy's LC_MAX_CONN_PER_IP, else 1000). */
+  /** limit_conn per client address (default: HAProxy's LC_MAX_CONN_PER_IP, else 50). */
   maxConnPerIp?: number | string;
   /** LC_LOAD_TEST=1: no per-address limit (default: this process's env). */
   loadTest?: boolean;

@@ -106,7 +106,8 @@ function benchWith(r: LoadReport): BenchResults {
 describe('big room against the native cluster', () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster({ servers: 4, haproxyCheckInterMs: 300 });
+    // A load test: every per-address limit lifted (LC_LOAD_TEST=1), as the README says to run one.
+    cluster = await startCluster({ servers: 4, haproxyCheckInterMs: 300, env: { LC_LOAD_TEST: '1' }, haproxyEnv: { LC_LOAD_TEST: '1' } });
   });
   afterAll(async () => {
     await cluster?.stop();

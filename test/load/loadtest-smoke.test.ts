@@ -91,7 +91,8 @@ describe('loadtest against an embedded node (STORE=memory)', () => {
 describe('loadtest against the native cluster', () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster({ servers: 4, haproxyCheckInterMs: 300 });
+    // A load test: every per-address limit lifted (LC_LOAD_TEST=1), as the README says to run one.
+    cluster = await startCluster({ servers: 4, haproxyCheckInterMs: 300, env: { LC_LOAD_TEST: '1' }, haproxyEnv: { LC_LOAD_TEST: '1' } });
   });
   afterAll(async () => {
     await cluster?.stop();

@@ -2,10 +2,10 @@
  * Connections per client address, and which address counts: HAProxy and nginx as the native runner
  * configures them (scripts/lib/proxies.ts, the shared haproxy.cfg and nginx template), in front of a
  * fake backend that holds every WebSocket open and records the X-Forwarded-For it receives.
- *  - 1,100 connections from one loopback address: 1000 held (the default LC_MAX_CONN_PER_IP), 100
+ *  - 60 connections from one loopback address: 50 held (the default LC_MAX_CONN_PER_IP), 10
  *    refused; a second address is unaffected; a forged X-Forwarded-For changes nothing.
  *  - A page user through nginx is counted by the address nginx accepted, in the same table: the
- *    address that holds 1000 directly gets no more through nginx, another does.
+ *    address that holds 50 directly gets no more through nginx, another does.
  *  - nginx's own limit_conn refuses with 429 past its limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ async function openMany(n: number, url: string, opts: Parameters<typeof TestClie
 
 const isOpen = (c: TestClient) => c.ws.readyState === c.ws.OPEN;
 
-describe('at most 1000 connections per client address (HAProxy, keyed on the real address)', () => {
+describe('at most 50 connections per client address by default (HAProxy, keyed on the real address)', () => {
   let stack: ProxyStack;
   const held: TestClient[] = [];
   const ws = () => `ws://127.0.0.1:${stack.lbPort}/ws`;
@@ -41,16 +41,16 @@ describe('at most 1000 connections per client address (HAProxy, keyed on the rea
     await stack?.stop();
   });
 
-  it('1,100 connections from 127.0.0.1: 1000 held, 100 refused', async () => {
-    const { opened, refused } = await openMany(1100, ws(), { localAddress: '127.0.0.1' });
+  it('60 connections from 127.0.0.1: 50 held, 10 refused', async () => {
+    const { opened, refused } = await openMany(60, ws(), { localAddress: '127.0.0.1' }, 20);
     held.push(...opened);
-    expect(opened.length).toBe(1000);
-    expect(refused.length).toBe(100);
+    expect(opened.length).toBe(50);
+    expect(refused.length).toBe(10);
     // Refused at the TCP level, before any HTTP: the client sees the connection reset or closed.
     expect(refused.every((m) => /ECONNRESET|socket hang up|closed|EPIPE/.test(m)), refused.slice(0, 3).join('; ')).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
-    expect(opened.filter(isOpen).length).toBe(1000);
-    expect(stack.backend.open()).toBe(1000);
+    expect(opened.filter(isOpen).length).toBe(50);
+    expect(stack.backend.open()).toBe(50);
   });
 
   it('a second address is unaffected', async () => {
@@ -70,7 +70,7 @@ describe('at most 1000 connections per client address (HAProxy, keyed on the rea
     held.push(c);
     await waitFor('the backend to see it', () => stack.backend.upgrades.length > before, 3000);
     expect(stack.backend.upgrades.at(-1)?.xff).toBe('127.0.0.2');
-    expect(stack.backend.open()).toBe(1021);
+    expect(stack.backend.open()).toBe(71);
   });
 
   it('through nginx the same address is counted (no more for 127.0.0.1), another address is not, whatever the page user claims', async () => {

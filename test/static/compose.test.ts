@@ -91,12 +91,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('limits per client address are settings passed to HAProxy and nginx, with defaults', () => {
-    expect(svc.haproxy.environment.LC_MAX_CONN_PER_IP).toBe('${LC_MAX_CONN_PER_IP:-1000}');
+    expect(svc.haproxy.environment.LC_MAX_CONN_PER_IP).toBe('${LC_MAX_CONN_PER_IP:-50}');
     expect(svc.haproxy.environment.LC_MAX_CONN_RATE).toBe('${LC_MAX_CONN_RATE:-100000}');
-    expect(svc.front.environment.LC_MAX_CONN_PER_IP).toBe('${LC_MAX_CONN_PER_IP:-1000}');
+    expect(svc.front.environment.LC_MAX_CONN_PER_IP).toBe('${LC_MAX_CONN_PER_IP:-50}');
     const r = resolved();
-    expect(r.haproxy.environment.LC_MAX_CONN_PER_IP).toBe('1000');
-    expect(r.front.environment.LC_MAX_CONN_PER_IP).toBe('1000');
+    expect(r.haproxy.environment.LC_MAX_CONN_PER_IP).toBe('50');
+    expect(r.front.environment.LC_MAX_CONN_PER_IP).toBe('50');
     expect(resolved({ LC_MAX_CONN_PER_IP: '100000' }).haproxy.environment.LC_MAX_CONN_PER_IP).toBe('100000');
   });
 

@@ -83,7 +83,7 @@ describe('haproxy/haproxy.cfg', () => {
     const section = (name: string) => new RegExp(`^(?:\\.if .*\\n)?frontend ${name}\\n([\\s\\S]*?)(?=^[^\\s.])`, 'm').exec(`${d}\nEND`)?.[1] ?? '';
     const pub = section('ws_in');
     expect(pub).toContain('tcp-request connection track-sc0 src table per_client');
-    expect(pub).toContain('tcp-request connection reject if { sc_conn_cur(0) gt "${LC_MAX_CONN_PER_IP-1000}" }');
+    expect(pub).toContain('tcp-request connection reject if { sc_conn_cur(0) gt "${LC_MAX_CONN_PER_IP-50}" }');
     expect(pub).toContain('tcp-request connection reject if { sc_conn_rate(0) gt "${LC_MAX_CONN_RATE-100000}" }');
     // Both limits lifted by the one load-test switch, and only those lines.
     expect(pub).toMatch(/^\.if strneq\("\$\{LC_LOAD_TEST-0\}",1\)\n(\s+tcp-request connection reject if .*\n){2}\.endif$/m);
@@ -93,7 +93,7 @@ describe('haproxy/haproxy.cfg', () => {
     const page = section('ws_from_page');
     expect(d).toMatch(/^\.if defined\(LC_PAGE_BIND\)\nfrontend ws_from_page\n\s+bind "\$\{LC_PAGE_BIND\}"/m);
     expect(page).toContain('http-request track-sc0 req.hdr_ip(x-forwarded-for) table per_client');
-    expect(page).toContain('http-request deny deny_status 429 if { sc_conn_cur(0) gt "${LC_MAX_CONN_PER_IP-1000}" }');
+    expect(page).toContain('http-request deny deny_status 429 if { sc_conn_cur(0) gt "${LC_MAX_CONN_PER_IP-50}" }');
     expect(page).toContain('http-request deny deny_status 404 unless { path "${LC_WS_PATH-/ws}" }');
     // `option forwardfor` would keep (if-none) or append to a client's header: never used.
     expect(d).not.toMatch(/option forwardfor/);

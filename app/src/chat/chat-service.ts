@@ -65,7 +65,7 @@ export class ChatService {
       onMemberGone: (room, member) => this.keeper.memberGone(room, member.id),
     });
     this.keeper = new PresenceKeeper(backend.presence, this.rooms, settings, log);
-    this.limits = new MemberLimits(settings);
+    this.limits = new MemberLimits(backend.limits, settings);
     const events = new RoomEvents(backend.history, backend.bus);
     const typing = new TypingTracker(this.rooms, (room, member, on) => events.typing(room, member, on), log);
     this.feed = new RoomFeed(this.rooms, backend.history, log, metrics, settings.presenceCountIntervalMs, typing);
@@ -76,7 +76,7 @@ export class ChatService {
       backend, settings, log, metrics,
       rooms: this.rooms, feed: this.feed, events, limits: this.limits,
       links: this.links, admission, roomList, typing, mentions: new Mentions(backend, settings.largeRoomThreshold),
-      identities: new Identities(settings.appId, this.limits, this.links),
+      identities: new Identities(settings.appId, this.links),
       signinLimits: new SigninLimits(backend.accounts, settings, metrics),
       files: files && { store: files.store, attachments: new AttachmentFiles(files.store, backend.uploads, files.images, metrics) },
     };
@@ -135,7 +135,6 @@ export class ChatService {
     client.detach();
     if (!client.member) return;
     this.rooms.leaveAll(client, client.member, graceMs);
-    this.limits.detach(client.member.id);
     this.links.detach(client, client.member);
   }
 

@@ -1,16 +1,15 @@
 /**
  * Making a connection a member: the one step after `hello`, `signup` and `signin`, whichever made
- * the member — the connection takes the member and session, its limits and account index attach,
+ * the member — the connection takes the member and session, its account index attaches,
  * and it gets `welcome`.
  */
 import { welcomeFrame } from '../protocol/encode.js';
 import { isAccountId, type Member } from '../protocol/messages.js';
 import type { AccountLinks } from './account-links.js';
-import type { MemberLimits } from './member-limits.js';
 import type { RequestContext } from './request.js';
 
 export class Identities {
-  constructor(private readonly appId: string, private readonly limits: MemberLimits, private readonly links: AccountLinks) {}
+  constructor(private readonly appId: string, private readonly links: AccountLinks) {}
 
   /** Makes the connection this member and answers `welcome`; false when the client closed meanwhile. */
   identify(ctx: RequestContext, member: Member, token: string): boolean {
@@ -18,7 +17,6 @@ export class Identities {
     if (client.closed) return false;
     client.member = member;
     client.session = token;
-    this.limits.attach(member.id);
     if (!this.links.attach(client, member)) return false;
     this.welcome(ctx);
     return true;

@@ -1,12 +1,14 @@
 /**
- * Rates sized for people, per member and per kind of request (a member's connections on this server
- * share them), and per source address for creating sessions. A load test from one address must not
- * trip them by default: the load tool spreads its clients over loopback addresses, and every rate is a
- * setting (docs/security.md). Buckets are made on first use and forgotten with the member's last
- * connection (addresses: once their bucket has refilled), so idle members cost nothing here.
+ * Rates sized for people, per member and per kind of request, and quotas per source address and per
+ * member for what a request leaves in the store. Every bucket is kept in the store (limits/): shared
+ * by all of a member's connections on every server, and kept until it refills — reconnecting, or
+ * landing on another server, refills nothing. Every rate is a setting (docs/security.md); the
+ * per-address ones lift with LC_LOAD_TEST=1 (config.ts), since a load test comes from few addresses.
+ *
+ * Bucket keys (limits.ts): `m:<member>:<kind>` per member, `a:<address>:<quota>` per address.
  */
 import type { Rate } from '../config.js';
-import { TokenBucket } from './rate-limit.js';
+import type { Limits } from '../limits/limits.js';
 
 export type LimitedKind = 'send' | 'join' | 'page' | 'room' | 'edit' | 'delete' | 'react' | 'typing' | 'upload';
 
@@ -24,70 +26,66 @@ export interface MemberRates {
   sessionCreateRate: Rate;
   /** Bytes of attachments one source address may upload: burst, then per second. */
   uploadBytesRate: Rate;
+  /** Bytes one source address may leave in the store (messages, edits, reactions, new rooms). */
+  storeAddressRate: Rate;
+  /** The same per member (an account, or a guest's session). */
+  storeMemberRate: Rate;
+  /** New rooms (public rooms made by a join, private rooms by `create`) per source address. */
+  roomAddressRate: Rate;
 }
 
-interface MemberEntry {
-  connections: number;
-  buckets: Partial<Record<LimitedKind, TokenBucket>>;
-}
-
-/** Addresses remembered at most; past it, those whose bucket refilled are forgotten. */
-const MAX_ADDRESSES = 10_000;
+/** What a request is charged in the store quotas beyond its own bytes: keys, ids, indexes. */
+export const STORED_OVERHEAD = 256;
 
 export class MemberLimits {
-  private readonly members = new Map<string, MemberEntry>();
-  private readonly addresses = new Map<string, TokenBucket>();
-  private readonly uploadBytes = new Map<string, TokenBucket>();
   private readonly rates: Record<LimitedKind, Rate>;
 
-  constructor(private readonly cfg: MemberRates, private readonly now: () => number = Date.now) {
+  constructor(private readonly limits: Limits, private readonly cfg: MemberRates) {
     this.rates = {
       send: cfg.sendRate, join: cfg.joinRate, page: cfg.pageRate, room: cfg.roomCreateRate,
       edit: cfg.editRate, delete: cfg.deleteRate, react: cfg.reactRate, typing: cfg.typingRate, upload: cfg.uploadRate,
     };
   }
 
-  /** A connection of the member said hello on this server. */
-  attach(memberId: string): void {
-    const e = this.members.get(memberId);
-    if (e) e.connections++;
-    else this.members.set(memberId, { connections: 1, buckets: {} });
-  }
-
-  /** One of its connections closed. */
-  detach(memberId: string): void {
-    const e = this.members.get(memberId);
-    if (e && --e.connections <= 0) this.members.delete(memberId);
-  }
-
   /** Takes a token of the kind for the member: 0 when allowed, else ms until one is available. */
-  take(memberId: string, kind: LimitedKind): number {
-    const e = this.members.get(memberId);
-    if (!e) return 0;
-    const rate = this.rates[kind];
-    const bucket = (e.buckets[kind] ??= new TokenBucket(rate.burst, rate.perSec, this.now));
-    return bucket.take();
+  take(memberId: string, kind: LimitedKind): Promise<number> {
+    return this.limits.take(`m:${memberId}:${kind}`, this.rates[kind]);
   }
 
   /** Takes a session-creation token for a source address. */
-  takeSession(address: string): number {
-    return this.addressBucket(this.addresses, address, this.cfg.sessionCreateRate).take();
+  takeSession(address: string): Promise<number> {
+    return this.limits.take(`a:${address}:session`, this.cfg.sessionCreateRate);
   }
 
   /** Takes `bytes` of the address's upload quota: 0 when allowed, else ms until they are (Infinity: never at once). */
-  takeUploadBytes(address: string, bytes: number): number {
-    return this.addressBucket(this.uploadBytes, address, this.cfg.uploadBytesRate).take(bytes);
+  takeUploadBytes(address: string, bytes: number): Promise<number> {
+    return this.limits.take(`a:${address}:upload`, this.cfg.uploadBytesRate, bytes);
   }
 
-  private addressBucket(map: Map<string, TokenBucket>, address: string, rate: Rate): TokenBucket {
-    let bucket = map.get(address);
-    if (!bucket) {
-      if (map.size >= MAX_ADDRESSES) {
-        for (const [a, b] of map) if (b.isFull()) map.delete(a);
-      }
-      bucket = new TokenBucket(rate.burst, rate.perSec, this.now);
-      map.set(address, bucket);
-    }
-    return bucket;
+  /**
+   * Takes `bytes` (plus the overhead) of the store quotas of the address and of the member: 0 when
+   * both allow it, else the ms until they would (nothing taken from either then).
+   */
+  async takeStored(address: string, memberId: string, bytes: number): Promise<number> {
+    const n = bytes + STORED_OVERHEAD;
+    const byAddress = await this.limits.take(`a:${address}:store`, this.cfg.storeAddressRate, n);
+    if (byAddress > 0) return byAddress;
+    const byMember = await this.limits.take(`m:${memberId}:store`, this.cfg.storeMemberRate, n);
+    if (byMember > 0) await this.limits.give(`a:${address}:store`, this.cfg.storeAddressRate, n);
+    return byMember;
+  }
+
+  /** Gives back what takeStored took (the request stored nothing: a duplicate, or a failure). */
+  async giveStored(address: string, memberId: string, bytes: number): Promise<void> {
+    const n = bytes + STORED_OVERHEAD;
+    await Promise.all([
+      this.limits.give(`a:${address}:store`, this.cfg.storeAddressRate, n),
+      this.limits.give(`m:${memberId}:store`, this.cfg.storeMemberRate, n),
+    ]);
+  }
+
+  /** A new room, counted for its source address (the member's own `room` rate is the router's or the caller's). */
+  takeNewRoom(address: string): Promise<number> {
+    return this.limits.take(`a:${address}:room`, this.cfg.roomAddressRate);
   }
 }

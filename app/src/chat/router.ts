@@ -103,10 +103,15 @@ export class Router {
       const member = client.member;
       if (!member) return ctx.error('not_identified');
       if (route.account && !isAccountId(member.id)) return ctx.error('forbidden', TEXTS.needsAccount);
-      const wait = route.bucket === undefined ? 0 : this.limits.take(member.id, route.bucket);
-      if (wait > 0) return ctx.error('rate_limited', undefined, wait);
     }
     try {
+      if (route.bucket !== undefined && client.member) {
+        // The member's bucket is in the store (shared by its connections on every server, kept
+        // after they close): a store that is down makes this `unavailable` like the request itself.
+        const wait = await this.limits.take(client.member.id, route.bucket);
+        if (wait > 0) return ctx.error('rate_limited', undefined, wait);
+        if (client.closed) return;
+      }
       await route.handle(ctx, req as RequestOf<RequestType>);
     } catch (err) {
       if (err instanceof ForbiddenError) return ctx.error('forbidden', TEXTS.privateRoom);

@@ -20,6 +20,7 @@ export const TEXTS = {
   privateRoom: 'this room is private: you are not a member',
   tooManyRooms: (max: number) => `at most ${max} rooms per connection`,
   tooManyNewRooms: 'too many new rooms, slow down',
+  storeQuota: 'too much written from this address or by this member: wait before writing more',
   messageTooBig: (bytes: number, max: number) => `the message is ${bytes} bytes encoded; at most ${max}`,
   busySending: 'the server is busy sending, retry shortly',
   // the message lifecycle

@@ -9,16 +9,18 @@
  *   Accounts  accounts, room lists, read markers, sign-in failure counters
  *   Access    private rooms' and DMs' access lists
  *   Uploads   upload grants: which member may attach which uploaded file where
+ *   Limits    rate and quota buckets that span servers and outlive connections
  */
 import type { Access } from '../access/access.js';
 import type { Accounts } from '../accounts/accounts.js';
 import type { Bus } from '../bus/bus.js';
 import type { History } from '../history/history.js';
+import type { Limits } from '../limits/limits.js';
 import type { Presence } from '../presence/presence.js';
 import type { Sessions } from '../sessions/sessions.js';
 import type { Uploads } from '../uploads/uploads.js';
 
-export type { Access, Accounts, Bus, History, Presence, Sessions, Uploads };
+export type { Access, Accounts, Bus, History, Limits, Presence, Sessions, Uploads };
 
 export interface Backend {
   bus: Bus;
@@ -28,6 +30,7 @@ export interface Backend {
   accounts: Accounts;
   access: Access;
   uploads: Uploads;
+  limits: Limits;
   /** The store's memory use and limit; null in memory mode. */
   memory(): Promise<{ used: number; max: number } | null>;
   /** True when the store can take writes (Redis connected); always true in memory. */

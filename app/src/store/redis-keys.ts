@@ -28,6 +28,7 @@
  *   lc:reads:<member id>     the account's read markers                          (accounts)
  *   lc:ment:<member id>      per room, ids of messages that named the account    (accounts)
  *   lc:fail:<counter>        failed sign-ins in the window                       (accounts)
+ *   lc:lim:<bucket>          a rate or quota bucket until it refills              (limits)
  */
 
 /** Keys of one room, all in the room's slot. */
@@ -56,6 +57,8 @@ export function roomKeys(room: string) {
 export const PRESENCE_OWNERS = 'lc:presence:owners';
 /** An upload grant (uploads/redis-uploads.ts); expires with the grant. */
 export const uploadKey = (key: string) => `lc:upload:${key}`;
+/** A token bucket (limits/redis-limits.ts); expires when it would have refilled. */
+export const limitKey = (bucket: string) => `lc:lim:${bucket}`;
 export const presenceRooms = (owner: string) => `lc:presence:rooms:${owner}`;
 
 export const SESSION_PREFIX = 'lc:session:';

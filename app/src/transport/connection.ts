@@ -13,6 +13,7 @@ import type { ChatService } from '../chat/chat-service.js';
 import { BIG_ANSWER, ChatClient, type ClientLink } from '../chat/client.js';
 import type { PreparedFrame } from '../chat/prepared-frame.js';
 import type { Frame } from '../protocol/encode.js';
+import type { ReplyBudget } from './reply-budget.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -31,8 +32,8 @@ export interface ConnectionDeps {
   config: Config;
   log: Logger;
   metrics: Metrics;
-  /** Bytes of big answers written to sockets but not yet sent, across the server. */
-  replyBudget: { unsent: number };
+  /** Bytes of big answers written to sockets but not yet sent, across the server and per address. */
+  replyBudget: ReplyBudget;
 }
 
 /** The connection a ws WebSocket belongs to (one property instead of a closure per listener). */
@@ -83,10 +84,10 @@ export class Connection implements ClientLink {
     if (typeof frame === 'string' && frame.length > BIG_ANSWER) {
       const budget = this.deps.replyBudget;
       const n = Buffer.byteLength(frame);
-      budget.unsent += n;
+      budget.add(this.ip, n);
       this.unsentBig += n;
       writeFrame(this.ws, frame, () => {
-        budget.unsent -= n;
+        budget.sent(this.ip, n);
         this.unsentBig -= n;
       });
       return;
@@ -146,10 +147,10 @@ export class Connection implements ClientLink {
       return;
     }
     const req = parsed.value;
-    // Past the server-wide budget of unsent answers, or past this connection's share of it (it has not
-    // read its earlier big answers), the requests that make big answers wait.
+    // Past its address's or this connection's share of the budget of unsent answers (their clients have
+    // not read earlier big answers), or past the server's while holding some, big answers wait.
     if ((req.type === 'join' || req.type === 'history' || req.type === 'members') &&
-      (this.deps.replyBudget.unsent > config.replyBudgetBytes || this.unsentBig > config.slowConsumerBytes)) {
+      (this.deps.replyBudget.full(this.ip) || this.unsentBig > config.slowConsumerBytes)) {
       this.enqueue(() => chat.error(this.client, 'rate_limited', TEXTS.busySending, { rid: req.rid, retryAfterMs: 1000 }));
       return;
     }

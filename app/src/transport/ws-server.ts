@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { SUBPROTOCOL } from '../protocol/messages.js';
 import { Connection, type ConnectionDeps } from './connection.js';
+import { ReplyBudget } from './reply-budget.js';
 import { abortHandshake, clientAddress, originAllowed, subprotocolAcceptable } from './handshake.js';
 import { serveStatic } from './static-files.js';
 
@@ -43,7 +44,7 @@ export class ChatServer {
 
   constructor(private readonly deps: ServerDeps) {
     const { config } = deps;
-    this.connectionDeps = { ...deps, replyBudget: { unsent: 0 } };
+    this.connectionDeps = { ...deps, replyBudget: new ReplyBudget(config.replyBudgetBytes, config.replyBudgetAddressBytes) };
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,

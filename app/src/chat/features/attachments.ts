@@ -29,7 +29,7 @@ export class AttachmentsFeature {
     if (!files) return ctx.error('bad_request', TEXTS.filesOff);
     if (!this.p.rooms.has(client, req.room)) return admission.notJoined(ctx, req.room);
     if (req.size > settings.filesMaxBytes) return ctx.error('bad_request', TEXTS.fileTooBig(req.size, settings.filesMaxBytes));
-    const wait = this.p.limits.takeUploadBytes(client.address, req.size);
+    const wait = await this.p.limits.takeUploadBytes(client.address, req.size);
     if (wait > 0) return ctx.error('rate_limited', TEXTS.uploadQuota, Number.isFinite(wait) ? wait : undefined);
     const key = uuidv4();
     const expiresAt = this.now() + PUT_TTL_MS;

@@ -32,7 +32,7 @@ export class IdentityFeature {
     else if (!(await this.guestAllowed(ctx, req.name))) return;
     if (!member) {
       // A person makes a session now and then; a loop of fresh hellos from one address is refused.
-      const wait = this.p.limits.takeSession(ctx.client.address);
+      const wait = await this.p.limits.takeSession(ctx.client.address);
       if (wait > 0) return ctx.error('rate_limited', TEXTS.tooManySessions, wait);
       member = { id: uuidv4(), name: req.name };
       token = uuidv4();

@@ -18,7 +18,7 @@ import { TEXTS } from '../texts.js';
 export const QUOTE_RESERVE_BYTES = 1024;
 export const REACTIONS_RESERVE_BYTES = 1280;
 
-type Parts = Pick<ChatParts, 'settings' | 'rooms' | 'events' | 'admission' | 'backend' | 'files' | 'log'>;
+type Parts = Pick<ChatParts, 'settings' | 'rooms' | 'events' | 'admission' | 'backend' | 'files' | 'log' | 'limits'>;
 type Change = { kind: 'edit'; text: string } | { kind: 'delete' } | { kind: 'react'; emoji: string; on: boolean };
 
 export class LifecycleFeature {
@@ -55,13 +55,25 @@ export class LifecycleFeature {
     }
     let stored = false;
     const input = { ...change, room, cid, target, from: member, via: this.p.settings.appId, restricted: roomKind(room) !== 'public' } as ChangeInput;
+    // What it leaves in the store counts against the address's and the member's quotas (a deletion frees).
+    const charge = change.kind === 'delete' ? null : change.kind === 'edit' ? Buffer.byteLength(change.text) : 0;
+    if (charge !== null) {
+      const wait = await this.p.limits.takeStored(client.address, member.id, charge);
+      if (wait > 0) {
+        ctx.error('rate_limited', TEXTS.storeQuota, Number.isFinite(wait) ? wait : undefined);
+        return false;
+      }
+    }
+    const giveBack = () => (charge === null ? Promise.resolve() : this.p.limits.giveStored(client.address, member.id, charge));
     try {
       await client.send(cid, async () => {
         const r = await this.p.events.store(input);
         stored = !r.duplicate && !r.noop;
         return ctx.answer(ackFrame({ cid, room, id: r.id, ts: r.ts }));
       });
+      if (!stored) await giveBack();
     } catch (err) {
+      background(this.p.log, giveBack(), 'a store quota was not given back');
       if (err instanceof EntryRefusedError) {
         refused(ctx, err, change.kind);
         return false;

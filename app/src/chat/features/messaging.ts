@@ -13,7 +13,7 @@ import { TEXTS } from '../texts.js';
 
 const NO_MENTIONS: string[] = [];
 
-type Parts = Pick<ChatParts, 'backend' | 'settings' | 'log' | 'metrics' | 'rooms' | 'events' | 'admission' | 'typing' | 'mentions' | 'files'>;
+type Parts = Pick<ChatParts, 'backend' | 'settings' | 'log' | 'metrics' | 'rooms' | 'events' | 'admission' | 'typing' | 'mentions' | 'files' | 'limits'>;
 const NO_FILES: Attachment[] = [];
 
 export class MessagingFeature {
@@ -28,17 +28,32 @@ export class MessagingFeature {
       (req.replyTo === undefined ? 0 : QUOTE_RESERVE_BYTES);
     const plain = bytes(NO_FILES);
     if (plain > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(plain, settings.maxMessageBytes));
+    // What it leaves in the store counts against the address's and the member's quotas, taken before
+    // anything is stored (files included) and given back when nothing was (a repeated cid, a failure).
+    const wait = await this.p.limits.takeStored(client.address, member.id, plain);
+    if (wait > 0) return ctx.error('rate_limited', TEXTS.storeQuota, Number.isFinite(wait) ? wait : undefined);
+    let charged = true;
+    const giveBack = () => {
+      if (charged) background(this.p.log, this.p.limits.giveStored(client.address, member.id, plain), 'a store quota was not given back');
+      charged = false;
+    };
     // Files: checked and committed before the message is stored (nothing is stored when one is refused).
     let attachments = NO_FILES;
     const files = req.attachments && this.p.files?.attachments;
     if (req.attachments) {
-      if (!files) return ctx.error('bad_request', TEXTS.filesOff);
+      if (!files) {
+        giveBack();
+        return ctx.error('bad_request', TEXTS.filesOff);
+      }
       // The size with the files at their largest is checked before any of them moves.
       const checked = await files.check(req.room, member, req.cid, req.attachments, (planned) => {
         const n = bytes(planned);
         return n > settings.maxMessageBytes ? TEXTS.messageTooBig(n, settings.maxMessageBytes) : null;
-      });
-      if (!checked.ok) return ctx.error('bad_request', checked.reason);
+      }).catch((err: unknown) => { giveBack(); throw err; });
+      if (!checked.ok) {
+        giveBack();
+        return ctx.error('bad_request', checked.reason);
+      }
       attachments = checked.attachments;
     }
     try {
@@ -52,11 +67,12 @@ export class MessagingFeature {
         if (!r.duplicate) {
           this.p.metrics.messagesIn.inc();
           this.counted(req.room, r.id, member.id, mentions);
-        }
+        } else giveBack();
         this.p.typing.sent(req.room, member);
         return ctx.answer(ackFrame({ cid: req.cid, room: req.room, id: r.id, ts: r.ts }));
       });
     } catch (err) {
+      giveBack();
       // Not stored: its checked files are free for the next send (this one's retry claims them again).
       if (files && req.attachments) await files.release(req.attachments, req.cid);
       if (err instanceof EntryRefusedError) return ctx.error('bad_request', TEXTS.noTarget);

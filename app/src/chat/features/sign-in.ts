@@ -26,7 +26,7 @@ export class SignInFeature {
     if (ctx.client.member) return ctx.error('bad_request', TEXTS.alreadyIdentifiedSignup);
     const key = usernameKey(req.username);
     const address = addressCounter(ctx.client.address);
-    const wait = Math.max(this.p.limits.takeSession(ctx.client.address), await signinLimits.lockedFor([address]));
+    const wait = Math.max(await this.p.limits.takeSession(ctx.client.address), await signinLimits.lockedFor([address]));
     if (wait > 0) return signinLimits.limited(ctx, TEXTS.tooManySignins, wait);
     // Hashed before the name is looked up: a taken name answers in the same time as a free one.
     const hash = await this.kdf(ctx, () => this.hasher.hash(req.password));
