@@ -205,8 +205,8 @@ describe('nginx sized for the same load as HAProxy', () => {
     const run = (env: Record<string, string>) => execFileSync('/bin/sh', ['-c', '. ./chat-front/nginx/14-livechat-load-test.envsh; echo "$LC_MAX_CONN_PER_IP"'],
       { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } }).trim();
     const cases: Array<[Record<string, string>, string, number]> = [
-      [{}, '1000', nginxConnPerIp(1000, false)],
-      [{ LC_MAX_CONN_PER_IP: '50' }, '50', nginxConnPerIp('50', false)],
+      [{}, '50', nginxConnPerIp('', false)],
+      [{ LC_MAX_CONN_PER_IP: '7' }, '7', nginxConnPerIp('7', false)],
       [{ LC_MAX_CONN_PER_IP: '100000' }, '65535', nginxConnPerIp('100000', false)],
       [{ LC_MAX_CONN_PER_IP: '50', LC_LOAD_TEST: '1' }, '65535', nginxConnPerIp('50', true)],
     ];
