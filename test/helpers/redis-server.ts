@@ -44,12 +44,13 @@ async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
   }
 }
 
-export async function startRedis(opts: { aof?: boolean } = {}): Promise<TestRedis> {
+export async function startRedis(opts: { aof?: boolean; maxmemory?: string } = {}): Promise<TestRedis> {
   const bin = requireBinary('redis-server', 'redis-server');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'livechat-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-    '--appendonly', opts.aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning'];
+    '--appendonly', opts.aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning',
+    ...(opts.maxmemory ? ['--maxmemory', opts.maxmemory, '--maxmemory-policy', 'noeviction'] : [])];
   const t: TestRedis = {
     port,
     url: `redis://127.0.0.1:${port}`,
