@@ -16,7 +16,9 @@ describe('reconnect storm (native cluster)', () => {
   const clients: ResumingClient[] = [];
 
   beforeAll(async () => {
-    cluster = await startCluster({ servers: 4, haproxyCheckInterMs: 300, env: { PRESENCE_GRACE_MS: '3000' } });
+    // 300 clients from one address, all new guests: a load test's shape, so the per-address limits
+    // (50 connections, 200 sessions) are lifted with the load-test switch.
+    cluster = await startCluster({ servers: 4, haproxyCheckInterMs: 300, env: { PRESENCE_GRACE_MS: '3000', LC_LOAD_TEST: '1' }, haproxyEnv: { LC_LOAD_TEST: '1' } });
   });
   afterAll(async () => {
     for (const c of clients) c.stop();

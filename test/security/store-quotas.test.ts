@@ -19,7 +19,8 @@ import { startServer, waitFor, type ServerProc } from '../helpers/server-proc.js
 import { TestClient } from '../helpers/ws-client.js';
 
 const SECONDS = Number(process.env.ATTACK_SECONDS ?? 20);
-const BIG = 'x'.repeat(15_000);
+/** A message of ~16 KB: 3,900 characters (the limit is 4,000) of 4 bytes each. */
+const BIG = '😀'.repeat(3900);
 
 interface Tally { frames: number; byCode: Record<string, number> }
 
@@ -213,7 +214,7 @@ describe('20 clients of one address that never read', () => {
     open.push(writer);
     await writer.hello('Writer');
     await writer.request({ type: 'join', room: 'deep' }, 'joined');
-    for (let i = 0; i < 60; i++) await writer.request({ type: 'send', room: 'deep', text: 'y'.repeat(8000), cid: `d${i}` }, 'ack');
+    for (let i = 0; i < 100; i++) await writer.request({ type: 'send', room: 'deep', text: 'y'.repeat(4000), cid: `d${i}` }, 'ack');
     const hogs: TestClient[] = [];
     for (let i = 0; i < 20; i++) {
       const h = await TestClient.connect(srv.url, { localAddress: '127.0.0.6' });
@@ -222,7 +223,7 @@ describe('20 clients of one address that never read', () => {
       await h.hello(`Hog${i}`);
       await h.request({ type: 'join', room: 'deep' }, 'joined');
       (h.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-      for (let k = 0; k < 3; k++) h.send({ type: 'history', room: 'deep', limit: 100 });
+      for (let k = 0; k < 10; k++) h.send({ type: 'history', room: 'deep', limit: 100 });
     }
     // The hogs' own address is past its share: a 21st client there waits…
     const sameAddress = await TestClient.connect(srv.url, { localAddress: '127.0.0.6' });
