@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import { filesConfig, FilesConfigError, type FilesConfig } from './files/files-config.js';
+import { parseTrustedProxies, TrustedProxiesError } from './transport/trusted-proxies.js';
 
 export type StoreKind = 'redis' | 'memory';
 
@@ -28,6 +29,10 @@ export interface Config {
   redisUrl: string;
   /** Exact origins allowed besides localhost/127.0.0.1 (any port) and the page's own origin. `*` allows all. */
   allowedOrigins: string[];
+  /** TRUSTED_PROXIES: addresses, CIDR ranges and host names whose X-Forwarded-For is believed (none by default). */
+  trustedProxies: string;
+  /** PUBLIC_ORIGIN: the page's origin as browsers see it, for the embedded node's CSP (empty: 'self' only). */
+  publicOrigin: string;
   /** Largest accepted frame in bytes; larger closes with 1009. */
   maxPayload: number;
   /** WebSocket ping interval; a connection that misses a pong is dropped at the next tick. */
@@ -176,6 +181,29 @@ function loadFilesConfig(env: Env, store: string): FilesConfig {
   }
 }
 
+function trustedProxies(env: Env): string {
+  const raw = str(env, 'TRUSTED_PROXIES', '');
+  try {
+    parseTrustedProxies(raw);
+  } catch (err) {
+    if (err instanceof TrustedProxiesError) throw new ConfigError(`TRUSTED_PROXIES: ${err.message}`);
+    throw err;
+  }
+  return raw;
+}
+
+/** An http(s) origin (scheme, host, optional port, nothing else), or empty. */
+function origin(env: Env, key: string): string {
+  const raw = str(env, key, '');
+  if (raw === '') return '';
+  let url: URL | null = null;
+  try { url = new URL(raw); } catch { /* below */ }
+  if (!url || !/^https?:$/.test(url.protocol) || url.origin !== raw.replace(/\/$/, '').toLowerCase()) {
+    throw new ConfigError(`${key}=${raw}: expected an origin such as https://chat.example.com`);
+  }
+  return url.origin;
+}
+
 /** Without a per-address limit: what LC_LOAD_TEST=1 does to a configuration (see Config.loadTest). */
 function liftedForLoadTests(c: Config): Config {
   if (!c.loadTest) return c;
@@ -204,6 +232,8 @@ export function loadConfig(env: Env = process.env): Config {
     store,
     redisUrl,
     allowedOrigins: str(env, 'ALLOWED_ORIGINS', '').split(',').map((s) => s.trim()).filter(Boolean),
+    trustedProxies: trustedProxies(env),
+    publicOrigin: origin(env, 'PUBLIC_ORIGIN'),
     maxPayload: int(env, 'MAX_PAYLOAD', 64 * 1024, 1024, 16 * 1024 * 1024),
     pingIntervalMs: int(env, 'PING_INTERVAL_MS', 20_000, 100, 600_000),
     rateBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000),
