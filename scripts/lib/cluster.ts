@@ -304,7 +304,8 @@ async function redisPing(port: number, password: string): Promise<boolean> {
 
 /** The servers' user's refused commands, keys and channels in Redis's ACL LOG (failed logins aside). */
 async function aclDenials(adminUrl: string): Promise<string[]> {
-  const admin = createClient({ url: adminUrl, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
+  // RESP2: each entry a flat [field, value, …] array.
+  const admin = createClient({ url: adminUrl, RESP: 2, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
   admin.on('error', () => {});
   await admin.connect();
   try {
