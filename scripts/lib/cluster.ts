@@ -309,7 +309,7 @@ async function aclDenials(adminUrl: string): Promise<string[]> {
   admin.on('error', () => {});
   await admin.connect();
   try {
-    const entries = await admin.sendCommand<unknown[]>(['ACL', 'LOG']);
+    const entries = await admin.sendCommand<unknown[]>(['ACL', 'LOG', '1000']);
     return entries.map((e) => {
       const f = e as unknown[];
       const get = (k: string) => String(f[f.indexOf(k) + 1] ?? '');
