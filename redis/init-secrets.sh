@@ -2,8 +2,12 @@
 # livechat compose: the one-shot `secrets` service. On the first `docker compose up` it generates the
 # stack's passwords into the `secrets` volume; later runs keep them (and add any file a newer version
 # of this script knows and the volume lacks).
-#   users.acl     Redis ACL (redis/users.acl.template; the password only as its SHA-256) -> redis
-#   ws.env        REDIS_URL=redis://livechat:<password>@redis:6379                    -> ws servers
+#   users.acl     Redis ACL (redis/users.acl.template; passwords only as SHA-256)     -> redis
+#                 (rendered again on every run, so a newer template's rules apply at the next `up`)
+#   ws.env        REDIS_URL=redis://livechat:<password>@redis:6379 (least privilege)   -> ws servers
+#   redis-admin.env  REDIS_ADMIN_URL=redis://admin:<password>@redis:6379 (every right):
+#                 for operators only, e.g. `docker compose exec redis sh -c '. /run/livechat/redis-admin.env
+#                 && redis-cli --no-auth-warning -u "$REDIS_ADMIN_URL" -h 127.0.0.1'`          -> (nobody)
 #   haproxy.env   LC_STATS_PASSWORD=<password> (stats page user `admin`)               -> haproxy
 #   files.env     FILES_SECRET=<secret>: signs attachment URLs (servers) and checks
 #                 them (nginx, the local files driver)                               -> ws, front
@@ -20,6 +24,7 @@ dir=${LC_SECRETS_DIR:-/run/livechat}
 template=${LC_ACL_TEMPLATE:-/livechat/users.acl.template}
 hostport=${REDIS_HOSTPORT:-redis:6379}
 user=livechat
+admin=admin
 umask 022
 mkdir -p "$dir"
 
@@ -31,14 +36,28 @@ random_hex() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 put() { cat > "$dir/$1.new"; chmod 0444 "$dir/$1.new"; mv -f "$dir/$1.new" "$dir/$1"; }
 made=
 
-# The Redis password is in two files: both are made together.
-if ! { [ -s "$dir/users.acl" ] && [ -s "$dir/ws.env" ]; }; then
-  redis_password=$(random_hex)
-  sha=$(printf %s "$redis_password" | sha256sum | cut -d' ' -f1)
-  grep -v '^#' "$template" | sed -e "s/\${REDIS_USER}/$user/g" -e "s/\${REDIS_PASSWORD_SHA256}/$sha/g" | put users.acl
-  printf 'export REDIS_URL=redis://%s:%s@%s\n' "$user" "$redis_password" "$hostport" | put ws.env
-  made="$made users.acl ws.env"
+# The Redis passwords: generated once each, kept in the files that carry them in clear.
+if [ ! -s "$dir/ws.env" ]; then
+  printf 'export REDIS_URL=redis://%s:%s@%s\n' "$user" "$(random_hex)" "$hostport" | put ws.env
+  made="$made ws.env"
 fi
+if [ ! -s "$dir/redis-admin.env" ]; then
+  printf 'export REDIS_ADMIN_URL=redis://%s:%s@%s\n' "$admin" "$(random_hex)" "$hostport" | put redis-admin.env
+  made="$made redis-admin.env"
+fi
+# The ACL from the current template, with those passwords (read back) only as their SHA-256.
+password_of() { sed -n 's|^export [A-Z_]*=redis://[^:]*:\([0-9a-f]*\)@.*$|\1|p' "$dir/$1"; }
+redis_password=$(password_of ws.env)
+admin_password=$(password_of redis-admin.env)
+if [ -z "$redis_password" ] || [ -z "$admin_password" ]; then
+  echo "secrets: cannot read the Redis passwords back from $dir/ws.env and redis-admin.env (remove them for new ones)" >&2
+  exit 1
+fi
+sha_of() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+redis_sha=$(sha_of "$redis_password")
+admin_sha=$(sha_of "$admin_password")
+grep -v '^#' "$template" | sed -e "s/\${REDIS_USER}/$user/g" -e "s/\${REDIS_PASSWORD_SHA256}/$redis_sha/g" \
+  -e "s/\${REDIS_ADMIN_USER}/$admin/g" -e "s/\${REDIS_ADMIN_PASSWORD_SHA256}/$admin_sha/g" | put users.acl
 if [ ! -s "$dir/haproxy.env" ]; then
   printf 'export LC_STATS_PASSWORD=%s\n' "$(random_hex)" | put haproxy.env
   made="$made haproxy.env"

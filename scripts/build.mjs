@@ -1,6 +1,6 @@
 // Builds everything that runs: the server bundle, the native runner, the load tool and the page.
 // esbuild bundles our TypeScript only (node_modules stay external for Node targets); `npm run typecheck`
-// is the type gate. Usage: node scripts/build.mjs [--server-only]
+// is the type gate. Usage: node scripts/build.mjs [--server-only] [--page-sourcemap]
 import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serverOnly = process.argv.includes('--server-only');
+const pageSourcemap = process.argv.includes('--page-sourcemap');
 
 const nodeTargets = [
   ['app/src/main.ts', 'dist/server.js'],
@@ -43,7 +44,10 @@ if (!serverOnly && existsSync(join(root, 'chat-front/src/main.ts'))) {
     format: 'esm',
     target: 'es2020',
     minify: true,
-    sourcemap: true,
+    // No source map for browsers: the page ships minified code only (no .map file, no
+    // sourceMappingURL comment). --page-sourcemap writes app.js.map beside it for local debugging,
+    // still without the comment; nginx and the embedded node never serve *.map anyway.
+    sourcemap: pageSourcemap ? 'external' : false,
     logLevel: 'warning',
   });
 }

@@ -4,8 +4,9 @@
  * then `cluster ready` once nginx, HAProxy and every server answer and HAProxy reports every server UP.
  * SIGINT/SIGTERM stops everything it started. Servers get the livechat settings found in this
  * process's environment (e.g. RATE_LIMIT_BURST=500 npm run cluster); HAProxy and nginx get
- * LC_MAX_CONN_PER_IP, LC_MAX_CONN_RATE, LC_WS_PATH; Redis gets REDIS_MAXMEMORY, and a password when
- * LC_REDIS_PASSWORD is set (the servers then log in as user livechat).
+ * LC_MAX_CONN_PER_IP, LC_MAX_CONN_RATE, LC_WS_PATH; Redis gets REDIS_MAXMEMORY and the compose ACL (the
+ * servers log in as user livechat with LC_REDIS_PASSWORD, else a random password; operators as admin, whose
+ * URL is in <run dir>/redis-admin.url).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -94,5 +95,6 @@ if (stopping) {
   process.exit(0);
 } else {
   console.log(`cluster ready: page ${cluster.pageUrl}  ws ${cluster.wsUrl} (HAProxy)  stats http://127.0.0.1:${cluster.statsPort}/  `
-    + `redis ${cluster.redisUrl.replace(/\/\/[^@]*@/, '//livechat:***@')}  logs ${cluster.runDir}  (Ctrl-C stops)`);
+    + `redis ${cluster.redisUrl.replace(/\/\/[^@]*@/, '//livechat:***@')} (admin: redis-cli -u "$(cat ${cluster.runDir}/redis-admin.url)")  `
+    + `logs ${cluster.runDir}  (Ctrl-C stops)`);
 }

@@ -4,7 +4,9 @@
  * docs/operations.md lists every variable; keep the two in step.
  */
 import os from 'node:os';
+import { bool, ConfigError, int, rate, ratio, str, type Env, type Rate } from './config-values.js';
 import { filesConfig, FilesConfigError, type FilesConfig } from './files/files-config.js';
+import { parseTrustedProxies, TrustedProxiesError } from './transport/trusted-proxies.js';
 
 export type StoreKind = 'redis' | 'memory';
 
@@ -28,6 +30,10 @@ export interface Config {
   redisUrl: string;
   /** Exact origins allowed besides localhost/127.0.0.1 (any port) and the page's own origin. `*` allows all. */
   allowedOrigins: string[];
+  /** TRUSTED_PROXIES: addresses, CIDR ranges and host names whose X-Forwarded-For is believed (none by default). */
+  trustedProxies: string;
+  /** PUBLIC_ORIGIN: the page's origin as browsers see it, for the embedded node's CSP (empty: 'self' only). */
+  publicOrigin: string;
   /** Largest accepted frame in bytes; larger closes with 1009. */
   maxPayload: number;
   /** WebSocket ping interval; a connection that misses a pong is dropped at the next tick. */
@@ -127,58 +133,7 @@ export interface Config {
   signinWindowSec: number;
 }
 
-export interface Rate {
-  burst: number;
-  perSec: number;
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
-
-function int(env: Env, key: string, fallback: number, min: number, max: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${key}=${raw}: expected an integer from ${min} to ${max}`);
-  }
-  return n;
-}
-
-/** A token bucket from `<KEY>_BURST` and `<KEY>_PER_SEC` (a decimal, so slow rates like 0.2/s can be set). */
-function rate(env: Env, key: string, burst: number, perSec: number, max = 1_000_000): Rate {
-  const raw = env[`${key}_PER_SEC`];
-  let ps = perSec;
-  if (raw !== undefined && raw !== '') {
-    ps = Number(raw);
-    if (!Number.isFinite(ps) || ps <= 0 || ps > max) throw new ConfigError(`${key}_PER_SEC=${raw}: expected a number above 0, at most ${max}`);
-  }
-  return { burst: int(env, `${key}_BURST`, burst, 1, max), perSec: ps };
-}
-
-function ratio(env: Env, key: string, fallback: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new ConfigError(`${key}=${raw}: expected a number above 0, at most 1`);
-  return n;
-}
-
-function bool(env: Env, key: string, fallback: boolean): boolean {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(`${key}=${raw}: expected true or false`);
-}
-
-function str(env: Env, key: string, fallback: string): string {
-  const raw = env[key];
-  return raw === undefined || raw === '' ? fallback : raw;
-}
+export { ConfigError, type Rate } from './config-values.js';
 
 /**
  * Attachments' settings. A cluster server given neither FILES nor FILES_SECRET takes no files (it
@@ -192,6 +147,29 @@ function loadFilesConfig(env: Env, store: string): FilesConfig {
     if (err instanceof FilesConfigError) throw new ConfigError(err.message);
     throw err;
   }
+}
+
+function trustedProxies(env: Env): string {
+  const raw = str(env, 'TRUSTED_PROXIES', '');
+  try {
+    parseTrustedProxies(raw);
+  } catch (err) {
+    if (err instanceof TrustedProxiesError) throw new ConfigError(`TRUSTED_PROXIES: ${err.message}`);
+    throw err;
+  }
+  return raw;
+}
+
+/** An http(s) origin (scheme, host, optional port, nothing else), or empty. */
+function origin(env: Env, key: string): string {
+  const raw = str(env, key, '');
+  if (raw === '') return '';
+  let url: URL | null = null;
+  try { url = new URL(raw); } catch { /* below */ }
+  if (!url || !/^https?:$/.test(url.protocol) || url.origin !== raw.replace(/\/$/, '').toLowerCase()) {
+    throw new ConfigError(`${key}=${raw}: expected an origin such as https://chat.example.com`);
+  }
+  return url.origin;
 }
 
 /** Without a per-address limit: what LC_LOAD_TEST=1 does to a configuration (see Config.loadTest). */
@@ -225,6 +203,8 @@ export function loadConfig(env: Env = process.env): Config {
     store,
     redisUrl,
     allowedOrigins: str(env, 'ALLOWED_ORIGINS', '').split(',').map((s) => s.trim()).filter(Boolean),
+    trustedProxies: trustedProxies(env),
+    publicOrigin: origin(env, 'PUBLIC_ORIGIN'),
     maxPayload: int(env, 'MAX_PAYLOAD', 64 * 1024, 1024, 16 * 1024 * 1024),
     pingIntervalMs: int(env, 'PING_INTERVAL_MS', 20_000, 100, 600_000),
     rateBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000),

@@ -11,7 +11,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appIdOf, REDIS_USER, readRepoFile, renderRedisAcl, repoRoot, serverName } from './configs.js';
+import { createClient } from 'redis';
+import { appIdOf, REDIS_ADMIN_USER, REDIS_USER, readRepoFile, renderRedisAcl, repoRoot, serverName } from './configs.js';
 import { haproxyCommand, parseShowStat } from './haproxy-stats.js';
 import { findBinary, freePort, portIsFree, PortBusyError, spawnLogged, stopChild, until, type Child } from './procs.js';
 import { startHaproxy, startNginx, type NginxFilesOptions } from './proxies.js';
@@ -43,8 +44,10 @@ export interface ClusterOptions {
    */
   haproxyEnv?: Record<string, string>;
   /**
-   * Redis with a password: the servers log in as user `livechat` (REDIS_URL carries both), an
-   * unauthenticated connection may run nothing (redis/users.acl.template). Default: none, loopback only.
+   * The servers' Redis password. Redis always runs with redis/users.acl.template, as in compose: the
+   * servers log in as user `livechat` (REDIS_URL carries both), which may run only the commands, keys
+   * and channel they use; operators as `admin` (`redisAdminUrl`); an unauthenticated connection may
+   * run nothing. Default: a random one per run (as is the admin password).
    */
   redisPassword?: string;
   /** Redis maxmemory, e.g. '64mb' (default: REDIS_MAXMEMORY of this process's env, else redis.conf's). */
@@ -55,8 +58,12 @@ export interface ServerProc { appId: string; pid: number; port: number; alive: b
 
 export interface Cluster {
   servers: ServerProc[]; lbPort: number; webPort: number; redisPort: number; statsPort: number; lbPagePort: number;
-  /** The servers' REDIS_URL (with user and password when Redis has one). */
+  /** The servers' REDIS_URL: user `livechat` and its password (least privilege). */
   redisUrl: string;
+  /** The operators' URL: user `admin`, every right (tests inspect the store with it). */
+  redisAdminUrl: string;
+  /** Commands, keys and channels Redis refused the servers' user so far (its ACL LOG), one line each. */
+  aclDenials(): Promise<string[]>;
   /** ws://127.0.0.1:lbPort/ws (through HAProxy). */ wsUrl: string;
   /** http://127.0.0.1:webPort/ (nginx). */ pageUrl: string;
   /** ws://127.0.0.1:webPort/ws (through nginx). */ pageWsUrl: string;
@@ -126,9 +133,10 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   if (asRoot) chmodSync(runDir, 0o755); // nginx workers run as nobody
   const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? runDir, TMPDIR: tmpdir() };
   const files = filesSetup({ ...baseEnv, ...opts.env }, webPort);
-  const redisUrl = opts.redisPassword
-    ? `redis://${REDIS_USER}:${encodeURIComponent(opts.redisPassword)}@127.0.0.1:${redisPort}`
-    : `redis://127.0.0.1:${redisPort}`;
+  const redisPassword = opts.redisPassword || randomBytes(24).toString('hex');
+  const redisAdminPassword = randomBytes(24).toString('hex');
+  const redisUrl = `redis://${REDIS_USER}:${encodeURIComponent(redisPassword)}@127.0.0.1:${redisPort}`;
+  const redisAdminUrl = `redis://${REDIS_ADMIN_USER}:${redisAdminPassword}@127.0.0.1:${redisPort}`;
   const children: Child[] = [];
   let stopping = false;
   const watch = (c: Child, onExit?: (code: number | null) => void) => {
@@ -150,15 +158,14 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
     '--dir', runDir, '--save', '', '--appendonly', opts.redisAof === false ? 'no' : 'yes', '--daemonize', 'no'];
   const maxmemory = opts.redisMaxmemory ?? process.env.REDIS_MAXMEMORY;
   if (maxmemory) redisArgs.push('--maxmemory', maxmemory);
-  if (opts.redisPassword) {
-    const acl = join(runDir, 'users.acl');
-    writeFileSync(acl, renderRedisAcl(readRepoFile(root, 'redis/users.acl.template'), REDIS_USER, opts.redisPassword), { mode: 0o600 });
-    redisArgs.push('--aclfile', acl);
-  }
+  const acl = join(runDir, 'users.acl');
+  writeFileSync(acl, renderRedisAcl(readRepoFile(root, 'redis/users.acl.template'), redisPassword, redisAdminPassword), { mode: 0o600 });
+  redisArgs.push('--aclfile', acl);
+  writeFileSync(join(runDir, 'redis-admin.url'), `${redisAdminUrl}\n`, { mode: 0o600 });
   const startRedis = async () => {
     const c = watch(spawnLogged('redis', bins.redis, redisArgs, join(runDir, 'redis.log'), baseEnv, runDir));
     redis = c;
-    await until(`redis on port ${redisPort}`, () => redisPing(redisPort, opts.redisPassword), 10_000, deadReason(c));
+    await until(`redis on port ${redisPort}`, () => redisPing(redisPort, redisPassword), 10_000, deadReason(c));
     log(`redis pid=${c.pid} port=${redisPort}`);
   };
 
@@ -166,7 +173,8 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const servers: ServerProc[] = [];
   const serverChildren = new Map<string, Child>();
   const startServerProcess = async (s: ServerProc) => {
-    const env = { ...baseEnv, LOG_LEVEL: 'warn', ...files.serverEnv, ...opts.env, APPID: s.appId, PORT: String(s.port), HOST: '127.0.0.1', STORE: 'redis', REDIS_URL: redisUrl };
+    // HAProxy reaches the servers from 127.0.0.1: only its X-Forwarded-For is believed (a test may widen or narrow it).
+    const env = { ...baseEnv, LOG_LEVEL: 'warn', TRUSTED_PROXIES: '127.0.0.1', ...files.serverEnv, ...opts.env, APPID: s.appId, PORT: String(s.port), HOST: '127.0.0.1', STORE: 'redis', REDIS_URL: redisUrl };
     const c = watch(spawnLogged(`server ${s.appId}`, process.execPath, [join(root, 'dist/server.js')], s.logFile, env, root),
       () => { if (serverChildren.get(s.appId) === c) s.alive = false; });
     serverChildren.set(s.appId, c);
@@ -224,7 +232,8 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
       if (ownRunDir && !opts.keepRunDir) rmSync(runDir, { recursive: true, force: true });
     };
     const cluster: Cluster = {
-      servers, lbPort, webPort, redisPort, statsPort, lbPagePort, redisUrl, runDir,
+      servers, lbPort, webPort, redisPort, statsPort, lbPagePort, redisUrl, redisAdminUrl, runDir,
+      aclDenials: () => aclDenials(redisAdminUrl),
       wsUrl: `ws://127.0.0.1:${lbPort}/ws`,
       pageUrl: `http://127.0.0.1:${webPort}/`,
       pageWsUrl: `ws://127.0.0.1:${webPort}/ws`,
@@ -277,13 +286,13 @@ function tail(file: string, lines = 15): string {
  * True once Redis answers PING with PONG (not LOADING while it replays the AOF). With a password it
  * logs in first (AUTH works while loading; nothing runs before it: redis/users.acl.template).
  */
-async function redisPing(port: number, password?: string): Promise<boolean> {
+async function redisPing(port: number, password: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     let buf = '';
-    const replies = password ? 2 : 1;
+    const replies = 2;
     s.setTimeout(1000, () => { s.destroy(); resolve(false); });
-    s.once('connect', () => s.write(password ? `AUTH ${REDIS_USER} ${password}\r\nPING\r\n` : 'PING\r\n'));
+    s.once('connect', () => s.write(`AUTH ${REDIS_USER} ${password}\r\nPING\r\n`));
     s.on('data', (d) => {
       buf += d.toString();
       const lines = buf.split('\r\n');
@@ -291,6 +300,24 @@ async function redisPing(port: number, password?: string): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+/** The servers' user's refused commands, keys and channels in Redis's ACL LOG (failed logins aside). */
+async function aclDenials(adminUrl: string): Promise<string[]> {
+  // RESP2: each entry a flat [field, value, …] array.
+  const admin = createClient({ url: adminUrl, RESP: 2, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
+  admin.on('error', () => {});
+  await admin.connect();
+  try {
+    const entries = await admin.sendCommand<unknown[]>(['ACL', 'LOG', '1000']);
+    return entries.map((e) => {
+      const f = e as unknown[];
+      const get = (k: string) => String(f[f.indexOf(k) + 1] ?? '');
+      return { user: get('username'), reason: get('reason'), object: get('object'), count: get('count') };
+    }).filter((e) => e.user === REDIS_USER && e.reason !== 'auth').map((e) => `${e.reason} ${e.object} (x${e.count})`);
+  } finally {
+    admin.destroy();
+  }
 }
 
 async function httpStatus(port: number, path: string): Promise<number> {

@@ -138,17 +138,20 @@ function nobodyGroup(): string {
 
 export const readRepoFile = (root: string, rel: string) => readFileSync(join(root, rel), 'utf8');
 
-/** The Redis user the servers log in as when Redis has a password (compose always; natively on request). */
+/** The Redis user the servers log in as (least privilege: redis/users.acl.template). */
 export const REDIS_USER = 'livechat';
+/** The operators' Redis user (every right). */
+export const REDIS_ADMIN_USER = 'admin';
 
 /**
- * redis/users.acl.template rendered for `user` with `password` (stored as its SHA-256, never in
- * clear), comment lines dropped (Redis ACL files have none). redis/init-secrets.sh renders the same
- * file in compose.
+ * redis/users.acl.template rendered for the servers' `password` and the operators' `adminPassword`
+ * (each stored as its SHA-256, never in clear), comment lines dropped (Redis ACL files have none).
+ * redis/init-secrets.sh renders the same file in compose and Swarm.
  */
-export function renderRedisAcl(template: string, user: string, password: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(user)) throw new Error(`redis user: expected [A-Za-z0-9_-]+, got ${user}`);
-  const sha = createHash('sha256').update(password).digest('hex');
-  return renderTemplate(template.split('\n').filter((l) => !l.startsWith('#')).join('\n'),
-    { REDIS_USER: user, REDIS_PASSWORD_SHA256: sha });
+export function renderRedisAcl(template: string, password: string, adminPassword: string): string {
+  const sha = (p: string) => createHash('sha256').update(p).digest('hex');
+  if (!password || !adminPassword) throw new Error('redis ACL: both passwords are required');
+  return renderTemplate(template.split('\n').filter((l) => !l.startsWith('#')).join('\n'), {
+    REDIS_USER, REDIS_PASSWORD_SHA256: sha(password), REDIS_ADMIN_USER, REDIS_ADMIN_PASSWORD_SHA256: sha(adminPassword),
+  });
 }

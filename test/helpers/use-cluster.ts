@@ -1,6 +1,7 @@
 /**
  * The native cluster for one suite: started before its tests, stopped after them with every client
- * the suite registered in `clients` (terminated first, so no close handshake waits on a stopped server).
+ * the suite registered in `clients` (terminated first, so no close handshake waits on a stopped server);
+ * the suite fails if Redis refused the servers anything (its ACL LOG).
  */
 import { afterAll, beforeAll } from 'vitest';
 import { startCluster, type Cluster, type ClusterOptions } from '../../scripts/lib/cluster.js';
@@ -21,7 +22,11 @@ export function useCluster(opts: ClusterOptions): ClusterStage {
   });
   afterAll(async () => {
     for (const c of clients) c.terminate();
+    // The servers' Redis user may run only what they use (redis/users.acl.template): a suite in which
+    // Redis refused them anything fails, naming what (a new command or key prefix the ACL lacks).
+    const denied = await cluster?.aclDenials().catch(() => []) ?? [];
     await cluster?.stop();
+    if (denied.length > 0) throw new Error(`Redis refused the servers' user (ACL LOG): ${denied.join('; ')}`);
   });
   return {
     get cluster() {

@@ -344,7 +344,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
       const res = await fetch(`http://127.0.0.1:${s.port}/metrics`);
       haystacks.push([`${s.appId} /metrics`, await res.text()]);
     }
-    const redis = createClient({ url: stage.cluster.redisUrl });
+    const redis = createClient({ url: stage.cluster.redisAdminUrl });
     await redis.connect();
     let dump = '';
     for await (const keys of redis.scanIterator({ COUNT: 1000 })) {

@@ -143,7 +143,7 @@ describe('message lifecycle (4 servers, HAProxy, Redis)', () => {
     await b.c.request({ type: 'send', room: 'keep', text: 'noted', cid: 'reply', replyTo: secret }, 'ack') as F;
     await a.c.request({ type: 'edit', room: 'keep', id: secret, text: 'the launch code is 1234', cid: 'secret-2' }, 'ack') as F;
     await a.c.request({ type: 'delete', room: 'keep', id: secret, cid: 'secret-3' }, 'ack') as F;
-    const admin = createClient({ url: stage.cluster.redisUrl });
+    const admin = createClient({ url: stage.cluster.redisAdminUrl });
     admin.on('error', () => {});
     await admin.connect();
     try {

@@ -177,18 +177,26 @@ describe('compose secrets (redis/init-secrets.sh)', () => {
 
   it('generates the Redis and stats passwords once, and keeps them on the next run', () => {
     expect(run()).toContain('generated');
-    const first = ['users.acl', 'ws.env', 'haproxy.env'].map(read);
+    const names = ['users.acl', 'ws.env', 'haproxy.env', 'redis-admin.env'];
+    const first = names.map(read);
     expect(first[1]).toMatch(/^export REDIS_URL=redis:\/\/livechat:[0-9a-f]{48}@redis:6379\n$/);
     expect(first[2]).toMatch(/^export LC_STATS_PASSWORD=[0-9a-f]{48}\n$/);
+    expect(first[3]).toMatch(/^export REDIS_ADMIN_URL=redis:\/\/admin:[0-9a-f]{48}@redis:6379\n$/);
     expect(run()).toContain('kept');
-    expect(['users.acl', 'ws.env', 'haproxy.env'].map(read)).toEqual(first);
+    expect(names.map(read)).toEqual(first);
+    // users.acl is rendered again on every run (a newer template applies), with the kept passwords.
+    rmSync(join(dir, 'users.acl'));
+    expect(run()).toContain('kept');
+    expect(names.map(read)).toEqual(first);
   });
 
   it('writes the same ACL as the runner renders, with the password only as its SHA-256; Redis accepts it', async () => {
     const password = /livechat:([0-9a-f]+)@/.exec(read('ws.env'))?.[1] ?? '';
+    const adminPassword = /admin:([0-9a-f]+)@/.exec(read('redis-admin.env'))?.[1] ?? '';
     const acl = read('users.acl');
-    expect(acl).toBe(renderRedisAcl(readFileSync('redis/users.acl.template', 'utf8'), REDIS_USER, password));
+    expect(acl).toBe(renderRedisAcl(readFileSync('redis/users.acl.template', 'utf8'), password, adminPassword));
     expect(acl).not.toContain(password);
+    expect(acl).not.toContain(adminPassword);
     expect(acl).not.toMatch(/^#/m);
 
     const port = await freePort();
@@ -200,7 +208,8 @@ describe('compose secrets (redis/init-secrets.sh)', () => {
       const app = createClient({ url: `redis://livechat:${password}@127.0.0.1:${port}`, socket: NO_RETRY });
       app.on('error', () => {});
       await app.connect();
-      expect(await app.set('k', 'v')).toBe('OK');
+      expect(await app.set('lc:k', 'v')).toBe('OK');
+      await expect(app.set('k', 'v')).rejects.toThrow(/NOPERM/);
       const info = String(await app.sendCommand(['INFO', 'memory']));
       expect(info).toMatch(/^maxmemory:268435456\r?$/m); // redis.conf's default, 256mb
       app.destroy();

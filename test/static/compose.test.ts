@@ -180,7 +180,11 @@ describe('docker-compose.yml', () => {
     expect(readFileSync('redis/init-secrets.sh', 'utf8')).toContain('REDIS_URL=redis://%s:%s@%s');
     const acl = readFileSync('redis/users.acl.template', 'utf8');
     expect(acl).toMatch(/^user default off ~\* &\* \+@all$/m);
-    expect(acl).toMatch(/^user \$\{REDIS_USER\} on #\$\{REDIS_PASSWORD_SHA256\} ~\* &\* \+@all -@dangerous \+info$/m);
+    // The servers' user: least privilege (test/static/redis-acl.test.ts checks the list against app/src);
+    // the operators' user: every right, its password in redis-admin.env, which no service reads.
+    expect(acl).toMatch(/^user \$\{REDIS_USER\} on #\$\{REDIS_PASSWORD_SHA256\} resetkeys ~lc:\* resetchannels &livechat -@all( \+[a-z|]+)+$/m);
+    expect(acl).toMatch(/^user \$\{REDIS_ADMIN_USER\} on #\$\{REDIS_ADMIN_PASSWORD_SHA256\} ~\* &\* \+@all$/m);
+    expect(readFileSync('redis/init-secrets.sh', 'utf8')).toContain('REDIS_ADMIN_URL=redis://%s:%s@%s');
     const conf = readFileSync('redis/redis.conf', 'utf8');
     expect(conf).toMatch(/^maxmemory \d+[kmg]b$/m);
     expect(conf).toMatch(/^maxmemory-policy noeviction$/m);
@@ -345,8 +349,14 @@ describe('docker-stack.yml (Swarm) runs what docker-compose.yml runs', () => {
     expect(targets(st.haproxy.configs)).toEqual({ '/usr/local/etc/haproxy/haproxy.cfg': 'haproxy_cfg', '/usr/local/etc/haproxy/start.sh': 'haproxy_start' });
     expect(mountOf(svc.haproxy.volumes, '/usr/local/etc/haproxy/haproxy.cfg')).toBe('./haproxy/haproxy.cfg');
     expect(mountOf(svc.haproxy.volumes, '/usr/local/etc/haproxy/start.sh')).toBe('./haproxy/start.sh');
-    expect(Object.keys(stack.secrets).sort()).toEqual(['files_env', 'haproxy_env', 'users_acl', 'ws_env']);
-    for (const [name, sec] of Object.entries(stack.secrets as Record<string, { file: string }>)) expect(sec.file, name).toMatch(/^\.\/\.run\/swarm-secrets\/[a-z.]+$/);
+    expect(Object.keys(stack.secrets).sort()).toEqual(['files_env', 'haproxy_env', 'redis_admin_env', 'users_acl', 'ws_env']);
+    for (const [name, sec] of Object.entries(stack.secrets as Record<string, { file: string }>)) expect(sec.file, name).toMatch(/^\.\/\.run\/swarm-secrets\/[a-z.-]+$/);
+    // The operators' Redis URL only where an operator looks for it: the redis task.
+    for (const name of ['ws', 'haproxy', 'front']) expect(JSON.stringify(st[name].secrets ?? []), name).not.toContain('redis_admin_env');
+    expect(targets(st.redis.secrets)['redis-admin.env']).toBe('redis_admin_env');
+    // Only HAProxy's X-Forwarded-For is believed (dnsrr: the name is its tasks' addresses).
+    expect(st.ws.environment.TRUSTED_PROXIES).toBe('haproxy');
+    expect(svc.ws.environment.TRUSTED_PROXIES).toBe('haproxy');
     expect(st.ws.environment.LC_WS_ENV).toBe('/run/secrets/ws.env');
     expect(st.haproxy.environment.LC_SECRETS_DIR).toBe('/run/secrets');
     // Attachments: FILES_SECRET for the servers and nginx, the files volume on front's node, one front.

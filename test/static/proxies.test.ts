@@ -147,6 +147,9 @@ describe('chat-front/nginx/default.conf.template', () => {
     // The client's own socket address, replacing whatever it sent (never $proxy_add_x_forwarded_for).
     expect(site).toMatch(/^\s*proxy_set_header X-Forwarded-For \$remote_addr;$/m);
     expect(site).not.toContain('proxy_add_x_forwarded_for');
+    // No source map is ever served (issue 23), and the asset location no longer lists .map.
+    expect(site).toMatch(/^\s*location ~\* \\\.map\$ \{\n\s*return 404;\n\s*\}$/m);
+    expect(site).not.toMatch(/location ~\*[^{]*\|map\|/);
     expect(site).toContain("default-src 'self'; connect-src 'self' ws://$csp_host wss://$csp_host; img-src 'self' data: blob:; "
       + "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
     expect(site).toContain('X-Content-Type-Options nosniff');

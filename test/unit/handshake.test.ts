@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { clientAddress, originAllowed, subprotocolAcceptable } from '../../app/src/transport/handshake.js';
+import { parseTrustedProxies, TrustedProxies } from '../../app/src/transport/trusted-proxies.js';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 
@@ -33,19 +34,21 @@ describe('subprotocolAcceptable', () => {
 describe('clientAddress', () => {
   const from = (peer: string, xff?: string) =>
     ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;
+  const haproxy = new TrustedProxies(parseTrustedProxies('127.0.0.1, ::1, 10.0.1.0/24')).trusts;
+  const nobody = new TrustedProxies(parseTrustedProxies('')).trusts;
 
-  it('believes X-Forwarded-For only from a loopback or private peer (the load balancer)', () => {
-    expect(clientAddress(from('127.0.0.1', '203.0.113.7'))).toBe('203.0.113.7');
-    expect(clientAddress(from('::ffff:172.18.0.5', '198.51.100.2'))).toBe('198.51.100.2');
-    expect(clientAddress(from('10.0.0.9', '198.51.100.2, 10.0.0.1'))).toBe('198.51.100.2');
-    expect(clientAddress(from('::1', '2001:db8::1'))).toBe('2001:db8::1');
-    expect(clientAddress(from('fd00::4', '192.0.2.1'))).toBe('192.0.2.1');
+  it('believes X-Forwarded-For only from a configured proxy', () => {
+    expect(clientAddress(from('127.0.0.1', '203.0.113.7'), haproxy)).toBe('203.0.113.7');
+    expect(clientAddress(from('::ffff:10.0.1.5', '198.51.100.2'), haproxy)).toBe('198.51.100.2');
+    expect(clientAddress(from('::1', '2001:db8::1'), haproxy)).toBe('2001:db8::1');
   });
 
-  it('a public peer cannot choose its address; no header means the socket address', () => {
-    expect(clientAddress(from('203.0.113.50', '127.0.0.1'))).toBe('203.0.113.50');
-    expect(clientAddress(from('172.32.0.1', '1.2.3.4'))).toBe('172.32.0.1');
-    expect(clientAddress(from('127.0.0.1'))).toBe('127.0.0.1');
-    expect(clientAddress(from('127.0.0.1', ''))).toBe('127.0.0.1');
+  it('a private peer that is not a configured proxy cannot choose its address (nothing is trusted by default)', () => {
+    expect(clientAddress(from('10.0.2.9', '198.51.100.2'), haproxy)).toBe('10.0.2.9');
+    expect(clientAddress(from('172.18.0.5', '198.51.100.2'), haproxy)).toBe('172.18.0.5');
+    expect(clientAddress(from('127.0.0.1', '203.0.113.7'), nobody)).toBe('127.0.0.1');
+    expect(clientAddress(from('203.0.113.50', '127.0.0.1'), haproxy)).toBe('203.0.113.50');
+    expect(clientAddress(from('127.0.0.1'), haproxy)).toBe('127.0.0.1');
+    expect(clientAddress(from('127.0.0.1', ''), haproxy)).toBe('127.0.0.1');
   });
 });

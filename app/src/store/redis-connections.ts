@@ -22,6 +22,8 @@ function makeClient(url: string, timeoutMs: number) {
     // RESP2 replies are flat arrays (WITHSCORES: member, score, …), the same shape scripts return.
     RESP: 2,
     disableOfflineQueue: true,
+    // No CLIENT SETINFO on connect: the servers' Redis user may run only what they use (redis/users.acl.template).
+    disableClientInfo: true,
     socket: {
       connectTimeout: Math.max(timeoutMs, 1000),
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SUBPROTOCOL } from '../protocol/messages.js';
+import { clientAddressFrom } from './trusted-proxies.js';
 
 /** Writes an HTTP error response on a raw upgrade socket and closes it. */
 export function abortHandshake(socket: Duplex, status: number, message: string): void {
@@ -58,20 +59,12 @@ export function subprotocolAcceptable(req: IncomingMessage): boolean {
   return offered.length === 0 || offered.includes(SUBPROTOCOL);
 }
 
-/** Loopback and private addresses (IPv4, IPv6, IPv4-mapped): where the load balancer runs (native: loopback; compose: the Docker network). */
-const PRIVATE = /^(?:::ffff:)?(?:127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)|^::1$|^f[cd][0-9a-f]{2}:/i;
-
 /**
- * The client's address. HAProxy replaces X-Forwarded-For with exactly one address (the socket's, or
- * the one nginx vouched for), so it is believed only from a peer on a loopback or private address —
- * the load balancer. A client that reaches a server port from elsewhere cannot choose its address.
+ * The client's address: the socket's, unless the peer is a trusted proxy (TRUSTED_PROXIES: HAProxy),
+ * then the right-most X-Forwarded-For entry that is not one (trusted-proxies.ts). HAProxy replaces the
+ * header with exactly one address (the socket's, or the one nginx vouched for), so behind it that is
+ * the address; a client that reaches a server port from anywhere else cannot choose its address.
  */
-export function clientAddress(req: IncomingMessage): string {
-  const peer = req.socket.remoteAddress ?? '';
-  const forwarded = req.headers['x-forwarded-for'];
-  if (typeof forwarded === 'string' && PRIVATE.test(peer)) {
-    const first = forwarded.split(',')[0].trim();
-    if (first) return first;
-  }
-  return peer;
+export function clientAddress(req: IncomingMessage, trusts: (address: string) => boolean): string {
+  return clientAddressFrom(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], trusts);
 }

@@ -14,15 +14,20 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.ico': 'image/x-icon',
   '.json': 'application/json',
-  '.map': 'application/json',
   '.webmanifest': 'application/manifest+json',
 };
 
-/** The Content-Security-Policy of the page; connect-src allows WebSockets to the same host only. */
-export function contentSecurityPolicy(host: string): string {
+/**
+ * The Content-Security-Policy of the page, the same for every request (never built from a request
+ * header). connect-src is 'self', which CSP Level 3 browsers take to cover ws:/wss: to the page's own
+ * host and port; with PUBLIC_ORIGIN (`https://chat.example.com`) that host's WebSocket origin is named
+ * too, for browsers that read 'self' as http(s) only.
+ */
+export function contentSecurityPolicy(publicOrigin = ''): string {
+  const ws = publicOrigin ? ` ${publicOrigin.replace(/^http/, 'ws')}` : '';
   return [
     "default-src 'self'",
-    `connect-src 'self' ws://${host} wss://${host}`,
+    `connect-src 'self'${ws}`,
     // blob: the page previews an image before uploading it.
     "img-src 'self' data: blob:",
     "style-src 'self'",
@@ -33,8 +38,11 @@ export function contentSecurityPolicy(host: string): string {
   ].join('; ');
 }
 
-/** Serves a file under `root`, or returns false when there is none (the caller answers 404). */
-export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): boolean {
+/**
+ * Serves a file under `root`, or returns false when there is none (the caller answers 404). Source
+ * maps are never served (a build made with them for debugging keeps them to itself).
+ */
+export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse, csp = contentSecurityPolicy()): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   let pathname: string;
   try {
@@ -44,7 +52,7 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
   }
   const rel = pathname.endsWith('/') ? `${pathname}index.html` : pathname;
   const file = normalize(join(root, rel));
-  if (!file.startsWith(normalize(root) + sep)) return false;
+  if (!file.startsWith(normalize(root) + sep) || extname(file) === '.map') return false;
   let size: number;
   try {
     const st = statSync(file);
@@ -56,7 +64,7 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
   res.writeHead(200, {
     'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
     'Content-Length': size,
-    'Content-Security-Policy': contentSecurityPolicy(req.headers.host ?? 'localhost'),
+    'Content-Security-Policy': csp,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': extname(file) === '.html' ? 'no-cache' : 'public, max-age=300',

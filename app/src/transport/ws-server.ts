@@ -17,7 +17,8 @@ import { SUBPROTOCOL } from '../protocol/messages.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 import { ReplyBudget } from './reply-budget.js';
 import { abortHandshake, clientAddress, originAllowed, subprotocolAcceptable } from './handshake.js';
-import { serveStatic } from './static-files.js';
+import { contentSecurityPolicy, serveStatic } from './static-files.js';
+import { parseTrustedProxies, TrustedProxies } from './trusted-proxies.js';
 
 export interface ServerDeps {
   config: Config;
@@ -40,11 +41,16 @@ export class ChatServer {
   private readonly connectionDeps: ConnectionDeps;
   private heartbeat: NodeJS.Timeout | null = null;
   private helloSweep: NodeJS.Timeout | null = null;
+  /** Whose X-Forwarded-For is believed (TRUSTED_PROXIES). */
+  private readonly proxies: TrustedProxies;
+  private readonly csp: string;
   draining = false;
 
   constructor(private readonly deps: ServerDeps) {
     const { config } = deps;
     this.connectionDeps = { ...deps, replyBudget: new ReplyBudget(config.replyBudgetBytes, config.replyBudgetAddressBytes) };
+    this.proxies = new TrustedProxies(parseTrustedProxies(config.trustedProxies));
+    this.csp = contentSecurityPolicy(config.publicOrigin);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -82,6 +88,8 @@ export class ChatServer {
     // One sweep for all, not a timer per connection: a connection is closed within a tenth of the timeout past it.
     this.helloSweep = setInterval(() => this.closeUnidentified(), Math.max(50, Math.min(1000, config.helloTimeoutMs / 10)));
     this.helloSweep.unref();
+    // Host names in TRUSTED_PROXIES are looked up now and every 2 s (HAProxy may start after us).
+    void this.proxies.start();
     const addr = this.http.address();
     return typeof addr === 'object' && addr ? addr.port : config.port;
   }
@@ -106,7 +114,7 @@ export class ChatServer {
       return;
     }
     if (path.startsWith('/files/') && this.deps.files) return this.deps.files(req, res);
-    if (this.deps.config.staticDir && serveStatic(this.deps.config.staticDir, req, res)) return;
+    if (this.deps.config.staticDir && serveStatic(this.deps.config.staticDir, req, res, this.csp)) return;
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
   }
 
@@ -132,7 +140,7 @@ export class ChatServer {
   private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
     const { log, metrics } = this.deps;
     const id = uuidv4();
-    const ip = clientAddress(req);
+    const ip = clientAddress(req, this.proxies.trusts);
     const conn = new Connection(id, ws, this.connectionDeps, ip);
     this.connections.add(conn);
     this.unidentified.set(conn, Date.now());
@@ -183,6 +191,7 @@ export class ChatServer {
     this.draining = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.helloSweep) clearInterval(this.helloSweep);
+    this.proxies.stop();
     this.http.close();
     for (const conn of this.connections) conn.closeWith(CloseCode.GoingAway);
     const deadline = Date.now() + timeoutMs;
