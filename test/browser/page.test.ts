@@ -227,7 +227,8 @@ describe('the page in Chromium on the native cluster', () => {
     const addBots = async (n: number, prefix: string) => {
       for (let i = 0; i < n; i += 40) {
         bots.push(...await Promise.all(Array.from({ length: Math.min(40, n - i) }, async (_, k) => {
-          const c = await TestClient.connect(stage.cluster.wsUrl);
+          // Spread over 8 loopback addresses: at most 50 connections per address (LC_MAX_CONN_PER_IP).
+          const c = await TestClient.connect(stage.cluster.wsUrl, { localAddress: `127.0.0.${10 + ((bots.length + i + k) % 8)}` });
           const w = await c.hello(`${prefix} ${i + k}`);
           const j = await c.request({ type: 'join', room }, 'joined', 10_000);
           if (j.type !== 'joined') throw new Error(`bot join: ${JSON.stringify(j)}`);
