@@ -97,7 +97,8 @@ describe.skipIf(SKIP_DOCKER)('Docker Swarm: docker-stack.yml on a single-node sw
     }
     await must('sh', ['scripts/docker/swarm-secrets.sh'], { timeoutMs: 30_000 });
     const t0 = Date.now();
-    await must('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', 'docker-stack.yml', STACK], { timeoutMs: 120_000, env: dockerEnv(), cwd: ROOT });
+    // The load tool's run below comes from one address (the host): deployed with the load-test switch.
+    await must('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', 'docker-stack.yml', STACK], { timeoutMs: 120_000, env: dockerEnv({ LC_LOAD_TEST: '1' }), cwd: ROOT });
     await waitForStack(180_000);
     await waitForUp(4);
     console.log(`  swarm: deployed and serving in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
