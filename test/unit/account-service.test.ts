@@ -241,8 +241,8 @@ describe('AccountService', () => {
     expect(c.closed).toEqual([[1008, 'signed out']]);
   });
 
-  it('concurrent wrong passwords cannot all pass the per-account limit while their hashes run', async () => {
-    const { client, account } = setup({ SIGNIN_ACCOUNT_LIMIT: '5', KDF_QUEUE: '1000' });
+  it('concurrent wrong passwords cannot all pass the per-(account, address) limit while their hashes run', async () => {
+    const { client, account } = setup({ SIGNIN_PAIR_LIMIT: '5', KDF_QUEUE: '1000' });
     await account('Cat');
     const tries = Array.from({ length: 30 }, () => client());
     await Promise.all(tries.map((t) => t.req({ type: 'signin', username: 'cat', password: 'wrong-password' })));
@@ -252,7 +252,7 @@ describe('AccountService', () => {
   });
 
   it('a success is not counted as a failure', async () => {
-    const { client, account } = setup({ SIGNIN_ACCOUNT_LIMIT: '2' });
+    const { client, account } = setup({ SIGNIN_PAIR_LIMIT: '2' });
     await account('Dot');
     for (let i = 0; i < 5; i++) {
       const c = client();
