@@ -15,7 +15,7 @@ type Frame = Record<string, unknown> & { type: string };
 type Welcome = Frame & { session: string; member: { id: string; name: string } };
 
 describe('account sessions (8)', () => {
-  const t = useTarget({ appId: 'sec-sessions', env: { SCRYPT_LOG2_N: '12', ACCOUNT_MAX_SESSIONS: '3' } });
+  const t = useTarget({ appId: 'sec-sessions', env: { SCRYPT_LOG2_N: '12', ACCOUNT_MAX_SESSIONS: '3', KDF_ADDRESS_RATE_BURST: '1000' } });
 
   async function conn(): Promise<TestClient> {
     const c = await TestClient.connect(t.srv.url);
