@@ -18,7 +18,11 @@ type Frame = Record<string, unknown> & { type: string };
 describe('sign-in attacks (4, 5, 6)', () => {
   const t = useTarget({
     appId: 'sec-signin',
-    env: { SCRYPT_LOG2_N: '14', KDF_CONCURRENCY: '1', KDF_QUEUE: '6', SIGNIN_ADDRESS_LIMIT: '20' },
+    env: {
+      SCRYPT_LOG2_N: '14', KDF_CONCURRENCY: '1', KDF_QUEUE: '6', SIGNIN_ADDRESS_LIMIT: '20',
+      // The defaults (the loose test limits lift them otherwise).
+      KDF_ADDRESS_RATE_BURST: '10', KDF_ADDRESS_RATE_PER_SEC: '0.1',
+    },
   });
 
   async function from(address: string): Promise<TestClient> {
