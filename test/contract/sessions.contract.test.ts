@@ -96,16 +96,25 @@ for (const make of factories) {
       expect(await a.sessions.list(zoe.id)).toEqual([]);
     });
 
-    it('revokes every session but one; saving a guest\'s token again renames its member', async () => {
+    it('revokes every session but one; rename keeps the member id and the session\'s creation time', async () => {
       const a = await f.server('A');
       for (const t of ['tok-1', 'tok-2', 'tok-3']) await a.sessions.save(t, zoe);
       const keep = tokenDigest('tok-2');
       expect((await a.sessions.revoke(zoe.id, undefined, keep)).sort()).toEqual([tokenDigest('tok-1'), tokenDigest('tok-3')].sort());
       expect((await a.sessions.list(zoe.id)).map((s) => s.digest)).toEqual([keep]);
       expect(await a.sessions.resolve('tok-2')).toEqual(zoe);
+      expect(await a.sessions.rename('tok-unknown', 'X')).toBe(false);
+    });
+
+    it('a renamed session still ends at its absolute lifetime (rename does not make it new)', async () => {
+      const a = await f.server('A', { sessionTtlSec: 3600, sessionMaxAgeSec: 1 });
+      const b = await f.server('B', { sessionTtlSec: 3600, sessionMaxAgeSec: 1 });
       await a.sessions.save('tok-g', { id: 'g1', name: 'Old' });
-      await a.sessions.save('tok-g', { id: 'g1', name: 'New' });
+      await sleep(600);
+      expect(await b.sessions.rename('tok-g', 'New')).toBe(true);
       expect(await a.sessions.resolve('tok-g')).toEqual({ id: 'g1', name: 'New' });
+      await sleep(600);
+      expect(await a.sessions.resolve('tok-g')).toBeNull();
     });
 
     it('revokes one session by a unique digest prefix, publishing k; an unknown or ambiguous prefix revokes nothing', async () => {

@@ -73,6 +73,13 @@ export class MemorySessions implements Sessions {
     return { ...s.member };
   }
 
+  async rename(token: string, name: string): Promise<boolean> {
+    const s = live(this.map, tokenDigest(token), this.now());
+    if (!s) return false;
+    s.member = { id: s.member.id, name };
+    return true;
+  }
+
   /** Puts the session in the account's index (kept when there) and renews the index. */
   private index(memberId: string, digest: string, created: number, now: number): void {
     let index = live(this.accounts.sessions, memberId, now);

@@ -93,6 +93,17 @@ end
 return v
 `;
 
+// KEYS: session. ARGV: name. -> 1 when renamed (id, created and TTL kept), 0 when gone.
+const RENAME_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local ok, m = pcall(cjson.decode, v)
+if not ok or type(m) ~= 'table' then return 0 end
+m.name = ARGV[1]
+redis.call('SET', KEYS[1], cjson.encode(m), 'KEEPTTL')
+return 1
+`;
+
 // KEYS: index.
 const LIST_SCRIPT = `${LIVE_FN}
 return live()
@@ -146,6 +157,10 @@ export class RedisSessions implements Sessions {
     } catch {
       return null;
     }
+  }
+
+  async rename(token: string, name: string): Promise<boolean> {
+    return Number(await this.redis.script(RENAME_SCRIPT, [key(token)], [name])) === 1;
   }
 
   async list(memberId: string): Promise<StoredSession[]> {

@@ -29,9 +29,11 @@ export interface Sessions {
   /**
    * Stores the member under the token, for the first TTL. An account's session (`isAccountId`) is also
    * listed under the account, so it can be listed and revoked; past ACCOUNT_MAX_SESSIONS live sessions
-   * the oldest are revoked (published like `revoke`). Saving a guest's token again renames its member.
+   * the oldest are revoked (published like `revoke`).
    */
   save(token: string, member: Member): Promise<void>;
+  /** Gives the session's member another name, keeping its id, creation time and TTL; false when the session is gone. */
+  rename(token: string, name: string): Promise<boolean>;
   /**
    * The member for the token, renewing its TTL — never past SESSION_MAX_AGE_SEC after the session was
    * made (a session without a creation time is not renewed); null when unknown, expired or revoked.

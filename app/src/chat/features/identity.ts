@@ -74,7 +74,7 @@ export class IdentityFeature {
   /**
    * A guest's session given back. Its name may have been registered by an account since: then the
    * guest keeps its session and member but not the name — `name_taken`, and a `hello` with the same
-   * session and a free name continues under that name (the session is saved renamed). Null: answered.
+   * session and a free name continues under that name (the session is renamed). Null: answered.
    */
   private async resumedGuest(ctx: RequestContext, member: Member, token: string, name: string): Promise<Member | null> {
     if (await this.p.signinLimits.addressLocked(ctx)) return null;
@@ -84,9 +84,9 @@ export class IdentityFeature {
       return null;
     }
     if (!(await this.nameFree(ctx, name, TEXTS.nameRegisteredSince))) return null;
-    const renamed = { id: member.id, name };
-    await this.p.backend.sessions.save(token, renamed);
-    return renamed;
+    // Renamed in place: the session keeps its creation time (and so its SESSION_MAX_AGE_SEC end).
+    await this.p.backend.sessions.rename(token, name);
+    return { id: member.id, name };
   }
 
   /** An account's session was used (hello): keep the account for another ACCOUNT_TTL_SEC. */
