@@ -67,7 +67,8 @@ export class SigninLimits {
   /** Answers rate_limited (the one answer) and returns true when the address is at its limit; counts nothing. */
   async addressLocked(ctx: RequestContext): Promise<boolean> {
     const wait = await this.lockedFor([addressCounter(ctx.client.address)]);
-    if (wait > 0) this.limited(ctx, TEXTS.tooManyFailures, wait);
+    // Whole seconds: two answers a moment apart are the same bytes too.
+    if (wait > 0) this.limited(ctx, TEXTS.tooManyFailures, Math.ceil(wait / 1000) * 1000);
     return wait > 0;
   }
 
