@@ -279,7 +279,7 @@ describe('AccountService', () => {
     // The owner of a private room, on the address that will be locked (10.0.0.1, the harness's default).
     const owner = await account('Own');
     await owner.req({ type: 'create', title: 'Team' });
-    const room = (owner.take().find((f) => f.type === 'room') as { room: string }).room;
+    const room = (owner.take().find((f) => f.type === 'room') as unknown as { room: string }).room;
     for (let i = 0; i < 2; i++) {
       const c = client();
       await c.req({ type: 'hello', name: 'EVE' });
