@@ -22,12 +22,22 @@ import type { Backend } from './store/backend.js';
 import { MemoryUploads, MemoryUploadsState } from './uploads/memory-uploads.js';
 import { RedisUploads } from './uploads/redis-uploads.js';
 import { RedisConnections, type RedisHooks } from './store/redis-connections.js';
+import { NO_SESSION_LIMITS, type SessionLimits } from './sessions/sessions.js';
 
 export type { Backend };
 
 export type BackendSettings = Pick<Config,
   'appId' | 'redisUrl' | 'redisTimeoutMs' | 'historyMax' | 'dedupTtlSec' | 'presenceTtlMs' | 'sessionTtlSec' |
-  'largeRoomThreshold' | 'smallAgainAt' | 'historyMaxBytes' | 'roomTtlSec' | 'sessionFirstTtlSec' | 'accountTtlSec' | 'accountMaxRooms'>;
+  'largeRoomThreshold' | 'smallAgainAt' | 'historyMaxBytes' | 'roomTtlSec' | 'sessionFirstTtlSec' | 'accountTtlSec' | 'accountMaxRooms'>
+  & Partial<Pick<Config, 'accountMaxSessions' | 'sessionMaxAgeSec'>>;
+
+/** The session limits of these settings (unbounded where a test left them out). */
+function sessionLimits(cfg: BackendSettings): SessionLimits {
+  return {
+    maxPerAccount: cfg.accountMaxSessions ?? NO_SESSION_LIMITS.maxPerAccount,
+    maxAgeMs: cfg.sessionMaxAgeSec === undefined ? NO_SESSION_LIMITS.maxAgeMs : cfg.sessionMaxAgeSec * 1000,
+  };
+}
 
 
 /**
@@ -70,7 +80,7 @@ export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = c
     bus,
     history: new MemoryHistory(bus.publish, { max: cfg.historyMax, maxBytes: cfg.historyMaxBytes, dedupTtlMs: cfg.dedupTtlSec * 1000 }, world.history, world.access),
     presence: new MemoryPresence(bus.publish, cfg.appId, cfg.presenceTtlMs, cfg, world.presence),
-    sessions: new MemorySessions(bus.publish, { ttlMs: cfg.sessionTtlSec * 1000, firstTtlMs: cfg.sessionFirstTtlSec * 1000, accountTtlMs }, world.sessions, world.accounts),
+    sessions: new MemorySessions(bus.publish, { ttlMs: cfg.sessionTtlSec * 1000, firstTtlMs: cfg.sessionFirstTtlSec * 1000, accountTtlMs, ...sessionLimits(cfg) }, world.sessions, world.accounts),
     accounts: new MemoryAccounts(bus.publish, { accountTtlMs, maxRooms: cfg.accountMaxRooms }, world.accounts),
     access: new MemoryAccess(bus.publish, { roomTtlMs: cfg.roomTtlSec * 1000, accountTtlMs }, world.access, world.accounts),
     uploads: new MemoryUploads(world.uploads),
@@ -89,7 +99,7 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
     bus,
     history: new RedisHistory(redis, { max: cfg.historyMax, maxBytes: cfg.historyMaxBytes, dedupTtlSec: cfg.dedupTtlSec, roomTtlSec: cfg.roomTtlSec }),
     presence: new RedisPresence(redis, cfg.appId, cfg.presenceTtlMs, cfg, cfg.roomTtlSec),
-    sessions: new RedisSessions(redis, cfg.sessionTtlSec, cfg.sessionFirstTtlSec, cfg.accountTtlSec),
+    sessions: new RedisSessions(redis, cfg.sessionTtlSec, cfg.sessionFirstTtlSec, cfg.accountTtlSec, sessionLimits(cfg)),
     accounts: new RedisAccounts(redis, { accountTtlSec: cfg.accountTtlSec, maxRooms: cfg.accountMaxRooms }),
     access: new RedisAccess(redis, { roomTtlSec: cfg.roomTtlSec, accountTtlSec: cfg.accountTtlSec }),
     uploads: new RedisUploads(redis),

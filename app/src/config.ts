@@ -127,10 +127,23 @@ export interface Config {
   /** Password hashes computed at once on a server; more wait, and past `kdfQueue` waiting they get rate_limited. */
   kdfConcurrency: number;
   kdfQueue: number;
-  /** Failed sign-ins counted per account and per address within `signinWindowSec`; past the limit, rate_limited. */
+  /**
+   * Failed sign-ins within `signinWindowSec` (docs/security.md): past `signinPairLimit` for one
+   * (account, address) pair or `signinAddressLimit` for an address, rate_limited until the window ends;
+   * past `signinAccountLimit` for an account from all addresses, each further attempt waits a short
+   * exponential backoff capped at `signinBackoffMaxMs` (never a lock-out of the owner).
+   */
+  signinPairLimit: number;
   signinAccountLimit: number;
   signinAddressLimit: number;
   signinWindowSec: number;
+  signinBackoffMaxMs: number;
+  /** Password hashes (sign-in, sign-up, password change) one address may start, across the cluster: burst, then per second. */
+  kdfAddressRate: Rate;
+  /** Sessions an account keeps at once; one more revokes the oldest. */
+  accountMaxSessions: number;
+  /** A session's absolute lifetime from its creation; use renews it up to this, never past. */
+  sessionMaxAgeSec: number;
 }
 
 export { ConfigError, type Rate } from './config-values.js';
@@ -177,8 +190,8 @@ function liftedForLoadTests(c: Config): Config {
   if (!c.loadTest) return c;
   const none = { burst: 2 ** 50, perSec: 2 ** 50 };
   return {
-    ...c, sessionCreateRate: none, uploadBytesRate: none, storeAddressRate: none, roomAddressRate: none,
-    signinAddressLimit: 1_000_000_000, replyBudgetAddressBytes: c.replyBudgetBytes,
+    ...c, sessionCreateRate: none, uploadBytesRate: none, storeAddressRate: none, roomAddressRate: none, kdfAddressRate: none,
+    signinAddressLimit: 1_000_000_000, signinPairLimit: 1_000_000_000, replyBudgetAddressBytes: c.replyBudgetBytes,
   };
 }
 
@@ -260,8 +273,14 @@ export function loadConfig(env: Env = process.env): Config {
     scryptLog2N: int(env, 'SCRYPT_LOG2_N', 17, 10, 20),
     kdfConcurrency: int(env, 'KDF_CONCURRENCY', 2, 1, 64),
     kdfQueue: int(env, 'KDF_QUEUE', 64, 0, 100_000),
-    signinAccountLimit: int(env, 'SIGNIN_ACCOUNT_LIMIT', 10, 1, 1_000_000),
+    signinPairLimit: int(env, 'SIGNIN_PAIR_LIMIT', 10, 1, 1_000_000),
+    signinAccountLimit: int(env, 'SIGNIN_ACCOUNT_LIMIT', 100, 1, 1_000_000),
     signinAddressLimit: int(env, 'SIGNIN_ADDRESS_LIMIT', 50, 1, 1_000_000),
     signinWindowSec: int(env, 'SIGNIN_WINDOW_SEC', 900, 1, 86_400),
+    signinBackoffMaxMs: int(env, 'SIGNIN_BACKOFF_MAX_MS', 5_000, 100, 60_000),
+    // 10 hashes at once, then one every 10 s, per address.
+    kdfAddressRate: rate(env, 'KDF_ADDRESS_RATE', 10, 0.1, 1_000),
+    accountMaxSessions: int(env, 'ACCOUNT_MAX_SESSIONS', 20, 1, 10_000),
+    sessionMaxAgeSec: int(env, 'SESSION_MAX_AGE_SEC', 30 * 86_400, 1, 3650 * 86_400),
   });
 }

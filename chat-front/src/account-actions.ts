@@ -10,7 +10,7 @@
  * answer a `create`, a DM with that member a `dm`; `revoked` answers the revokes in order).
  */
 import {
-  LIMITS, charLength, cleanName, nameProblem, roomKind, type ErrorResponse, type Left, type RevokedResponse, type RoomResponse,
+  LIMITS, charLength, cleanName, nameProblem, roomKind, type ErrorResponse, type Left, type PasswordResponse, type RevokedResponse, type RoomResponse,
   type RoomsResponse, type SessionsResponse,
 } from '@livechat/protocol';
 import { roomTitle } from './account.js';
@@ -30,6 +30,8 @@ export interface AccountActionsOptions {
   open(room: string, how: 'push' | 'replace'): void;
   /** The server took this member out of the room shown: the page leaves it for the lobby. */
   removedFromCurrent(): void;
+  /** A `password` change was answered: the other sessions revoked, or why not. */
+  passwordDone(r: { revoked: number } | { error: string }): void;
 }
 
 export class AccountActions {
@@ -63,6 +65,12 @@ export class AccountActions {
     this.revokesInFlight++;
     this.page.update(S.markRevoking(this.page.state, id));
     return true;
+  }
+
+  /** "Change password": the server checks `old`, and signs out every other session. Returns why not sent, or null. */
+  changePassword(old: string, next: string): string | null {
+    if (!this.page.state.account) return TEXT.signedOut;
+    return this.page.conn.send({ type: 'password', old, new: next }) ? null : TEXT.notConnected;
   }
 
   /** "Create private room": the room opens when the server answers. Returns why not, or null. */
@@ -166,6 +174,10 @@ export class AccountActions {
     this.requestRooms();
   }
 
+  passwordChanged(m: PasswordResponse): void {
+    this.o.passwordDone({ revoked: m.revoked });
+  }
+
   revoked(_m: RevokedResponse, req: InFlight | undefined): void {
     // The server closes every connection on the revoked sessions (1008 "signed out"): sign out
     // everywhere ends this page too. One other session's: the list is asked for again.
@@ -186,6 +198,7 @@ export class AccountActions {
   failed(e: ErrorResponse, req: InFlight): void {
     if (req === this.opening) this.opening = null;
     if (req.type === 'revoke' && req.session !== undefined) this.settle(req.session);
+    if (req.type === 'password') return this.o.passwordDone({ error: errorText(e, req) });
     this.page.notifyBriefly(errorText(e));
   }
 

@@ -23,7 +23,7 @@ export function unreadTitle(base: string, unread: number): string {
 /** What the live region says for new messages of others: each read once, a burst summarised. */
 export function arrivalLines(list: readonly ChatMessage[]): string[] {
   const clip = (t: string) => ([...t].length > READ_CHARS ? `${[...t].slice(0, READ_CHARS).join('')}…` : t);
-  // A message with files says so after its text: "Ann #3f2a: look (file: photo.png)".
+  // A message with files says so after its text: "Ann #3f2a9c1e: look (file: photo.png)".
   const files = (m: ChatMessage) => (m.attachments?.length ? ` (${m.attachments.length === 1 ? 'file' : 'files'}: ${m.attachments.map((a) => a.name).join(', ')})` : '');
   if (list.length <= READ_AT_ONCE) return list.map((m) => `${memberLabel(m.from)}: ${clip(m.text)}${files(m)}`);
   const names = [...new Set(list.map((m) => m.from.name))];

@@ -64,6 +64,8 @@ export interface ControllerOptions {
   onRoute?: (room: string, how: 'push' | 'replace') => void;
   /** PUTs a file's bytes (tests pass a fake; the page uses XMLHttpRequest). */
   put?: PutFile;
+  /** A password change was answered (the account panel's form shows it). */
+  onPassword?: (r: { revoked: number } | { error: string }) => void;
 }
 
 export class ChatController implements Page {
@@ -95,7 +97,7 @@ export class ChatController implements Page {
       joined: (r) => this.account.joined(r), onArrivals: o.onArrivals, onRoute: o.onRoute,
     });
     this.account = new AccountActions(this, {
-      open: (r, how) => this.room.open(r, how), removedFromCurrent: () => this.room.removed(),
+      open: (r, how) => this.room.open(r, how), removedFromCurrent: () => this.room.removed(), passwordDone: (r) => o.onPassword?.(r),
     });
     this.identity = new Identity(this, o.storage ?? null, {
       welcomed: () => {
@@ -172,6 +174,7 @@ export class ChatController implements Page {
   openDm(member: string): boolean { return this.account.openDm(member); }
   invite(rawUsername: string): string | null { return this.account.invite(rawUsername); }
   removeMember(member: string): boolean { return this.account.removeMember(member); }
+  changePassword(old: string, next: string): string | null { return this.account.changePassword(old, next); }
   titleOf(room: string): string { return this.account.titleOf(room); }
 
   // ---- notices ----
@@ -242,6 +245,7 @@ export class ChatController implements Page {
       case 'left': return this.account.left(m);
       case 'sessions': return this.account.sessions(m);
       case 'revoked': return this.account.revoked(m, answers);
+      case 'password': return this.account.passwordChanged(m);
       case 'error': return this.onError(m, answers);
       default: return undefined;
     }
@@ -279,7 +283,7 @@ export class ChatController implements Page {
       case 'revoke':
         // Signing out (here or everywhere) is the identity's; another session of the list, the account's.
         return req.session === undefined || req.session === 'current' ? this.identity.failed(e, req) : this.account.failed(e, req);
-      case 'rooms': case 'room': case 'create': case 'dm': case 'invite': case 'remove': case 'sessions':
+      case 'rooms': case 'room': case 'create': case 'dm': case 'invite': case 'remove': case 'sessions': case 'password':
         return this.account.failed(e, req);
       default:
         return this.room.failed(e, req);

@@ -12,7 +12,7 @@
 import {
   LIMITS, roomKind,
   type Ack, type ErrorCode, type ErrorResponse, type HistoryResponse, type Joined, type Left,
-  type MembersResponse, type Presence, type ReadResponse, type RevokedResponse, type RoomKind,
+  type MembersResponse, type PasswordResponse, type Presence, type ReadResponse, type RevokedResponse, type RoomKind,
   type RoomResponse, type RoomSummary, type RoomsResponse, type ServerMessage, type SessionInfo,
   type SessionsResponse, type Welcome,
 } from '@livechat/protocol';
@@ -87,6 +87,10 @@ function sessions(f: Obj): SessionsResponse | null {
 
 function revoked(f: Obj): RevokedResponse {
   return { type: 'revoked', count: isCount(f.count) ? f.count : 0 };
+}
+
+function passwordChanged(f: Obj): PasswordResponse {
+  return { type: 'password', revoked: isCount(f.revoked) ? f.revoked : 0 };
 }
 
 function joined(f: Obj): Joined | null {
@@ -198,6 +202,7 @@ function readBody(f: Obj): ServerMessage | null {
     case 'read': return read(f);
     case 'sessions': return sessions(f);
     case 'revoked': return revoked(f);
+    case 'password': return passwordChanged(f);
     case 'update': return readUpdate(f);
     case 'typing': return readTyping(f);
     case 'upload': return readUpload(f);

@@ -47,6 +47,8 @@ export class Identity {
   private accountUser: string | null = null;
   /** What the login view says when the server closes with 1008 "signed out". */
   private signOutNotice: string = TEXT.signedOut;
+  /** A guest's session whose name was registered since (`name_taken`): the next Join keeps it, under the new name. */
+  private renaming: string | null = null;
 
   constructor(private readonly page: Page, private readonly storage: KeyValueStore | null, private readonly hooks: IdentityHooks) {}
 
@@ -106,7 +108,8 @@ export class Identity {
 
   /**
    * Join pressed: connect as `rawName` to `rawRoom`. The stored session is used only when the name is
-   * the one it belongs to (the server would restore the session's name, not the typed one).
+   * the one it belongs to (the server would restore the session's name, not the typed one), or when the
+   * server refused that name since it was registered (the server then renames the session's member).
    */
   start(rawName: string, rawRoom: string): boolean {
     const n = checkName(rawName);
@@ -119,7 +122,9 @@ export class Identity {
     this.auth = null;
     this.accountUser = null;
     this.name = n.name;
-    this.session = stored && stored.name === n.name ? stored.session : null;
+    // A session the server refused for its (since registered) name goes on under the new one.
+    this.session = stored && (stored.name === n.name || stored.session === this.renaming) ? stored.session : null;
+    this.renaming = null;
     if (stored && !this.session) this.storage?.removeItem(STORE_KEY);
     this.page.update(S.startChat(this.page.state, room));
     this.page.conn.connect();
@@ -178,6 +183,11 @@ export class Identity {
       // A reconnect's hello with the account's session was taken as a guest's: the session expired.
       this.endAccount(TEXT.signedOut);
       conn.close();
+    } else if (req.type === 'hello' && e.code === 'name_taken' && this.session && !this.accountUser) {
+      // A guest's session whose name was registered since: the member stays, under a name picked now.
+      this.renaming = this.session;
+      conn.close();
+      this.page.update(S.failLogin(state.me ? S.signedOut(state, null) : state, errorText(e, req)));
     } else if (req.type === 'hello' && !state.me) {
       // Back to the form with the reason.
       conn.close();

@@ -15,6 +15,7 @@ import { ChatController, type KeyValueStore } from './controller.js';
 import { normaliseRoom } from './input.js';
 import { wireMessages } from './message-wiring.js';
 import { Notifier, type NotificationCtor } from './notifications.js';
+import { PasswordForm } from './password-form.js';
 import { hasNewer, type ChatState } from './state.js';
 import { rejectedRoomNotice, TEXT } from './texts.js';
 import { View } from './view.js';
@@ -71,7 +72,9 @@ const controller = new ChatController({
     if (how === 'push') history.pushState(null, '', `#${room}`);
     else history.replaceState(null, '', `#${room}`);
   },
+  onPassword: (r) => passwordForm.answered(r),
 }, first.room);
+const passwordForm = new PasswordForm((old, next) => controller.changePassword(old, next));
 controller.setVisible(!document.hidden);
 if (first.notice) controller.notify(first.notice);
 

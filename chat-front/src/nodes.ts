@@ -2,7 +2,7 @@
  * The DOM nodes for one member, a room of the account's list, a private room's person and a session,
  * built for the views (a message and an outbox item: message-node.ts). Every piece of text (names,
  * messages, errors) goes in through textContent, never innerHTML, so none of it can become markup. A
- * name is always followed by its member's short tag (`Ann #3f2a`), so two people who chose the same
+ * name is always followed by its member's short tag (`Ann #3f2a9c1e`), so two people who chose the same
  * name can be told apart, by eye and by a screen reader alike.
  */
 import type { Member, RoomKind, RoomSummary, SessionInfo } from '@livechat/protocol';
@@ -28,16 +28,21 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, 
   return e;
 }
 
+/** Hex digits in a member's tag: 32 bits, so making a guest whose tag matches someone's takes ~2^32 sessions. */
+export const TAG_LEN = 8;
+
 /**
- * A member's short tag: the first 4 hex digits of the member id (the server makes UUIDs), or, for
- * an id with fewer, 4 hex digits of its hash. Stable for a member across servers and sessions.
+ * A member's short tag: the first 8 hex digits of the member id — random bits of the UUID the server
+ * made, which nobody chooses (guest `<uuid>`, account `u_<uuid>`) — or, for an id with fewer, 8 hex
+ * digits of its hash. Stable for a member across servers and sessions. Pages before 8 showed the first
+ * 4 of the same digits: an old page's `#3f2a` is the start of a new page's `#3f2a9c1e`.
  */
 export function memberTag(id: string): string {
   const hex = id.toLowerCase().replace(/[^0-9a-f]/g, '');
-  return hex.length >= 4 ? hex.slice(0, 4) : hash(id).toString(16).padStart(8, '0').slice(0, 4);
+  return hex.length >= TAG_LEN ? hex.slice(0, TAG_LEN) : hash(id).toString(16).padStart(8, '0');
 }
 
-/** A member as people read it: "Ann #3f2a". */
+/** A member as people read it: "Ann #3f2a9c1e". */
 export const memberLabel = (m: Member) => `${m.name} #${memberTag(m.id)}`;
 
 /** The name, then the tag in a quieter style; both are text, so both are read. */

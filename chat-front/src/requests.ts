@@ -20,7 +20,7 @@ import type { PageDir } from './log-window.js';
 
 /** A request as the page remembers it until its answer. */
 export type InFlight =
-  | { type: 'hello' | 'signin' | 'signup' | 'ping' | 'rooms' | 'sessions' }
+  | { type: 'hello' | 'signin' | 'signup' | 'ping' | 'rooms' | 'sessions' | 'password' }
   | { type: 'create' }
   | { type: 'join'; room: string }
   | { type: 'leave' | 'room' | 'invite' | 'remove'; room: string }

@@ -24,6 +24,8 @@ export const TEXT = {
   enterUsername: 'Enter a username.',
   enterPassword: 'Enter your password.',
   badPassword: `A password is ${LIMITS.passwordMin}-${LIMITS.passwordMax} characters.`,
+  passwordChanged: (revoked: number) =>
+    `Password changed.${revoked > 0 ? ` ${revoked} other ${revoked === 1 ? 'session was' : 'sessions were'} signed out.` : ''}`,
   nameTooLong: `A name is at most ${LIMITS.nameMax} characters.`,
   nameControls: 'A name cannot contain control characters.',
   nameInvisible: 'Enter a name with at least one visible character.',
@@ -101,6 +103,7 @@ const BY_REQUEST: { readonly [T in RequestType]?: { readonly [C in ErrorCode]?: 
     rate_limited: tooManyAttempts,
     name_taken: () => 'That username is taken: pick another, or sign in.',
   },
+  password: { auth_failed: () => 'The current password is wrong.', rate_limited: tooManyAttempts },
   edit: { forbidden: () => 'You can edit only your own messages.' },
   delete: { forbidden: () => 'Only its author, or the owner of this private room, can delete that message.' },
   join: {

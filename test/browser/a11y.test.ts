@@ -220,6 +220,11 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
     await owner.page.locator('#sessions > summary').click();
     await owner.page.locator('#sessions').getByText('this device', { exact: true }).waitFor();
     await expectClean(owner, 'signed in, sessions open');
+    // The Change password disclosure open, with a refusal in its alert line.
+    await owner.page.locator('#password-panel > summary').click();
+    await owner.page.getByRole('button', { name: 'Change password', exact: true }).click();
+    await owner.page.getByRole('alert').filter({ hasText: 'Enter your password.' }).waitFor();
+    await expectClean(owner, 'signed in, change password open');
 
     await owner.page.getByRole('textbox', { name: 'New private room' }).fill('Design review');
     await owner.page.getByRole('button', { name: 'Create', exact: true }).click();

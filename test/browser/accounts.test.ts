@@ -6,7 +6,8 @@
  * tab; then a private room is created, the other account invited (it appears in its list) and joined,
  * and removed again — its page says so and is back in the lobby. Also: a wrong password is refused by
  * the form, "Sign out everywhere" signs out every tab of the account, the Sessions panel signs out
- * another device of the account (its page is back at the login view), and a guest's Join stays one click.
+ * another device of the account (its page is back at the login view), "Change password" refuses a wrong
+ * current password in the form and signs the other device out, and a guest's Join stays one click.
  * Saves the signed-in screenshot (docs/screenshots/rooms.png with UPDATE_SCREENSHOTS=1).
  */
 import { mkdirSync } from 'node:fs';
@@ -182,6 +183,47 @@ describe('accounts, private rooms and DMs in the page', () => {
       await expect.poll(() => other.count(), { timeout: 10_000 }).toBe(0);
       expect(await panel.locator('.session').count()).toBe(1);
       expect(await a.getByRole('button', { name: 'Sign out everywhere' }).isVisible()).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await ctxA.close();
+      await ctxB.close();
+    }
+  }, 90_000);
+
+  it('Change password: a wrong current password is refused in the form; the right one signs the other device out', async () => {
+    const dot = `dot-${run}`;
+    const ctxA = await stage.tb.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const ctxB = await stage.tb.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const a = await newTab(ctxA, `#pw-${run}`);
+      const b = await newTab(ctxB, `#pw-${run}`);
+      await signUp(a, dot);
+      await b.getByRole('textbox', { name: 'Username' }).fill(dot);
+      await b.getByLabel('Password').filter({ visible: true }).fill(PASSWORD);
+      await b.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await connectedAppId(b);
+
+      await a.locator('#password-panel summary').click();
+      const current = a.getByLabel('Current password');
+      const next = a.getByLabel('New password');
+      expect(await current.getAttribute('autocomplete')).toBe('current-password');
+      expect(await next.getAttribute('autocomplete')).toBe('new-password');
+      await current.fill('not the password');
+      await next.fill('a brand new secret');
+      await a.getByRole('button', { name: 'Change password', exact: true }).click();
+      await a.getByRole('alert').filter({ hasText: 'The current password is wrong.' }).waitFor();
+      await current.fill(PASSWORD);
+      await a.getByRole('button', { name: 'Change password', exact: true }).click();
+      await a.getByRole('status').filter({ hasText: 'Password changed. 1 other session was signed out.' }).waitFor();
+      expect(await current.inputValue()).toBe('');
+      // The other device is closed with 1008 "signed out"; this page stays signed in.
+      await b.locator('#login-notice').filter({ hasText: 'You were signed out' }).waitFor({ timeout: 15_000 });
+      expect(await a.getByRole('button', { name: 'Sign out everywhere' }).isVisible()).toBe(true);
+      // The new password signs in; the old one no longer does.
+      await b.getByRole('textbox', { name: 'Username' }).fill(dot);
+      await b.getByLabel('Password').filter({ visible: true }).fill('a brand new secret');
+      await b.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await connectedAppId(b);
       expect(errors).toEqual([]);
     } finally {
       await ctxA.close();

@@ -77,8 +77,8 @@ describe('assistive needs and long days', () => {
     await bot.request({ type: 'send', room, text: 'and one from the bot', cid: 'live-1' }, 'ack');
     await entries(ann.page, 'and one from the bot').waitFor();
     await ann.page.waitForTimeout(300);
-    const bobTag = (await bob.page.locator('#members li.is-me').getAttribute('data-id'))!.replace(/-/g, '').slice(0, 4);
-    expect(await said()).toEqual([`Bob Talker #${bobTag}: a live line from Bob`, expect.stringMatching(/^Historian #[0-9a-f]{4}: and one from the bot$/)]);
+    const bobTag = (await bob.page.locator('#members li.is-me').getAttribute('data-id'))!.replace(/-/g, '').slice(0, 8);
+    expect(await said()).toEqual([`Bob Talker #${bobTag}: a live line from Bob`, expect.stringMatching(/^Historian #[0-9a-f]{8}: and one from the bot$/)]);
 
     // Connection changes go through the status (a polite live region by its role).
     route!.drop();
@@ -102,15 +102,15 @@ describe('assistive needs and long days', () => {
     await entries(a1.page, 'from the second Alice').waitFor();
     await expect.poll(() => members(a1.page).count()).toBe(2);
     const ids = await members(a1.page).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.id ?? ''));
-    const tags = ids.map((id) => `#${id.replace(/-/g, '').slice(0, 4)}`);
+    const tags = ids.map((id) => `#${id.replace(/-/g, '').slice(0, 8)}`);
     expect(new Set(tags).size).toBe(2);
     const listed = (await members(a1.page).allTextContents()).map((t) => t.replace(/\s+/g, ' '));
     for (const tag of tags) expect(listed.some((t) => t.includes(`Alice ${tag}`))).toBe(true);
     const sender = (text: string) => entries(a1.page, text).locator('.sender').textContent();
     const s1 = await sender('from the first Alice');
     const s2 = await sender('from the second Alice');
-    expect(s1).toMatch(/^Alice #[0-9a-f]{4}$/);
-    expect(s2).toMatch(/^Alice #[0-9a-f]{4}$/);
+    expect(s1).toMatch(/^Alice #[0-9a-f]{8}$/);
+    expect(s2).toMatch(/^Alice #[0-9a-f]{8}$/);
     expect(s1).not.toBe(s2);
     expect(tags).toEqual(expect.arrayContaining([s1!.slice(6), s2!.slice(6)]));
   });

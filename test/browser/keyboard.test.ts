@@ -86,7 +86,7 @@ describe('keyboard only', () => {
     await expect.poll(() => p.page.locator('.outbox').count(), { timeout: 10_000 }).toBe(0);
 
     // Each message has one stop of its own: the button that discloses its actions.
-    const actions = expect.stringMatching(/^button 'Actions for the message from Keyboard Kim #\w{4} at /);
+    const actions = expect.stringMatching(/^button 'Actions for the message from Keyboard Kim #\w{8} at /);
     expect(await tabOrder(p.page, 11)).toEqual([
       "a 'livechat'", 'button#notify', 'input#room-switch', "button 'Go'", "a '# kb-order'", 'ul#members', 'div#scroller',
       actions, actions, 'textarea#message', "button 'Send'",

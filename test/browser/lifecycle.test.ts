@@ -55,7 +55,7 @@ describe('replies, edits, deletions, reactions and typing across servers', () =>
     await bob.page.keyboard.press('Tab');
     await bob.page.keyboard.press('Enter');
     const context = bob.page.locator('#composer-context');
-    await context.filter({ hasText: /Replying to Ann #\w{4}: Lunch at noon\?/ }).waitFor();
+    await context.filter({ hasText: /Replying to Ann #\w{8}: Lunch at noon\?/ }).waitFor();
     expect(await bob.page.evaluate(() => document.activeElement?.id)).toBe('message');
     // Escape cancels, Reply again brings it back.
     await bob.page.keyboard.press('Escape');

@@ -22,6 +22,8 @@ export interface ServerOptions {
   sessionFirstTtlSec?: number;
   accountTtlSec?: number;
   accountMaxRooms?: number;
+  accountMaxSessions?: number;
+  sessionMaxAgeSec?: number;
 }
 
 export interface BackendFactory {
@@ -53,6 +55,8 @@ const settings = (appId: string, url: string, o: ServerOptions): BackendSettings
   smallAgainAt: o.smallAgainAt ?? 180,
   accountTtlSec: o.accountTtlSec ?? 365 * 86_400,
   accountMaxRooms: o.accountMaxRooms ?? 200,
+  accountMaxSessions: o.accountMaxSessions,
+  sessionMaxAgeSec: o.sessionMaxAgeSec,
 });
 
 function memoryFactory(): BackendFactory {

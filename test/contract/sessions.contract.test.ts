@@ -63,6 +63,60 @@ for (const make of factories) {
       expect(await a.sessions.revoke(zoe.id, tokenDigest('tok-short').slice(0, 12))).toEqual([]);
     });
 
+    it('keeps at most accountMaxSessions per account: one more revokes the oldest, published as k', async () => {
+      const a = await f.server('A', { accountMaxSessions: 2 });
+      const b = await f.server('B', { accountMaxSessions: 2 });
+      const seen = record(b);
+      await a.sessions.save('tok-1', zoe);
+      await sleep(3);
+      await b.sessions.save('tok-2', zoe);
+      await sleep(3);
+      await a.sessions.save('tok-g', { id: 'guest-1', name: 'G' });
+      await a.sessions.save('tok-3', zoe);
+      expect((await b.sessions.list(zoe.id)).map((s) => s.digest)).toEqual([tokenDigest('tok-2'), tokenDigest('tok-3')]);
+      expect(await b.sessions.resolve('tok-1')).toBeNull();
+      expect(await b.sessions.resolve('tok-3')).toEqual(zoe);
+      expect(await b.sessions.resolve('tok-g')).toEqual({ id: 'guest-1', name: 'G' });
+      await eventually(() => seen.some((e) => e.entry === 'k' && e.session === tokenDigest('tok-1')));
+      expect(seen.filter((e) => e.entry === 'k')).toHaveLength(1);
+    });
+
+    it('never renews a session past sessionMaxAgeSec after it was made, however often it is used', async () => {
+      const a = await f.server('A', { sessionTtlSec: 3600, sessionMaxAgeSec: 1 });
+      await a.sessions.save('tok-old', zoe);
+      await a.sessions.save('tok-guest', { id: 'g', name: 'G' });
+      for (let i = 0; i < 3; i++) {
+        await sleep(250);
+        expect(await a.sessions.resolve('tok-old')).toEqual(zoe);
+        expect(await a.sessions.resolve('tok-guest')).toEqual({ id: 'g', name: 'G' });
+      }
+      await sleep(450);
+      expect(await a.sessions.resolve('tok-old')).toBeNull();
+      expect(await a.sessions.resolve('tok-guest')).toBeNull();
+      expect(await a.sessions.list(zoe.id)).toEqual([]);
+    });
+
+    it('revokes every session but one; rename keeps the member id and the session\'s creation time', async () => {
+      const a = await f.server('A');
+      for (const t of ['tok-1', 'tok-2', 'tok-3']) await a.sessions.save(t, zoe);
+      const keep = tokenDigest('tok-2');
+      expect((await a.sessions.revoke(zoe.id, undefined, keep)).sort()).toEqual([tokenDigest('tok-1'), tokenDigest('tok-3')].sort());
+      expect((await a.sessions.list(zoe.id)).map((s) => s.digest)).toEqual([keep]);
+      expect(await a.sessions.resolve('tok-2')).toEqual(zoe);
+      expect(await a.sessions.rename('tok-unknown', 'X')).toBe(false);
+    });
+
+    it('a renamed session still ends at its absolute lifetime (rename does not make it new)', async () => {
+      const a = await f.server('A', { sessionTtlSec: 3600, sessionMaxAgeSec: 1 });
+      const b = await f.server('B', { sessionTtlSec: 3600, sessionMaxAgeSec: 1 });
+      await a.sessions.save('tok-g', { id: 'g1', name: 'Old' });
+      await sleep(600);
+      expect(await b.sessions.rename('tok-g', 'New')).toBe(true);
+      expect(await a.sessions.resolve('tok-g')).toEqual({ id: 'g1', name: 'New' });
+      await sleep(600);
+      expect(await a.sessions.resolve('tok-g')).toBeNull();
+    });
+
     it('revokes one session by a unique digest prefix, publishing k; an unknown or ambiguous prefix revokes nothing', async () => {
       const a = await f.server('A');
       const b = await f.server('B');

@@ -94,9 +94,9 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     expect(await guest.c.request({ type: 'create', title: 'x' }, 'room')).toMatchObject({ type: 'error', code: 'forbidden' });
   });
 
-  it('failed sign-ins are limited per account across servers, with retryAfterMs', async () => {
+  it('failed sign-ins are limited per (account, address) across servers, with retryAfterMs', async () => {
     const cy = await account('cy', appIds()[0]);
-    // The default is 10 failures per account per window; spread over all four servers.
+    // The default is 10 failures per account and address per window; spread over all four servers.
     for (let i = 0; i < 10; i++) {
       const t = await TestClient.connect(stage.cluster.wsUrl);
       clients.push(t);

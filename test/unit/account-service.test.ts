@@ -241,8 +241,8 @@ describe('AccountService', () => {
     expect(c.closed).toEqual([[1008, 'signed out']]);
   });
 
-  it('concurrent wrong passwords cannot all pass the per-account limit while their hashes run', async () => {
-    const { client, account } = setup({ SIGNIN_ACCOUNT_LIMIT: '5', KDF_QUEUE: '1000' });
+  it('concurrent wrong passwords cannot all pass the per-(account, address) limit while their hashes run', async () => {
+    const { client, account } = setup({ SIGNIN_PAIR_LIMIT: '5', KDF_QUEUE: '1000' });
     await account('Cat');
     const tries = Array.from({ length: 30 }, () => client());
     await Promise.all(tries.map((t) => t.req({ type: 'signin', username: 'cat', password: 'wrong-password' })));
@@ -252,7 +252,7 @@ describe('AccountService', () => {
   });
 
   it('a success is not counted as a failure', async () => {
-    const { client, account } = setup({ SIGNIN_ACCOUNT_LIMIT: '2' });
+    const { client, account } = setup({ SIGNIN_PAIR_LIMIT: '2' });
     await account('Dot');
     for (let i = 0; i < 5; i++) {
       const c = client();
@@ -271,6 +271,33 @@ describe('AccountService', () => {
       codes.push(c.take()[0].code);
     }
     expect(codes).toEqual(['name_taken', 'name_taken', 'rate_limited']);
+  });
+
+  it('past the address limit, one answer before any name is looked up: hello with a registered or a free name, and invite', async () => {
+    const { client, account } = setup({ SIGNIN_ADDRESS_LIMIT: '2' });
+    await account('Eve');
+    // The owner of a private room, on the address that will be locked (10.0.0.1, the harness's default).
+    const owner = await account('Own');
+    await owner.req({ type: 'create', title: 'Team' });
+    const room = (owner.take().find((f) => f.type === 'room') as unknown as { room: string }).room;
+    for (let i = 0; i < 2; i++) {
+      const c = client();
+      await c.req({ type: 'hello', name: 'EVE' });
+      expect(c.take()[0].code).toBe('name_taken');
+    }
+    const answers = [];
+    for (const name of ['Eve', 'Nobody-free']) {
+      const c = client();
+      await c.req({ type: 'hello', name });
+      answers.push(c.take());
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]).toMatchObject([{ type: 'error', code: 'rate_limited' }]);
+    await owner.req({ type: 'invite', room, username: 'eve' });
+    const known = owner.take();
+    await owner.req({ type: 'invite', room, username: 'nobody-at-all' });
+    expect(owner.take()).toEqual(known);
+    expect(known).toMatchObject([{ type: 'error', code: 'rate_limited' }]);
   });
 
   it('a read marker never goes past the room\'s newest message', async () => {

@@ -126,11 +126,12 @@ describe('the account form', () => {
 
 function setup(store = new MemoryStore()) {
   const routes: Array<[string, string]> = [];
+  const passwords: unknown[] = [];
   const c = new ChatController({
     url: 'ws://h/ws', WebSocket: FakeSocket, storage: store, onChange: () => {}, random: () => 0.5,
-    onRoute: (room, how) => routes.push([room, how]),
+    onRoute: (room, how) => routes.push([room, how]), onPassword: (r) => passwords.push(r),
   });
-  return { c, store, routes };
+  return { c, store, routes, passwords };
 }
 
 async function signedIn(c: ChatController, room = 'lobby', member = ann): Promise<FakeSocket> {
@@ -362,6 +363,23 @@ describe('ChatController with an account', () => {
     c.signOut();
     expect(c.state.account).toBeNull();
     expect(c.requestSessions()).toBe(false);
+  });
+
+  it('changes the password: sends old and new, reports the other sessions signed out, or why not', async () => {
+    const { c, passwords } = setup();
+    c.signIn('signin', 'Ann', 'correct horse', 'lobby');
+    const ws = FakeSocket.last();
+    ws.open();
+    ws.receive({ type: 'welcome', appId: '1000', session: 'acct-sess', member: ann, account: { username: 'Ann' }, rid: ws.ridOf('signin') });
+    await tick();
+    expect(c.changePassword('correct horse', 'a new secret')).toBeNull();
+    expect(ws.sentOfType('password')).toEqual([{ type: 'password', old: 'correct horse', new: 'a new secret' }]);
+    ws.receive({ type: 'password', revoked: 2, rid: ws.ridOf('password') });
+    expect(passwords).toEqual([{ revoked: 2 }]);
+    expect(c.changePassword('wrong one', 'another secret')).toBeNull();
+    ws.receive({ type: 'error', code: 'auth_failed', message: 'x', rid: ws.rids.at(-1) });
+    expect(passwords.at(-1)).toEqual({ error: 'The current password is wrong.' });
+    expect(c.state.phase).toBe('chat');
   });
 
   it('sign out revokes this session on the server, forgets it here and closes', async () => {

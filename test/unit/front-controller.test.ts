@@ -146,6 +146,42 @@ describe('ChatController', () => {
     expect(store.getItem('livechat.identity')).toBeNull();
   });
 
+  it('a resumed guest whose name was registered since: back to the form, and the next Join keeps the session under the new name', async () => {
+    const store = new MemoryStore();
+    const first = setup(store);
+    first.c.start('Ann', 'lobby');
+    await welcome('1000', ann, 'sess-ann');
+    first.c.stop();
+
+    const again = setup(store);
+    again.c.start('Ann', 'lobby');
+    const ws = FakeSocket.last();
+    ws.open();
+    expect(ws.sent[0]).toEqual({ type: 'hello', name: 'Ann', session: 'sess-ann' });
+    ws.receive({ type: 'error', code: 'name_taken', message: 'x', rid: ws.ridOf('hello') });
+    expect(again.c.state.phase).toBe('login');
+    expect(again.c.state.loginError).toMatch(/belongs to an account/);
+    again.c.start('Ann 2', 'lobby');
+    const ws2 = FakeSocket.last();
+    ws2.open();
+    expect(ws2.sent[0]).toEqual({ type: 'hello', name: 'Ann 2', session: 'sess-ann' });
+    ws2.receive({ type: 'welcome', appId: '1000', session: 'sess-ann', member: { id: ann.id, name: 'Ann 2' }, rid: ws2.ridOf('hello') });
+    await tick();
+    expect(again.c.state.phase).toBe('chat');
+
+    // The same on a reconnect while chatting: back to the form, the session kept for the next Join.
+    ws2.drop(1006);
+    vi.advanceTimersByTime(300);
+    const ws3 = FakeSocket.last();
+    ws3.open();
+    expect(ws3.sent[0]).toEqual({ type: 'hello', name: 'Ann 2', session: 'sess-ann' });
+    ws3.receive({ type: 'error', code: 'name_taken', message: 'x', rid: ws3.ridOf('hello') });
+    expect(again.c.state.phase).toBe('login');
+    again.c.start('Ann 3', 'lobby');
+    FakeSocket.last().open();
+    expect(FakeSocket.last().sent[0]).toEqual({ type: 'hello', name: 'Ann 3', session: 'sess-ann' });
+  });
+
   it('switches rooms: leaves the old one and joins the new one afresh', async () => {
     const { c } = setup();
     c.start('Ann', 'lobby');

@@ -33,10 +33,15 @@ describe('the room in the address', () => {
 });
 
 describe('member tags', () => {
-  it('are the first 4 hex digits of the member id', () => {
-    expect(memberTag('3f2a9c1e-1111-4000-8000-000000000000')).toBe('3f2a');
-    expect(memberTag('3F2A9C1E')).toBe('3f2a');
-    expect(memberLabel({ id: '3f2a9c1e-1111-4000-8000-000000000000', name: 'Alice' })).toBe('Alice #3f2a');
+  it('are the first 8 hex digits of the member id (32 bits to grind, not 16; an old page\'s 4 are their start)', () => {
+    expect(memberTag('3f2a9c1e-1111-4000-8000-000000000000')).toBe('3f2a9c1e');
+    expect(memberTag('3F2A9C1E')).toBe('3f2a9c1e');
+    expect(memberTag('u_3f2a9c1e-1111-4000-8000-000000000000')).toBe('3f2a9c1e');
+    expect(memberLabel({ id: '3f2a9c1e-1111-4000-8000-000000000000', name: 'Alice' })).toBe('Alice #3f2a9c1e');
+  });
+
+  it('differ for ids that share their first 4 hex digits (what a 16-bit grind would match)', () => {
+    expect(memberTag('3f2a0000-1111-4000-8000-000000000000')).not.toBe(memberTag('3f2a9c1e-1111-4000-8000-000000000000'));
   });
 
   it('tell two people of the same name apart', () => {
@@ -45,21 +50,21 @@ describe('member tags', () => {
     expect(memberLabel(a)).not.toBe(memberLabel(b));
   });
 
-  it('are 4 hex digits even for an id with fewer (from a hash of it)', () => {
-    for (const id of ['a', 'zz', '__proto__', '', '😀']) expect(memberTag(id)).toMatch(/^[0-9a-f]{4}$/);
+  it('are 8 hex digits even for an id with fewer (from a hash of it)', () => {
+    for (const id of ['a', 'zz', '__proto__', '', '😀', 'abcd1']) expect(memberTag(id)).toMatch(/^[0-9a-f]{8}$/);
     expect(memberTag('zz')).toBe(memberTag('zz'));
   });
 });
 
 describe('the live region and the tab title', () => {
   const m = (id: number, name: string, text: string): ChatMessage =>
-    ({ type: 'message', room: 'lobby', id, ts: 1, from: { id: `abcd${id}`, name }, text, cid: `c${id}`, via: '1000' });
+    ({ type: 'message', room: 'lobby', id, ts: 1, from: { id: `abcdef0${id}`, name }, text, cid: `c${id}`, via: '1000' });
 
   it('reads each new message with its sender and tag; a burst is summarised', () => {
-    expect(arrivalLines([m(1, 'Bob', 'hi')])).toEqual(['Bob #abcd: hi']);
+    expect(arrivalLines([m(1, 'Bob', 'hi')])).toEqual(['Bob #abcdef01: hi']);
     expect(arrivalLines([m(1, 'Bob', 'a'), m(2, 'Cy', 'b'), m(3, 'Bob', 'c')])).toHaveLength(3);
     expect(arrivalLines([m(1, 'Bob', 'a'), m(2, 'Cy', 'b'), m(3, 'Di', 'c'), m(4, 'Ed', 'd')])).toEqual(['4 new messages from Bob, Cy, Di and others.']);
-    expect(arrivalLines([m(1, 'Bob', 'x'.repeat(400))])[0]).toBe(`Bob #abcd: ${'x'.repeat(300)}…`);
+    expect(arrivalLines([m(1, 'Bob', 'x'.repeat(400))])[0]).toBe(`Bob #abcdef01: ${'x'.repeat(300)}…`);
   });
 
   it('puts the unread count in front of the title', () => {

@@ -37,6 +37,7 @@ const SAMPLES: { [T in RequestType]: Extract<Request, { type: T }> } = {
   signin: { type: 'signin', username: 'Ann', password: PASSWORD },
   sessions: { type: 'sessions' },
   revoke: { type: 'revoke' },
+  password: { type: 'password', old: PASSWORD, new: `${PASSWORD} 2` },
   join: { type: 'join', room: 'r' },
   leave: { type: 'leave', room: 'r' },
   members: { type: 'members', room: 'r' },
@@ -125,6 +126,7 @@ const SCENES: { [T in RequestType]: (h: ChatHarness) => Promise<Scene> } = {
     const other = (ann.take()[0].sessions as Array<{ id: string; current: boolean }>).find((s) => !s.current)!;
     return { who: ann, req: { type: 'revoke', session: other.id }, answer: { type: 'revoked', count: 1 } };
   },
+  password: async (h) => ({ who: await h.account('Ann'), req: { type: 'password', old: PASSWORD, new: `${PASSWORD} 2` }, answer: { type: 'password', revoked: 0 } }),
   join: async (h) => {
     const alice = await inRoom(h, 'Alice');
     const bob = await h.member('Bob');
@@ -352,8 +354,8 @@ const ERROR_CASES: ErrorCase[] = [
     error: error('auth_failed'),
   },
   {
-    name: 'signin past SIGNIN_ACCOUNT_LIMIT: rate_limited',
-    options: { env: { SIGNIN_ACCOUNT_LIMIT: '1' } },
+    name: 'signin past SIGNIN_PAIR_LIMIT: rate_limited',
+    options: { env: { SIGNIN_PAIR_LIMIT: '1' } },
     make: async (h) => {
       await h.account('Ann');
       await h.client().req({ type: 'signin', username: 'ann', password: 'wrong-password' });
@@ -510,7 +512,7 @@ describe('request ids', () => {
 
       const accountOnly = TYPES.filter((t) => ROUTES[t].account);
       it('the account-only rows are the account requests of docs/protocol.md (and `room`)', () => {
-        expect(accountOnly).toEqual(['create', 'dm', 'invite', 'read', 'remove', 'revoke', 'room', 'rooms', 'sessions']);
+        expect(accountOnly).toEqual(['create', 'dm', 'invite', 'password', 'read', 'remove', 'revoke', 'room', 'rooms', 'sessions']);
       });
       for (const t of accountOnly) {
         it(`${t} by a guest: forbidden`, async () => {

@@ -62,6 +62,7 @@ export function routeTable(f: Features): RouteTable {
     signin: { module: 'signIn', identifies: true, handle: (c, r) => f.signIn.signin(c, r) },
     sessions: { module: 'sessions', account: true, bucket: 'page', handle: (c) => f.sessions.sessions(c) },
     revoke: { module: 'sessions', account: true, bucket: 'join', handle: (c, r) => f.sessions.revoke(c, r) },
+    password: { module: 'signIn', account: true, bucket: 'join', handle: (c, r) => f.signIn.password(c, r) },
     join: { module: 'membership', bucket: 'join', handle: (c, r) => f.membership.join(c, r) },
     leave: { module: 'membership', handle: (c, r) => f.membership.leave(c, r) },
     members: { module: 'membership', bucket: 'page', handle: (c, r) => f.membership.members(c, r) },

@@ -1,14 +1,18 @@
 /** What the chat layer is configured with (a slice of config.ts's Config, so tests can give less). */
 import type { KdfSettings } from '../accounts/password.js';
+import type { Rate } from '../config.js';
 import type { MemberRates } from './member-limits.js';
 
 export interface AccountSettings extends KdfSettings {
   requireAccounts: boolean;
   privateRoomMaxMembers: number;
   accountMaxPrivateRooms: number;
+  signinPairLimit: number;
   signinAccountLimit: number;
   signinAddressLimit: number;
   signinWindowSec: number;
+  signinBackoffMaxMs: number;
+  kdfAddressRate: Rate;
 }
 
 export interface ChatSettings extends MemberRates, AccountSettings {

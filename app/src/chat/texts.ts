@@ -16,6 +16,9 @@ export const TEXTS = {
   tooManyFailedSignins: 'too many failed sign-ins: wait before trying again',
   tooManySignins: 'too many sign-ups or sign-ins from this address',
   hashingBusy: 'the server is busy signing people in, retry shortly',
+  tooManyHashes: 'too many password checks from this address: wait before trying again',
+  accountBackoff: 'many failed sign-ins for this account: wait a moment and retry',
+  nameRegisteredSince: 'your name has since been registered as a username: pick another name',
   // rooms and messages
   privateRoom: 'this room is private: you are not a member',
   tooManyRooms: (max: number) => `at most ${max} rooms per connection`,

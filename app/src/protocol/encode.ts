@@ -8,7 +8,7 @@
  * history, to the bus and to every client.
  */
 import type {
-  Ack, Attachment, ErrorResponse, Joined, Left, Member, MembersResponse, Presence, ReadResponse, RevokedResponse, RoomResponse,
+  Ack, Attachment, ErrorResponse, Joined, Left, Member, MembersResponse, Presence, ReadResponse, PasswordResponse, RevokedResponse, RoomResponse,
   RoomsResponse, SessionsResponse, UploadResponse, Welcome,
 } from './messages.js';
 
@@ -204,4 +204,8 @@ export function sessionsFrame(s: Omit<SessionsResponse, 'type'>): Frame {
 
 export function revokedFrame(r: Omit<RevokedResponse, 'type'>): Frame {
   return asFrame(JSON.stringify({ type: 'revoked', count: r.count }));
+}
+
+export function passwordFrame(r: Omit<PasswordResponse, 'type'>): Frame {
+  return asFrame(JSON.stringify({ type: 'password', revoked: r.revoked }));
 }

@@ -8,7 +8,7 @@ export {
   type AccountRequest, type Ack, type Attachment, type AttachmentRef, type ChatMessage, type CreateRoomRequest, type DeleteRequest, type DmRequest,
   type EditRequest, type ErrorCode, type ErrorResponse, type HelloRequest, type HistoryRequest, type HistoryResponse,
   type InviteRequest, type JoinRequest, type Joined, type LeaveRequest, type Left, type LifecycleRequest, type Member,
-  type MembersRequest, type MembersResponse, type PingRequest, type Pong, type Presence, type PresenceChange,
+  type MembersRequest, type MembersResponse, type PasswordRequest, type PasswordResponse, type PingRequest, type Pong, type Presence, type PresenceChange,
   type PresenceCount, type PresenceSync, type PutTarget, type ReactionCount, type ReactRequest, type ReadRequest, type ReadResponse,
   type RemoveRequest, type ReplyQuote, type Request, type RequestId, type RequestType, type RevokedResponse,
   type RevokeRequest, type RoomKind, type RoomRequest, type RoomResponse, type RoomsRequest, type RoomsResponse,
@@ -23,6 +23,6 @@ export { parseRequest, validateRequest, type ParseError, type Result } from './p
 export { charLength, cleanName, emojiProblem, nameProblem, passwordProblem, textProblem, usernameKey } from './text.js';
 export {
   ackFrame, asFrame, errorFrame, historyFrame, joinedFrame, leftFrame, membersFrame, MESSAGE_TS_JOIN, messageFrame,
-  messageFrameBytes, messageParts, PONG_FRAME, presenceFrame, uploadFrame, attachment, readFrame, revokedFrame, roomFrame, roomsFrame,
+  messageFrameBytes, messageParts, passwordFrame, PONG_FRAME, presenceFrame, uploadFrame, attachment, readFrame, revokedFrame, roomFrame, roomsFrame,
   sessionsFrame, welcomeFrame, withRid, type Frame, type MessageParts,
 } from './encode.js';

@@ -106,6 +106,8 @@ export interface SessionsRequest { type: 'sessions' }
  * every session of the account when `session` is absent ("sign out everywhere").
  */
 export interface RevokeRequest { type: 'revoke'; session?: string }
+/** Changes the account's password (`old` checked like a sign-in): `password`; every other session is revoked. */
+export interface PasswordRequest { type: 'password'; old: string; new: string }
 /** The account's rooms with unread counts: `rooms`. */
 export interface RoomsRequest { type: 'rooms' }
 /** Creates a private room owned by this account: `room`. */
@@ -122,8 +124,8 @@ export interface DmRequest { type: 'dm'; member: string }
 export interface ReadRequest { type: 'read'; room: string; id: number }
 
 export type AccountRequest =
-  | SignupRequest | SigninRequest | SessionsRequest | RevokeRequest | RoomsRequest | CreateRoomRequest | RoomRequest
-  | InviteRequest | RemoveRequest | DmRequest | ReadRequest;
+  | SignupRequest | SigninRequest | SessionsRequest | RevokeRequest | PasswordRequest | RoomsRequest | CreateRoomRequest
+  | RoomRequest | InviteRequest | RemoveRequest | DmRequest | ReadRequest;
 
 /**
  * Request ids (shared/PROTOCOL.md "Request ids"): any request may carry `rid`, 1-64 characters, and
@@ -256,6 +258,8 @@ export interface SessionInfo {
 export interface SessionsResponse { type: 'sessions'; sessions: SessionInfo[] }
 /** Sessions revoked; every connection on them, on every server, is then closed with 1008 "signed out". */
 export interface RevokedResponse { type: 'revoked'; count: number }
+/** The password was changed; `revoked` other sessions were revoked (closed with 1008 "signed out"). */
+export interface PasswordResponse { type: 'password'; revoked: number }
 
 export type ErrorCode =
   | 'bad_request' | 'not_identified' | 'not_joined' | 'rate_limited' | 'unavailable'
@@ -278,5 +282,6 @@ export interface ErrorResponse {
 /** Any frame may carry the `rid` of the request it answers (RequestId). */
 export type ServerMessage = (
   | Welcome | Joined | Left | Ack | ChatMessage | Presence | HistoryResponse | MembersResponse | Pong | ErrorResponse
-  | RoomsResponse | RoomResponse | ReadResponse | SessionsResponse | RevokedResponse | Update | Typing | UploadResponse
+  | RoomsResponse | RoomResponse | ReadResponse | SessionsResponse | RevokedResponse | PasswordResponse | Update | Typing
+  | UploadResponse
 ) & RequestId;

@@ -243,6 +243,10 @@ function validateBody(data: Record<string, unknown>): Result<Request, ParseError
       if (pw !== null) return fail(pw);
       return ok({ type, username: cleanName(data.username), password: data.password });
     }
+    case 'password': {
+      const problem = typeof data.old !== 'string' || typeof data.new !== 'string' ? 'old and new must be strings' : passwordProblem(data.old) ?? passwordProblem(data.new);
+      return problem === null ? ok({ type, old: data.old as string, new: data.new as string }) : fail(problem);
+    }
     case 'revoke': {
       const session = data.session;
       if (session === undefined) return ok({ type });

@@ -9,14 +9,14 @@ import type { Publish } from '../bus/bus.js';
 import { revokedEntry } from '../bus/envelope.js';
 import { live, MemoryAccountsState } from '../accounts/memory-accounts.js';
 import { isAccountId, type Member } from '../protocol/messages.js';
-import { tokenDigest, type Sessions, type StoredSession } from './sessions.js';
+import { NO_SESSION_LIMITS, tokenDigest, type SessionLimits, type Sessions, type StoredSession } from './sessions.js';
 
 export class MemorySessionsState {
   /** lc:session:<digest> */
   readonly map = new Map<string, { member: Member; created: number; expires: number }>();
 }
 
-export interface MemorySessionsSettings {
+export interface MemorySessionsSettings extends Partial<SessionLimits> {
   ttlMs: number;
   firstTtlMs: number;
   /** How long an account's session index lives after its last save. */
@@ -36,11 +36,23 @@ export class MemorySessions implements Sessions {
     return this.state.map;
   }
 
+  private get limits(): SessionLimits {
+    return { ...NO_SESSION_LIMITS, ...this.settings };
+  }
+
   async save(token: string, member: Member): Promise<void> {
     const now = this.now();
     const digest = tokenDigest(token);
-    this.map.set(digest, { member: { id: member.id, name: member.name }, created: now, expires: now + this.settings.firstTtlMs });
-    if (isAccountId(member.id)) this.index(member.id, digest, now, now);
+    const { maxAgeMs, maxPerAccount } = this.limits;
+    this.map.set(digest, { member: { id: member.id, name: member.name }, created: now, expires: now + Math.min(this.settings.firstTtlMs, maxAgeMs) });
+    if (isAccountId(member.id)) {
+      this.index(member.id, digest, now, now);
+      const all = this.liveDigests(member.id, now);
+      // Past the cap, the oldest go (never the one just saved).
+      for (const s of all.filter((x) => x.digest !== digest).slice(0, Math.max(0, all.length - maxPerAccount))) {
+        this.drop(member.id, s.digest);
+      }
+    }
     if (this.map.size % 4096 === 0) {
       for (const [t, s] of this.map) if (s.expires <= now) this.map.delete(t);
     }
@@ -51,9 +63,21 @@ export class MemorySessions implements Sessions {
     const digest = tokenDigest(token);
     const s = live(this.map, digest, now);
     if (!s) return null;
-    s.expires = now + this.settings.ttlMs;
+    const end = s.created + this.limits.maxAgeMs;
+    if (end <= now) {
+      this.map.delete(digest);
+      return null;
+    }
+    s.expires = Math.min(now + this.settings.ttlMs, end);
     if (isAccountId(s.member.id)) this.index(s.member.id, digest, s.created, now);
     return { ...s.member };
+  }
+
+  async rename(token: string, name: string): Promise<boolean> {
+    const s = live(this.map, tokenDigest(token), this.now());
+    if (!s) return false;
+    s.member = { id: s.member.id, name };
+    return true;
   }
 
   /** Puts the session in the account's index (kept when there) and renews the index. */
@@ -84,16 +108,18 @@ export class MemorySessions implements Sessions {
     return this.liveDigests(memberId, this.now());
   }
 
-  async revoke(memberId: string, idPrefix?: string): Promise<string[]> {
+  async revoke(memberId: string, idPrefix?: string, exceptDigest?: string): Promise<string[]> {
     const all = this.liveDigests(memberId, this.now());
-    const hit = all.filter((s) => idPrefix === undefined || s.digest.startsWith(idPrefix)).map((s) => s.digest);
+    const hit = all.filter((s) => (idPrefix === undefined || s.digest.startsWith(idPrefix)) && s.digest !== exceptDigest).map((s) => s.digest);
     if (idPrefix !== undefined && hit.length !== 1) return [];
-    const index = this.accounts.sessions.get(memberId);
-    for (const d of hit) {
-      this.map.delete(d);
-      index?.digests.delete(d);
-      this.publish(revokedEntry(memberId, d));
-    }
+    for (const d of hit) this.drop(memberId, d);
     return hit;
+  }
+
+  /** Deletes one session of the account and publishes its revocation. */
+  private drop(memberId: string, digest: string): void {
+    this.map.delete(digest);
+    this.accounts.sessions.get(memberId)?.digests.delete(digest);
+    this.publish(revokedEntry(memberId, digest));
   }
 }

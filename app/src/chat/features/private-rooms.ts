@@ -52,6 +52,8 @@ export class PrivateRoomsFeature {
     const { backend, settings, roomList } = this.p;
     const acl = await this.owned(ctx, req.room);
     if (!acl) return;
+    // Past the address's limit, one answer before the username is looked up (it would tell whether it exists).
+    if (await this.p.signinLimits.addressLocked(ctx)) return;
     const invitee = await backend.accounts.find(usernameKey(req.username));
     if (!invitee) {
       // Tells that a username does not exist: counted like a failed sign-in of the address.
