@@ -50,26 +50,6 @@ for (const make of factories) {
       expect((await a.accounts.attempts('ip:1')).count).toBe(1);
     });
 
-    it('takes tokens from a bucket shared by every server: a burst, then refilled at its rate', async () => {
-      const a = await f.server('A');
-      const b = await f.server('B');
-      const rate = { burst: 3, perSec: 10 };
-      expect(await a.accounts.take('ip:9', rate)).toBe(0);
-      expect(await b.accounts.take('ip:9', rate)).toBe(0);
-      expect(await a.accounts.take('ip:9', rate)).toBe(0);
-      const wait = await b.accounts.take('ip:9', rate);
-      expect(wait).toBeGreaterThan(0);
-      expect(wait).toBeLessThanOrEqual(100);
-      // Another key has a bucket of its own.
-      expect(await b.accounts.take('ip:8', rate)).toBe(0);
-      await sleep(wait + 20);
-      expect(await a.accounts.take('ip:9', rate)).toBe(0);
-      expect(await b.accounts.take('ip:9', rate)).toBeGreaterThan(0);
-      // A full bucket again after burst / perSec.
-      await sleep(350);
-      for (let i = 0; i < 3; i++) expect(await a.accounts.take('ip:9', rate)).toBe(0);
-    });
-
     it('replaces an account\'s password hash only while the key is still that account', async () => {
       const a = await f.server('A');
       const b = await f.server('B');
@@ -213,7 +193,7 @@ for (const make of factories) {
       await a.sessions.save('tok-zoe', me);
       await a.sessions.save('tok-zoe-2', me);
       await a.sessions.save('tok-guest', { id: 'guest-1', name: 'G' });
-      await a.accounts.take('ip:1', { burst: 10, perSec: 0.1 });
+      await a.limits.take('a:127.0.0.1:kdf', { burst: 10, perSec: 0.1 });
       await a.sessions.resolve('tok-zoe');
       await a.sessions.list(zoe.id);
       await a.sessions.revoke(zoe.id, (await a.sessions.list(zoe.id))[1].digest);
@@ -227,7 +207,7 @@ for (const make of factories) {
       await a.history.lastIds(['p--room', 'dm--zb', 'lobby']);
       const ttls = await keyTtls(f.redisUrl!());
       const families = new Set([...ttls.keys()].map((k) => k.replace(/^lc:\{[^}]*\}:/, 'lc:{room}:').replace(/^(lc:[a-z]+:).*$/, '$1')));
-      for (const k of ['lc:acct:', 'lc:uid:', 'lc:urooms:', 'lc:reads:', 'lc:usess:', 'lc:fail:', 'lc:kdf:', 'lc:session:', 'lc:{room}:acl', 'lc:{room}:aclm']) {
+      for (const k of ['lc:acct:', 'lc:uid:', 'lc:urooms:', 'lc:reads:', 'lc:usess:', 'lc:fail:', 'lc:lim:', 'lc:session:', 'lc:{room}:acl', 'lc:{room}:aclm']) {
         expect(families).toContain(k);
       }
       const forever = [...ttls].filter(([, ttl]) => ttl <= 0).map(([k]) => k);

@@ -3,6 +3,7 @@
 // capped backoff; refused attempts do not count toward it.
 import { describe, expect, it } from 'vitest';
 import { MemoryAccounts } from '../../app/src/accounts/memory-accounts.js';
+import { MemoryLimits } from '../../app/src/limits/memory-limits.js';
 import { backoffMs, SigninLimits } from '../../app/src/chat/signin-limits.js';
 import type { AccountSettings } from '../../app/src/chat/settings.js';
 import type { Metrics } from '../../app/src/metrics.js';
@@ -16,7 +17,7 @@ const metrics = { auth: { inc() {} } } as unknown as Metrics;
 function setup() {
   let now = 1_000_000;
   const accounts = new MemoryAccounts(() => {}, { accountTtlMs: 1e9, maxRooms: 10 }, undefined, () => now);
-  return { limits: new SigninLimits(accounts, settings, metrics), tick: (ms: number) => { now += ms; } };
+  return { limits: new SigninLimits(accounts, settings, metrics, new MemoryLimits(undefined, () => now)), tick: (ms: number) => { now += ms; } };
 }
 
 describe('backoffMs', () => {

@@ -29,11 +29,6 @@ export interface AttemptCount {
   retryAfterMs: number;
 }
 
-export interface TokenRate {
-  burst: number;
-  perSec: number;
-}
-
 export interface Accounts {
   /** Creates the account unless its username key is taken; false when taken (nothing written). */
   create(key: string, rec: AccountRecord): Promise<boolean>;
@@ -56,12 +51,6 @@ export interface Accounts {
   failed(key: string, windowMs: number): Promise<AttemptCount>;
   /** Takes back one attempt counted ahead (it succeeded). */
   forgive(key: string): Promise<void>;
-  /**
-   * Takes one token from the bucket `key` (shared by every server; full at `rate.burst`, refilled at
-   * `rate.perSec`): 0 when taken, else the ms until one is there (nothing taken). Bounds the password
-   * hashes one address may have computed (chat/signin-limits.ts).
-   */
-  take(key: string, rate: TokenRate): Promise<number>;
   /** Replaces the password hash of the account at `key` if it is still the account `id`; false when not. */
   setHash(key: string, id: string, hash: string): Promise<boolean>;
 

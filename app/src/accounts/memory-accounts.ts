@@ -7,7 +7,7 @@
 import type { Publish } from '../bus/bus.js';
 import { readEntry } from '../bus/envelope.js';
 import { roomKind, type Member } from '../protocol/messages.js';
-import { MENTIONS_KEPT, type AccountRecord, type Accounts, type AttemptCount, type TokenRate } from './accounts.js';
+import { MENTIONS_KEPT, type AccountRecord, type Accounts, type AttemptCount } from './accounts.js';
 
 /** A value that is gone at `expires` (ms), like a Redis key with a TTL. */
 export interface Expiring {
@@ -39,8 +39,6 @@ export class MemoryAccountsState {
   readonly mentions = new Map<string, { rooms: Map<string, number[]> } & Expiring>();
   /** lc:fail:<key> */
   readonly fails = new Map<string, { count: number } & Expiring>();
-  /** lc:kdf:<key>: tokens left at `ts` (ms) */
-  readonly buckets = new Map<string, { n: number; ts: number } & Expiring>();
   /** lc:usess:<id>: session digest -> created ms (written by MemorySessions) */
   readonly sessions = new Map<string, { digests: Map<string, number> } & Expiring>();
 
@@ -143,18 +141,6 @@ export class MemoryAccounts implements Accounts {
   async forgive(key: string): Promise<void> {
     const f = live(this.state.fails, key, this.now());
     if (f && f.count > 0) f.count--;
-  }
-
-  async take(key: string, rate: TokenRate): Promise<number> {
-    const now = this.now();
-    const perMs = rate.perSec / 1000;
-    const b = live(this.state.buckets, key, now);
-    let n = Math.min(rate.burst, b ? b.n + (now - b.ts) * perMs : rate.burst);
-    let wait = 0;
-    if (n >= 1) n -= 1;
-    else wait = Math.ceil((1 - n) / perMs);
-    this.state.buckets.set(key, { n, ts: now, expires: now + Math.ceil((rate.burst - n) / perMs) + 1000 });
-    return wait;
   }
 
   async setHash(key: string, id: string, hash: string): Promise<boolean> {

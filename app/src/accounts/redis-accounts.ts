@@ -11,8 +11,6 @@
  *   lc:usess:<id>          sorted set session digest -> created ms (written by sessions/redis-sessions.ts)
  * Failed sign-in counters, one per account or address key, expire with their window:
  *   lc:fail:<key>          count of failures in the window (PEXPIRE set by the first)
- * Password-hash token buckets, one per address, expire once full again:
- *   lc:kdf:<key>           hash n (tokens left, fractional), ts (ms of Redis TIME when n was written)
  * FIND_SCRIPT renews lc:uid:<id> by the id it reads from the account hash, a key it cannot declare:
  * fine on the standalone Redis this cluster uses.
  */
@@ -21,7 +19,7 @@ import { readEntry } from '../bus/envelope.js';
 import { DM_ROOM_PREFIX, PRIVATE_ROOM_PREFIX, type Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import { ACCOUNT_ID_PREFIX as UID_PREFIX, ACCOUNT_PREFIX, accountKeys } from '../store/redis-keys.js';
-import { MENTIONS_KEPT, type AccountRecord, type Accounts, type AttemptCount, type TokenRate } from './accounts.js';
+import { MENTIONS_KEPT, type AccountRecord, type Accounts, type AttemptCount } from './accounts.js';
 
 /**
  * Lua: add_room(key, room, ttlSec) puts `room` at the front of a room list (score = now in ms, or one
@@ -90,23 +88,6 @@ const FORGIVE_SCRIPT = `
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n > 0 then redis.call('DECR', KEYS[1]) end
 return 1
-`;
-
-// KEYS: bucket. ARGV: burst, tokens per ms. -> 0 (taken) or ms until a token is there. Redis TIME, so
-// every server reads one clock; the key expires once the bucket would be full again.
-const TAKE_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local burst = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local v = redis.call('HMGET', KEYS[1], 'n', 'ts')
-local n = burst
-if v[1] and v[2] then n = math.min(burst, tonumber(v[1]) + (now - tonumber(v[2])) * rate) end
-local wait = 0
-if n >= 1 then n = n - 1 else wait = math.ceil((1 - n) / rate) end
-redis.call('HSET', KEYS[1], 'n', string.format('%.6f', n), 'ts', string.format('%d', now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst - n) / rate) + 1000)
-return wait
 `;
 
 // KEYS: acct. ARGV: id, hash. -> 1 when replaced (the key is still that account's), else 0.
@@ -223,10 +204,6 @@ export class RedisAccounts implements Accounts {
 
   async forgive(key: string): Promise<void> {
     await this.redis.script(FORGIVE_SCRIPT, [accountKeys.fail(key)], []);
-  }
-
-  async take(key: string, rate: TokenRate): Promise<number> {
-    return Number(await this.redis.script(TAKE_SCRIPT, [accountKeys.bucket(key)], [rate.burst, rate.perSec / 1000]));
   }
 
   async setHash(key: string, id: string, hash: string): Promise<boolean> {

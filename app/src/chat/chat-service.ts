@@ -77,7 +77,7 @@ export class ChatService {
       rooms: this.rooms, feed: this.feed, events, limits: this.limits,
       links: this.links, admission, roomList, typing, mentions: new Mentions(backend, settings.largeRoomThreshold),
       identities: new Identities(settings.appId, this.links),
-      signinLimits: new SigninLimits(backend.accounts, settings, metrics),
+      signinLimits: new SigninLimits(backend.accounts, settings, metrics, backend.limits),
       files: files && { store: files.store, attachments: new AttachmentFiles(files.store, backend.uploads, files.images, metrics) },
     };
     this.features = {

@@ -13,6 +13,7 @@
  * request gets one answer before any name is looked up.
  */
 import type { Accounts } from '../accounts/accounts.js';
+import type { Limits } from '../limits/limits.js';
 import type { Metrics } from '../metrics.js';
 import type { RequestContext } from './request.js';
 import type { AccountSettings } from './settings.js';
@@ -43,7 +44,10 @@ export interface SigninAttempt {
 }
 
 export class SigninLimits {
-  constructor(private readonly accounts: Accounts, private readonly settings: AccountSettings, private readonly metrics: Metrics) {}
+  constructor(
+    private readonly accounts: Accounts, private readonly settings: AccountSettings, private readonly metrics: Metrics,
+    private readonly buckets: Limits,
+  ) {}
 
   /** The window failed attempts are counted in. */
   get windowMs(): number {
@@ -124,7 +128,7 @@ export class SigninLimits {
    * rate_limited and returns false when it has none.
    */
   async takeHash(ctx: RequestContext): Promise<boolean> {
-    const wait = await this.accounts.take(addressCounter(ctx.client.address), this.settings.kdfAddressRate);
+    const wait = await this.buckets.take(`a:${ctx.client.address}:kdf`, this.settings.kdfAddressRate);
     if (wait > 0) this.limited(ctx, TEXTS.tooManyHashes, Math.max(wait, 1000));
     return wait === 0;
   }

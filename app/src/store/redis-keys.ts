@@ -29,7 +29,6 @@
  *   lc:ment:<member id>      per room, ids of messages that named the account    (accounts)
  *   lc:fail:<counter>        failed sign-ins in the window                       (accounts)
  *   lc:lim:<bucket>          a rate or quota bucket until it refills              (limits)
- *   lc:kdf:<address>         token bucket of password hashes per address {n, ts}  (accounts)
  */
 
 /** Keys of one room, all in the room's slot. */
@@ -76,5 +75,4 @@ export const accountKeys = {
   mentions: (id: string) => `lc:ment:${id}`,
   sessions: (id: string) => `${ACCOUNT_SESSIONS_PREFIX}${id}`,
   fail: (counter: string) => `lc:fail:${counter}`,
-  bucket: (key: string) => `lc:kdf:${key}`,
 };
