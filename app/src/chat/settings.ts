@@ -6,6 +6,9 @@ export interface AccountSettings extends KdfSettings {
   requireAccounts: boolean;
   privateRoomMaxMembers: number;
   accountMaxPrivateRooms: number;
+  /** Pending invites one account holds at most (the oldest dropped), and how long each lasts. */
+  accountMaxInvites: number;
+  inviteTtlSec: number;
   signinAccountLimit: number;
   signinAddressLimit: number;
   signinWindowSec: number;

@@ -50,6 +50,10 @@ export const TEXTS = {
   tooManyPrivateRoomsEither: 'too many private rooms and direct messages',
   dmSelf: 'a direct message needs another account',
   dmGuest: 'direct messages are between accounts: that member is a guest or unknown',
+  noInvite: 'no pending invite to that room (it was withdrawn, declined, or it lapsed)',
+  partPrivateOnly: 'only a private room can be parted (leave a public room with leave)',
+  ownerPartsLast: 'the owner parts last: remove the other members first',
+  alreadyMember: 'already a member',
   /** A DM's title for a member whose name is not known. */
   dmTitle: 'direct message',
 } as const;
