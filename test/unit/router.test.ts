@@ -554,7 +554,7 @@ describe('request ids', () => {
 
       const accountOnly = TYPES.filter((t) => ROUTES[t].account);
       it('the account-only rows are the account requests of docs/protocol.md (and `room`)', () => {
-        expect(accountOnly).toEqual(['create', 'dm', 'invite', 'read', 'remove', 'revoke', 'room', 'rooms', 'sessions']);
+        expect(accountOnly).toEqual(['accept', 'create', 'decline', 'dm', 'invite', 'part', 'read', 'remove', 'revoke', 'room', 'rooms', 'sessions']);
       });
       for (const t of accountOnly) {
         it(`${t} by a guest: forbidden`, async () => {
