@@ -172,6 +172,7 @@ export class ChatController implements Page {
   openDm(member: string): boolean { return this.account.openDm(member); }
   invite(rawUsername: string): string | null { return this.account.invite(rawUsername); }
   removeMember(member: string): boolean { return this.account.removeMember(member); }
+  answerInvite(room: string, how: 'accept' | 'decline' | 'part'): boolean { return this.account.answer(room, how); }
   titleOf(room: string): string { return this.account.titleOf(room); }
 
   // ---- notices ----
@@ -279,7 +280,7 @@ export class ChatController implements Page {
       case 'revoke':
         // Signing out (here or everywhere) is the identity's; another session of the list, the account's.
         return req.session === undefined || req.session === 'current' ? this.identity.failed(e, req) : this.account.failed(e, req);
-      case 'rooms': case 'room': case 'create': case 'dm': case 'invite': case 'remove': case 'sessions':
+      case 'rooms': case 'room': case 'create': case 'dm': case 'invite': case 'remove': case 'sessions': case 'accept': case 'decline': case 'part':
         return this.account.failed(e, req);
       default:
         return this.room.failed(e, req);
