@@ -70,7 +70,8 @@ export function readInvite(v: unknown): InviteSummary | null {
 function rooms(f: Obj): RoomsResponse | null {
   const rs = list(f.rooms, readRoomSummary);
   if (!rs) return null;
-  return { type: 'rooms', rooms: rs, invites: list(f.invites, readInvite, 200) ?? [] };
+  const invites = list(f.invites, readInvite, 200);
+  return invites ? { type: 'rooms', rooms: rs, invites } : { type: 'rooms', rooms: rs };
 }
 
 function room(f: Obj): RoomResponse | null {
