@@ -10,10 +10,10 @@
  * answer a `create`, a DM with that member a `dm`; `revoked` answers the revokes in order).
  */
 import {
-  LIMITS, charLength, cleanName, nameProblem, roomKind, type ErrorResponse, type Left, type RevokedResponse, type RoomResponse,
+  LIMITS, charLength, cleanName, nameProblem, roomKind, type ErrorResponse, type Left, type Presence, type RevokedResponse, type RoomResponse,
   type RoomsResponse, type SessionsResponse,
 } from '@livechat/protocol';
-import { roomTitle } from './account.js';
+import { ownedDetails, roomTitle } from './account.js';
 import { State } from './connection.js';
 import type { Page } from './page.js';
 import type { InFlight } from './requests.js';
@@ -170,6 +170,13 @@ export class AccountActions {
     const asked = o?.type === 'dm' ? m.invited?.find((x) => x.id === o.member) : undefined;
     if (asked && !m.members.some((x) => x.id === asked.id)) return this.page.notifyBriefly(dmInviteSent(asked.name));
     if (m.room !== this.page.state.room) this.o.open(m.room, 'push');
+  }
+
+  /** Someone joined a private room this account owns and is not among its members here (it accepted): its details are asked again. */
+  presence(m: Presence): void {
+    const { state } = this.page;
+    const owned = ownedDetails(state.account, m.room, state.me?.id);
+    if (m.event === 'join' && owned && !owned.members.some((x) => x.id === m.member.id)) this.page.conn.send({ type: 'room', room: m.room });
   }
 
   left(m: Left): void {

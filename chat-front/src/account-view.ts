@@ -6,7 +6,7 @@
  * the list of recent rooms instead (view.ts keeps it); this hides it while signed in.
  */
 import { groupRooms, ownedDetails, roomTitle, totalUnread } from './account.js';
-import { byId, el, inviteNode, partButton, roomEntryNode, roomPersonNode, sessionNode, unreadBadge } from './nodes.js';
+import { byId, el, invitedPersonNode, inviteNode, partButton, roomEntryNode, roomPersonNode, sessionNode, unreadBadge } from './nodes.js';
 import type { ChatState } from './state.js';
 
 export class AccountView {
@@ -124,7 +124,8 @@ export class AccountView {
     if (!owned) { this.roomPeople.replaceChildren(); return; }
     this.roomAdminName.textContent = owned.title;
     const people = [...owned.members].sort((x, y) => (x.id === owned.owner ? -1 : y.id === owned.owner ? 1 : x.name.localeCompare(y.name)));
-    this.roomPeople.replaceChildren(...people.map((m) => roomPersonNode(m, m.id === owned.owner, m.id !== owned.owner)));
+    const pending = (owned.invited ?? []).filter((m) => !owned.members.some((x) => x.id === m.id));
+    this.roomPeople.replaceChildren(...people.map((m) => roomPersonNode(m, m.id === owned.owner, m.id !== owned.owner)), ...pending.map(invitedPersonNode));
   }
 
   /** The Sessions panel: folded when signed out; open, the account's sessions (or that they are loading). */

@@ -233,7 +233,7 @@ export class ChatController implements Page {
       case 'update': return this.room.update(m);
       case 'typing': return this.room.typing(m);
       case 'history': return this.room.history(m, answers);
-      case 'presence': return this.room.presence(m);
+      case 'presence': this.account.presence(m); return this.room.presence(m);
       case 'members': return this.room.members(m);
       case 'upload': return this.uploads.answered(m);
       case 'ack': return this.actions.ack(m) ? undefined : this.outbox.ack(m);

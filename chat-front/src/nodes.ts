@@ -165,6 +165,19 @@ export function roomPersonNode(m: Member, isOwner: boolean, removable: boolean):
   return li;
 }
 
+/** Someone with a pending invite, in the owner's view: a button to withdraw it (a `remove` of them). */
+export function invitedPersonNode(m: Member): HTMLElement {
+  const li = el('li', 'room-person is-invited');
+  li.dataset.id = m.id;
+  li.append(avatar(m, 24), nameWithTag(m, 'member-name'), el('span', 'owner-tag', 'invited'));
+  const b = el('button', 'secondary remove-button', 'Withdraw');
+  b.type = 'button';
+  b.dataset.remove = m.id;
+  b.setAttribute('aria-label', `Withdraw the invite of ${m.name}`);
+  li.append(b);
+  return li;
+}
+
 /**
  * One session of the account's list: when it was made, and "this device" for the page's own or a
  * "Sign out" button for another (named after its date for screen readers; "Signing out…" once asked).
