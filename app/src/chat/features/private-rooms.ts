@@ -85,9 +85,10 @@ export class PrivateRoomsFeature {
     if (!acl) return;
     if (req.member === ctx.member.id) return ctx.error('bad_request', TEXTS.ownerStays);
     const { access } = this.p.backend;
+    const isMember = acl.members.some((m) => m.id === req.member);
     // Not a member: an invite the owner withdraws (nothing happens when there is none).
-    if (!acl.members.some((m) => m.id === req.member)) await access.take(req.room, req.member);
-    const after = acl.members.some((m) => m.id === req.member) ? await access.remove(req.room, req.member) : acl;
+    if (!isMember) await access.take(req.room, req.member);
+    const after = isMember ? await access.remove(req.room, req.member) : acl;
     if (!after) return ctx.error('forbidden', TEXTS.roomGone);
     ctx.reply(roomAnswer(after, ctx.member, await access.invited(req.room)));
   }
