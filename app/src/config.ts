@@ -122,6 +122,10 @@ export interface Config {
   privateRoomMaxMembers: number;
   /** Private rooms and DMs one account may be in (create, invite and a new DM past it get bad_request). */
   accountMaxPrivateRooms: number;
+  /** Pending invites (to private rooms, and DMs from accounts it shares no private room with) one account holds; past it the oldest go. */
+  accountMaxInvites: number;
+  /** A pending invite lapses this long after it was made. */
+  inviteTtlSec: number;
   /** scrypt cost: N = 2^scryptLog2N (OWASP: 2^17 with r=8, p=1). */
   scryptLog2N: number;
   /** Password hashes computed at once on a server; more wait, and past `kdfQueue` waiting they get rate_limited. */
@@ -270,6 +274,8 @@ export function loadConfig(env: Env = process.env): Config {
     accountMaxRooms: int(env, 'ACCOUNT_MAX_ROOMS', 200, 1, 100_000),
     privateRoomMaxMembers: int(env, 'PRIVATE_ROOM_MAX_MEMBERS', 1000, 2, 100_000),
     accountMaxPrivateRooms: int(env, 'ACCOUNT_MAX_PRIVATE_ROOMS', 500, 1, 100_000),
+    accountMaxInvites: int(env, 'ACCOUNT_MAX_INVITES', 50, 1, 10_000),
+    inviteTtlSec: int(env, 'INVITE_TTL_SEC', 7 * 86_400, 60, 365 * 86_400),
     scryptLog2N: int(env, 'SCRYPT_LOG2_N', 17, 10, 20),
     kdfConcurrency: int(env, 'KDF_CONCURRENCY', 2, 1, 64),
     kdfQueue: int(env, 'KDF_QUEUE', 64, 0, 100_000),

@@ -1,8 +1,8 @@
 /**
  * What a signed-in account does beyond the room shown: keeps its room list (`rooms` on welcome, every
  * 10 s and on each change, and whatever the server pushes), creates private rooms and opens DMs from
- * their `room` answers, invites and removes members of a private room it owns, follows a removal from
- * a room, and runs the Sessions panel: `sessions` when it opens (and again after a reconnect while
+ * their `room` answers, invites and removes members of a private room it owns, answers its pending
+ * invites (accept opens the room, decline) and parts private rooms, follows a removal from a room, and runs the Sessions panel: `sessions` when it opens (and again after a reconnect while
  * loaded), `revoke` of one other session, then `sessions` again once the server answered `revoked`.
  *
  * A `create` or `dm` waits for its `room` answer, and each `revoke` for its `revoked`: matched by rid
@@ -10,20 +10,20 @@
  * answer a `create`, a DM with that member a `dm`; `revoked` answers the revokes in order).
  */
 import {
-  LIMITS, charLength, cleanName, nameProblem, roomKind, type ErrorResponse, type Left, type PasswordResponse, type RevokedResponse, type RoomResponse,
+  LIMITS, charLength, cleanName, nameProblem, roomKind, type ErrorResponse, type Left, type PasswordResponse, type Presence, type RevokedResponse, type RoomResponse,
   type RoomsResponse, type SessionsResponse,
 } from '@livechat/protocol';
-import { roomTitle } from './account.js';
+import { ownedDetails, roomTitle } from './account.js';
 import { State } from './connection.js';
 import type { Page } from './page.js';
 import type { InFlight } from './requests.js';
 import * as S from './state.js';
-import { TEXT, errorText, removedFrom } from './texts.js';
+import { TEXT, dmInviteSent, errorText, partedFrom, removedFrom } from './texts.js';
 
 /** The room list is asked for this often while signed in (unread counts of rooms not joined are not pushed). */
 export const ROOMS_POLL_MS = 10_000;
 
-type Opening = Extract<InFlight, { type: 'create' | 'dm' }>;
+type Opening = Extract<InFlight, { type: 'create' | 'dm' }> | { type: 'accept'; room: string };
 
 export interface AccountActionsOptions {
   /** Opens `room` (a DM or a new private room: `push`, a new history entry). */
@@ -40,6 +40,8 @@ export class AccountActions {
   /** `revoke` requests of one other session sent and not yet answered (each answer asks for the list again). */
   private revokesInFlight = 0;
   private roomsTimer: ReturnType<typeof setInterval> | null = null;
+  /** Private rooms this page parted: their `left` says "You left", not "You were removed". */
+  private readonly parting = new Set<string>();
 
   constructor(private readonly page: Page, private readonly o: AccountActionsOptions) {}
 
@@ -102,6 +104,17 @@ export class AccountActions {
     return null;
   }
 
+  /** Accepts (the room opens once answered) or declines a pending invite, or parts a private room for good. */
+  answer(room: string, how: 'accept' | 'decline' | 'part'): boolean {
+    if (!this.page.state.account) return false;
+    // The same object is the request's table entry and what waits to open (an answer is matched by it).
+    const about: { type: 'accept' | 'decline' | 'part'; room: string } = { type: how, room };
+    if (!this.page.conn.send({ type: how, room }, about)) return false;
+    if (how === 'accept') this.opening = about as { type: 'accept'; room: string };
+    if (how === 'part') this.parting.add(room);
+    return true;
+  }
+
   /** The owner takes a member out of the current private room. */
   removeMember(member: string): boolean {
     return this.page.conn.send({ type: 'remove', room: this.page.state.room, member });
@@ -156,20 +169,32 @@ export class AccountActions {
     this.page.update(S.applyRoomDetails(this.page.state, m));
     const o = this.opening;
     const answers = req ? req === o
-      : o !== null && (o.type === 'create' ? m.kind === 'private' : m.kind === 'dm' && m.members.some((x) => x.id === o.member));
+      : o !== null && (o.type === 'create' ? m.kind === 'private' : o.type === 'accept' ? m.room === o.room
+        : m.kind === 'dm' && (m.members.some((x) => x.id === o.member) || m.invited?.some((x) => x.id === o.member) === true));
     if (!answers) return;
     this.opening = null;
     this.requestRooms();
+    // A DM with a stranger is an invite: nothing to open until they accept.
+    const asked = o?.type === 'dm' ? m.invited?.find((x) => x.id === o.member) : undefined;
+    if (asked && !m.members.some((x) => x.id === asked.id)) return this.page.notifyBriefly(dmInviteSent(asked.name));
     if (m.room !== this.page.state.room) this.o.open(m.room, 'push');
+  }
+
+  /** Someone joined a private room this account owns and is not among its members here (it accepted): its details are asked again. */
+  presence(m: Presence): void {
+    const { state } = this.page;
+    const owned = ownedDetails(state.account, m.room, state.me?.id);
+    if (m.event === 'join' && owned && !owned.members.some((x) => x.id === m.member.id)) this.page.conn.send({ type: 'room', room: m.room });
   }
 
   left(m: Left): void {
     if (m.reason !== 'removed') return;
     const title = this.titleOf(m.room);
+    const parted = this.parting.delete(m.room);
     this.page.update(S.forgetRoom(this.page.state, m.room));
     if (m.room === this.page.state.room) {
       this.o.removedFromCurrent();
-      this.page.notify(removedFrom(title));
+      this.page.notify(parted ? partedFrom(title) : removedFrom(title));
     }
     this.requestRooms();
   }
@@ -197,6 +222,7 @@ export class AccountActions {
   /** An `error` answering one of this part's requests (matched by rid). */
   failed(e: ErrorResponse, req: InFlight): void {
     if (req === this.opening) this.opening = null;
+    if (req.type === 'part') this.parting.delete(req.room);
     if (req.type === 'revoke' && req.session !== undefined) this.settle(req.session);
     if (req.type === 'password') return this.o.passwordDone({ error: errorText(e, req) });
     this.page.notifyBriefly(errorText(e));

@@ -6,7 +6,7 @@
  * the list of recent rooms instead (view.ts keeps it); this hides it while signed in.
  */
 import { groupRooms, ownedDetails, roomTitle, totalUnread } from './account.js';
-import { byId, el, roomEntryNode, roomPersonNode, sessionNode, unreadBadge } from './nodes.js';
+import { byId, el, invitedPersonNode, inviteNode, partButton, roomEntryNode, roomPersonNode, sessionNode, unreadBadge } from './nodes.js';
 import type { ChatState } from './state.js';
 
 export class AccountView {
@@ -91,6 +91,14 @@ export class AccountView {
     const groups = groupRooms(a.rooms);
     const sections: HTMLElement[] = [];
     const myId = state.me?.id;
+    if (a.invites.length > 0) {
+      const h = el('h3', 'group-title', 'Invites');
+      h.id = 'rooms-invites';
+      const ul = el('ul', 'room-list invite-list');
+      ul.setAttribute('aria-labelledby', h.id);
+      ul.append(...a.invites.map(inviteNode));
+      sections.push(h, ul);
+    }
     for (const [kind, label] of [['public', 'Public rooms'], ['private', 'Private rooms'], ['dm', 'Direct messages']] as const) {
       const list = groups[kind];
       if (list.length === 0) continue;
@@ -99,10 +107,16 @@ export class AccountView {
       h.id = id;
       const ul = el('ul', 'room-list');
       ul.setAttribute('aria-labelledby', id);
-      ul.append(...list.map((r) => roomEntryNode(r, roomTitle(a, r.room, r.kind, myId), r.room === state.room)));
+      ul.append(...list.map((r) => {
+        const title = roomTitle(a, r.room, r.kind, myId);
+        const li = roomEntryNode(r, title, r.room === state.room);
+        // The room shown, if private: it can be left for good.
+        if (r.kind === 'private' && r.room === state.room) li.append(partButton(r.room, title));
+        return li;
+      }));
       sections.push(h, ul);
     }
-    if (sections.length === 0) sections.push(el('p', 'empty-rooms', a.rooms ? 'No rooms yet.' : 'Loading your rooms…'));
+    if (!sections.some((x) => x.classList.contains('room-list') && !x.classList.contains('invite-list'))) sections.push(el('p', 'empty-rooms', a.rooms ? 'No rooms yet.' : 'Loading your rooms…'));
     this.roomGroups.replaceChildren(...sections);
 
     const owned = ownedDetails(a, state.room, myId);
@@ -110,7 +124,8 @@ export class AccountView {
     if (!owned) { this.roomPeople.replaceChildren(); return; }
     this.roomAdminName.textContent = owned.title;
     const people = [...owned.members].sort((x, y) => (x.id === owned.owner ? -1 : y.id === owned.owner ? 1 : x.name.localeCompare(y.name)));
-    this.roomPeople.replaceChildren(...people.map((m) => roomPersonNode(m, m.id === owned.owner, m.id !== owned.owner)));
+    const pending = (owned.invited ?? []).filter((m) => !owned.members.some((x) => x.id === m.id));
+    this.roomPeople.replaceChildren(...people.map((m) => roomPersonNode(m, m.id === owned.owner, m.id !== owned.owner)), ...pending.map(invitedPersonNode));
   }
 
   /** The Sessions panel: folded when signed out; open, the account's sessions (or that they are loading). */

@@ -13,13 +13,15 @@
  * rest newest first, and the ones a `revoke` went out for (shown as being signed out until answered).
  */
 import type {
-  Member, ReadResponse, RoomKind, RoomResponse, RoomSummary, RoomsResponse, SessionInfo, SessionsResponse,
+  InviteSummary, Member, ReadResponse, RoomKind, RoomResponse, RoomSummary, RoomsResponse, SessionInfo, SessionsResponse,
 } from '@livechat/protocol';
 
 export interface Account {
   username: string;
   /** The room list, as the server last sent it (with what the page learnt since); null until the first `rooms`. */
   rooms: RoomSummary[] | null;
+  /** Pending invites (to private rooms, and DMs from strangers), newest first, as `rooms` last listed them. */
+  invites: InviteSummary[];
   /** The highest read marker known per room. */
   marks: Record<string, number>;
   /** The `room` answers (owner, members) of private rooms and DMs, by room. */
@@ -34,7 +36,7 @@ const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 export function newAccount(username: string): Account {
-  return { username, rooms: null, marks: dict<number>(), details: dict<RoomResponse>(), sessions: null, revoking: [] };
+  return { username, rooms: null, invites: [], marks: dict<number>(), details: dict<RoomResponse>(), sessions: null, revoking: [] };
 }
 
 /**
@@ -64,7 +66,7 @@ export function applyRooms(a: Account, res: RoomsResponse, current?: { room: str
     return withCounts(r, last, read);
   });
   const merged: Record<string, number> = Object.assign(dict<number>(), marks);
-  return { ...a, rooms, marks: merged };
+  return { ...a, rooms, invites: res.invites ?? [], marks: merged };
 }
 
 /** A `read` frame (the answer to ours, or pushed from another connection of the account), or a `read` the page sent. */

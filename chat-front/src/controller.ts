@@ -175,6 +175,7 @@ export class ChatController implements Page {
   invite(rawUsername: string): string | null { return this.account.invite(rawUsername); }
   removeMember(member: string): boolean { return this.account.removeMember(member); }
   changePassword(old: string, next: string): string | null { return this.account.changePassword(old, next); }
+  answerInvite(room: string, how: 'accept' | 'decline' | 'part'): boolean { return this.account.answer(room, how); }
   titleOf(room: string): string { return this.account.titleOf(room); }
 
   // ---- notices ----
@@ -235,7 +236,7 @@ export class ChatController implements Page {
       case 'update': return this.room.update(m);
       case 'typing': return this.room.typing(m);
       case 'history': return this.room.history(m, answers);
-      case 'presence': return this.room.presence(m);
+      case 'presence': this.account.presence(m); return this.room.presence(m);
       case 'members': return this.room.members(m);
       case 'upload': return this.uploads.answered(m);
       case 'ack': return this.actions.ack(m) ? undefined : this.outbox.ack(m);
@@ -283,7 +284,7 @@ export class ChatController implements Page {
       case 'revoke':
         // Signing out (here or everywhere) is the identity's; another session of the list, the account's.
         return req.session === undefined || req.session === 'current' ? this.identity.failed(e, req) : this.account.failed(e, req);
-      case 'rooms': case 'room': case 'create': case 'dm': case 'invite': case 'remove': case 'sessions': case 'password':
+      case 'rooms': case 'room': case 'create': case 'dm': case 'invite': case 'remove': case 'sessions': case 'password': case 'accept': case 'decline': case 'part':
         return this.account.failed(e, req);
       default:
         return this.room.failed(e, req);

@@ -11,7 +11,7 @@
  */
 import {
   LIMITS, roomKind,
-  type Ack, type ErrorCode, type ErrorResponse, type HistoryResponse, type Joined, type Left,
+  type Ack, type InviteSummary, type ErrorCode, type ErrorResponse, type HistoryResponse, type Joined, type Left,
   type MembersResponse, type PasswordResponse, type Presence, type ReadResponse, type RevokedResponse, type RoomKind,
   type RoomResponse, type RoomSummary, type RoomsResponse, type ServerMessage, type SessionInfo,
   type SessionsResponse, type Welcome,
@@ -57,9 +57,21 @@ export function readRoomSummary(v: unknown): RoomSummary | null {
   return summary;
 }
 
+/** One pending invite of `rooms`: room, who invited and when are required; a DM's title is who invited. */
+export function readInvite(v: unknown): InviteSummary | null {
+  if (!isObj(v) || !isRoom(v.room) || roomKind(v.room) === 'public') return null;
+  const from = readMember(v.from);
+  if (!from || !isTs(v.at)) return null;
+  const kind = roomKind(v.room) === 'dm' ? 'dm' : 'private';
+  const title = kind === 'private' && isStr(v.title, 1024) && v.title.trim() ? v.title : from.name;
+  return { room: v.room, kind, title, from, at: v.at, expires: isTs(v.expires) ? v.expires : v.at };
+}
+
 function rooms(f: Obj): RoomsResponse | null {
   const rs = list(f.rooms, readRoomSummary);
-  return rs ? { type: 'rooms', rooms: rs } : null;
+  if (!rs) return null;
+  const invites = list(f.invites, readInvite, 200);
+  return invites ? { type: 'rooms', rooms: rs, invites } : { type: 'rooms', rooms: rs };
 }
 
 function room(f: Obj): RoomResponse | null {
@@ -68,6 +80,8 @@ function room(f: Obj): RoomResponse | null {
   const title = isStr(f.title, 1024) && f.title.trim() ? f.title : f.room as string;
   const r: RoomResponse = { type: 'room', room: f.room as string, kind: kindOf(f.kind, f.room as string), title, members: ms };
   if (isStr(f.owner, 256) && f.owner.length > 0) r.owner = f.owner;
+  const invited = list(f.invited, readMember);
+  if (invited) r.invited = invited;
   return r;
 }
 

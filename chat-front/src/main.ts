@@ -149,6 +149,9 @@ view.account.toSignin.addEventListener('click', () => showAuth('signin'));
 // Signed in: the room list, private rooms, DMs, signing out.
 view.account.navToggle.addEventListener('click', () => view.account.toggleNav());
 view.account.roomGroups.addEventListener('click', (ev) => {
+  // Accept / Decline an invite, "Leave room" (nodes.ts answerButton); accepting opens the room.
+  const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-answer]');
+  if (b?.dataset.room) { controller.answerInvite(b.dataset.room, b.dataset.answer as 'accept' | 'decline' | 'part'); return; }
   if ((ev.target as HTMLElement).closest('a')) view.account.toggleNav(false); // on a phone the panel folds once a room is picked
 });
 view.account.createForm.addEventListener('submit', (ev) => {

@@ -5,7 +5,7 @@
  * name is always followed by its member's short tag (`Ann #3f2a9c1e`), so two people who chose the same
  * name can be told apart, by eye and by a screen reader alike.
  */
-import type { Member, RoomKind, RoomSummary, SessionInfo } from '@livechat/protocol';
+import type { InviteSummary, Member, RoomKind, RoomSummary, SessionInfo } from '@livechat/protocol';
 import { avatar, hash } from './avatar.js';
 import { unreadLabel } from './account.js';
 
@@ -127,6 +127,33 @@ export function roomEntryNode(r: RoomSummary, title: string, current: boolean): 
   return li;
 }
 
+/** A small button that answers an invite or parts a room: `data-answer` and `data-room` say what (main.ts). */
+function answerButton(text: string, how: 'accept' | 'decline' | 'part', room: string, label: string, cls = 'secondary'): HTMLButtonElement {
+  const b = el('button', `${cls} answer-button`, text);
+  b.type = 'button';
+  b.dataset.answer = how;
+  b.dataset.room = room;
+  b.setAttribute('aria-label', label);
+  return b;
+}
+
+/** A pending invite: what to (a private room's title, or a DM), from whom, and Accept / Decline buttons named after it. */
+export function inviteNode(i: InviteSummary): HTMLElement {
+  const li = el('li', 'invite-entry');
+  li.dataset.room = i.room;
+  const what = i.kind === 'dm' ? `Direct message from ${i.from.name}` : `${i.title} — from ${i.from.name}`;
+  const text = el('span', 'invite-text');
+  text.append(kindMark(i.kind), el('span', 'room-title', what));
+  const about = i.kind === 'dm' ? `the direct message from ${i.from.name}` : `the invite to ${i.title} from ${i.from.name}`;
+  li.append(text, answerButton('Accept', 'accept', i.room, `Accept ${about}`, 'primary'), answerButton('Decline', 'decline', i.room, `Decline ${about}`));
+  return li;
+}
+
+/** "Leave room" for a private room the account is in (off its list for good). */
+export function partButton(room: string, title: string): HTMLButtonElement {
+  return answerButton('Leave room', 'part', room, `Leave room ${title}`);
+}
+
 /** A member of a private room in its owner's view: a button to remove them (not the owner). */
 export function roomPersonNode(m: Member, isOwner: boolean, removable: boolean): HTMLElement {
   const li = el('li', 'room-person');
@@ -140,6 +167,19 @@ export function roomPersonNode(m: Member, isOwner: boolean, removable: boolean):
     b.setAttribute('aria-label', `Remove ${m.name}`);
     li.append(b);
   }
+  return li;
+}
+
+/** Someone with a pending invite, in the owner's view: a button to withdraw it (a `remove` of them). */
+export function invitedPersonNode(m: Member): HTMLElement {
+  const li = el('li', 'room-person is-invited');
+  li.dataset.id = m.id;
+  li.append(avatar(m, 24), nameWithTag(m, 'member-name'), el('span', 'owner-tag', 'invited'));
+  const b = el('button', 'secondary remove-button', 'Withdraw');
+  b.type = 'button';
+  b.dataset.remove = m.id;
+  b.setAttribute('aria-label', `Withdraw the invite of ${m.name}`);
+  li.append(b);
   return li;
 }
 

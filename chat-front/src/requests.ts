@@ -23,7 +23,7 @@ export type InFlight =
   | { type: 'hello' | 'signin' | 'signup' | 'ping' | 'rooms' | 'sessions' | 'password' }
   | { type: 'create' }
   | { type: 'join'; room: string }
-  | { type: 'leave' | 'room' | 'invite' | 'remove'; room: string }
+  | { type: 'leave' | 'room' | 'invite' | 'remove' | 'accept' | 'decline' | 'part'; room: string }
   | { type: 'send'; room: string; cid: string }
   | { type: 'history'; room: string; dir: PageDir }
   | { type: 'members'; room: string; after?: string }
@@ -42,7 +42,7 @@ export type InFlight =
 export function inFlightOf(req: Request): InFlight {
   switch (req.type) {
     case 'join': return { type: 'join', room: req.room };
-    case 'leave': case 'room': case 'invite': case 'remove':
+    case 'leave': case 'room': case 'invite': case 'remove': case 'accept': case 'decline': case 'part':
       return { type: req.type, room: req.room };
     case 'send': return { type: 'send', room: req.room, cid: req.cid };
     case 'history': return { type: 'history', room: req.room, dir: req.after !== undefined ? 'newer' : 'older' };

@@ -71,6 +71,11 @@ export function typingText(names: readonly string[], count: number): string {
   return `${first} and ${rest} ${rest === 1 ? 'other' : 'others'} are typing…`;
 }
 
+/** "You left Team." (this account parted it, here or on another device) */
+export const partedFrom = (title: string): string => `You left ${title}.`;
+/** A DM with someone one shares no private room with is an invite until they accept it. */
+export const dmInviteSent = (name: string): string => `${name} was asked to accept your direct message.`;
+
 /** "You were removed from Team." */
 export const removedFrom = (title: string): string => `You were removed from ${title}.`;
 

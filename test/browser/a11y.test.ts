@@ -209,13 +209,29 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
     const other = await open(`#axe-acc-${run}`);
     await signUp(owner, `Owner ${run}`);
     await signUp(other, `Invitee ${run}`);
+    // They share no private room: the DM is an invite the owner sees (Accept / Decline) and accepts.
     await other.page.getByRole('button', { name: `Message Owner ${run}`, exact: true }).click();
+    const accept = owner.page.getByRole('button', { name: `Accept the direct message from Invitee ${run}`, exact: true });
+    await accept.click({ timeout: 15_000 });
+    await owner.page.getByRole('heading', { name: `Direct messages with Invitee ${run}` }).waitFor();
+    const nav = owner.page.getByRole('navigation', { name: 'Your rooms' });
+    await nav.getByRole('link', { name: new RegExp(`axe-acc-${run}`) }).click();
+    await owner.page.getByRole('heading', { name: `Room axe-acc-${run}` }).waitFor();
+    await other.page.getByRole('navigation', { name: 'Your rooms' }).getByRole('link', { name: new RegExp(`Owner ${run}`) }).click({ timeout: 15_000 });
     await other.page.getByRole('heading', { name: `Direct messages with Owner ${run}` }).waitFor();
     await send(other.page, 'A direct message, unread on the other side.');
     await entries(other.page, 'A direct message').waitFor();
-    const nav = owner.page.getByRole('navigation', { name: 'Your rooms' });
+    // And a private room the owner is invited to: a pending invite (Accept / Decline) in its list.
+    await other.page.getByRole('textbox', { name: 'New private room' }).fill('Book club');
+    await other.page.getByRole('button', { name: 'Create', exact: true }).click();
+    await other.page.getByRole('heading', { name: 'Private room Book club' }).waitFor();
+    await other.page.getByRole('textbox', { name: 'Invite by username' }).fill(`Owner ${run}`);
+    await other.page.getByRole('button', { name: 'Invite', exact: true }).click();
+    await owner.page.getByRole('button', { name: `Accept the invite to Book club from Invitee ${run}`, exact: true }).waitFor({ timeout: 15_000 });
     await nav.getByRole('link', { name: /1 unread/ }).waitFor({ timeout: 25_000 });
-    await expectClean(owner, 'signed in, room list with unread badges');
+    // The other account has left the room shown (after the presence grace): only the owner is listed.
+    await expect.poll(() => owner.page.locator('.member-dm').count(), { timeout: 15_000 }).toBe(0);
+    await expectClean(owner, 'signed in, room list with unread badges and a pending invite');
     // The Sessions disclosure open, with its list (this device only: no other session).
     await owner.page.locator('#sessions > summary').click();
     await owner.page.locator('#sessions').getByText('this device', { exact: true }).waitFor();
@@ -231,7 +247,7 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
     await owner.page.getByRole('heading', { name: 'Private room Design review' }).waitFor();
     await owner.page.getByRole('textbox', { name: 'Invite by username' }).fill(`Invitee ${run}`);
     await owner.page.getByRole('button', { name: 'Invite', exact: true }).click();
-    await owner.page.getByRole('button', { name: `Remove Invitee ${run}`, exact: true }).waitFor();
+    await owner.page.getByRole('button', { name: `Withdraw the invite of Invitee ${run}`, exact: true }).waitFor();
     await send(owner.page, 'Only invited people read this.');
     await entries(owner.page, 'Only invited people read this.').waitFor();
     await expectClean(owner, 'private room, owner view');
@@ -239,7 +255,7 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
     const failures: string[] = [];
     await owner.page.setViewportSize(PHONE);
     await owner.page.getByRole('button', { name: /^Your rooms/ }).click();
-    await owner.page.getByRole('button', { name: `Remove Invitee ${run}`, exact: true }).waitFor();
+    await owner.page.getByRole('button', { name: `Withdraw the invite of Invitee ${run}`, exact: true }).waitFor();
     for (const scheme of SCHEMES) {
       await owner.page.emulateMedia({ colorScheme: scheme });
       const found = await axeViolations(owner.page);

@@ -1,10 +1,12 @@
 /**
  * Accounts in the page, in Chromium on the native cluster (docs/protocol.md, "Accounts, private rooms
  * and direct messages"): two people sign up in two browser contexts and meet in a public room; one
- * opens a DM from the other's name in Members ("Message …"); they talk; the other account's second tab,
- * in another room, counts the DM's unread messages and drops the count once the DM is read on the first
- * tab; then a private room is created, the other account invited (it appears in its list) and joined,
- * and removed again — its page says so and is back in the lobby. Also: a wrong password is refused by
+ * asks for a DM from the other's name in Members ("Message …") — they share no private room, so the
+ * other sees an invite and accepts it; they talk; the other account's second tab, in another room,
+ * counts the DM's unread messages and drops the count once the DM is read on the first tab; then two
+ * private rooms are created and the other account invited to both: it sees the invites (Accept /
+ * Decline), declines one, accepts the other, chats there, is removed — its page says so and is back
+ * in the lobby — and, invited again, leaves it with "Leave room". Also: a wrong password is refused by
  * the form, "Sign out everywhere" signs out every tab of the account, the Sessions panel signs out
  * another device of the account (its page is back at the login view), "Change password" refuses a wrong
  * current password in the form and signs the other device out, and a guest's Join stays one click.
@@ -66,11 +68,19 @@ describe('accounts, private rooms and DMs in the page', () => {
       await expect.poll(() => members(a).count()).toBe(2);
       await roomLink(a, new RegExp(lobby)).waitFor();
 
-      // A opens the DM from B's name in Members.
+      // A asks for the DM from B's name in Members: they share no private room, so it is an invite B accepts.
       await a.getByRole('button', { name: `Message ${bob}`, exact: true }).click();
+      await a.locator('#notice').filter({ hasText: `${bob} was asked to accept your direct message` }).waitFor({ timeout: 15_000 });
+      await b1.getByRole('button', { name: `Accept the direct message from ${ann}`, exact: true }).click({ timeout: 15_000 });
+      await b1.getByRole('heading', { name: `Direct messages with ${ann}` }).waitFor();
+      const dmRoom = new URL(b1.url()).hash.slice(1);
+      expect(dmRoom).toMatch(/^dm--[0-9a-f]+$/);
+      // B goes back to the shared room; A opens the DM from its list (pushed when it was made).
+      await roomLink(b1, new RegExp(lobby)).click();
+      await b1.getByRole('heading', { name: `Room ${lobby}` }).waitFor();
+      await roomLink(a, new RegExp(`^@?\\s*${bob}`)).click({ timeout: 15_000 });
       await a.getByRole('heading', { name: `Direct messages with ${bob}` }).waitFor();
-      await a.waitForURL(/#dm--[0-9a-f]+$/);
-      const dmRoom = new URL(a.url()).hash.slice(1);
+      expect(new URL(a.url()).hash.slice(1)).toBe(dmRoom);
       await send(a, `hi ${bob}, this is private`);
       await entries(a, 'this is private').waitFor();
 
@@ -91,30 +101,43 @@ describe('accounts, private rooms and DMs in the page', () => {
       // Read on one tab is read on the other (a pushed `read`): the badge goes.
       await expect.poll(() => roomLink(b2, new RegExp(`^@?\\s*${ann}$`)).count(), { timeout: 15_000 }).toBe(1);
 
-      // A creates a private room and invites B; B sees it in its list (a pushed `rooms`) and joins it.
+      // A creates two private rooms and invites B to both: pending invites (B is not a member yet).
       const title = `Team ${run}`;
-      await a.getByRole('textbox', { name: 'New private room' }).fill(title);
-      await a.getByRole('button', { name: 'Create', exact: true }).click();
-      await a.getByRole('heading', { name: `Private room ${title}` }).waitFor();
-      await a.waitForURL(/#p--[0-9a-f]+$/);
-      await a.getByRole('textbox', { name: 'Invite by username' }).fill(bob);
-      await a.getByRole('button', { name: 'Invite', exact: true }).click();
-      await a.getByRole('button', { name: `Remove ${bob}`, exact: true }).waitFor();
+      const other = `Other ${run}`;
+      const create = async (t: string) => {
+        await a.getByRole('textbox', { name: 'New private room' }).fill(t);
+        await a.getByRole('button', { name: 'Create', exact: true }).click();
+        await a.getByRole('heading', { name: `Private room ${t}` }).waitFor();
+        await a.waitForURL(/#p--[0-9a-f]+$/);
+        await a.getByRole('textbox', { name: 'Invite by username' }).fill(bob);
+        await a.getByRole('button', { name: 'Invite', exact: true }).click();
+        await a.getByRole('button', { name: `Withdraw the invite of ${bob}`, exact: true }).waitFor();
+      };
+      await create(other);
+      await create(title);
       await send(a, 'welcome to the team');
-      const teamInB = roomLink(b1, new RegExp(title));
-      await teamInB.waitFor({ timeout: 15_000 });
-      // The other tab has it too, with the message waiting.
-      await expect.poll(() => roomLink(b2, new RegExp(`${title}\\s*,\\s*1 unread`)).count(), { timeout: 25_000 }).toBe(1);
+      // B's tabs list both invites, with Accept and Decline named after them; neither is among its rooms.
+      const acceptTeam = (p: Page) => p.getByRole('button', { name: `Accept the invite to ${title} from ${ann}`, exact: true });
+      await acceptTeam(b1).waitFor({ timeout: 15_000 });
+      await acceptTeam(b2).waitFor({ timeout: 15_000 });
+      expect(await roomLink(b1, new RegExp(title)).count()).toBe(0);
 
-      // The signed-in view with its room list and unread badges.
+      // The signed-in view with its room list, unread badges and pending invites.
       mkdirSync(shots, { recursive: true });
       await b2.waitForTimeout(300);
       await b2.screenshot({ path: join(shots, 'rooms.png') });
 
-      await teamInB.click();
+      // B declines one: gone from both tabs (and from A's panel once A looks again).
+      await b1.getByRole('button', { name: `Decline the invite to ${other} from ${ann}`, exact: true }).click();
+      for (const p of [b1, b2]) await expect.poll(() => p.getByRole('button', { name: `Decline the invite to ${other} from ${ann}` }).count(), { timeout: 15_000 }).toBe(0);
+      // B accepts the other: the room opens, with the message waiting; A's panel now offers to remove B.
+      await acceptTeam(b1).click();
       await b1.getByRole('heading', { name: `Private room ${title}` }).waitFor();
       await entries(b1, 'welcome to the team').waitFor();
       await expect.poll(() => members(a).count()).toBe(2);
+      await a.getByRole('button', { name: `Remove ${bob}`, exact: true }).waitFor({ timeout: 15_000 });
+      await send(b1, 'glad to be here');
+      await entries(a, 'glad to be here').waitFor();
 
       // A removes B: B's page says so, leaves the room and is back in the lobby; the room leaves its list.
       await a.getByRole('button', { name: `Remove ${bob}`, exact: true }).click();
@@ -127,6 +150,17 @@ describe('accounts, private rooms and DMs in the page', () => {
       // A message after the removal never reaches B.
       await send(a, 'after bob left');
       await entries(a, 'after bob left').waitFor();
+
+      // Invited again, B accepts and then leaves on its own with "Leave room": its page says so, and A's list loses it.
+      await a.getByRole('textbox', { name: 'Invite by username' }).fill(bob);
+      await a.getByRole('button', { name: 'Invite', exact: true }).click();
+      await acceptTeam(b1).click({ timeout: 15_000 });
+      await b1.getByRole('heading', { name: `Private room ${title}` }).waitFor();
+      await b1.getByRole('button', { name: `Leave room ${title}`, exact: true }).click();
+      await b1.locator('#notice').filter({ hasText: `You left ${title}` }).waitFor({ timeout: 15_000 });
+      await b1.getByRole('heading', { name: 'Room lobby' }).waitFor();
+      await expect.poll(() => roomLink(b1, new RegExp(title)).count(), { timeout: 15_000 }).toBe(0);
+      await expect.poll(() => members(a).count(), { timeout: 15_000 }).toBe(1);
 
       // "Sign out everywhere" on one tab: every tab of the account is back at the login view, saying so.
       await b2.getByRole('button', { name: 'Sign out everywhere' }).click();

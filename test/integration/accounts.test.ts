@@ -14,6 +14,13 @@ import { LOOSE_LIMITS } from '../helpers/limits.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let rids = 0;
+/** Sends `obj` with a fresh rid and waits for the answer carrying it (pushed frames of the same type are skipped). */
+const ask = (c: TestClient, obj: Record<string, unknown>): Promise<any> => {
+  const rid = `q${++rids}`;
+  c.send({ ...obj, rid });
+  return c.next((f) => f.rid === rid);
+};
 const run = Date.now().toString(36);
 /** Every password used here: none may show up in logs, Redis (keys, values, AOF) or metrics. */
 const passwords: string[] = [];
@@ -121,7 +128,9 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     const name = room.room as string;
     expect(name).toMatch(/^p--/);
     const friend = await account('friend', b);
-    expect((await owner.c.request<any>({ type: 'invite', room: name, username: friend.username }, 'room')).members.map((m: any) => m.id))
+    expect((await owner.c.request<any>({ type: 'invite', room: name, username: friend.username }, 'room')).invited.map((m: any) => m.id))
+      .toEqual([friend.id]);
+    expect((await friend.c.request<any>({ type: 'accept', room: name }, 'room')).members.map((m: any) => m.id))
       .toEqual([owner.id, friend.id].sort());
     expect(await owner.c.request({ type: 'join', room: name }, 'joined')).toMatchObject({ type: 'joined', room: name });
     expect(await friend.c.request({ type: 'join', room: name }, 'joined')).toMatchObject({ type: 'joined', room: name });
@@ -156,6 +165,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     const danOnC = await identified(c, { type: 'hello', name: 'x', session: dan.session });
     const name = (await owner.c.request<any>({ type: 'create', title: 'Crew' }, 'room')).room as string;
     await owner.c.request({ type: 'invite', room: name, username: dan.username }, 'room');
+    await dan.c.request({ type: 'accept', room: name }, 'room');
     for (const x of [owner.c, dan.c, danOnC.c]) expect(await x.request({ type: 'join', room: name }, 'joined')).toMatchObject({ type: 'joined' });
     await owner.c.request({ type: 'send', room: name, text: 'before', cid: `b-${run}` }, 'ack');
     for (const x of [dan.c, danOnC.c]) await x.next((f) => f.type === 'message' && f.text === 'before');
@@ -241,9 +251,12 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     const hal = await account('hal', a);
     const ivy = await account('ivy', b);
     const ivyElsewhere = await identified(c, { type: 'hello', name: 'x', session: ivy.session });
+    // They share no private room: Hal's dm is an invite Ivy sees (on every connection), and her dm accepts it.
     const fromHal = await hal.c.request<any>({ type: 'dm', member: ivy.id }, 'room');
-    expect(fromHal).toMatchObject({ type: 'room', kind: 'dm', title: ivy.username });
+    expect(fromHal).toMatchObject({ type: 'room', kind: 'dm', title: ivy.username, members: [{ id: hal.id }], invited: [{ id: ivy.id }] });
     expect(fromHal.room).toMatch(/^dm--[0-9a-f]{28}$/);
+    await ivyElsewhere.c.next((f) => f.type === 'rooms' && (f.invites as any[]).some((i) => i.room === fromHal.room && i.kind === 'dm' && i.from.id === hal.id), 2000);
+    expect(await hal.c.request({ type: 'join', room: fromHal.room }, 'joined')).toMatchObject({ type: 'error', code: 'forbidden' });
     const fromIvy = await ivy.c.request<any>({ type: 'dm', member: hal.id }, 'room');
     expect(fromIvy.room).toBe(fromHal.room);
     expect(fromIvy.title).toBe(hal.username);
@@ -260,7 +273,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
 
     await hal.c.request({ type: 'join', room: dm }, 'joined');
     for (let i = 1; i <= 3; i++) await hal.c.request({ type: 'send', room: dm, text: `hi ${i}`, cid: `dm-${i}-${run}` }, 'ack');
-    const listed = await ivy.c.request<any>({ type: 'rooms' }, 'rooms');
+    const listed = await ask(ivy.c, { type: 'rooms' });
     expect(listed.rooms.find((r: any) => r.room === dm)).toMatchObject({ kind: 'dm', title: hal.username, last: 3, read: 0, unread: 3 });
 
     // Ivy reads on one connection: her other connection hears of it, and a new device sees it.
@@ -281,12 +294,62 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     expect((await device.c.request<any>({ type: 'rooms' }, 'rooms')).rooms[0]).toMatchObject({ room: `pub-${run}` });
   });
 
+  it('invites across servers: pending until accepted, declined, withdrawn; part takes a member out on every server; the owner parts last', async () => {
+    const [a, b, c] = appIds();
+    const ada = await account('ada', a);
+    const ben = await account('ben', b);
+    const benOnC = await identified(c, { type: 'hello', name: 'x', session: ben.session });
+    const cyd = await account('cyd', c);
+    const name = (await ask(ada.c, { type: 'create', title: 'Guild' })).room as string;
+    const other = (await ask(ada.c, { type: 'create', title: 'Other' })).room as string;
+    await ask(ada.c, { type: 'invite', room: name, username: ben.username });
+    await ask(ada.c, { type: 'invite', room: other, username: ben.username });
+    await ask(ada.c, { type: 'invite', room: name, username: cyd.username });
+    // Pending: Ben (on another server) sees both invites, is not a member, and cannot read the room.
+    await benOnC.c.next((f) => f.type === 'rooms' && (f.invites as any[]).length === 2, 2000);
+    const listed = await ask(ben.c, { type: 'rooms' });
+    expect(listed.rooms.some((r: any) => r.room === name)).toBe(false);
+    expect(listed.invites.map((i: any) => [i.room, i.title, i.from.id])).toEqual([[other, 'Other', ada.id], [name, 'Guild', ada.id]]);
+    expect(await ask(ben.c, { type: 'join', room: name })).toMatchObject({ type: 'error', code: 'forbidden' });
+    expect((await ask(ada.c, { type: 'room', room: name })).invited.map((m: any) => m.id)).toEqual([ben.id, cyd.id].sort());
+    // Withdrawn by the owner: gone from Cyd's list.
+    await ask(ada.c, { type: 'remove', room: name, member: cyd.id });
+    expect((await ask(cyd.c, { type: 'rooms' })).invites).toEqual([]);
+    expect(await ask(cyd.c, { type: 'accept', room: name })).toMatchObject({ type: 'error', code: 'bad_request' });
+    // Declined on one server; accepted on another: Ben's other connection hears of both.
+    expect((await ask(benOnC.c, { type: 'decline', room: other })).invites.map((i: any) => i.room)).toEqual([name]);
+    expect((await ask(ben.c, { type: 'accept', room: name })).members.map((m: any) => m.id)).toEqual([ada.id, ben.id].sort());
+    await benOnC.c.next((f) => f.type === 'rooms' && (f.rooms as any[]).some((r) => r.room === name) && (f.invites as any[]).length === 0, 2000);
+    for (const x of [ada.c, ben.c, benOnC.c]) expect(await ask(x, { type: 'join', room: name })).toMatchObject({ type: 'joined' });
+    await ask(ada.c, { type: 'send', room: name, text: 'welcome', cid: `w-${run}` });
+    for (const x of [ben.c, benOnC.c]) await x.next((f) => f.type === 'message' && f.text === 'welcome');
+    // The owner parts last.
+    expect(await ask(ada.c, { type: 'part', room: name })).toMatchObject({ type: 'error', code: 'bad_request' });
+    // Ben parts on B: both his connections leave the room at once, and nothing after reaches them.
+    const parted = await ask(ben.c, { type: 'part', room: name });
+    expect(parted.rooms.some((r: any) => r.room === name)).toBe(false);
+    await ask(ada.c, { type: 'send', room: name, text: 'after part', cid: `ap-${run}` });
+    for (const x of [ben.c, benOnC.c]) {
+      await x.next((f) => f.type === 'left' && f.room === name, 1000).catch(() => undefined);
+      expect(x.frames.some((f) => f.type === 'left' && f.room === name && f.reason === 'removed')).toBe(true);
+    }
+    await sleep(300);
+    for (const x of [ben.c, benOnC.c]) {
+      expect(x.frames.some((f) => f.type === 'message' && f.text === 'after part')).toBe(false);
+      expect(await ask(x, { type: 'join', room: name })).toMatchObject({ type: 'error', code: 'forbidden' });
+    }
+    // Alone now, the owner parts: the room goes.
+    expect((await ask(ada.c, { type: 'part', room: name })).rooms.some((r: any) => r.room === name)).toBe(false);
+    expect(await ask(ada.c, { type: 'join', room: name })).toMatchObject({ type: 'error', code: 'forbidden' });
+  });
+
   it('after failover: an account whose server died resumes its private room elsewhere with after; a non-member still gets nothing', async () => {
     const [a, b, c] = appIds();
     const kim = await account('kim', a);
     const lee = await account('lee', b);
     const name = (await lee.c.request<any>({ type: 'create', title: 'Ops' }, 'room')).room as string;
     await lee.c.request({ type: 'invite', room: name, username: kim.username }, 'room');
+    await kim.c.request({ type: 'accept', room: name }, 'room');
     for (const x of [kim.c, lee.c]) await x.request({ type: 'join', room: name }, 'joined');
     await lee.c.request({ type: 'send', room: name, text: 'one', cid: `f1-${run}` }, 'ack');
     await kim.c.next((f) => f.type === 'message' && f.room === name && f.id === 1);
@@ -310,6 +373,7 @@ describe('accounts, private rooms and DMs (4 servers, HAProxy, Redis)', () => {
     const miaOnC = await identified(c, { type: 'hello', name: 'x', session: mia.session });
     const name = (await own.c.request<any>({ type: 'create', title: 'Survivors' }, 'room')).room as string;
     await own.c.request({ type: 'invite', room: name, username: mia.username }, 'room');
+    await mia.c.request({ type: 'accept', room: name }, 'room');
     for (const x of [own.c, mia.c, miaOnC.c]) await x.request({ type: 'join', room: name }, 'joined');
 
     await stage.cluster.stopRedis();

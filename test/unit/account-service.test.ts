@@ -123,6 +123,7 @@ describe('AccountService', () => {
     await owner.req({ type: 'create', title: 'T' });
     const room = owner.take()[0].room as string;
     await owner.req({ type: 'invite', room, username: 'bob' });
+    await bob.req({ type: 'accept', room });
     await owner.req({ type: 'join', room });
     owner.take();
     let open!: () => void;
@@ -170,6 +171,7 @@ describe('AccountService', () => {
       await owner.req({ type: 'create', title: 'T' });
       const room = owner.take()[0].room as string;
       await owner.req({ type: 'invite', room, username: 'bob' });
+    await bob.req({ type: 'accept', room });
       for (const x of [owner, bob]) await x.req({ type: 'join', room });
       owner.take();
       bob.take();

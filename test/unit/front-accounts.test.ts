@@ -86,6 +86,8 @@ describe('frames.ts: the account frames', () => {
       { type: 'rooms', rooms: [entry('lobby', 'public', 57, 42), entry('dm--0c7', 'dm', 3, 3, 'Bob')] },
       { type: 'room', room: 'p--1', kind: 'private', title: 'Team', owner: ann.id, members: [ann, bob] },
       { type: 'room', room: 'dm--1', kind: 'dm', title: 'Bob', members: [ann, bob] },
+      { type: 'rooms', rooms: [], invites: [{ room: 'p--2', kind: 'private', title: 'Team', from: bob, at: 1_795_381_956_277, expires: 1_795_986_756_277 }] },
+      { type: 'room', room: 'dm--2', kind: 'dm', title: 'Bob', members: [ann], invited: [bob] },
       { type: 'read', room: 'lobby', id: 57 },
       { type: 'sessions', sessions: [{ id: 'abc', created: 1_795_381_956_277, current: true }] },
       { type: 'revoked', count: 2 },
@@ -98,6 +100,12 @@ describe('frames.ts: the account frames', () => {
       .toEqual({ type: 'welcome', appId: '1', session: 's', member: ann });
     expect(readServerFrame(JSON.stringify({ type: 'left', room: 'x', reason: 'kicked' }))).toEqual({ type: 'left', room: 'x' });
     expect(readServerFrame('{"type":"rooms","rooms":"no"}')).toBeNull();
+    // Invites: a public room, no inviter or no time are dropped; a DM's title is who invited.
+    const at = 1_795_381_956_277;
+    expect(readServerFrame(JSON.stringify({ type: 'rooms', rooms: [], invites: [
+      { room: 'lobby', kind: 'public', title: 'x', from: bob, at }, { room: 'p--1', title: 'T', at }, { room: 'p--2', title: 'T', from: bob },
+      { room: 'dm--9', kind: 'dm', title: '<b>', from: bob, at, expires: 'later' },
+    ] }))).toEqual({ type: 'rooms', rooms: [], invites: [{ room: 'dm--9', kind: 'dm', title: 'Bob', from: bob, at, expires: at }] });
     expect(readServerFrame(JSON.stringify({ type: 'rooms', rooms: [{ room: 'dm--1', kind: 'weird', last: -1, read: 'x' }, { kind: 'public' }, null] })))
       .toEqual({ type: 'rooms', rooms: [{ room: 'dm--1', kind: 'dm', title: 'dm--1', last: 0, read: 0, unread: 0 }] });
     expect(readServerFrame('{"type":"read","room":"lobby","id":-3}')).toBeNull();
@@ -291,6 +299,41 @@ describe('ChatController with an account', () => {
     expect(c.state.account!.details['p--1'].members).toHaveLength(2);
     expect(c.removeMember(bob.id)).toBe(true);
     expect(ws.sentOfType('remove')).toEqual([{ type: 'remove', room: 'p--1', member: bob.id }]);
+  });
+
+  it('pending invites: listed from `rooms`; Accept opens the room once answered, Decline asks; a stranger\'s DM is only asked; Leave room parts', async () => {
+    const { c, routes } = setup();
+    const ws = await signedIn(c);
+    ws.receive({ type: 'joined', room: 'lobby', count: 2, members: [ann, bob], messages: [], last: 0 });
+    const at = 1_795_381_956_277;
+    const invites = [
+      { room: 'p--2', kind: 'private' as const, title: 'Team', from: bob, at, expires: at + 1 },
+      { room: 'p--3', kind: 'private' as const, title: 'Spam', from: bob, at: at - 1, expires: at + 1 },
+    ];
+    ws.receive({ type: 'rooms', rooms: [entry('lobby', 'public', 0, 0)], invites });
+    expect(c.state.account!.invites).toEqual(invites);
+    expect(c.answerInvite('p--3', 'decline')).toBe(true);
+    expect(ws.sentOfType('decline')).toEqual([{ type: 'decline', room: 'p--3' }]);
+    ws.receive({ type: 'rooms', rooms: [entry('lobby', 'public', 0, 0)], invites: [invites[0]], rid: ws.ridOf('decline') });
+    expect(c.state.account!.invites).toEqual([invites[0]]);
+    expect(c.state.room).toBe('lobby');
+    expect(c.answerInvite('p--2', 'accept')).toBe(true);
+    expect(ws.sentOfType('accept')).toEqual([{ type: 'accept', room: 'p--2' }]);
+    ws.receive({ type: 'room', room: 'p--2', kind: 'private', title: 'Team', owner: bob.id, members: [ann, bob], rid: ws.ridOf('accept') });
+    expect(c.state.room).toBe('p--2');
+    expect(routes.at(-1)).toEqual(['p--2', 'push']);
+    // A DM with someone one shares no private room with: an invite, nothing opens.
+    expect(c.openDm(bob.id)).toBe(true);
+    ws.receive({ type: 'room', room: 'dm--ab', kind: 'dm', title: 'Bob', members: [ann], invited: [bob], rid: ws.ridOf('dm') });
+    expect(c.state.room).toBe('p--2');
+    expect(c.state.notice).toBe('Bob was asked to accept your direct message.');
+    // Leave room: a part, and its `left` says so.
+    ws.receive({ type: 'joined', room: 'p--2', count: 2, members: [ann, bob], messages: [], last: 0 });
+    expect(c.answerInvite('p--2', 'part')).toBe(true);
+    expect(ws.sentOfType('part')).toEqual([{ type: 'part', room: 'p--2' }]);
+    ws.receive({ type: 'left', room: 'p--2', reason: 'removed' });
+    expect(c.state.room).toBe('lobby');
+    expect(c.state.notice).toBe('You left Team.');
   });
 
   it('removed from the room shown: back to the lobby without a leave, saying so', async () => {

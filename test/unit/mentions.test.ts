@@ -70,6 +70,7 @@ describe('mentions on the server', () => {
     await owner.req({ type: 'create', title: 'Team' });
     const room = owner.take().find((f) => f.type === 'room')!.room as string;
     await owner.req({ type: 'invite', room, username: 'mate' });
+    await mate.req({ type: 'accept', room });
     for (const x of [owner, mate]) await x.req({ type: 'join', room });
     await settle();
     mate.take();

@@ -49,6 +49,9 @@ const SAMPLES: { [T in RequestType]: Extract<Request, { type: T }> } = {
   invite: { type: 'invite', room: PRIVATE, username: 'Bob' },
   remove: { type: 'remove', room: PRIVATE, member: 'u_x' },
   dm: { type: 'dm', member: 'u_x' },
+  accept: { type: 'accept', room: PRIVATE },
+  decline: { type: 'decline', room: PRIVATE },
+  part: { type: 'part', room: PRIVATE },
   read: { type: 'read', room: 'r', id: 1 },
   edit: { type: 'edit', room: 'r', id: 1, text: 'hi!', cid: 'c1' },
   delete: { type: 'delete', room: 'r', id: 1, cid: 'c1' },
@@ -169,11 +172,32 @@ const SCENES: { [T in RequestType]: (h: ChatHarness) => Promise<Scene> } = {
     const { owner, room } = await privateRoom(h);
     const bob = await h.account('Bob');
     await owner.req({ type: 'invite', room, username: 'bob' });
+    await bob.req({ type: 'accept', room });
     for (const x of [owner, bob]) await x.req({ type: 'join', room });
     return {
       who: owner, req: { type: 'remove', room, member: bob.m.id }, answer: { type: 'room', room },
       pushes: [[bob, ['left', 'rooms']], [owner, ['presence']]],
     };
+  },
+  accept: async (h) => {
+    const { owner, room } = await privateRoom(h);
+    const bob = await h.account('Bob');
+    await owner.req({ type: 'invite', room, username: 'bob' });
+    return { who: bob, req: { type: 'accept', room }, answer: { type: 'room', room }, pushes: [[bob, ['rooms']]] };
+  },
+  decline: async (h) => {
+    const { owner, room } = await privateRoom(h);
+    const bob = await h.account('Bob');
+    await owner.req({ type: 'invite', room, username: 'bob' });
+    return { who: bob, req: { type: 'decline', room }, answer: { type: 'rooms', invites: [] }, pushes: [[bob, ['rooms']]] };
+  },
+  part: async (h) => {
+    const { owner, room } = await privateRoom(h);
+    const bob = await h.account('Bob');
+    await owner.req({ type: 'invite', room, username: 'bob' });
+    await bob.req({ type: 'accept', room });
+    for (const x of [owner, bob]) await x.req({ type: 'join', room });
+    return { who: bob, req: { type: 'part', room }, answer: { type: 'rooms', rooms: [] }, pushes: [[bob, ['left', 'rooms']], [owner, ['presence']]] };
   },
   dm: async (h) => {
     const ann = await h.account('Ann');
@@ -400,15 +424,35 @@ const ERROR_CASES: ErrorCase[] = [
     error: error('bad_request', { message: TEXTS.noSuchUsername }),
   },
   {
-    name: 'invite of an account in too many private rooms: bad_request',
+    name: 'accept by an account in too many private rooms: bad_request (the invite stays)',
     options: { env: { ACCOUNT_MAX_PRIVATE_ROOMS: '1' } },
     make: async (h) => {
       const { owner, room } = await privateRoom(h);
       const bob = await h.account('Bob');
       await bob.req({ type: 'create', title: 'Own' });
-      return { who: owner, req: { type: 'invite', room, username: 'bob' } };
+      await owner.req({ type: 'invite', room, username: 'bob' });
+      return { who: bob, req: { type: 'accept', room } };
     },
-    error: error('bad_request', { message: TEXTS.inviteeFull('Bob') }),
+    error: error('bad_request', { message: TEXTS.tooManyPrivateRooms(1) }),
+  },
+  {
+    name: 'accept without a pending invite: bad_request',
+    make: async (h) => {
+      const { room } = await privateRoom(h);
+      return { who: await h.account('Bob'), req: { type: 'accept', room } };
+    },
+    error: error('bad_request', { message: TEXTS.noInvite }),
+  },
+  {
+    name: 'part by the owner while others remain: bad_request',
+    make: async (h) => {
+      const { owner, room } = await privateRoom(h);
+      const bob = await h.account('Bob');
+      await owner.req({ type: 'invite', room, username: 'bob' });
+      await bob.req({ type: 'accept', room });
+      return { who: owner, req: { type: 'part', room } };
+    },
+    error: error('bad_request', { message: TEXTS.ownerPartsLast }),
   },
   {
     name: 'remove of the owner: bad_request',
@@ -512,7 +556,7 @@ describe('request ids', () => {
 
       const accountOnly = TYPES.filter((t) => ROUTES[t].account);
       it('the account-only rows are the account requests of docs/protocol.md (and `room`)', () => {
-        expect(accountOnly).toEqual(['create', 'dm', 'invite', 'password', 'read', 'remove', 'revoke', 'room', 'rooms', 'sessions']);
+        expect(accountOnly).toEqual(['accept', 'create', 'decline', 'dm', 'invite', 'part', 'password', 'read', 'remove', 'revoke', 'room', 'rooms', 'sessions']);
       });
       for (const t of accountOnly) {
         it(`${t} by a guest: forbidden`, async () => {

@@ -9,7 +9,8 @@ import type { Publish } from '../bus/bus.js';
 import { removedEntry, roomsEntry } from '../bus/envelope.js';
 import { live, type Expiring, type MemoryAccountsState } from '../accounts/memory-accounts.js';
 import { roomKind, type Member } from '../protocol/messages.js';
-import type { Access, RoomAcl } from './access.js';
+import type { Access, InviteLimits, InviteOffer, PendingInvite, RoomAcl } from './access.js';
+import { MemoryInvites, MemoryInvitesState } from './memory-invites.js';
 
 interface AclEntry extends Expiring {
   kind: RoomAcl['kind'];
@@ -24,6 +25,8 @@ interface AclEntry extends Expiring {
 export class MemoryAccessState {
   /** lc:{room}:acl + lc:{room}:aclm */
   readonly rooms = new Map<string, AclEntry>();
+  /** lc:uinv:<member id> and lc:{room}:acli */
+  readonly pending = new MemoryInvitesState();
 
   /** Is `memberId` on the room's live list? (MemoryHistory's restricted append; renews the list when so.) */
   allows(room: string, memberId: string, now: number): boolean {
@@ -58,13 +61,17 @@ export interface MemoryAccessSettings {
 }
 
 export class MemoryAccess implements Access {
+  private readonly inv: MemoryInvites;
+
   constructor(
     private readonly publish: Publish,
     private readonly settings: MemoryAccessSettings,
     private readonly state: MemoryAccessState,
     private readonly accounts: MemoryAccountsState,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.inv = new MemoryInvites(publish, state.pending, now);
+  }
 
   async create(room: string, title: string, owner: Member): Promise<RoomAcl> {
     if (roomKind(room) !== 'private') throw new Error(`not a private room name: ${room}`);
@@ -134,5 +141,40 @@ export class MemoryAccess implements Access {
       this.publish(roomsEntry(memberId));
     }
     return view(room, e);
+  }
+
+  async part(room: string, memberId: string): Promise<boolean | null> {
+    const now = this.now();
+    const e = live(this.state.rooms, room, now);
+    if (!e) return null;
+    if (e.kind !== 'private' || !e.members.has(memberId)) return false;
+    if (memberId === e.owner) {
+      if (e.members.size > 1) return false;
+      this.state.rooms.delete(room);
+      this.state.pending.invited.delete(room);
+    } else {
+      e.members.delete(memberId);
+      e.expires = now + this.settings.roomTtlMs;
+    }
+    this.accounts.dropFromList(memberId, room, now, this.settings.accountTtlMs);
+    this.publish(removedEntry(room, memberId));
+    this.publish(roomsEntry(memberId));
+    return true;
+  }
+
+  async offer(invitee: Member, invite: InviteOffer, limits: InviteLimits): Promise<void> {
+    this.inv.offer(invitee, invite, limits);
+  }
+
+  async pending(memberId: string): Promise<PendingInvite[]> {
+    return this.inv.pending(memberId);
+  }
+
+  async invited(room: string): Promise<Member[]> {
+    return this.inv.invited(room);
+  }
+
+  async take(room: string, memberId: string): Promise<PendingInvite | null> {
+    return this.inv.take(room, memberId);
   }
 }

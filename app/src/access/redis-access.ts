@@ -16,7 +16,8 @@ import { ADD_ROOM_FN } from '../accounts/redis-accounts.js';
 import { roomKind, type Member } from '../protocol/messages.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import { accountKeys, roomKeys } from '../store/redis-keys.js';
-import type { Access, RoomAcl } from './access.js';
+import type { Access, InviteLimits, InviteOffer, PendingInvite, RoomAcl } from './access.js';
+import { RedisInvites } from './redis-invites.js';
 
 const aclKeys = (room: string) => {
   const k = roomKeys(room);
@@ -105,6 +106,27 @@ end
 return state()
 `;
 
+// KEYS: acl, aclm, urooms(member), reads(member), acli. ARGV: id, roomTtlSec, accountTtlSec, room, channel, x entry, u entry.
+// Returns -1 (no room), 0 (did not part) or 1.
+const PART_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local acl = redis.call('HMGET', KEYS[1], 'kind', 'owner')
+if acl[1] ~= 'private' or redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+if acl[2] == ARGV[1] then
+  if redis.call('HLEN', KEYS[2]) > 1 then return 0 end
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[5])
+else
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+if redis.call('ZREM', KEYS[3], ARGV[4]) == 1 and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+redis.call('HDEL', KEYS[4], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+redis.call('PUBLISH', ARGV[5], ARGV[7])
+return 1
+`;
+
 type StateReply = [number, string[]?, string[]?];
 
 function parse(room: string, reply: StateReply): RoomAcl | null {
@@ -127,7 +149,11 @@ export interface RedisAccessSettings {
 }
 
 export class RedisAccess implements Access {
-  constructor(private readonly redis: RedisConnections, private readonly settings: RedisAccessSettings) {}
+  private readonly inv: RedisInvites;
+
+  constructor(private readonly redis: RedisConnections, private readonly settings: RedisAccessSettings) {
+    this.inv = new RedisInvites(redis);
+  }
 
   private keys(room: string): string[] {
     const k = aclKeys(room);
@@ -171,5 +197,29 @@ export class RedisAccess implements Access {
   async remove(room: string, memberId: string): Promise<RoomAcl | null> {
     return parse(room, await this.redis.script<StateReply>(REMOVE_SCRIPT, [...this.keys(room), accountKeys.rooms(memberId), accountKeys.reads(memberId)],
       [memberId, ...this.ttls, room, CHANNEL, removedEntry(room, memberId), roomsEntry(memberId)]));
+  }
+
+  async part(room: string, memberId: string): Promise<boolean | null> {
+    const k = roomKeys(room);
+    const r = Number(await this.redis.script(PART_SCRIPT,
+      [k.acl, k.aclMembers, accountKeys.rooms(memberId), accountKeys.reads(memberId), k.aclInvited],
+      [memberId, ...this.ttls, room, CHANNEL, removedEntry(room, memberId), roomsEntry(memberId)]));
+    return r < 0 ? null : r === 1;
+  }
+
+  offer(invitee: Member, invite: InviteOffer, limits: InviteLimits): Promise<void> {
+    return this.inv.offer(invitee, invite, limits);
+  }
+
+  pending(memberId: string): Promise<PendingInvite[]> {
+    return this.inv.pending(memberId);
+  }
+
+  invited(room: string): Promise<Member[]> {
+    return this.inv.invited(room);
+  }
+
+  take(room: string, memberId: string): Promise<PendingInvite | null> {
+    return this.inv.take(room, memberId);
   }
 }

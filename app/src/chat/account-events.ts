@@ -6,7 +6,7 @@
  */
 import type { AccountEvent } from '../bus/envelope.js';
 import type { Logger } from '../log.js';
-import { readFrame, roomsFrame } from '../protocol/encode.js';
+import { readFrame } from '../protocol/encode.js';
 import { roomKind } from '../protocol/messages.js';
 import type { Backend } from '../store/backend.js';
 import type { AccountLinks } from './account-links.js';
@@ -45,9 +45,7 @@ export class AccountEvents {
       this.roomsDirty.delete(memberId);
       const member = this.links.memberOf(memberId);
       if (!member) return;
-      background(this.log, this.roomList.summaries(member).then((rooms) => {
-        this.links.push(memberId, roomsFrame({ rooms }));
-      }), 'room list push failed');
+      background(this.log, this.roomList.frame(member).then((frame) => this.links.push(memberId, frame)), 'room list push failed');
     });
   }
 

@@ -23,6 +23,7 @@ import { IdentityFeature } from './features/identity.js';
 import { LifecycleFeature } from './features/lifecycle.js';
 import { MembershipFeature } from './features/membership.js';
 import { MessagingFeature } from './features/messaging.js';
+import { InvitesFeature } from './features/invites.js';
 import { PrivateRoomsFeature } from './features/private-rooms.js';
 import { ReadMarkersFeature } from './features/read-markers.js';
 import { SessionsFeature } from './features/sessions.js';
@@ -87,6 +88,7 @@ export class ChatService {
       membership: new MembershipFeature(parts),
       messaging: new MessagingFeature(parts),
       privateRooms: new PrivateRoomsFeature(parts),
+      invites: new InvitesFeature(parts),
       readMarkers: new ReadMarkersFeature(parts),
       lifecycle: new LifecycleFeature(parts),
       typing: new TypingFeature(parts),

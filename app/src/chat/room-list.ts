@@ -5,7 +5,7 @@
  */
 import type { RoomAcl } from '../access/access.js';
 import type { Logger } from '../log.js';
-import { roomFrame, type Frame } from '../protocol/encode.js';
+import { roomFrame, roomsFrame, type Frame } from '../protocol/encode.js';
 import { isAccountId, roomKind, type Member, type RoomSummary } from '../protocol/messages.js';
 import type { Backend } from '../store/backend.js';
 import { background } from './background.js';
@@ -17,6 +17,13 @@ export class RoomList {
     private readonly maxPrivateRooms: number,
     private readonly log: Logger,
   ) {}
+
+  /** The `rooms` answer (and push): the account's rooms and its pending invites (bounded by ACCOUNT_MAX_INVITES). */
+  async frame(member: Member): Promise<Frame> {
+    const [rooms, pending] = await Promise.all([this.summaries(member), this.backend.access.pending(member.id)]);
+    const invites = pending.map((i) => ({ room: i.room, kind: i.kind, title: i.kind === 'dm' ? i.from.name : i.title, from: i.from, at: i.at, expires: i.expires }));
+    return roomsFrame({ rooms, invites });
+  }
 
   async summaries(member: Member): Promise<RoomSummary[]> {
     const { accounts, access, history } = this.backend;
@@ -63,8 +70,14 @@ export class RoomList {
   }
 }
 
-/** The `room` answer for a private room or DM as `viewer` sees it (a DM is titled with the other member's name). */
-export function roomAnswer(acl: RoomAcl, viewer?: Member): Frame {
+/**
+ * The `room` answer for a private room or DM as `viewer` sees it (a DM is titled with the other member's
+ * name); `invited` (pending invitees) only for the owner.
+ */
+export function roomAnswer(acl: RoomAcl, viewer?: Member, invited?: Member[]): Frame {
   const title = acl.kind === 'dm' ? (acl.members.find((m) => m.id !== viewer?.id)?.name ?? '') : acl.title;
-  return roomFrame({ room: acl.room, kind: acl.kind, title, ...(acl.owner === undefined ? {} : { owner: acl.owner }), members: acl.members });
+  return roomFrame({
+    room: acl.room, kind: acl.kind, title, ...(acl.owner === undefined ? {} : { owner: acl.owner }), members: acl.members,
+    ...(invited === undefined ? {} : { invited }),
+  });
 }

@@ -12,6 +12,7 @@ import { ForbiddenError, StoreUnavailableError } from '../store/errors.js';
 import type { ChatClient } from './client.js';
 import type { AttachmentsFeature } from './features/attachments.js';
 import type { IdentityFeature } from './features/identity.js';
+import type { InvitesFeature } from './features/invites.js';
 import type { LifecycleFeature } from './features/lifecycle.js';
 import type { MembershipFeature } from './features/membership.js';
 import type { MessagingFeature } from './features/messaging.js';
@@ -33,6 +34,7 @@ export interface Features {
   membership: MembershipFeature;
   messaging: MessagingFeature;
   privateRooms: PrivateRoomsFeature;
+  invites: InvitesFeature;
   readMarkers: ReadMarkersFeature;
   lifecycle: LifecycleFeature;
   typing: TypingFeature;
@@ -74,6 +76,9 @@ export function routeTable(f: Features): RouteTable {
     invite: { module: 'privateRooms', account: true, bucket: 'join', handle: (c, r) => f.privateRooms.invite(c, r) },
     remove: { module: 'privateRooms', account: true, bucket: 'join', handle: (c, r) => f.privateRooms.remove(c, r) },
     dm: { module: 'privateRooms', account: true, bucket: 'join', handle: (c, r) => f.privateRooms.dm(c, r) },
+    accept: { module: 'invites', account: true, bucket: 'join', handle: (c, r) => f.invites.accept(c, r) },
+    decline: { module: 'invites', account: true, bucket: 'join', handle: (c, r) => f.invites.decline(c, r) },
+    part: { module: 'invites', account: true, bucket: 'join', handle: (c, r) => f.invites.part(c, r) },
     read: { module: 'readMarkers', account: true, bucket: 'page', handle: (c, r) => f.readMarkers.read(c, r) },
     edit: { module: 'lifecycle', bucket: 'edit', handle: (c, r) => f.lifecycle.edit(c, r) },
     delete: { module: 'lifecycle', bucket: 'delete', handle: (c, r) => f.lifecycle.delete(c, r) },

@@ -8,6 +8,9 @@ export interface AccountSettings extends KdfSettings {
   privateRoomMaxMembers: number;
   accountMaxPrivateRooms: number;
   signinPairLimit: number;
+  /** Pending invites one account holds at most (the oldest dropped), and how long each lasts. */
+  accountMaxInvites: number;
+  inviteTtlSec: number;
   signinAccountLimit: number;
   signinAddressLimit: number;
   signinWindowSec: number;

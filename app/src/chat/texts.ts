@@ -49,11 +49,13 @@ export const TEXTS = {
   roomFull: (max: number) => `the room is full (at most ${max} members)`,
   ownerStays: 'the owner cannot be removed',
   noSuchUsername: 'no account has that username',
-  inviteeFull: (username: string) => `${username} is in too many private rooms`,
   tooManyPrivateRooms: (max: number) => `at most ${max} private rooms and direct messages per account`,
   tooManyPrivateRoomsEither: 'too many private rooms and direct messages',
   dmSelf: 'a direct message needs another account',
   dmGuest: 'direct messages are between accounts: that member is a guest or unknown',
+  noInvite: 'no pending invite to that room (it was withdrawn, declined, or it lapsed)',
+  partPrivateOnly: 'only a private room can be parted (leave a public room with leave)',
+  ownerPartsLast: 'the owner parts last: remove the other members first',
   /** A DM's title for a member whose name is not known. */
   dmTitle: 'direct message',
 } as const;

@@ -185,12 +185,14 @@ export function roomsFrame(r: Omit<RoomsResponse, 'type'>): Frame {
   return asFrame(JSON.stringify({
     type: 'rooms',
     rooms: r.rooms.map((x) => ({ room: x.room, kind: x.kind, title: x.title, last: x.last, read: x.read, unread: x.unread, mentions: x.mentions ?? 0 })),
+    invites: (r.invites ?? []).map((i) => ({ room: i.room, kind: i.kind, title: i.title, from: member(i.from), at: i.at, expires: i.expires })),
   }));
 }
 
 export function roomFrame(r: Omit<RoomResponse, 'type'>): Frame {
   const out: RoomResponse = { type: 'room', room: r.room, kind: r.kind, title: r.title, members: r.members.map(member) };
   if (r.owner !== undefined) out.owner = r.owner;
+  if (r.invited !== undefined) out.invited = r.invited.map(member);
   return asFrame(JSON.stringify(out));
 }
 

@@ -4,7 +4,7 @@
  * imports the modules themselves by relative path, so its bundle needs no alias.
  */
 export {
-  ACCOUNT_ID_PREFIX, DM_ROOM_PREFIX, INLINE_IMAGE_TYPES, isAccountId, LIMITS, PRIVATE_ROOM_PREFIX, roomKind, SUBPROTOCOL,
+  ACCOUNT_ID_PREFIX, DM_ROOM_PREFIX, type AcceptRequest, type DeclineRequest, type InviteSummary, type PartRequest, INLINE_IMAGE_TYPES, isAccountId, LIMITS, PRIVATE_ROOM_PREFIX, roomKind, SUBPROTOCOL,
   type AccountRequest, type Ack, type Attachment, type AttachmentRef, type ChatMessage, type CreateRoomRequest, type DeleteRequest, type DmRequest,
   type EditRequest, type ErrorCode, type ErrorResponse, type HelloRequest, type HistoryRequest, type HistoryResponse,
   type InviteRequest, type JoinRequest, type Joined, type LeaveRequest, type Left, type LifecycleRequest, type Member,

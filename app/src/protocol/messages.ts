@@ -4,7 +4,9 @@
  * The contract itself is shared/PROTOCOL.md; docs/protocol.md explains it with examples.
  */
 import type { Attachment, AttachmentRef, UploadRequest, UploadResponse } from './attachments.js';
+import type { InviteRequests, InviteSummary } from './invites.js';
 
+export type { AcceptRequest, DeclineRequest, InviteRequests, InviteSummary, PartRequest } from './invites.js';
 export { INLINE_IMAGE_TYPES, type Attachment, type AttachmentRef, type PutTarget, type UploadRequest, type UploadResponse } from './attachments.js';
 
 export const SUBPROTOCOL = 'livechat.v1';
@@ -125,7 +127,7 @@ export interface ReadRequest { type: 'read'; room: string; id: number }
 
 export type AccountRequest =
   | SignupRequest | SigninRequest | SessionsRequest | RevokeRequest | PasswordRequest | RoomsRequest | CreateRoomRequest
-  | RoomRequest | InviteRequest | RemoveRequest | DmRequest | ReadRequest;
+  | RoomRequest | InviteRequest | RemoveRequest | DmRequest | ReadRequest | InviteRequests;
 
 /**
  * Request ids (shared/PROTOCOL.md "Request ids"): any request may carry `rid`, 1-64 characters, and
@@ -210,7 +212,7 @@ export interface Joined {
 export interface Left {
   type: 'left';
   room: string;
-  /** Unasked: `removed` when the owner removed this member from a private room (on every connection). */
+  /** Unasked: `removed` when the owner removed this member from a private room, or it parted (on every connection). */
   reason?: 'removed';
 }
 export interface Ack { type: 'ack'; cid: string; room: string; id: number; ts: number }
@@ -242,9 +244,9 @@ export interface RoomSummary {
   mentions?: number;
 }
 /** The account's rooms; sent as the answer to `rooms`, and unasked when the list changed (invited, removed, a new DM). */
-export interface RoomsResponse { type: 'rooms'; rooms: RoomSummary[] }
-/** A private room or DM: its owner (absent for a DM) and its invited members. */
-export interface RoomResponse { type: 'room'; room: string; kind: RoomKind; title: string; owner?: string; members: Member[] }
+export interface RoomsResponse { type: 'rooms'; rooms: RoomSummary[]; invites?: InviteSummary[] }
+/** A private room or DM: its owner (absent for a DM), its members and (to its owner or a DM's opener) who has a pending invite. */
+export interface RoomResponse { type: 'room'; room: string; kind: RoomKind; title: string; owner?: string; members: Member[]; invited?: Member[] }
 /** The account's read marker for a room moved (answer to `read`, and pushed to its other connections). */
 export interface ReadResponse { type: 'read'; room: string; id: number }
 export interface SessionInfo {

@@ -261,7 +261,10 @@ function validateBody(data: Record<string, unknown>): Result<Request, ParseError
       if (problem !== null) return fail(problem);
       return ok({ type, title: cleanName(data.title) });
     }
-    case 'room': {
+    case 'room':
+    case 'accept':
+    case 'decline':
+    case 'part': {
       const r = room(data);
       return r.ok ? ok({ type, room: r.value }) : r;
     }

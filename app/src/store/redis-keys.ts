@@ -15,6 +15,7 @@
  *   lc:{room}:cid:<mid>:<cid> "id:ts", the dedup record of a member's cid        (history)
  *   lc:{room}:acl            hash: kind, title, owner                            (access)
  *   lc:{room}:aclm           hash member id -> name: the access list             (access)
+ *   lc:{room}:acli           hash member id -> pending invite {n, exp} (JSON)    (access, invites)
  *   lc:{room}:pm / pn / pc   presence: member ids, members, owner counts         (presence)
  *   lc:{room}:po:<owner>     the member ids a server holds in the room           (presence)
  *   lc:{room}:pl             "1" while the room is large                         (presence)
@@ -26,6 +27,7 @@
  *   lc:uid:<member id>       the account's username key                          (accounts)
  *   lc:urooms:<member id>    the account's room list                             (accounts)
  *   lc:reads:<member id>     the account's read markers                          (accounts)
+ *   lc:uinv:<member id>      hash room -> the account's pending invite (JSON)    (access, invites)
  *   lc:ment:<member id>      per room, ids of messages that named the account    (accounts)
  *   lc:fail:<counter>        failed sign-ins in the window                       (accounts)
  *   lc:lim:<bucket>          a rate or quota bucket until it refills              (limits)
@@ -46,6 +48,7 @@ export function roomKeys(room: string) {
     cid: (memberId: string, cid: string) => `${p}cid:${memberId}:${cid}`,
     acl: `${p}acl`,
     aclMembers: `${p}aclm`,
+    aclInvited: `${p}acli`,
     presenceIds: `${p}pm`,
     presenceNames: `${p}pn`,
     presenceOwners: `${p}pc`,
@@ -53,6 +56,9 @@ export function roomKeys(room: string) {
     large: `${p}pl`,
   };
 }
+
+/** A room's pending-invite key is ROOM_INVITED[0] + room + ROOM_INVITED[1] (scripts that drop another room's invite build it). */
+export const ROOM_INVITED = ['lc:{', '}:acli'] as const;
 
 export const PRESENCE_OWNERS = 'lc:presence:owners';
 /** An upload grant (uploads/redis-uploads.ts); expires with the grant. */
@@ -72,6 +78,7 @@ export const accountKeys = {
   uid: (id: string) => `${ACCOUNT_ID_PREFIX}${id}`,
   rooms: (id: string) => `lc:urooms:${id}`,
   reads: (id: string) => `lc:reads:${id}`,
+  invites: (id: string) => `lc:uinv:${id}`,
   mentions: (id: string) => `lc:ment:${id}`,
   sessions: (id: string) => `${ACCOUNT_SESSIONS_PREFIX}${id}`,
   fail: (counter: string) => `lc:fail:${counter}`,
