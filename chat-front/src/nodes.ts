@@ -54,7 +54,7 @@ export function nameWithTag(m: Member, cls: string): HTMLElement {
 
 /**
  * One member of the list. `canDm` (signed in, and the member is another account): the avatar and name
- * are a button "Message Ann" that opens the direct messages with them.
+ * are a button "Ann #3f2a9c1e Message" that opens the direct messages with them.
  */
 export function memberNode(m: Member, isMe: boolean, canDm = false): HTMLElement {
   const li = el('li', isMe ? 'member is-me' : 'member');
@@ -63,10 +63,10 @@ export function memberNode(m: Member, isMe: boolean, canDm = false): HTMLElement
     const b = el('button', 'member-dm');
     b.type = 'button';
     b.dataset.dm = m.id;
-    b.setAttribute('aria-label', `Message ${m.name}`);
+    // Named by what it shows — "Ann #3f2a9c1e, message" — so speech input finds it by what is seen
+    // (axe's label-in-name rule); on a phone the hint is hidden and the name still ends in it.
     b.title = `Send ${m.name} a direct message`;
     const hint = el('span', 'dm-hint', 'Message');
-    hint.setAttribute('aria-hidden', 'true');
     b.append(avatar(m, 28), nameWithTag(m, 'member-name'), hint);
     li.append(b);
     return li;

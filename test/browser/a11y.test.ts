@@ -209,8 +209,11 @@ describe('axe-core finds nothing on any view, light and dark, desktop and phone'
     const other = await open(`#axe-acc-${run}`);
     await signUp(owner, `Owner ${run}`);
     await signUp(other, `Invitee ${run}`);
+    // Each lists the other with a button named by what it shows: "Owner … #1a2b3c4d Message".
+    await other.page.getByRole('button', { name: new RegExp(`^Owner ${run} #[0-9a-f]{8} Message$`) }).waitFor();
+    await expectClean(other, 'signed in, another account listed with its Message button');
     // They share no private room: the DM is an invite the owner sees (Accept / Decline) and accepts.
-    await other.page.getByRole('button', { name: `Message Owner ${run}`, exact: true }).click();
+    await other.page.getByRole('button', { name: new RegExp(`^Owner ${run} #[0-9a-f]{8} Message$`) }).click();
     const accept = owner.page.getByRole('button', { name: `Accept the direct message from Invitee ${run}`, exact: true });
     await accept.click({ timeout: 15_000 });
     await owner.page.getByRole('heading', { name: `Direct messages with Invitee ${run}` }).waitFor();

@@ -69,7 +69,7 @@ describe('accounts, private rooms and DMs in the page', () => {
       await roomLink(a, new RegExp(lobby)).waitFor();
 
       // A asks for the DM from B's name in Members: they share no private room, so it is an invite B accepts.
-      await a.getByRole('button', { name: `Message ${bob}`, exact: true }).click();
+      await a.getByRole('button', { name: new RegExp(`^${bob} #[0-9a-f]{8} Message$`) }).click();
       await a.locator('#notice').filter({ hasText: `${bob} was asked to accept your direct message` }).waitFor({ timeout: 15_000 });
       await b1.getByRole('button', { name: `Accept the direct message from ${ann}`, exact: true }).click({ timeout: 15_000 });
       await b1.getByRole('heading', { name: `Direct messages with ${ann}` }).waitFor();
