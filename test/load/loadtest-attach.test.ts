@@ -119,7 +119,8 @@ describe('--attach: the spec and its parts', () => {
 });
 
 describe('--attach against the native cluster (nginx keeps the files)', () => {
-  const stage = useCluster({ servers: 4, haproxyCheckInterMs: 300 });
+  // A load test from few addresses: every per-address limit lifted (LC_LOAD_TEST=1), as the README says.
+  const stage = useCluster({ servers: 4, haproxyCheckInterMs: 300, env: { LC_LOAD_TEST: '1' }, haproxyEnv: { LC_LOAD_TEST: '1' } });
 
   it('a baseline, then 1 in 10 messages with a 200 KiB PNG: nothing lost, every attached message delivered with its attachment', async () => {
     const clients = 40, rate = 20, duration = 10;
