@@ -1,0 +1,127 @@
+/**
+ * The cut-off state machine (app/src/store/cut-off.ts) with an injected clock: Redis unreachable
+ * shorter than the bound changes nothing; past it the server is cut off once; it rejoins only after
+ * Redis answered for `recoverMs`; and a black-holed probe counts from when it was sent.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CutOffState, watchCutOff } from '../../app/src/store/cut-off.js';
+
+describe('CutOffState', () => {
+  it('a short outage (a restart) is not a cut-off', () => {
+    const s = new CutOffState(10_000, 2000);
+    expect(s.observe(true, 0, 1)).toBeNull();
+    for (let t = 1000; t < 10_000; t += 1000) expect(s.observe(false, t, t + 1)).toBeNull();
+    expect(s.downFor(9001)).toBe(8001);
+    expect(s.observe(true, 10_000, 10_001)).toBeNull();
+    expect(s.cutOff).toBe(false);
+    expect(s.downFor(10_001)).toBe(0);
+  });
+
+  it('cut off once the failures span the bound, exactly once', () => {
+    const s = new CutOffState(10_000, 2000);
+    expect(s.observe(false, 1000, 1001)).toBeNull();
+    expect(s.observe(false, 10_000, 10_999)).toBeNull();
+    expect(s.observe(false, 11_000, 11_001)).toBe('cut-off');
+    expect(s.cutOff).toBe(true);
+    expect(s.observe(false, 12_000, 12_001)).toBeNull();
+    expect(s.observe(false, 60_000, 60_001)).toBeNull();
+    expect(s.cutOff).toBe(true);
+  });
+
+  it('a good probe in between starts the count again', () => {
+    const s = new CutOffState(10_000, 2000);
+    s.observe(false, 0, 1);
+    s.observe(false, 8000, 8001);
+    s.observe(true, 9000, 9001);
+    expect(s.observe(false, 10_000, 10_001)).toBeNull();
+    expect(s.observe(false, 19_000, 19_001)).toBeNull();
+    expect(s.observe(false, 20_000, 20_001)).toBe('cut-off');
+  });
+
+  it('a black-holed probe counts from when it was sent, not when its deadline passed', () => {
+    const s = new CutOffState(10_000, 2000);
+    // Each probe hangs 2 s until its deadline.
+    expect(s.observe(false, 0, 2000)).toBeNull();
+    expect(s.downFor(2000)).toBe(2000);
+    expect(s.observe(false, 8000, 10_000)).toBe('cut-off');
+  });
+
+  it('rejoins only after Redis answered for recoverMs; a failure meanwhile starts that again', () => {
+    const s = new CutOffState(1000, 2000);
+    s.observe(false, 0, 1);
+    expect(s.observe(false, 1000, 1001)).toBe('cut-off');
+    expect(s.observe(true, 5000, 5001)).toBeNull();
+    expect(s.observe(true, 6000, 6001)).toBeNull();
+    expect(s.observe(false, 6500, 6501)).toBeNull(); // flapping: still cut off
+    expect(s.observe(true, 7000, 7001)).toBeNull();
+    expect(s.observe(true, 8000, 8001)).toBeNull();
+    expect(s.observe(true, 9000, 9001)).toBe('rejoined');
+    expect(s.cutOff).toBe(false);
+    expect(s.cutFor(9001)).toBe(8000);
+    // And can be cut off again, counting afresh.
+    expect(s.observe(false, 10_000, 10_001)).toBeNull();
+    expect(s.observe(false, 11_000, 11_001)).toBe('cut-off');
+  });
+
+  it('bound 0: never cut off', () => {
+    const s = new CutOffState(0, 0);
+    for (let t = 0; t < 100_000; t += 1000) expect(s.observe(false, t, t + 1)).toBeNull();
+    expect(s.cutOff).toBe(false);
+  });
+});
+
+describe('watchCutOff', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('probes on its interval, one at a time, and reports each transition once', async () => {
+    vi.useFakeTimers();
+    let healthy = true;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const events: Array<[string, number]> = [];
+    const w = watchCutOff({
+      boundMs: 3000,
+      recoverMs: 1000,
+      intervalMs: 500,
+      now: () => Date.now(),
+      // A probe takes 700 ms (longer than the interval, like one waiting for its deadline).
+      probe: async () => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 700));
+        inFlight--;
+        return healthy;
+      },
+      onChange: (e, ms) => events.push([e, ms]),
+    });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(events).toEqual([]);
+    healthy = false;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(events.map((e) => e[0])).toEqual(['cut-off']);
+    expect(events[0][1]).toBeGreaterThanOrEqual(3000);
+    expect(events[0][1]).toBeLessThan(5000);
+    expect(w.state.cutOff).toBe(true);
+    healthy = true;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(events.map((e) => e[0])).toEqual(['cut-off', 'rejoined']);
+    expect(maxInFlight).toBe(1);
+    w.stop();
+    healthy = false;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(events).toHaveLength(2);
+  });
+
+  it('a probe that rejects counts as a failed one', async () => {
+    vi.useFakeTimers();
+    const events: string[] = [];
+    const w = watchCutOff({
+      boundMs: 1000, recoverMs: 0, intervalMs: 100,
+      probe: () => Promise.reject(new Error('boom')),
+      onChange: (e) => events.push(e),
+    });
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(events).toEqual(['cut-off']);
+    w.stop();
+  });
+});
