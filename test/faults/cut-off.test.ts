@@ -1,7 +1,8 @@
 /**
  * "Cut off, not dead" (native cluster, 3 servers): one server reaches Redis through a fault proxy
  * while the others keep it. The proxy black-holes (sockets open, nothing forwarded: the nasty case)
- * or refuses that server's Redis traffic. With the defaults (REDIS_CUTOFF_MS 10 s, PRESENCE_TTL_MS
+ * or refuses that server's Redis traffic, or black-holes only its subscriber (it can store, but fans
+ * nothing out: cut off too; its members then leave through its own leaves rather than the TTL). With the defaults (REDIS_CUTOFF_MS 10 s, PRESENCE_TTL_MS
  * 15 s, heartbeat 5 s):
  *  - within the bound + a few s the server's /readyz fails ("cut off") and its clients are closed 1013;
  *  - resuming clients come back through HAProxy on the other servers: 0 lost, 0 duplicated;
@@ -178,4 +179,5 @@ describe('a server cut off from Redis (native cluster, fault proxy)', () => {
 
   it('black-holed: cut off after the bound, members gone within 30 s, rejoins with no ghost and no duplicate', scenario('blackhole'), 150_000);
   it('refused: the same', scenario('refuse'), 150_000);
+  it('only the subscriber black-holed (it stores but hears nothing): the same', scenario('blackhole-subscriber'), 150_000);
 });

@@ -58,6 +58,16 @@ describe('CutOffState', () => {
     expect(s.observe(true, 9000, 9001)).toBe('rejoined');
     expect(s.cutOff).toBe(false);
     expect(s.cutFor(9001)).toBe(8000);
+  });
+
+  it('recovery counts from the first answer, not from when that probe was sent (a probe held by a black hole)', () => {
+    const s = new CutOffState(1000, 2000);
+    s.observe(false, 0, 1);
+    expect(s.observe(false, 1000, 1001)).toBe('cut-off');
+    // Sent at 3000 into the black hole, answered when it healed at 4900.
+    expect(s.observe(true, 3000, 4900)).toBeNull();
+    expect(s.observe(true, 5000, 5001)).toBeNull();
+    expect(s.observe(true, 6900, 6901)).toBe('rejoined');
     // And can be cut off again, counting afresh.
     expect(s.observe(false, 10_000, 10_001)).toBeNull();
     expect(s.observe(false, 11_000, 11_001)).toBe('cut-off');

@@ -50,7 +50,8 @@ export class CutOffState {
     if (healthy) {
       this.downSince = null;
       if (!this.cut) return null;
-      this.upSince ??= startedAt;
+      // From the answer, not the probe's start: a probe sent into a black hole may be answered when it heals.
+      this.upSince ??= now;
       if (now - this.upSince < this.recoverMs) return null;
       this.cut = false;
       this.upSince = null;

@@ -4,11 +4,13 @@
  *   refuse     every open connection is reset and new ones are reset on accept (Redis "gone");
  *   blackhole  sockets stay open but nothing is forwarded either way (a partition: the nasty case,
  *              since the client sees a healthy socket). What was sent meanwhile is held, in order,
- *              and delivered when forwarding resumes, as TCP retransmission would after the partition heals.
+ *              and delivered when forwarding resumes, as TCP retransmission would after the partition heals;
+ *   blackhole-subscriber  the same for the subscriber connection only (the one that sent (p)subscribe):
+ *              the server can store but hears nothing from the bus.
  */
 import net from 'node:net';
 
-export type FaultMode = 'forward' | 'refuse' | 'blackhole';
+export type FaultMode = 'forward' | 'refuse' | 'blackhole' | 'blackhole-subscriber';
 
 export interface FaultProxy {
   readonly port: number;
@@ -25,11 +27,14 @@ interface Pair {
   /** Bytes held while black-holed, per direction. */
   toUpstream: Buffer[];
   toClient: Buffer[];
+  /** This connection sent SUBSCRIBE (the server's bus connection). */
+  subscriber: boolean;
 }
 
 export async function startFaultProxy(targetPort = 0): Promise<FaultProxy> {
   const pairs = new Set<Pair>();
   let mode: FaultMode = 'forward';
+  const held = (p: Pair) => mode === 'blackhole' || (mode === 'blackhole-subscriber' && p.subscriber);
   const drop = (p: Pair) => {
     pairs.delete(p);
     p.client.destroy();
@@ -47,15 +52,19 @@ export async function startFaultProxy(targetPort = 0): Promise<FaultProxy> {
     }
     const upstream = net.connect(proxy.targetPort, '127.0.0.1');
     upstream.on('error', () => {});
-    const p: Pair = { client, upstream, toUpstream: [], toClient: [] };
+    const p: Pair = { client, upstream, toUpstream: [], toClient: [], subscriber: false };
     pairs.add(p);
     upstream.setNoDelay(true);
     client.setNoDelay(true);
-    client.on('data', (d) => (mode === 'forward' ? upstream.write(d) : p.toUpstream.push(d)));
-    upstream.on('data', (d) => (mode === 'forward' ? client.write(d) : p.toClient.push(d)));
+    client.on('data', (d) => {
+      if (!p.subscriber && /subscribe/i.test(d.toString('latin1'))) p.subscriber = true;
+      if (held(p)) p.toUpstream.push(d);
+      else upstream.write(d);
+    });
+    upstream.on('data', (d) => (held(p) ? p.toClient.push(d) : client.write(d)));
     // A side that closes while black-holed is not seen by the other until forwarding resumes.
     const end = () => {
-      if (mode !== 'blackhole') drop(p);
+      if (!held(p)) drop(p);
       else closedDuringBlackhole.add(p);
     };
     client.on('close', end);
