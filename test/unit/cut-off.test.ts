@@ -1,10 +1,14 @@
 /**
  * The cut-off state machine (app/src/store/cut-off.ts) with an injected clock: Redis unreachable
  * shorter than the bound changes nothing; past it the server is cut off once; it rejoins only after
- * Redis answered for `recoverMs`; and a black-holed probe counts from when it was sent.
+ * Redis answered for `recoverMs`; and a black-holed probe counts from when it was sent. Also the
+ * setting, and what the HTTP/WS front does while cut off (an in-process node).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../app/src/config.js';
 import { CutOffState, watchCutOff } from '../../app/src/store/cut-off.js';
+import { startNodes } from '../helpers/nodes.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 describe('CutOffState', () => {
   it('a short outage (a restart) is not a cut-off', () => {
@@ -133,5 +137,38 @@ describe('watchCutOff', () => {
     await vi.advanceTimersByTimeAsync(1500);
     expect(events).toEqual(['cut-off']);
     w.stop();
+  });
+});
+
+describe('REDIS_CUTOFF_MS', () => {
+  it('defaults to 10 s; 0 turns it off; fails fast out of range', () => {
+    expect(loadConfig({ STORE: 'memory' }).redisCutoffMs).toBe(10_000);
+    expect(loadConfig({ STORE: 'memory', REDIS_CUTOFF_MS: '0' }).redisCutoffMs).toBe(0);
+    expect(() => loadConfig({ STORE: 'memory', REDIS_CUTOFF_MS: '-1' })).toThrow(/REDIS_CUTOFF_MS/);
+    expect(() => loadConfig({ STORE: 'memory', REDIS_CUTOFF_MS: 'soon' })).toThrow(/REDIS_CUTOFF_MS/);
+  });
+});
+
+describe('ChatServer while cut off', () => {
+  it('fails /readyz, closes clients with 1013 and refuses upgrades; ready and taking clients again after', async () => {
+    const nodes = await startNodes('memory', 1);
+    try {
+      const { server } = nodes.nodes[0];
+      const http = nodes.urls[0].replace('ws://', 'http://').replace('/ws', '/readyz');
+      const c = await TestClient.connect(nodes.urls[0]);
+      await c.hello('Ann');
+      expect(server.setCutOff(true)).toBe(1);
+      expect(await c.closed).toBe(1013);
+      const r = await fetch(http);
+      expect([r.status, await r.text()]).toEqual([503, 'cut off from the store\n']);
+      await expect(TestClient.connect(nodes.urls[0])).rejects.toThrow(/503/);
+      expect(server.setCutOff(false)).toBe(0);
+      expect((await fetch(http)).status).toBe(200);
+      const d = await TestClient.connect(nodes.urls[0]);
+      expect((await d.hello('Bea')).type).toBe('welcome');
+      d.terminate();
+    } finally {
+      await nodes.stop();
+    }
   });
 });
