@@ -87,6 +87,7 @@ export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = c
     limits: new MemoryLimits(world.limits),
     memory: async () => null,
     isReady: () => true,
+    probe: async () => true,
     start: async () => {},
     close: async () => {},
   };
@@ -106,6 +107,7 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
     limits: new RedisLimits(redis),
     memory: () => redis.memory(),
     isReady: () => redis.isReady && redis.subscriber.isReady,
+    probe: () => redis.probe(),
     start: async () => {
       await redis.connect();
       await bus.start();

@@ -63,6 +63,8 @@ export interface Config {
   slowConsumerBytes: number;
   /** How long a Redis command may take before the request gets `unavailable`. */
   redisTimeoutMs: number;
+  /** Redis unreachable (either connection) this long: the server is cut off — not ready, clients closed with 1013. 0: never. */
+  redisCutoffMs: number;
   /** On SIGTERM: time to let HAProxy see /readyz fail before closing connections. */
   drainDelayMs: number;
   shutdownTimeoutMs: number;
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
     dedupTtlSec: int(env, 'DEDUP_TTL_SEC', 900, 600, 86_400),
     slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 2_000, 50, 60_000),
+    redisCutoffMs: int(env, 'REDIS_CUTOFF_MS', 10_000, 0, 600_000),
     drainDelayMs: int(env, 'DRAIN_DELAY_MS', 0, 0, 8_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 100, 9_500),
     staticDir: str(env, 'STATIC_DIR', ''),

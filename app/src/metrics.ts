@@ -25,6 +25,8 @@ export class Metrics {
   readonly helloTimeouts = new Counter({ name: 'livechat_hello_timeouts_total', help: 'Connections closed with 1008 for not saying hello in time', registers: [this.registry] });
   readonly closes = new Counter({ name: 'livechat_closes_total', help: 'Connections closed by the server, by close code', labelNames: ['code'], registers: [this.registry] });
   readonly redisErrors = new Counter({ name: 'livechat_redis_errors_total', help: 'Redis connection errors', registers: [this.registry] });
+  readonly redisCutOff = new Gauge({ name: 'livechat_redis_cut_off', help: 'Cut off from Redis past REDIS_CUTOFF_MS (1): not ready, clients closed with 1013', registers: [this.registry] });
+  readonly redisCutOffs = new Counter({ name: 'livechat_redis_cut_offs_total', help: 'Times this server was cut off from Redis past REDIS_CUTOFF_MS', registers: [this.registry] });
   readonly redisReconnects = new Counter({ name: 'livechat_redis_reconnects_total', help: 'Redis connections restored', registers: [this.registry] });
   readonly gapRepairs = new Counter({ name: 'livechat_gap_repairs_total', help: 'Bus gaps repaired from history', registers: [this.registry] });
   readonly auth = new Counter({ name: 'livechat_auth_total', help: 'Sign-ups and sign-ins, by result (signup, signin, failed, taken, limited)', labelNames: ['result'], registers: [this.registry] });

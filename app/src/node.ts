@@ -12,6 +12,7 @@ import { createFileStore } from './files/files-config.js';
 import { createFilesHandler } from './files/files-http.js';
 import { createImageChecker } from './files/image-checker.js';
 import { ChatServer } from './transport/ws-server.js';
+import { watchCutOff, type CutOffWatch } from './store/cut-off.js';
 
 export interface ChatNode {
   config: Config;
@@ -54,6 +55,21 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
   });
   // The alarm is also checked between scrapes, so the log says it even where nobody scrapes.
   let memoryTimer: NodeJS.Timeout | null = null;
+  let cutOffWatch: CutOffWatch | null = null;
+  const watchStore = () => watchCutOff({
+    probe: () => store.probe(),
+    boundMs: config.redisCutoffMs,
+    // A probe every second (faster for short bounds); back once Redis answered for 2 s.
+    intervalMs: Math.max(100, Math.min(1000, Math.floor(config.redisCutoffMs / 5))),
+    recoverMs: Math.min(2000, config.redisCutoffMs),
+    onChange: (event, ms) => {
+      metrics.redisCutOff.set(event === 'cut-off' ? 1 : 0);
+      const closed = server.setCutOff(event === 'cut-off');
+      if (event === 'rejoined') return log.warn({ cutOffMs: ms }, 'redis reachable again: rejoining (ready, taking clients)');
+      metrics.redisCutOffs.inc();
+      log.error({ downMs: ms, boundMs: config.redisCutoffMs, closed }, 'cut off from redis: not ready, clients closed with 1013');
+    },
+  });
   return {
     config,
     backend: store,
@@ -68,6 +84,8 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
       port = await server.listen();
       images?.warm();
       if (config.store === 'redis') {
+        metrics.redisCutOff.set(0);
+        if (config.redisCutoffMs > 0) cutOffWatch = watchStore();
         memoryTimer = setInterval(() => void checkMemory(), 15_000);
         memoryTimer.unref();
       }
@@ -75,6 +93,7 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
     },
     async stop() {
       server.draining = true;
+      cutOffWatch?.stop();
       if (memoryTimer) clearInterval(memoryTimer);
       if (config.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.drainDelayMs));
       await chat.stop();

@@ -14,7 +14,7 @@ const METRIC_NAMES = [
   'livechat_messages_in_total', 'livechat_messages_out_total', 'livechat_bus_messages_total',
   'livechat_fanout_latency_seconds', 'livechat_errors_total', 'livechat_rate_limited_total',
   'livechat_slow_consumers_closed_total', 'livechat_closes_total', 'livechat_redis_errors_total',
-  'livechat_redis_reconnects_total', 'livechat_gap_repairs_total',
+  'livechat_redis_reconnects_total', 'livechat_redis_cut_off', 'livechat_redis_cut_offs_total', 'livechat_gap_repairs_total',
   'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes',
 ];
 

@@ -35,6 +35,8 @@ export interface Backend {
   memory(): Promise<{ used: number; max: number } | null>;
   /** True when the store can take writes (Redis connected); always true in memory. */
   isReady(): boolean;
+  /** True when the store answers on every connection within the deadline (store/cut-off.ts); always true in memory. */
+  probe(): Promise<boolean>;
   /** Starts connections and the subscription; waits for Redis if it is not up yet. */
   start(): Promise<void>;
   close(): Promise<void>;

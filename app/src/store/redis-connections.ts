@@ -83,6 +83,21 @@ export class RedisConnections {
     return this.client.isReady;
   }
 
+  /**
+   * True when both connections answer a PING within the deadline: the command connection, and the
+   * subscriber (RESP2 allows PING while subscribed). A black-holed socket looks connected; only an
+   * answer tells. Never rejects.
+   */
+  async probe(): Promise<boolean> {
+    if (!this.client.isReady || !this.subscriber.isReady) return false;
+    try {
+      await Promise.all([this.command(['PING']), this.withDeadline(this.subscriber.sendCommand(['PING']))]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Runs one command with the deadline; throws StoreUnavailableError when Redis is down or slow. */
   async command<T = RedisReply>(args: string[]): Promise<T> {
     if (!this.client.isReady) throw new StoreUnavailableError('redis is not connected');

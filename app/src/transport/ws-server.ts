@@ -45,6 +45,8 @@ export class ChatServer {
   private readonly proxies: TrustedProxies;
   private readonly csp: string;
   draining = false;
+  /** Cut off from the store past REDIS_CUTOFF_MS (store/cut-off.ts): not ready, no new clients. */
+  private cutOff = false;
 
   constructor(private readonly deps: ServerDeps) {
     const { config } = deps;
@@ -101,9 +103,9 @@ export class ChatServer {
       return;
     }
     if (path === '/readyz') {
-      const ready = !this.draining && this.deps.storeReady();
+      const ready = !this.draining && !this.cutOff && this.deps.storeReady();
       res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' })
-        .end(ready ? 'ready\n' : this.draining ? 'draining\n' : 'store unavailable\n');
+        .end(ready ? 'ready\n' : this.draining ? 'draining\n' : this.cutOff ? 'cut off from the store\n' : 'store unavailable\n');
       return;
     }
     if (path === '/metrics') {
@@ -131,6 +133,7 @@ export class ChatServer {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/ws') return refuse(404, 'path', 'WebSocket endpoint is /ws');
     if (this.draining) return refuse(503, 'draining', 'server is shutting down');
+    if (this.cutOff) return refuse(503, 'cut-off', 'server is cut off from the store');
     if (!originAllowed(req, config.allowedOrigins)) return refuse(403, 'origin', 'origin not allowed');
     if (!subprotocolAcceptable(req)) return refuse(400, 'subprotocol', `subprotocol must be ${SUBPROTOCOL}`);
     if (this.connections.size >= config.maxConnections) return refuse(503, 'capacity', 'server is full');
@@ -181,6 +184,18 @@ export class ChatServer {
       conn.alive = false;
       ws.ping();
     }
+  }
+
+  /**
+   * Cut off from the store (on) or back (off). On: fail /readyz, refuse upgrades, and close every
+   * connection with 1013 so its client resumes on a server that can serve it. Returns how many were closed.
+   */
+  setCutOff(on: boolean): number {
+    this.cutOff = on;
+    if (!on) return 0;
+    const n = this.connections.size;
+    for (const conn of this.connections) conn.closeWith(CloseCode.TryAgainLater);
+    return n;
   }
 
   /**
