@@ -188,6 +188,60 @@ describe.skipIf(SKIP_DOCKER)('docker compose: the stack of docker-compose.yml on
     await waitForUp(4);
   }, 120_000);
 
+  it('a replica cut off from Redis (network disconnect): not ready, its clients closed with 1013 and resumed elsewhere, its members gone within 30 s; back when reconnected', async () => {
+    const conns: TestClient[] = [];
+    cleanups.push(() => conns.forEach((c) => c.terminate()));
+    const members: Array<{ c: TestClient; appId: string; id: string; session: string }> = [];
+    for (let i = 0; i < 12; i++) {
+      const c = await TestClient.connect(PAGE_WS);
+      conns.push(c);
+      const w = await c.hello(`cut${i}`);
+      expect((await c.request({ type: 'join', room: 'compose-cut' }, 'joined')).type).toBe('joined');
+      members.push({ c, appId: w.appId, id: w.member.id, session: w.session });
+    }
+    const victim = members[0].appId;
+    const cut = members.filter((m) => m.appId === victim);
+    const watchers = members.filter((m) => m.appId !== victim);
+    expect(cut.length).toBeGreaterThanOrEqual(2);
+    const container = `${PROJECT}-${victim}`;
+    const t0 = Date.now();
+    await must('docker', ['network', 'disconnect', `${PROJECT}_store`, container], { timeoutMs: 30_000 });
+    // REDIS_CUTOFF_MS (10 s): its clients are closed with 1013 (try again later)…
+    await until('the cut-off replica to close its clients with 1013', async () => cut.every((m) => m.c.closeCode === 1013), 25_000, 200);
+    const closedAfter = (Date.now() - t0) / 1000;
+    // …and HAProxy, seeing /readyz fail, stops sending it anyone.
+    await until('HAProxy to mark it down', async () => upServers(await haproxyServers()).length === 3, 20_000, 300);
+    const left = (w: TestClient, id: string) =>
+      w.frames.some((f) => f.type === 'presence' && f.event === 'leave' && (f.member as { id: string }).id === id);
+    await until('every watcher to see the cut-off members leave', async () => watchers.every((w) => cut.every((g) => left(w.c, g.id))), 30_000, 200);
+    const goneAfter = (Date.now() - t0) / 1000;
+    expect(goneAfter).toBeLessThan(30);
+    // The closed clients resume (same session) on another replica and see what was said meanwhile.
+    const said = await watchers[0].c.request({ type: 'send', room: 'compose-cut', text: 'while you were away', cid: `cut-${Date.now()}` }, 'ack');
+    expect(said.type).toBe('ack');
+    for (const m of cut) {
+      const c = await TestClient.connect(PAGE_WS);
+      conns.push(c);
+      const w = await c.hello(`cut-again`, m.session);
+      expect(w.appId).not.toBe(victim);
+      expect(w.member.id).toBe(m.id);
+      const j = await c.request({ type: 'join', room: 'compose-cut', after: 0 }, 'joined');
+      expect(JSON.stringify(j)).toContain('while you were away');
+    }
+    console.log(`  compose: ${victim} cut off from Redis: clients closed (1013) after ${closedAfter.toFixed(1)} s, members gone from every list after ${goneAfter.toFixed(1)} s`);
+    // Reconnected: ready again, HAProxy sends it clients again.
+    await must('docker', ['network', 'connect', `${PROJECT}_store`, container], { timeoutMs: 30_000 });
+    await waitForUp(4, 60_000);
+    let back = false;
+    for (let i = 0; i < 12 && !back; i++) {
+      const c = await TestClient.connect(PAGE_WS);
+      conns.push(c);
+      back = (await c.hello(`back${i}`)).appId === victim;
+    }
+    expect(back).toBe(true);
+    for (const c of conns) c.terminate();
+  }, 150_000);
+
   it('attachments (local driver): a PNG and a PDF through nginx, served as the contract says, 403 when tampered; still there after their server is SIGKILLed and restarted', async () => {
     const clients: TestClient[] = [];
     cleanups.push(() => clients.forEach((c) => c.terminate()));
