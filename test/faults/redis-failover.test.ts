@@ -84,6 +84,8 @@ describe('Redis failover through Sentinel (native cluster, --redis-ha)', () => {
 
     await traffic.stop();
     await settle(clients, ledger, room);
+    // Every ack waited for a replica (REDIS_WAIT_REPLICAS=1 from the runner): WAIT ran on the current primary.
+    expect(await ha.info(second.next, 'commandstats')).toMatch(/^cmdstat_wait:calls=[1-9]/m);
     expect(cluster.servers.every((s) => s.alive)).toBe(true);
     expect(pids()).toBe(before);
     expect(audit(ledger, clients, room)).toEqual([]);

@@ -128,7 +128,11 @@ export class RedisConnections {
       if (fresh) for (const [channel, listener] of this.channels) await c.subscribe(channel, listener);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'redis resubscribe failed');
-      if (this.sub === c) c.destroy();
+      // Start over with fresh connections to whatever primary the Sentinels name now.
+      if (this.sub === c) {
+        this.primary = null;
+        this.watcher?.recheck();
+      }
       return;
     }
     if (this.sub === c) for (const cb of this.subscriberReady) cb();
@@ -143,7 +147,7 @@ export class RedisConnections {
     this.epoch++;
     this.cmd = this.attach('command', makeClient(urlAt(this.url, at), this.timeoutMs), true);
     this.sub = this.attach('subscriber', makeClient(urlAt(this.url, at), this.timeoutMs), true);
-    for (const c of [oldCmd, oldSub]) if (c.isOpen) c.destroy();
+    for (const c of [oldCmd, oldSub]) try { c.destroy(); } catch { /* already closed */ }
     for (const c of [this.cmd, this.sub]) void c.connect().catch(() => {});
   }
 
