@@ -35,8 +35,11 @@ describe('Redis HA settings', () => {
     expect(() => loadConfig({ REDIS_WAIT_REPLICAS: '-1' })).toThrow(ConfigError);
     expect(() => loadConfig({ REDIS_WAIT_REPLICAS: 'one' })).toThrow(/REDIS_WAIT_REPLICAS/);
     // WAIT must give up before the command's own deadline, or a missing replica reads as a Redis outage.
-    expect(() => loadConfig({ REDIS_WAIT_TIMEOUT_MS: '2000' })).toThrow(/REDIS_WAIT_TIMEOUT_MS=2000.*REDIS_TIMEOUT_MS/);
-    expect(() => loadConfig({ REDIS_WAIT_TIMEOUT_MS: '2000', REDIS_TIMEOUT_MS: '3000' })).not.toThrow();
+    expect(() => loadConfig({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '2000' })).toThrow(/REDIS_WAIT_TIMEOUT_MS=2000.*REDIS_TIMEOUT_MS/);
+    expect(() => loadConfig({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '2000', REDIS_TIMEOUT_MS: '3000' })).not.toThrow();
+    // Off (the default), the WAIT timeout is not checked; its default follows a short REDIS_TIMEOUT_MS.
+    expect(() => loadConfig({ REDIS_TIMEOUT_MS: '300' })).not.toThrow();
+    expect(loadConfig({ REDIS_TIMEOUT_MS: '300', REDIS_WAIT_REPLICAS: '1' }).redisWaitTimeoutMs).toBe(150);
   });
 });
 

@@ -20,7 +20,7 @@ export interface RedisSettings {
   redisSentinelPassword: string;
   /** REDIS_WAIT_REPLICAS: replicas that must confirm an acked write (WAIT) before the ack; 0 = no WAIT. */
   redisWaitReplicas: number;
-  /** REDIS_WAIT_TIMEOUT_MS: how long that WAIT waits; fewer replicas in time = `unavailable`. */
+  /** REDIS_WAIT_TIMEOUT_MS: how long that WAIT waits (500, at most half of REDIS_TIMEOUT_MS); fewer replicas in time = `unavailable`. */
   redisWaitTimeoutMs: number;
 }
 
@@ -28,8 +28,9 @@ export function loadRedisSettings(env: Env): RedisSettings {
   const redisUrl = str(env, 'REDIS_URL', 'redis://127.0.0.1:6379');
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL=${redisUrl}: expected redis://host:port`);
   const redisTimeoutMs = int(env, 'REDIS_TIMEOUT_MS', 2_000, 50, 60_000);
-  const redisWaitTimeoutMs = int(env, 'REDIS_WAIT_TIMEOUT_MS', 500, 1, 60_000);
-  if (redisWaitTimeoutMs >= redisTimeoutMs) {
+  const redisWaitReplicas = int(env, 'REDIS_WAIT_REPLICAS', 0, 0, 16);
+  const redisWaitTimeoutMs = int(env, 'REDIS_WAIT_TIMEOUT_MS', Math.min(500, Math.floor(redisTimeoutMs / 2)), 1, 60_000);
+  if (redisWaitReplicas > 0 && redisWaitTimeoutMs >= redisTimeoutMs) {
     throw new ConfigError(`REDIS_WAIT_TIMEOUT_MS=${redisWaitTimeoutMs}: must be below REDIS_TIMEOUT_MS (${redisTimeoutMs}), the WAIT's own deadline`);
   }
   return {
@@ -38,7 +39,7 @@ export function loadRedisSettings(env: Env): RedisSettings {
     redisSentinels: sentinels(env, 'REDIS_SENTINELS'),
     redisSentinelName: str(env, 'REDIS_SENTINEL_NAME', 'livechat'),
     redisSentinelPassword: str(env, 'REDIS_SENTINEL_PASSWORD', ''),
-    redisWaitReplicas: int(env, 'REDIS_WAIT_REPLICAS', 0, 0, 16),
+    redisWaitReplicas,
     redisWaitTimeoutMs,
   };
 }
