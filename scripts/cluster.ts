@@ -1,5 +1,6 @@
 /**
- * `npm run cluster -- --servers N --lb-port P --web-port P --redis-port P [--stats-port P] [--lb-page-port P] [--keep-run-dir]`
+ * `npm run cluster -- --servers N --lb-port P --web-port P --redis-port P [--stats-port P] [--lb-page-port P] [--keep-run-dir] [--redis-ha]`
+ * (--redis-ha: a primary on the Redis port, two replicas and three Sentinels; the servers follow failovers.)
  * Runs the compose topology natively in the foreground: prints one line per server (APPID, pid, port),
  * then `cluster ready` once nginx, HAProxy and every server answer and HAProxy reports every server UP.
  * SIGINT/SIGTERM stops everything it started. Servers get the livechat settings found in this
@@ -14,10 +15,10 @@ import { MissingBinaryError, PortBusyError, startCluster, type Cluster } from '.
 import { repoRoot } from './lib/configs.js';
 
 const USAGE = 'usage: npm run cluster -- [--servers 4] [--lb-port 8080] [--web-port 8000] [--redis-port 6379] [--stats-port 8404] '
-  + '[--lb-page-port 0 (free)] [--check-inter-ms 2000] [--keep-run-dir]';
+  + '[--lb-page-port 0 (free)] [--check-inter-ms 2000] [--keep-run-dir] [--redis-ha]';
 
-/** APPID, PORT, HOST, STORE, REDIS_URL are the runner's. */
-const RUNNER_OWNED = new Set(['APPID', 'PORT', 'HOST', 'STORE', 'REDIS_URL']);
+/** APPID, PORT, HOST, STORE, REDIS_URL (and with --redis-ha where the Sentinels are) are the runner's. */
+const RUNNER_OWNED = new Set(['APPID', 'PORT', 'HOST', 'STORE', 'REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD']);
 /** Settings of app/src/config.ts a user may set for every server. */
 const KNOWN_ENV = ['ALLOWED_ORIGINS', 'MAX_PAYLOAD', 'PING_INTERVAL_MS', 'RATE_LIMIT_BURST', 'RATE_LIMIT_PER_SEC',
   'BAD_REQUEST_LIMIT', 'HISTORY_MAX', 'JOIN_HISTORY', 'PRESENCE_TTL_MS', 'PRESENCE_HEARTBEAT_MS', 'PRESENCE_GRACE_MS',
@@ -28,7 +29,7 @@ const KNOWN_ENV = ['ALLOWED_ORIGINS', 'MAX_PAYLOAD', 'PING_INTERVAL_MS', 'RATE_L
 function serverSettings(): string[] {
   const names = new Set(KNOWN_ENV);
   try {
-    const src = ['app/src/config.ts', 'app/src/files/files-config.ts'].map((f) => readFileSync(join(repoRoot(), f), 'utf8')).join('\n');
+    const src = ['app/src/config.ts', 'app/src/files/files-config.ts', 'app/src/store/redis-settings.ts'].map((f) => readFileSync(join(repoRoot(), f), 'utf8')).join('\n');
     for (const m of src.matchAll(/\b(int|str|bool|rate|get|httpUrl)\(env, '([A-Z][A-Z0-9_]*)'/g)) {
       if (m[1] === 'rate') { names.add(`${m[2]}_BURST`); names.add(`${m[2]}_PER_SEC`); } else names.add(m[2]);
     }
@@ -39,7 +40,7 @@ function serverSettings(): string[] {
 }
 
 function parseArgs(argv: string[]) {
-  const out = { servers: 4, lbPort: 8080, webPort: 8000, redisPort: 6379, statsPort: 8404, lbPagePort: 0, checkInterMs: 2000, keepRunDir: false };
+  const out = { servers: 4, lbPort: 8080, webPort: 8000, redisPort: 6379, statsPort: 8404, lbPagePort: 0, checkInterMs: 2000, keepRunDir: false, redisHa: false };
   const numeric: Record<string, keyof typeof out> = {
     '--servers': 'servers', '--lb-port': 'lbPort', '--web-port': 'webPort', '--redis-port': 'redisPort',
     '--stats-port': 'statsPort', '--lb-page-port': 'lbPagePort', '--check-inter-ms': 'checkInterMs',
@@ -47,6 +48,7 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     if (flag === '--keep-run-dir') { out.keepRunDir = true; continue; }
+    if (flag === '--redis-ha') { out.redisHa = true; continue; }
     if (flag === '--help' || flag === '-h') { console.log(USAGE); process.exit(0); }
     const key = numeric[flag];
     const raw = inline ?? argv[++i];
@@ -82,7 +84,7 @@ try {
   cluster = await startCluster({
     servers: args.servers, lbPort: args.lbPort, webPort: args.webPort, redisPort: args.redisPort, statsPort: args.statsPort,
     lbPagePort: args.lbPagePort, redisPassword: process.env.LC_REDIS_PASSWORD || undefined,
-    haproxyCheckInterMs: args.checkInterMs, keepRunDir: args.keepRunDir, env, log: (line) => console.log(line),
+    haproxyCheckInterMs: args.checkInterMs, keepRunDir: args.keepRunDir, redisHa: args.redisHa, env, log: (line) => console.log(line),
   });
 } catch (err) {
   const e = err as Error;

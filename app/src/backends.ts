@@ -29,7 +29,8 @@ export type { Backend };
 export type BackendSettings = Pick<Config,
   'appId' | 'redisUrl' | 'redisTimeoutMs' | 'historyMax' | 'dedupTtlSec' | 'presenceTtlMs' | 'sessionTtlSec' |
   'largeRoomThreshold' | 'smallAgainAt' | 'historyMaxBytes' | 'roomTtlSec' | 'sessionFirstTtlSec' | 'accountTtlSec' | 'accountMaxRooms'>
-  & Partial<Pick<Config, 'accountMaxSessions' | 'sessionMaxAgeSec'>>;
+  & Partial<Pick<Config, 'accountMaxSessions' | 'sessionMaxAgeSec' | 'redisSentinels' | 'redisSentinelName' | 'redisSentinelPassword'
+    | 'redisWaitReplicas' | 'redisWaitTimeoutMs'>>;
 
 /** The session limits of these settings (unbounded where a test left them out). */
 function sessionLimits(cfg: BackendSettings): SessionLimits {
@@ -94,7 +95,13 @@ export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = c
 }
 
 export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: RedisHooks = {}): Backend {
-  const redis = new RedisConnections(cfg.redisUrl, cfg.redisTimeoutMs, log, hooks);
+  const sentinels = cfg.redisSentinels ?? [];
+  const redis = new RedisConnections(cfg.redisUrl, {
+    timeoutMs: cfg.redisTimeoutMs,
+    sentinel: sentinels.length > 0 ? { sentinels, name: cfg.redisSentinelName ?? 'livechat', password: cfg.redisSentinelPassword } : undefined,
+    waitReplicas: cfg.redisWaitReplicas ?? 0,
+    waitTimeoutMs: cfg.redisWaitTimeoutMs,
+  }, log, hooks);
   const bus = new RedisBus(redis);
   return {
     bus,

@@ -56,3 +56,17 @@ export function str(env: Env, key: string, fallback: string): string {
   return raw === undefined || raw === '' ? fallback : raw;
 }
 
+
+export interface SentinelAddress { host: string; port: number }
+
+/** A comma list of host:port (IPv6 as [addr]:port); empty = none. */
+export function sentinels(env: Env, key: string): SentinelAddress[] {
+  const raw = str(env, key, '').trim();
+  if (raw === '') return [];
+  return raw.split(',').map((part) => {
+    const m = /^\s*(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})\s*$/.exec(part);
+    const port = m ? Number(m[3]) : 0;
+    if (!m || port < 1 || port > 65535) throw new ConfigError(`${key}=${raw}: expected host:port[,host:port…], e.g. 127.0.0.1:26379`);
+    return { host: m[1] ?? m[2], port };
+  });
+}

@@ -6,11 +6,12 @@
 import os from 'node:os';
 import { bool, ConfigError, int, rate, ratio, str, type Env, type Rate } from './config-values.js';
 import { filesConfig, FilesConfigError, type FilesConfig } from './files/files-config.js';
+import { loadRedisSettings, type RedisSettings } from './store/redis-settings.js';
 import { parseTrustedProxies, TrustedProxiesError } from './transport/trusted-proxies.js';
 
 export type StoreKind = 'redis' | 'memory';
 
-export interface Config {
+export interface Config extends RedisSettings {
   /** Attachments: the file store's driver and settings (files/files-config.ts). */
   files: FilesConfig;
   /** The largest attachment, in bytes (= files.maxBytes). */
@@ -27,7 +28,6 @@ export interface Config {
   port: number;
   /** `redis` for the cluster; `memory` for the embedded single node. */
   store: StoreKind;
-  redisUrl: string;
   /** Exact origins allowed besides localhost/127.0.0.1 (any port) and the page's own origin. `*` allows all. */
   allowedOrigins: string[];
   /** TRUSTED_PROXIES: addresses, CIDR ranges and host names whose X-Forwarded-For is believed (none by default). */
@@ -61,10 +61,6 @@ export interface Config {
   dedupTtlSec: number;
   /** A socket whose unsent bytes pass this is a slow consumer and is closed with 1013. */
   slowConsumerBytes: number;
-  /** How long a Redis command may take before the request gets `unavailable`. */
-  redisTimeoutMs: number;
-  /** Redis unreachable (either connection) this long: the server is cut off — not ready, clients closed with 1013. 0: never. */
-  redisCutoffMs: number;
   /** On SIGTERM: time to let HAProxy see /readyz fail before closing connections. */
   drainDelayMs: number;
   shutdownTimeoutMs: number;
@@ -152,7 +148,7 @@ export interface Config {
   sessionMaxAgeSec: number;
 }
 
-export { ConfigError, type Rate } from './config-values.js';
+export { ConfigError, type Rate, type SentinelAddress } from './config-values.js';
 
 /**
  * Attachments' settings. A cluster server given neither FILES nor FILES_SECRET takes no files (it
@@ -207,8 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (store !== 'redis' && store !== 'memory') throw new ConfigError(`STORE=${store}: expected redis or memory`);
   const appId = str(env, 'APPID', os.hostname());
   if (!/^[\w.-]{1,64}$/.test(appId)) throw new ConfigError(`APPID=${appId}: expected 1-64 of [A-Za-z0-9_.-]`);
-  const redisUrl = str(env, 'REDIS_URL', 'redis://127.0.0.1:6379');
-  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL=${redisUrl}: expected redis://host:port`);
+  const redis = loadRedisSettings(env);
   const largeRoomThreshold = int(env, 'LARGE_ROOM_THRESHOLD', 200, 1, 5_000);
   const files = loadFilesConfig(env, store);
   const loadTest = bool(env, 'LC_LOAD_TEST', false);
@@ -220,7 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: str(env, 'HOST', '0.0.0.0'),
     port: int(env, 'PORT', 3000, 0, 65535),
     store,
-    redisUrl,
+    ...redis,
     allowedOrigins: str(env, 'ALLOWED_ORIGINS', '').split(',').map((s) => s.trim()).filter(Boolean),
     trustedProxies: trustedProxies(env),
     publicOrigin: origin(env, 'PUBLIC_ORIGIN'),
@@ -240,8 +235,6 @@ export function loadConfig(env: Env = process.env): Config {
     presenceCountIntervalMs: int(env, 'PRESENCE_COUNT_INTERVAL_MS', 1000, 1000, 60_000),
     dedupTtlSec: int(env, 'DEDUP_TTL_SEC', 900, 600, 86_400),
     slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 2_000, 50, 60_000),
-    redisCutoffMs: int(env, 'REDIS_CUTOFF_MS', 10_000, 0, 600_000),
     drainDelayMs: int(env, 'DRAIN_DELAY_MS', 0, 0, 8_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 100, 9_500),
     staticDir: str(env, 'STATIC_DIR', ''),

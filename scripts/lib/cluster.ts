@@ -16,6 +16,7 @@ import { appIdOf, REDIS_ADMIN_USER, REDIS_USER, readRepoFile, renderRedisAcl, re
 import { haproxyCommand, parseShowStat } from './haproxy-stats.js';
 import { findBinary, freePort, portIsFree, PortBusyError, spawnLogged, stopChild, until, type Child } from './procs.js';
 import { startHaproxy, startNginx, type NginxFilesOptions } from './proxies.js';
+import { RedisHa, SENTINEL_NAME } from './redis-ha.js';
 
 export { MissingBinaryError, PortBusyError } from './procs.js';
 
@@ -57,6 +58,13 @@ export interface ClusterOptions {
   redisPassword?: string;
   /** Redis maxmemory, e.g. '64mb' (default: REDIS_MAXMEMORY of this process's env, else redis.conf's). */
   redisMaxmemory?: string;
+  /**
+   * A primary (on redisPort), two replicas and three Sentinels instead of one Redis (scripts/lib/redis-ha.ts);
+   * the servers get REDIS_SENTINELS and REDIS_WAIT_REPLICAS=1 (opts.env may override the latter).
+   */
+  redisHa?: boolean;
+  /** With redisHa: the Sentinels' down-after-milliseconds (default 1500) and failover-timeout (default 6000). */
+  sentinelDownAfterMs?: number; sentinelFailoverTimeoutMs?: number;
 }
 
 export interface ServerProc { appId: string; pid: number; port: number; alive: boolean; logFile: string }
@@ -79,8 +87,10 @@ export interface Cluster {
   killServer(appId: string, signal?: NodeJS.Signals): Promise<number | null>;
   /** (Re)starts that server on its port; resolves when HAProxy reports it UP. */
   startServer(appId: string): Promise<ServerProc>;
-  /** Stops Redis (SIGTERM) / starts it again on the same port and data dir (the AOF survives). */
+  /** Stops Redis (SIGTERM) / starts it again on the same port and data dir (the AOF survives). Not with redisHa. */
   stopRedis(): Promise<void>; startRedis(): Promise<void>;
+  /** With redisHa: the data nodes and Sentinels (signalNode, startNode, primaryPort, info); else null. */
+  ha: RedisHa | null;
   /** Waits until `pred` holds for HAProxy's server states by APPID ('UP', 'DOWN', 'UP 1/2', …; 'INI' before the first check). */
   waitForHaproxy(pred: (states: Record<string, string>) => boolean, timeoutMs?: number): Promise<void>;
   /** Stops everything it started and waits for every exit. Idempotent. */
@@ -167,7 +177,20 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   writeFileSync(acl, renderRedisAcl(readRepoFile(root, 'redis/users.acl.template'), redisPassword, redisAdminPassword), { mode: 0o600 });
   redisArgs.push('--aclfile', acl);
   writeFileSync(join(runDir, 'redis-admin.url'), `${redisAdminUrl}\n`, { mode: 0o600 });
+  const redisHa = opts.redisHa ? new RedisHa({
+    root, runDir, redisBin: bins.redis, baseEnv, primaryPort: redisPort, baseAcl: readFileSync(acl, 'utf8'),
+    dataArgs: redisArgs.slice(redisArgs.indexOf('--save')).filter((_, i, a) => a[i] !== '--aclfile' && a[i - 1] !== '--aclfile'),
+    downAfterMs: opts.sentinelDownAfterMs, failoverTimeoutMs: opts.sentinelFailoverTimeoutMs,
+    track: (c) => watch(c), ping: (p) => redisPing(p, redisPassword), dead: deadReason, log,
+    adminUrl: (p) => `redis://${REDIS_ADMIN_USER}:${redisAdminPassword}@127.0.0.1:${p}`,
+  }) : null;
+  const haEnv: Record<string, string> = {};
   const startRedis = async () => {
+    if (redisHa) {
+      await redisHa.start();
+      Object.assign(haEnv, { REDIS_SENTINELS: redisHa.sentinelList, REDIS_SENTINEL_NAME: SENTINEL_NAME, REDIS_WAIT_REPLICAS: '1' });
+      return;
+    }
     const c = watch(spawnLogged('redis', bins.redis, redisArgs, join(runDir, 'redis.log'), baseEnv, runDir));
     redis = c;
     await until(`redis on port ${redisPort}`, () => redisPing(redisPort, redisPassword), 10_000, deadReason(c));
@@ -179,7 +202,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const serverChildren = new Map<string, Child>();
   const startServerProcess = async (s: ServerProc) => {
     // HAProxy reaches the servers from 127.0.0.1: only its X-Forwarded-For is believed (a test may widen or narrow it).
-    const env = { ...baseEnv, LOG_LEVEL: 'warn', TRUSTED_PROXIES: '127.0.0.1', ...files.serverEnv, ...opts.env, APPID: s.appId, PORT: String(s.port), HOST: '127.0.0.1', STORE: 'redis', REDIS_URL: redisUrl,
+    const env = { ...baseEnv, LOG_LEVEL: 'warn', TRUSTED_PROXIES: '127.0.0.1', ...files.serverEnv, ...haEnv, ...opts.env, APPID: s.appId, PORT: String(s.port), HOST: '127.0.0.1', STORE: 'redis', REDIS_URL: redisUrl,
       ...opts.serverEnv?.(s.appId, { url: redisUrl, port: redisPort }) };
     const c = watch(spawnLogged(`server ${s.appId}`, process.execPath, [join(root, 'dist/server.js')], s.logFile, env, root),
       () => { if (serverChildren.get(s.appId) === c) s.alive = false; });
@@ -230,6 +253,8 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
     const stopAll = async () => {
       if (stopping) return;
       stopping = true;
+      // A stopped (SIGSTOP) data node would not hear SIGTERM.
+      for (const c of children) if (c.name.startsWith('redis') && !c.done) try { c.proc.kill('SIGCONT'); } catch { /* gone */ }
       // Front to back, so nothing reconnects into a half-stopped cluster.
       await Promise.all(children.filter((c) => c.name === 'nginx' || c.name === 'haproxy').map((c) => stopChild(c, 'SIGTERM', 5000)));
       await Promise.all(children.filter((c) => c.name.startsWith('server')).map((c) => stopChild(c, 'SIGTERM', 12_000)));
@@ -259,10 +284,13 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
         await waitForHaproxy((st) => st[appId] === 'UP');
         return s;
       },
+      ha: redisHa,
       async stopRedis() {
+        if (redisHa) throw new Error('stopRedis: not with redisHa (use cluster.ha.signalNode)');
         if (redis) await stopChild(redis, 'SIGTERM', 5000);
       },
       async startRedis() {
+        if (redisHa) throw new Error('startRedis: not with redisHa (use cluster.ha.startNode)');
         if (redis && !redis.done) return;
         await startRedis();
       },

@@ -1,7 +1,7 @@
 /**
  * Redis pub/sub bus (the stores' scripts PUBLISH what they store; publishTransient what is never stored). Subscribes on its own connection (a subscribed connection can issue no other
- * command); node-redis resubscribes after a reconnect, and we tell the chat layer so it can repair
- * whatever was published while the subscription was down.
+ * command); node-redis resubscribes after a reconnect (RedisConnections after a failover), and we tell
+ * the chat layer so it can repair whatever was published while the subscription was down.
  */
 import type { Bus, BusHandler } from './bus.js';
 import { CHANNEL } from './bus.js';
@@ -21,7 +21,7 @@ export class RedisBus implements Bus {
 
   /** Subscribes to the channel; resolves once Redis confirmed the subscription. */
   async start(): Promise<void> {
-    await this.redis.subscriber.subscribe(CHANNEL, (payload: string) => {
+    await this.redis.subscribe(CHANNEL, (payload: string) => {
       for (const h of this.handlers) h(payload);
     });
     this.subscribed = true;

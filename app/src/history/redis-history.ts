@@ -61,8 +61,19 @@ function result(input: EntryInput, id: number, ts: number, status: number): Appe
 export class RedisHistory implements History {
   constructor(private readonly redis: RedisConnections, private readonly settings: RedisHistorySettings) {}
 
+  /**
+   * Stores the entry; with REDIS_WAIT_REPLICAS, resolves (and so acks) only once replicas have it. A
+   * repeated cid writes nothing, and a WAIT covers only this connection's writes, so its dedup record
+   * is renewed first (one write) — the WAIT then covers the first copy too, whichever server stored it.
+   */
   append(input: EntryInput): Promise<AppendResult> {
-    return isMessageInput(input) ? this.appendMessage(input) : this.change(input);
+    return this.redis.replicated(async () => {
+      const out = await (isMessageInput(input) ? this.appendMessage(input) : this.change(input));
+      if (out.duplicate && this.redis.waitsForReplicas) {
+        await this.redis.command(['EXPIRE', keys(input.room).cid(input.from.id, input.cid), String(this.settings.dedupTtlSec)]);
+      }
+      return out;
+    });
   }
 
   private async appendMessage(input: AppendInput): Promise<AppendResult> {
