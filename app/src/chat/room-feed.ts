@@ -18,6 +18,7 @@ import { decodeEntry } from '../bus/envelope.js';
 import type { History } from '../history/history.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import { presenceFrame } from '../protocol/encode.js';
 import type { Member } from '../protocol/messages.js';
 import { PreparedFrame } from './prepared-frame.js';
@@ -49,9 +50,25 @@ export class RoomFeed {
    */
   seed(name: string, last: number): void {
     const room = this.rooms.get(name);
+    if (room && room.feed.lastId !== null && last < room.feed.lastId && !room.feed.repairing) return this.restarted(room, last);
     if (!room || room.feed.lastId !== null) return;
     room.feed.lastId = last;
     if (!room.feed.repairing) this.drainBacklog(room);
+  }
+
+  /**
+   * A join read a last id below what this server fanned out: the store lost the room's history (Redis
+   * restarted without its data, a failover) and its ids start again. The feed follows the store; the
+   * connections that hold the old ids are closed (1013) so they rejoin and are told (`joined.reset`,
+   * docs/protocol.md "History epoch"), rather than taking new messages for ones they have.
+   */
+  private restarted(room: LocalRoom, last: number): void {
+    this.log.warn({ room: room.name, had: room.feed.lastId, last }, 'room history restarted below what was delivered: lost by the store');
+    room.feed.lastId = last;
+    room.feed.backlog = [];
+    for (const [client, sub] of room.subs) {
+      if (sub.pending === null) client.close(CloseCode.TryAgainLater, 'room history was lost: rejoin');
+    }
   }
 
   /** Handles one bus payload. */
