@@ -19,7 +19,10 @@ const STICK_PX = 48;
 export class LogView {
   readonly scroller = byId<HTMLElement>('scroller');
   readonly historyEdge = byId<HTMLElement>('history-edge');
-  /** The log's status line when the server lost the room's earlier history (role=status: read out when it appears). */
+  /**
+   * The log's status line when the server lost the room's earlier history: a live region (role=status)
+   * always in the page, empty otherwise, so its text is read out when it appears.
+   */
   readonly historyLost = byId<HTMLElement>('history-lost');
   readonly list = byId<HTMLElement>('messages');
   readonly jump = byId<HTMLButtonElement>('jump');
@@ -39,7 +42,6 @@ export class LogView {
         : '';
     const lost = state.historyLost ? TEXT.historyLost(state.room) : '';
     if (this.historyLost.textContent !== lost) this.historyLost.textContent = lost;
-    this.historyLost.hidden = lost === '';
     if (!prev || prev.messages !== state.messages || prev.outbox !== state.outbox || prev.me !== state.me
       || prev.room !== state.room || prev.lastId !== state.lastId || prev.account?.details !== state.account?.details) {
       this.renderLog(state, prev);
