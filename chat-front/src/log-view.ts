@@ -20,8 +20,9 @@ export class LogView {
   readonly scroller = byId<HTMLElement>('scroller');
   readonly historyEdge = byId<HTMLElement>('history-edge');
   /**
-   * The log's status line when the server lost the room's earlier history: a live region (role=status)
-   * always in the page, empty otherwise, so its text is read out when it appears.
+   * The log's status line when the server lost the room's earlier history (empty otherwise); view.ts
+   * has it read out through the page's polite live region when it appears (the page's one role=status
+   * is the connection's).
    */
   readonly historyLost = byId<HTMLElement>('history-lost');
   readonly list = byId<HTMLElement>('messages');
