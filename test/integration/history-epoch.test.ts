@@ -133,8 +133,8 @@ describe('a room history lost by Redis (FLUSHALL): epochs and reset', () => {
       await flushAll();
       // The connection drops (a server restart, a network blip): the page reconnects and resumes.
       sockets[sockets.length - 1].terminate();
-      await until(() => c.state.conn !== State.Connected);
-      await until(() => c.state.joined, 10_000);
+      // (The reconnect may be over before a poll sees it: wait for the rejoin on the new socket.)
+      await until(() => sockets.length === 2 && c.state.conn === State.Connected && c.state.joined && c.state.lastId === 0, 10_000);
       expect(c.state.historyLost).toBe(true);
       expect(c.state.messages).toEqual([]);
       expect(c.state.epoch).not.toBe(epoch);
