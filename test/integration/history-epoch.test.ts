@@ -3,8 +3,8 @@
  * Redis; the room's keys go with FLUSHALL (as Redis restarted without AOF would lose them). A client that
  * rejoins with `after` and the `epoch` it saw is told (`joined.reset`, a new `epoch`, a fresh window); the
  * next send is id 1 of the new epoch and reaches it. A client still connected in the room on a node whose
- * feed delivered the old ids is closed with 1013 once a join there finds the history restarted, and is told
- * when it rejoins. A client that sends no epoch is answered as before. And the page's own controller, over
+ * feed delivered the old ids is closed with 1013 once a join there finds the history restarted, or a message
+ * of the new history arrives there, and is told when it rejoins. A client that sends no epoch is answered as before. And the page's own controller, over
  * a real WebSocket, drops the old messages, says so, and shows the new message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,31 @@ describe('a room history lost by Redis (FLUSHALL): epochs and reset', () => {
     const told = await back.request<any>({ type: 'join', room, after: 2, epoch }, 'joined');
     expect(told).toMatchObject({ reset: true, last: 1 });
     expect(told.messages.map((m: Frame) => m.text)).toEqual(['new 1']);
+  });
+
+  it('a member still connected where the old ids were delivered is closed (1013) when a message of the new history arrives there', async () => {
+    const room = 'live-loss';
+    const ann = await user('Ann', 0);
+    const { epoch } = await ann.request<any>({ type: 'join', room }, 'joined');
+    for (let i = 1; i <= 3; i++) await ann.request({ type: 'send', room, text: `old ${i}`, cid: `l${i}` }, 'ack');
+    await ann.next((f) => f.type === 'message' && f.cid === 'l3');
+
+    await flushAll();
+
+    // Cat, on the other node, starts the new history: its id 1 reaches Ann's node, which has delivered up to 3.
+    const cat = await user('Cat', 1);
+    await cat.request({ type: 'join', room }, 'joined');
+    expect(await cat.request<any>({ type: 'send', room, text: 'new 1', cid: 'n1' }, 'ack')).toMatchObject({ id: 1 });
+    await until(() => ann.closeCode !== null);
+    expect(ann.closeCode).toBe(1013);
+    expect(ann.messages(room).map((m) => m.text)).toEqual(['old 1', 'old 2', 'old 3']);
+    const back = await user('Ann', 0);
+    const told = await back.request<any>({ type: 'join', room, after: 3, epoch }, 'joined');
+    expect(told).toMatchObject({ reset: true, last: 1 });
+    expect(told.messages.map((m: any) => m.text)).toEqual(['new 1']);
+    // The node delivers the new history from there on.
+    await cat.request({ type: 'send', room, text: 'new 2', cid: 'n2' }, 'ack');
+    expect(await back.next<any>((f) => f.type === 'message' && f.cid === 'n2')).toMatchObject({ id: 2 });
   });
 
   it('the page: rejoins with after and epoch, drops the old messages, says so, and shows the new history', async () => {

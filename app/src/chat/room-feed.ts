@@ -145,7 +145,23 @@ export class RoomFeed {
       void this.repair(room);
       return;
     }
+    // An id already passed, live: a duplicate, or the store's history restarted (lost) under this server.
+    if (m.id <= feed.lastId && !feed.checking) void this.checkRestart(room);
     this.fanout(room, m);
+  }
+
+  /** Reads the room's last id from the store: below what this server delivered, its history was lost. */
+  private async checkRestart(room: LocalRoom): Promise<void> {
+    room.feed.checking = true;
+    try {
+      const [last] = await this.history.lastIds([room.name]);
+      const feed = room.feed;
+      if (this.rooms.get(room.name) === room && !feed.repairing && feed.lastId !== null && last < feed.lastId) this.restarted(room, last);
+    } catch (err) {
+      this.log.warn({ room: room.name, err: (err as Error).message }, 'could not read the room\'s last id');
+    } finally {
+      room.feed.checking = false;
+    }
   }
 
   private fanout(room: LocalRoom, m: LiveMessage): void {
