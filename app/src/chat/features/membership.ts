@@ -60,7 +60,7 @@ export class MembershipFeature {
       }
       const { count, members } = presence;
       // The room's fan-out needs a starting id to notice a gap in what the bus brings.
-      this.p.feed.seed(room, res.last);
+      this.p.feed.seed(room, res.last, res.epoch);
       ctx.reply(joinedFrame({
         room, count, members, membersTruncated: count > members.length,
         last: res.last, truncated: after !== undefined && res.truncated, epoch: res.epoch, reset: res.reset,
