@@ -72,8 +72,10 @@ export class CurrentRoom {
     const { state, conn } = this.page;
     if (conn.state !== State.Connected || this.joining || state.joined) return;
     const after = S.joinAfter(state);
+    const epoch = S.joinEpoch(state);
     const about: JoinInFlight = { type: 'join', room: state.room };
-    if (conn.send(after === undefined ? { ...about } : { ...about, after }, about)) this.joining = about;
+    const req = after === undefined ? { ...about } : epoch === undefined ? { ...about, after } : { ...about, after, epoch };
+    if (conn.send(req, about)) this.joining = about;
   }
 
   /** Asks for the page of messages before the oldest one shown (no-op while loading or at the start). */
@@ -109,10 +111,12 @@ export class CurrentRoom {
   joined(m: Joined): void {
     if (m.room !== this.page.state.room) return;
     this.joining = null;
-    const { resumable, lastId } = this.page.state;
+    const { resumable, lastId, historyLost } = this.page.state;
     this.page.update(S.applyJoined(this.page.state, m));
-    // A rejoin's missed messages are new to the person; a first join's history is not.
-    if (resumable && this.page.state.resumable) this.arrived(m.messages.filter((x) => S.isMessage(x) && x.id > lastId) as ChatMessage[], false);
+    // A rejoin's missed messages are new to the person; a first join's history is not. After the server
+    // lost the room's history, every message of the new one is.
+    const since = this.page.state.historyLost && !historyLost ? 0 : lastId;
+    if (resumable && this.page.state.resumable) this.arrived(m.messages.filter((x) => S.isMessage(x) && x.id > since) as ChatMessage[], false);
     this.o.flush();
     this.requestMembers(false);
     this.o.joined(m.room);

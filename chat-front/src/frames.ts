@@ -117,6 +117,9 @@ function joined(f: Obj): Joined | null {
   };
   if (optBool(f.membersTruncated)) j.membersTruncated = true;
   if (optBool(f.truncated)) j.truncated = true;
+  // (extensions) the room's history epoch, and that the one the join named was lost.
+  if (isStr(f.epoch, 64) && f.epoch !== '') j.epoch = f.epoch;
+  if (optBool(f.reset)) j.reset = true;
   return j;
 }
 

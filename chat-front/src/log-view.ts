@@ -11,6 +11,7 @@ import { messageNode, outboxNode } from './message-node.js';
 import { byId } from './nodes.js';
 import { namesMember } from './notifications.js';
 import { canDelete, canEdit, hasNewer, logItems, type ChatState, type LogItem } from './state.js';
+import { TEXT } from './texts.js';
 
 /** Within this many pixels of the bottom counts as "at the bottom" (the list follows new messages). */
 const STICK_PX = 48;
@@ -18,6 +19,12 @@ const STICK_PX = 48;
 export class LogView {
   readonly scroller = byId<HTMLElement>('scroller');
   readonly historyEdge = byId<HTMLElement>('history-edge');
+  /**
+   * The log's status line when the server lost the room's earlier history (empty otherwise); view.ts
+   * has it read out through the page's polite live region when it appears (the page's one role=status
+   * is the connection's).
+   */
+  readonly historyLost = byId<HTMLElement>('history-lost');
   readonly list = byId<HTMLElement>('messages');
   readonly jump = byId<HTMLButtonElement>('jump');
   /** Set by main.ts when the person sends, so the list jumps to their message. */
@@ -34,6 +41,8 @@ export class LogView {
     this.historyEdge.textContent = state.history.loading ? 'Loading messages…'
       : state.history.complete && state.joined ? `This is the start of #${state.room}.`
         : '';
+    const lost = state.historyLost ? TEXT.historyLost(state.room) : '';
+    if (this.historyLost.textContent !== lost) this.historyLost.textContent = lost;
     if (!prev || prev.messages !== state.messages || prev.outbox !== state.outbox || prev.me !== state.me
       || prev.room !== state.room || prev.lastId !== state.lastId || prev.account?.details !== state.account?.details) {
       this.renderLog(state, prev);

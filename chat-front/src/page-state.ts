@@ -47,6 +47,13 @@ export interface ChatState {
    * sequence): a rejoin resumes after it, and an update at or below it was applied already.
    */
   lastEntry: number;
+  /**
+   * The room's history epoch `lastId` and `lastEntry` are ids of (from the last `joined`; null: the server
+   * gave none). A rejoin sends it with `after`; a `joined` of another epoch means those ids are void.
+   */
+  epoch: string | null;
+  /** The server lost the room's earlier history (a `joined` with `reset`): the log says so above its messages. */
+  historyLost: boolean;
   /** The message box: a new message, a reply, an edit (composer-state.ts). */
   composer: Composer;
   /** Who types in the room shown, as the last `typing` frame said (typing-state.ts). */
@@ -76,8 +83,8 @@ export interface ChatState {
 export function initialState(room: string): ChatState {
   return {
     phase: 'login', conn: State.Disconnected, appId: null, me: null, room,
-    joined: false, resumable: false, messages: [], lastId: 0, lastEntry: 0, composer: WRITING, typing: NOBODY,
-    roster: emptyRoster(), outbox: [], uploads: [],
+    joined: false, resumable: false, messages: [], lastId: 0, lastEntry: 0, epoch: null, historyLost: false,
+    composer: WRITING, typing: NOBODY, roster: emptyRoster(), outbox: [], uploads: [],
     history: { loading: false, complete: false }, notice: null, loginError: null,
     account: null, authBusy: false, authError: null,
   };
@@ -86,7 +93,8 @@ export function initialState(room: string): ChatState {
 /** Moves to another room: its messages and members come with the next `joined`. */
 export function switchRoom(state: ChatState, room: string): ChatState {
   return {
-    ...state, room, joined: false, resumable: false, messages: [], lastId: 0, lastEntry: 0, roster: emptyRoster(),
+    ...state, room, joined: false, resumable: false, messages: [], lastId: 0, lastEntry: 0, epoch: null, historyLost: false,
+    roster: emptyRoster(),
     history: { loading: false, complete: false }, notice: null, composer: WRITING, typing: NOBODY,
   };
 }

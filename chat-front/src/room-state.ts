@@ -30,6 +30,11 @@ export function joinAfter(state: ChatState): number | undefined {
   return state.resumable ? state.lastEntry : undefined;
 }
 
+/** The history epoch that `after` is of (sent with it, so a lost history is told: `joined.reset`). */
+export function joinEpoch(state: ChatState): string | undefined {
+  return state.resumable && state.epoch !== null ? state.epoch : undefined;
+}
+
 /** `updates` (id-sorted) applied to the window; the reply or edit of a message deleted meanwhile ends. */
 function withUpdates(state: ChatState, messages: ShownMessage[], updates: readonly Update[]): Pick<ChatState, 'messages' | 'composer'> {
   const me = state.me?.id;
@@ -41,8 +46,10 @@ export function applyJoined(state: ChatState, j: Joined): ChatState {
   if (j.room !== state.room) return state;
   const entries = [...j.messages].sort((a, b) => a.id - b.id);
   const incoming = entries.filter(isMessage);
-  // The room's history restarting below what we hold (an in-memory store restarted) means our ids are stale.
-  const fresh = !state.resumable || j.last < state.lastId;
+  // The server lost the room's history (`reset`, or another epoch than ours): the ids we hold are void,
+  // what we show of the room goes. A history restarting below what we hold (a server without epochs) too.
+  const lost = state.resumable && (j.reset === true || (state.epoch !== null && j.epoch !== undefined && j.epoch !== state.epoch));
+  const fresh = !state.resumable || lost || j.last < state.lastId;
   let messages: ShownMessage[];
   let complete: boolean;
   if (fresh) {
@@ -63,11 +70,12 @@ export function applyJoined(state: ChatState, j: Joined): ChatState {
   const lastEntry = Math.max(lastId, j.last, lastIdOf(entries), fresh ? 0 : state.lastEntry);
   return {
     ...state, joined: true, resumable: true, roster: R.rosterFromJoined(j), lastId, lastEntry,
+    epoch: j.epoch ?? (fresh ? null : state.epoch), historyLost: lost || (!fresh && state.historyLost),
     ...withUpdates(state, messages, entries.filter(isUpdate)),
     account: state.account ? applyLast(state.account, j.room, lastEntry) : null,
     history: { loading: false, complete },
     outbox: settleOutbox(state.outbox, state.room, incoming),
-    notice: j.truncated ? TEXT.historyGap : state.notice,
+    notice: j.truncated && !lost ? TEXT.historyGap : state.notice,
   };
 }
 

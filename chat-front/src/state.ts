@@ -14,7 +14,7 @@ export {
 } from './page-state.js';
 export {
   applyError, applyHistory, applyJoined, applyMembers, applyMessage, applyOwnReaction, applyPresence, applyTyping,
-  applyUpdate, hasNewer, historyFailed, joinAfter, logItems, markHistoryLoading, markMembersLoading, memberList,
+  applyUpdate, hasNewer, historyFailed, joinAfter, joinEpoch, logItems, markHistoryLoading, markMembersLoading, memberList,
   membersFailed, membersRequest, newerAfter, olderBefore, type LogItem,
 } from './room-state.js';
 export {

@@ -30,6 +30,8 @@ export const TEXT = {
   nameControls: 'A name cannot contain control characters.',
   nameInvisible: 'Enter a name with at least one visible character.',
   historyGap: 'Some messages from while you were away are no longer kept.',
+  /** The server lost a room's history (`joined.reset`): the log's status line above the messages. */
+  historyLost: (room: string) => `Earlier messages in #${room} were lost by the server; the conversation continues below.`,
   /** An `error` frame that came without a message of its own. */
   serverFailed: 'The server could not do that.',
   /** A message failed for good without a reason from the server. */

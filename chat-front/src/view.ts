@@ -18,6 +18,7 @@ import { LogView } from './log-view.js';
 import { MemberView } from './member-view.js';
 import { byId, el, kindMark, memberTag } from './nodes.js';
 import type { ChatState } from './state.js';
+import { TEXT } from './texts.js';
 import { UploadChipsView } from './upload-chips-view.js';
 
 export function statusText(state: Pick<ChatState, 'conn' | 'appId' | 'phase'>): string {
@@ -95,6 +96,8 @@ export class View {
       this.loginNotice.textContent = state.notice ?? '';
       if (state.notice && prev?.notice !== state.notice) this.attention.say(state.notice);
     }
+    // The server lost the room's earlier history: the log's line says so, read out once.
+    if (state.historyLost && !prev?.historyLost) this.attention.say(TEXT.historyLost(state.room));
     this.log.render(state, prev);
     this.compose.render(state, prev);
     this.uploads.render(state, prev);

@@ -36,6 +36,8 @@ export interface BackendFactory {
   server(appId: string, opts?: ServerOptions): Promise<Backend>;
   /** The Redis factory only: the server's URL, for tests that look at the keys themselves. */
   redisUrl?(): string;
+  /** Loses a room's history as a store restarted without its data would (every key of the room gone). */
+  loseRoom(room: string): Promise<void>;
 }
 
 const silent = pino({ level: 'silent' });
@@ -66,6 +68,7 @@ function memoryFactory(): BackendFactory {
     async setup() { world = createMemoryWorld(); },
     async teardown() {},
     async reset() { world = createMemoryWorld(); },
+    async loseRoom(room) { world.history.rooms.delete(room); },
     async server(appId, o = {}) {
       // The same factory as the embedded node, sharing one world between simulated servers.
       const b = createMemoryBackend(settings(appId, '', o), world);
@@ -94,6 +97,18 @@ function redisFactory(): BackendFactory {
       await admin.close();
     },
     redisUrl: () => redis.url,
+    async loseRoom(room) {
+      const admin = createClient({ url: redis.url });
+      await admin.connect();
+      try {
+        for await (const batch of admin.scanIterator({ MATCH: `lc:{${room}}:*`, COUNT: 1000 })) {
+          const ks = Array.isArray(batch) ? batch : [batch];
+          if (ks.length) await admin.del(ks);
+        }
+      } finally {
+        await admin.close();
+      }
+    },
     async server(appId, o = {}) {
       const b = createRedisBackend(settings(appId, redis.url, o), silent);
       await b.start();

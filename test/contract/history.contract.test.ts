@@ -1,7 +1,8 @@
 // Contract of History (app/src/history/history.ts), run against every implementation.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ForbiddenError } from '../../app/src/store/errors.js';
-import { eventually, factories, record, sleep } from './backends.js';
+import { createClient } from 'redis';
+import { eventually, factories, keyTtls, record, sleep } from './backends.js';
 
 const alice = { id: 'm-alice', name: 'Alice' };
 
@@ -148,6 +149,89 @@ for (const make of factories) {
       await eventually(() => seen.filter((m) => m.type === 'message').length >= 3);
       await sleep(50);
       expect(seen.filter((m) => m.type === 'message').map((m) => m.cid)).toEqual(['b1', 'o1', 'd1']);
+    });
+
+    describe('history epoch (docs/protocol.md, "History epoch")', () => {
+      const join = (b: Awaited<ReturnType<typeof f.server>>, room: string, after?: number, epoch?: string) =>
+        b.history.resume(room, after, 50, epoch === undefined ? {} : { epoch });
+
+      it('a member\'s join gets the room\'s epoch, the same on every server and across appends; other reads carry none', async () => {
+        const a = await f.server('A');
+        const b = await f.server('B');
+        const first = await join(a, 'ep');
+        expect(first).toMatchObject({ entries: [], last: 0, truncated: false });
+        expect(first.epoch).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+        expect(first.reset).toBeUndefined();
+        await send(a, 'ep', 'e1');
+        await send(b, 'ep', 'e2');
+        const again = await join(b, 'ep', 1, first.epoch);
+        expect(again.epoch).toBe(first.epoch);
+        expect(again.reset).toBeUndefined();
+        expect(again.entries.map((m) => m.id)).toEqual([2]);
+        expect(await a.history.resume('ep', 1, 50)).toEqual({ entries: [again.entries[0]], last: 2, truncated: false });
+        // A room first made by an append has one too, kept by the joins after it.
+        await send(a, 'ep2', 'x');
+        const e2 = (await join(b, 'ep2')).epoch;
+        expect(e2).toBeTruthy();
+        expect(e2).not.toBe(first.epoch);
+        expect((await join(a, 'ep2', 0, e2)).epoch).toBe(e2);
+      });
+
+      it('a lost history gets a new epoch; a resume with the old one is told (reset) and gets the fresh window', async () => {
+        const a = await f.server('A');
+        const b = await f.server('B');
+        for (let i = 0; i < 3; i++) await send(a, 'lost', `l${i}`);
+        const before = await join(a, 'lost');
+        await f.loseRoom('lost');
+        const told = await join(b, 'lost', 3, before.epoch);
+        expect(told).toMatchObject({ entries: [], last: 0, truncated: true, reset: true });
+        expect(told.epoch).toBeTruthy();
+        expect(told.epoch).not.toBe(before.epoch);
+        // Ids start again from 1, in the new epoch; a resume within it is an ordinary one.
+        expect((await send(a, 'lost', 'n1', 'new one')).id).toBe(1);
+        const next = await join(a, 'lost', 0, told.epoch);
+        expect(next.reset).toBeUndefined();
+        expect(next.epoch).toBe(told.epoch);
+        expect(next.entries.map((m) => JSON.parse(m.json).text)).toEqual(['new one']);
+        // The old epoch again, after the new history has messages: the newest window, reset.
+        await send(a, 'lost', 'n2');
+        const stale = await join(b, 'lost', 1, before.epoch);
+        expect(stale).toMatchObject({ last: 2, truncated: true, reset: true, epoch: told.epoch });
+        expect(stale.entries.map((m) => m.id)).toEqual([1, 2]);
+      });
+
+      it('an after beyond the room\'s last id, with the epoch, is a reset too; without an epoch, a join is as before', async () => {
+        const a = await f.server('A');
+        for (let i = 0; i < 2; i++) await send(a, 'gone', `g${i}`);
+        const { epoch } = await join(a, 'gone');
+        expect(await join(a, 'gone', 7, epoch)).toMatchObject({ last: 2, reset: true, truncated: true, epoch });
+        expect((await join(a, 'gone', 7, epoch)).entries.map((m) => m.id)).toEqual([1, 2]);
+        // Old clients send no epoch: nothing is compared, the answer is what it always was.
+        await f.loseRoom('gone');
+        await send(a, 'gone', 'h1');
+        const old = await join(a, 'gone', 5);
+        expect(old).toMatchObject({ entries: [], last: 1, truncated: false });
+        expect(old.reset).toBeUndefined();
+        expect(old.epoch).toBeTruthy();
+      });
+
+      it.runIf(f.redisUrl)('the epoch key expires with the room\'s keys, and never outlives its seq counter', async () => {
+        const a = await f.server('A', { roomTtlSec: 1000 });
+        await join(a, 'ttl-new');
+        await send(a, 'ttl', 't1');
+        const ttls = await keyTtls(f.redisUrl!());
+        expect(ttls.get('lc:{ttl}:epoch')).toBe(ttls.get('lc:{ttl}:seq'));
+        expect(ttls.get('lc:{ttl-new}:epoch')).toBeGreaterThan(990);
+        // A room from before epochs (seq, no epoch): the epoch a join makes expires with the seq.
+        const admin = createClient({ url: f.redisUrl!() });
+        await admin.connect();
+        await admin.set('lc:{ttl-old}:seq', '4', { EX: 500 });
+        await admin.close();
+        await join(a, 'ttl-old', 4, 'whatever');
+        const later = await keyTtls(f.redisUrl!());
+        expect(later.get('lc:{ttl-old}:epoch')).toBeGreaterThan(0);
+        expect(later.get('lc:{ttl-old}:epoch')).toBeLessThanOrEqual(500);
+      });
     });
   });
 }

@@ -88,14 +88,14 @@ describe('ChatService: join', () => {
     const alice = await member('Alice');
     await alice.req({ type: 'join', room: 'r' });
     expect(alice.take()).toEqual([
-      { type: 'joined', room: 'r', count: 1, members: [alice.m], messages: [], last: 0 },
+      { type: 'joined', room: 'r', count: 1, members: [alice.m], messages: [], last: 0, epoch: expect.any(String) },
       { type: 'presence', room: 'r', event: 'join', member: alice.m, count: 1 },
     ]);
     const bob = await member('Bob');
     await bob.req({ type: 'join', room: 'r' });
     expect(alice.take()).toEqual([{ type: 'presence', room: 'r', event: 'join', member: bob.m, count: 2 }]);
     expect(bob.take()).toEqual([
-      { type: 'joined', room: 'r', count: 2, members: [alice.m, bob.m].sort((a, b) => (a.id < b.id ? -1 : 1)), messages: [], last: 0 },
+      { type: 'joined', room: 'r', count: 2, members: [alice.m, bob.m].sort((a, b) => (a.id < b.id ? -1 : 1)), messages: [], last: 0, epoch: expect.any(String) },
       { type: 'presence', room: 'r', event: 'join', member: bob.m, count: 2 },
     ]);
   });

@@ -1,4 +1,5 @@
-// RoomFeed: bus payloads fanned out in order; gaps repaired from a fake History (retries, backlog, overflow, resync).
+// RoomFeed: bus payloads fanned out in order; gaps repaired from a fake History (retries, backlog, overflow, resync);
+// a room history lost by the store noticed (a live id already passed, a repair or join reading another epoch).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   fillEntry, messageEntryTemplate, presenceEntry, storedEntry, type StoredEntry,
@@ -31,7 +32,10 @@ class FakeHistory implements History {
     return entry;
   }
 
-  async resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult> {
+  /** The room's history epoch a join's (or repair's) resume reads (undefined: none). */
+  epoch: string | undefined = undefined;
+
+  async resume(room: string, after: number | undefined, latest: number, join?: object): Promise<ResumeResult> {
     this.calls.push([room, after, latest]);
     const all = this.rooms.get(room) ?? [];
     const messages = all.filter((m) => m.id > (after ?? 0));
@@ -41,7 +45,7 @@ class FakeHistory implements History {
       this.failures--;
       throw new Error('history unavailable');
     }
-    return { entries: messages, last, truncated: false };
+    return join && this.epoch ? { entries: messages, last, truncated: false, epoch: this.epoch } : { entries: messages, last, truncated: false };
   }
 
   append(): never { throw new Error('not used'); }
@@ -61,7 +65,7 @@ function client(id: string) {
     ids.push(json.type === 'message' ? json.id! : 0);
   });
   const { c } = linkedClient(id, { link, slowConsumerBytes: 1 << 30 });
-  return { c, ids, objects: link.writes };
+  return { c, ids, objects: link.writes, closes: link.closes };
 }
 
 function setup() {
@@ -255,5 +259,56 @@ describe('RoomFeed', () => {
     expect(rooms.get('elsewhere')).toBeUndefined();
     expect(history.calls).toEqual([]);
     expect(ids).toEqual([]);
+  });
+
+  describe('a room history lost by the store (docs/protocol.md, "History epoch")', () => {
+    it('a live entry with an id already passed, the store\'s last id below it: the room\'s connections are closed (1013), the feed follows the new history', async () => {
+      const { member, publish, history } = setup();
+      const old = member('r', 0, 'c1');
+      publish('r', [1, 2, 3]);
+      history.rooms.set('r', []); // lost
+      publish('r', [1]);
+      await settle();
+      expect(old.ids).toEqual([1, 2, 3]);
+      expect(old.closes).toEqual([[1013, 'room history was lost: rejoin']]);
+      const fresh = member('r', 1, 'c2');
+      publish('r', [2]);
+      expect(fresh.ids).toEqual([2]);
+      // A plain duplicate (the store is ahead) closes nothing.
+      publish('r', [2]);
+      await settle();
+      expect(fresh.closes).toEqual([]);
+      expect(fresh.ids).toEqual([2]);
+    });
+
+    it('a gap repair that finds another epoch does not fill the gap with the new history: it closes the room\'s connections', async () => {
+      const { feed, member, stored, publish, history } = setup();
+      history.epoch = 'E1';
+      const m = member('r', 0);
+      feed.seed('r', 0, 'E1');
+      publish('r', [1, 2, 3]);
+      history.rooms.set('r', []);
+      history.epoch = 'E2';
+      stored('r', [1, 2, 3, 4]); // the new history, its first ids missed on the bus
+      publish('r', [5]);
+      await settle();
+      expect(history.calls).toEqual([['r', 3, 0]]);
+      expect(m.ids).toEqual([1, 2, 3]);
+      expect(m.closes).toEqual([[1013, 'room history was lost: rejoin']]);
+    });
+
+    it('a join that reads another epoch (or a last id below what was delivered) closes the room\'s other connections', () => {
+      const { feed, member, publish, history } = setup();
+      const a = member('r', 0, 'c1');
+      feed.seed('r', 0, 'E1');
+      publish('r', [1, 2]);
+      const b = member('r', 2, 'c2');
+      feed.seed('r', 2, 'E1'); // the same epoch: nothing
+      expect([a.closes, b.closes]).toEqual([[], []]);
+      history.rooms.set('r', []);
+      feed.seed('r', 2, 'E2');
+      expect(a.closes).toEqual([[1013, 'room history was lost: rejoin']]);
+      expect(b.closes).toEqual([[1013, 'room history was lost: rejoin']]);
+    });
   });
 });

@@ -13,11 +13,17 @@
  * Gap repair: ids per room are contiguous, so an entry arriving with id > last + 1 means pub/sub
  * dropped something (a Redis restart, a subscriber reconnect). The room then buffers live messages,
  * reads the missing ones from history, and delivers all in order. Subscriptions drop ids they already have.
+ *
+ * A history lost by the store (Redis restarted without its data): a join or repair that reads a last id
+ * below what was delivered here, or another epoch, or a live entry with an id already passed while the
+ * store's last id is below it, makes the feed follow the new log and close the room's connections (1013),
+ * which rejoin with their `epoch` and are told (`joined.reset`).
  */
 import { decodeEntry } from '../bus/envelope.js';
 import type { History } from '../history/history.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import { presenceFrame } from '../protocol/encode.js';
 import type { Member } from '../protocol/messages.js';
 import { PreparedFrame } from './prepared-frame.js';
@@ -47,11 +53,36 @@ export class RoomFeed {
    * Gives a room its first known id (from a join's history read). Until then the room's live messages
    * wait in the backlog: trusting the first one that arrives would skip whatever the bus lost before it.
    */
-  seed(name: string, last: number): void {
+  seed(name: string, last: number, epoch?: string): void {
     const room = this.rooms.get(name);
+    if (room && !room.feed.repairing && this.lost(room, last, epoch)) return this.restarted(room, last);
+    if (room && epoch !== undefined) room.feed.epoch ??= epoch;
     if (!room || room.feed.lastId !== null) return;
     room.feed.lastId = last;
     if (!room.feed.repairing) this.drainBacklog(room);
+  }
+
+  /**
+   * A join read a last id below what this server fanned out: the store lost the room's history (Redis
+   * restarted without its data, a failover) and its ids start again. The feed follows the store; the
+   * connections that hold the old ids are closed (1013) so they rejoin and are told (`joined.reset`,
+   * docs/protocol.md "History epoch"), rather than taking new messages for ones they have.
+   */
+  /** The store's log is not the one this server delivered from: its last id went back, or its epoch changed. */
+  private lost(room: LocalRoom, last: number, epoch: string | undefined): boolean {
+    const { lastId, epoch: known } = room.feed;
+    if (lastId === null) return false;
+    return last < lastId || (known !== null && epoch !== undefined && epoch !== known);
+  }
+
+  private restarted(room: LocalRoom, last: number, epoch?: string): void {
+    if (epoch !== undefined) room.feed.epoch = epoch;
+    this.log.warn({ room: room.name, had: room.feed.lastId, last }, 'room history restarted below what was delivered: lost by the store');
+    room.feed.lastId = last;
+    room.feed.backlog = [];
+    for (const [client, sub] of room.subs) {
+      if (sub.pending === null) client.close(CloseCode.TryAgainLater, 'room history was lost: rejoin');
+    }
   }
 
   /** Handles one bus payload. */
@@ -128,7 +159,23 @@ export class RoomFeed {
       void this.repair(room);
       return;
     }
+    // An id already passed, live: a duplicate, or the store's history restarted (lost) under this server.
+    if (m.id <= feed.lastId && !feed.checking) void this.checkRestart(room);
     this.fanout(room, m);
+  }
+
+  /** Reads the room's last id from the store: below what this server delivered, its history was lost. */
+  private async checkRestart(room: LocalRoom): Promise<void> {
+    room.feed.checking = true;
+    try {
+      const [last] = await this.history.lastIds([room.name]);
+      const feed = room.feed;
+      if (this.rooms.get(room.name) === room && !feed.repairing && feed.lastId !== null && last < feed.lastId) this.restarted(room, last);
+    } catch (err) {
+      this.log.warn({ room: room.name, err: (err as Error).message }, 'could not read the room\'s last id');
+    } finally {
+      room.feed.checking = false;
+    }
   }
 
   private fanout(room: LocalRoom, m: LiveMessage): void {
@@ -146,8 +193,14 @@ export class RoomFeed {
     this.metrics.gapRepairs.inc();
     for (let attempt = 0; ; attempt++) {
       try {
-        const { entries } = await this.history.resume(room.name, feed.lastId, 0);
-        for (const m of entries) this.fanout(room, { id: m.id, cid: m.cid, data: new PreparedFrame(m.json) });
+        const res = await this.history.resume(room.name, feed.lastId, 0, {});
+        // A history lost meanwhile (Redis restarted without its data): not a gap to fill, a new log.
+        if (this.lost(room, res.last, res.epoch)) {
+          this.restarted(room, res.last, res.epoch);
+          break;
+        }
+        if (res.epoch !== undefined) feed.epoch ??= res.epoch;
+        for (const m of res.entries) this.fanout(room, { id: m.id, cid: m.cid, data: new PreparedFrame(m.json) });
         break;
       } catch (err) {
         this.log.warn({ room: room.name, attempt, err: (err as Error).message }, 'gap repair failed, retrying');

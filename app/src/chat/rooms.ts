@@ -44,6 +44,10 @@ export interface FeedState {
   overflowed: boolean;
   /** The subscription came back during a repair: what it lost may be newer than the repair's read. */
   repairAgain: boolean;
+  /** The room's history epoch as this server's joins and repairs read it (null: not known yet). */
+  epoch: string | null;
+  /** A live entry came with an id already passed: the store's last id is being read (its history may have been lost). */
+  checking: boolean;
   /** Large room: the newest count from the bus, the last one written, and the pending coalesced write. */
   count: { latest: number; sent: number; sentAt: number; timer: NodeJS.Timeout | null };
 }
@@ -52,7 +56,7 @@ export class LocalRoom {
   readonly subs = new Map<ChatClient, Subscription>();
   readonly members = new Map<string, LocalMember>();
   readonly feed: FeedState = {
-    lastId: null, repairing: false, backlog: [], overflowed: false, repairAgain: false, count: { latest: -1, sent: -1, sentAt: 0, timer: null },
+    lastId: null, repairing: false, backlog: [], overflowed: false, repairAgain: false, checking: false, epoch: null, count: { latest: -1, sent: -1, sentAt: 0, timer: null },
   };
   constructor(readonly name: string) {}
 

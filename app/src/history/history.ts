@@ -10,6 +10,7 @@
  * also checks, inside that step, whatever decides whether the entry may be written (a private room's
  * access list today; a message's author for an edit next).
  */
+import { randomBytes } from 'node:crypto';
 import type { StoredEntry, StoredMessage } from '../bus/envelope.js';
 import type { Attachment, Member } from '../protocol/messages.js';
 
@@ -80,6 +81,24 @@ export interface ResumeResult {
   last: number;
   /** True when `after` was older than the oldest message still kept. */
   truncated: boolean;
+  /**
+   * (A join's resume only.) The room's history epoch: a random id made with the room's log (docs/protocol.md,
+   * "History epoch"); a new one means the log was lost and its ids start again from 1.
+   */
+  epoch?: string;
+  /**
+   * (A join's resume with the client's `epoch` only.) The history the client had is gone (another epoch, or
+   * `after` beyond the room's last id): `entries` is the newest `latest` messages, as without `after`.
+   */
+  reset?: boolean;
+}
+
+/** A new history epoch: 12 random URL-safe characters. */
+export const newEpoch = (): string => randomBytes(9).toString('base64url');
+
+/** What a join tells its resume: the epoch the client last saw the room in, if it says. */
+export interface JoinResume {
+  epoch?: string;
 }
 
 export interface PageQuery {
@@ -93,9 +112,11 @@ export interface History {
   append(input: EntryInput): Promise<AppendResult>;
   /**
    * For a join: with `after`, every kept entry with id > after; without, the newest `latest` messages.
-   * Reads the room's last id in the same atomic step.
+   * Reads the room's last id in the same atomic step. With `join` (a member's join), the room's epoch too,
+   * made when the room has none yet; and when `join.epoch` is given with `after` and the history it
+   * names is gone, answers as without `after`, with `reset`.
    */
-  resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult>;
+  resume(room: string, after: number | undefined, latest: number, join?: JoinResume): Promise<ResumeResult>;
   /** A page of messages for `history`: before/after a given id or the newest, ascending, at most `limit`. */
   page(room: string, query: PageQuery): Promise<StoredEntry[]>;
   /** Each room's newest entry id (0 for a room with none), in the order asked, in one round trip. */

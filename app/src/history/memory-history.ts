@@ -11,7 +11,7 @@ import { LIMITS } from '../protocol/messages.js';
 import { EntryRefusedError, ForbiddenError } from '../store/errors.js';
 import {
   isMessageInput, type AppendInput, type AppendResult, type ChangeInput, type EntryInput, type History, type PageQuery,
-  type ResumeResult,
+  newEpoch, type JoinResume, type ResumeResult,
 } from './history.js';
 
 /** Entries of one sorted set (hist or upd), ascending by id, with their byte count. */
@@ -51,6 +51,8 @@ class EntrySet {
 
 interface RoomLog {
   seq: number;
+  /** The history epoch (made by the first append or member's join; a lost log starts a new one). */
+  epoch?: string;
   hist: EntrySet;
   upd: EntrySet;
   dedup: Map<string, { id: number; ts: number; expires: number }>;
@@ -116,6 +118,7 @@ export class MemoryHistory implements History {
       quote = JSON.stringify(files > 0 ? { id: f.id, from: f.from, text: cut(f.text, LIMITS.replyQuoteMax), files } : { id: f.id, from: f.from, text: cut(f.text, LIMITS.replyQuoteMax) });
     }
     const id = ++r.seq;
+    r.epoch ??= newEpoch();
     let entry = fillEntry(messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via, input.mentions, input.attachments), id, now);
     if (quote !== null) {
       entry = `${entry.slice(0, -1)},"replyTo":${quote}}`;
@@ -214,10 +217,16 @@ export class MemoryHistory implements History {
     return count;
   }
 
-  async resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult> {
+  async resume(room: string, after: number | undefined, latest: number, join?: JoinResume): Promise<ResumeResult> {
     const r = this.room(room);
     const last = r.seq;
     const decode = (xs: Array<{ entry: string }>) => xs.map((x) => storedEntry(x.entry)!);
+    if (join) {
+      const epoch = (r.epoch ??= newEpoch());
+      const reset = after !== undefined && join.epoch !== undefined && (join.epoch !== epoch || after > last);
+      const res = await this.resume(room, reset ? undefined : after, latest);
+      return reset ? { ...res, epoch, reset, truncated: true } : { ...res, epoch };
+    }
     if (after === undefined) return { entries: latest > 0 ? decode(r.hist.items.slice(-latest)) : [], last, truncated: false };
     const all = [...r.hist.items, ...r.upd.items].filter((x) => x.id > after).sort((a, b) => a.id - b.id);
     let total = all.reduce((n, x) => n + Buffer.byteLength(x.entry), 0);

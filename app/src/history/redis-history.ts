@@ -1,6 +1,8 @@
 /**
  * Redis history. Keys per room (the room in braces keeps a room's keys in one slot; store/redis-keys.ts):
  *   lc:{room}:seq    INCR counter, the last id given (messages and updates share it)
+ *   lc:{room}:epoch  the history epoch: a random id, made by the first append (or a member's join) of a room
+ *                    without one, renewed with the room's keys; a log lost with it starts again under a new one
  *   lc:{room}:hist   sorted set, score = id, member = the message entry in its current state (bus/envelope.ts)
  *   lc:{room}:hbytes bytes of the entries in hist
  *   lc:{room}:upd    sorted set, score = id, member = an update entry (an edit, a deletion, a reaction)
@@ -24,7 +26,7 @@ import { LIMITS } from '../protocol/messages.js';
 import { EntryRefusedError, ForbiddenError } from '../store/errors.js';
 import type { RedisConnections } from '../store/redis-connections.js';
 import { roomKeys as keys } from '../store/redis-keys.js';
-import { isMessageInput, type AppendInput, type AppendResult, type ChangeInput, type EntryInput, type History, type PageQuery, type ResumeResult, type StoredEntry } from './history.js';
+import { isMessageInput, newEpoch, type AppendInput, type AppendResult, type ChangeInput, type EntryInput, type History, type JoinResume, type PageQuery, type ResumeResult, type StoredEntry } from './history.js';
 import { APPEND_SCRIPT, CHANGE_SCRIPT, RESUME_SCRIPT } from './redis-scripts.js';
 
 export interface RedisHistorySettings {
@@ -81,9 +83,9 @@ export class RedisHistory implements History {
     const template = messageEntryTemplate(input.room, input.from, input.text, input.cid, input.via, input.mentions, input.attachments);
     const [id, ts, status] = await this.redis.script<[number, number, number]>(
       APPEND_SCRIPT,
-      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, k.acl, k.aclMembers],
+      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, k.acl, k.aclMembers, k.epoch],
       [...template, this.settings.max, this.settings.dedupTtlSec, CHANNEL, this.settings.maxBytes, this.settings.roomTtlSec,
-        input.restricted ? '1' : '0', input.from.id, input.replyTo ?? 0, k.prefix, LIMITS.replyQuoteMax],
+        input.restricted ? '1' : '0', input.from.id, input.replyTo ?? 0, k.prefix, LIMITS.replyQuoteMax, newEpoch()],
     );
     return result(input, Number(id), Number(ts), Number(status));
   }
@@ -95,7 +97,7 @@ export class RedisHistory implements History {
     const template = updateEntryTemplate(input.room, input.target, input.from, input.via, input.cid, change);
     const [id, ts, status] = await this.redis.script<[number, number, number]>(
       CHANGE_SCRIPT,
-      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, k.acl, k.aclMembers, k.upd, k.ubytes],
+      [k.seq, k.hist, k.cid(input.from.id, input.cid), k.hbytes, k.acl, k.aclMembers, k.upd, k.ubytes, k.epoch],
       [...template, input.kind, input.target, input.from.id, input.restricted ? '1' : '0',
         input.kind === 'edit' ? input.text : input.kind === 'react' ? input.emoji : '', input.kind === 'react' && input.on ? '1' : '0',
         this.settings.dedupTtlSec, this.settings.roomTtlSec, CHANNEL, k.prefix, this.settings.max, this.settings.maxBytes,
@@ -104,14 +106,16 @@ export class RedisHistory implements History {
     return result(input, Number(id), Number(ts), Number(status));
   }
 
-  async resume(room: string, after: number | undefined, latest: number): Promise<ResumeResult> {
+  async resume(room: string, after: number | undefined, latest: number, join?: JoinResume): Promise<ResumeResult> {
     const k = keys(room);
-    const [last, truncated, flat] = await this.redis.script<[number, number, string[]]>(
-      RESUME_SCRIPT,
-      [k.seq, k.hist, k.upd],
-      [after ?? -1, latest, this.settings.maxBytes],
+    const args: Array<string | number> = [after ?? -1, latest, this.settings.maxBytes];
+    if (join) args.push(newEpoch(), this.settings.roomTtlSec, join.epoch ?? '');
+    const [last, truncated, flat, epoch, reset] = await this.redis.script<[number, number, string[], string, number]>(
+      RESUME_SCRIPT, [k.seq, k.hist, k.upd, k.epoch], args,
     );
-    return { last: Number(last), truncated: Number(truncated) === 1, entries: pairs(flat) };
+    const res: ResumeResult = { last: Number(last), truncated: Number(truncated) === 1, entries: pairs(flat) };
+    if (!join) return res;
+    return Number(reset) === 1 ? { ...res, epoch: String(epoch), reset: true } : { ...res, epoch: String(epoch) };
   }
 
   async page(room: string, q: PageQuery): Promise<StoredEntry[]> {

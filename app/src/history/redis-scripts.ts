@@ -65,8 +65,9 @@ local function dedup(key)
 end
 `;
 
-// KEYS: seq, hist, cid, hbytes, acl, aclm. ARGV: the entry template (5), max, dedupTtlSec, channel, maxBytes,
-// roomTtlSec, restricted ('1'/'0'), the sender's member id, replyTo (0: none), the room's key prefix, quote length.
+// KEYS: seq, hist, cid, hbytes, acl, aclm, epoch. ARGV: the entry template (5), max, dedupTtlSec, channel, maxBytes,
+// roomTtlSec, restricted ('1'/'0'), the sender's member id, replyTo (0: none), the room's key prefix, quote length,
+// a new epoch (kept when the room has none).
 // -> {id, ts, 0} stored; {id, ts, 1} a repeated cid; {0, 0, 2} not on the list; {0, 0, 3} no such message to reply to.
 export const APPEND_SCRIPT = `${LIB}
 local restricted = ARGV[11] == '1'
@@ -86,6 +87,8 @@ if reply_to > 0 then
   quote = cjson.encode(q)
 end
 local id = redis.call('INCR', KEYS[1])
+-- The room's history epoch is made with its log (a log that starts again from 1 gets a new one).
+redis.call('SET', KEYS[7], ARGV[16], 'NX')
 local ts = now_ms()
 local tss = string.format('%d', ts)
 -- The entry template's holes, in order: id, ts, id, ts (bus/envelope.ts messageEntryTemplate).
@@ -106,13 +109,13 @@ while n > 1 and (n > max or bytes > maxBytes) do
   redis.call('DEL', prefix .. 'rx:' .. old[2], prefix .. 'rel:' .. old[2])
   n = n - 1
 end
-local renew = {KEYS[1], KEYS[2], KEYS[4]}
-if restricted then renew[4], renew[5] = KEYS[5], KEYS[6] end
+local renew = {KEYS[1], KEYS[2], KEYS[4], KEYS[7]}
+if restricted then renew[5], renew[6] = KEYS[5], KEYS[6] end
 commit(KEYS[3], id .. ':' .. tss, ARGV[7], renew, ARGV[10], ARGV[8], msg)
 return {id, ts, 0}
 `;
 
-// KEYS: seq, hist, cid, hbytes, acl, aclm, upd, ubytes. ARGV: the update template (6), kind (edit|delete|react),
+// KEYS: seq, hist, cid, hbytes, acl, aclm, upd, ubytes, epoch (renewed with the room). ARGV: the update template (6), kind (edit|delete|react),
 // target, member id, restricted, text or emoji, on ('1'/'0'), dedupTtlSec, roomTtlSec, channel, key prefix,
 // max (entries updates are kept within), maxBytes, reactionsMax, quote length.
 // -> {id, ts, 0}; {id, ts, 1} a repeated cid; {0, 0, 2} not on the list; {0, 0, 3} no such message (or deleted);
@@ -199,22 +202,37 @@ while true do
   redis.call('ZREMRANGEBYSCORE', KEYS[7], o[2], o[2])
   ub = redis.call('INCRBY', KEYS[8], -#o[1])
 end
-local renew = {KEYS[1], KEYS[2], KEYS[4], KEYS[7], KEYS[8]}
-if restricted then renew[6], renew[7] = KEYS[5], KEYS[6] end
+local renew = {KEYS[1], KEYS[2], KEYS[4], KEYS[7], KEYS[8], KEYS[9]}
+if restricted then renew[7], renew[8] = KEYS[5], KEYS[6] end
 commit(KEYS[3], id .. ':' .. tss, ARGV[13], renew, ARGV[14], ARGV[15], entry)
 return {id, ts, 0}
 `;
 
-// KEYS: seq, hist, upd. ARGV: after (-1: none), latest, maxBytes.
-// -> {last, truncated, [entry, score, …]}: with after, every kept entry (messages and updates) after it in id
-// order, the newest within maxBytes; truncated when an id in (after, last] is not among them.
+// KEYS: seq, hist, upd, epoch. ARGV: after (-1: none), latest, maxBytes; for a member's join also: a new epoch
+// (kept when the room has none), roomTtlSec, the client's epoch ('' : none given).
+// -> {last, truncated, [entry, score, …], epoch, reset}: with after, every kept entry (messages and updates) after
+// it in id order, the newest within maxBytes; truncated when an id in (after, last] is not among them. For a
+// join: the room's epoch; reset (1) when the client's epoch is not the room's or its after is beyond last —
+// the history it had is gone — and then the newest `latest` messages as without after.
 export const RESUME_SCRIPT = `
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local after = tonumber(ARGV[1])
+local epoch, reset = '', 0
+if ARGV[4] then
+  epoch = redis.call('GET', KEYS[4])
+  if not epoch then
+    -- A room without one (new, or its log from before epochs): made now, and never to outlive the seq
+    -- counter (ids that start again from 1 must come with a new epoch).
+    epoch = ARGV[4]
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl > 0 then redis.call('SET', KEYS[4], epoch, 'PX', ttl) else redis.call('SET', KEYS[4], epoch, 'EX', ARGV[5]) end
+  end
+  if after >= 0 and ARGV[6] ~= '' and (ARGV[6] ~= epoch or after > last) then reset, after = 1, -1 end
+end
 if after < 0 then
   local n = tonumber(ARGV[2])
-  if n <= 0 then return {last, 0, {}} end
-  return {last, 0, redis.call('ZRANGE', KEYS[2], -n, -1, 'WITHSCORES')}
+  if n <= 0 then return {last, reset, {}, epoch, reset} end
+  return {last, reset, redis.call('ZRANGE', KEYS[2], -n, -1, 'WITHSCORES'), epoch, reset}
 end
 local m = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. after, '+inf', 'WITHSCORES')
 local u = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. after, '+inf', 'WITHSCORES')
@@ -236,5 +254,5 @@ local out = {}
 for k = first, #all do out[#out + 1] = all[k] end
 local truncated = 0
 if #out / 2 < last - after then truncated = 1 end
-return {last, truncated, out}
+return {last, truncated, out, epoch, reset}
 `;

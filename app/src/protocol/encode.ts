@@ -41,7 +41,8 @@ export function joinedFrame(j: Omit<Joined, 'type' | 'messages'>, messages: read
   const head = JSON.stringify({ type: 'joined', room: j.room, count: j.count, members: j.members.map(member) });
   const truncatedMembers = j.membersTruncated ? ',"membersTruncated":true' : '';
   const truncated = j.truncated ? ',"truncated":true' : '';
-  return asFrame(`${head.slice(0, -1)}${truncatedMembers},"messages":[${messages.join(',')}],"last":${j.last}${truncated}}`);
+  const epoch = `${j.epoch === undefined ? '' : `,"epoch":${JSON.stringify(j.epoch)}`}${j.reset ? ',"reset":true' : ''}`;
+  return asFrame(`${head.slice(0, -1)}${truncatedMembers},"messages":[${messages.join(',')}],"last":${j.last}${truncated}${epoch}}`);
 }
 
 export function leftFrame(l: Omit<Left, 'type'>): Frame {

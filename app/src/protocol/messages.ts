@@ -75,7 +75,8 @@ export interface Member {
 
 // ---- client -> server ----
 export interface HelloRequest { type: 'hello'; name: string; session?: string }
-export interface JoinRequest { type: 'join'; room: string; after?: number }
+/** `epoch` (extension): the room's history epoch the client's `after` belongs to (from its last `joined`). */
+export interface JoinRequest { type: 'join'; room: string; after?: number; epoch?: string }
 export interface LeaveRequest { type: 'leave'; room: string }
 /** `replyTo`: the id of a message in the same room this one answers. */
 /** `text` may be empty when the message carries attachments. */
@@ -208,6 +209,10 @@ export interface Joined {
   messages: Array<ChatMessage | Update>;
   last: number;
   truncated?: boolean;
+  /** (extension) The room's history epoch: ids are of this epoch; a join's `after` is resumed within it. */
+  epoch?: string;
+  /** (extension) The history the join's `after` and `epoch` named was lost: `messages` is a fresh window. */
+  reset?: boolean;
 }
 export interface Left {
   type: 'left';

@@ -128,7 +128,9 @@ function validateBody(data: Record<string, unknown>): Result<Request, ParseError
       if (!r.ok) return r;
       const after = optionalId(data, 'after');
       if (!after.ok) return after;
-      return ok(after.value === undefined ? { type, room: r.value } : { type, room: r.value, after: after.value });
+      const e = data.epoch; // (extension) the history epoch `after` is of: kept only with `after`
+      if (e !== undefined && !(typeof e === 'string' && e.length >= 1 && e.length <= 64)) return fail('epoch must be a string of 1-64 characters');
+      return ok({ type, room: r.value, ...(after.value === undefined ? {} : { after: after.value, ...(e === undefined ? {} : { epoch: e as string }) }) });
     }
     case 'leave': {
       const r = room(data);

@@ -17,7 +17,7 @@ export class MembershipFeature {
   async join(ctx: RequestContext, req: JoinRequest): Promise<void> {
     const { backend, settings, rooms, admission } = this.p;
     const { client, member } = ctx;
-    const { room, after } = req;
+    const { room, after, epoch } = req;
     const max = settings.maxRoomsPerConnection;
     if (!rooms.has(client, room) && rooms.countOf(client) >= max) return ctx.error('bad_request', TEXTS.tooManyRooms(max));
     const restricted = roomKind(room) !== 'public';
@@ -42,7 +42,8 @@ export class MembershipFeature {
     try {
       await rooms.ensureListed(room, member.id, () => backend.presence.join(room, [member]));
       const [res, presence] = await Promise.all([
-        backend.history.resume(room, after, settings.joinDefault),
+        // With the room's history epoch: a client whose `epoch` names a lost history gets a fresh window, `reset`.
+        backend.history.resume(room, after, settings.joinDefault, epoch === undefined ? {} : { epoch }),
         backend.presence.snapshot(room, settings.largeRoomThreshold),
       ]);
       // Stored messages' file URLs, signed again for now.
@@ -59,10 +60,10 @@ export class MembershipFeature {
       }
       const { count, members } = presence;
       // The room's fan-out needs a starting id to notice a gap in what the bus brings.
-      this.p.feed.seed(room, res.last);
+      this.p.feed.seed(room, res.last, res.epoch);
       ctx.reply(joinedFrame({
         room, count, members, membersTruncated: count > members.length,
-        last: res.last, truncated: after !== undefined && res.truncated,
+        last: res.last, truncated: after !== undefined && res.truncated, epoch: res.epoch, reset: res.reset,
       }, frames));
       // joined covered every id up to `last` (all after `after`, or the newest ones): live frames go on from there.
       rooms.open(room, client, res.last);
