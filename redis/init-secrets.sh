@@ -8,6 +8,9 @@
 #   redis-admin.env  REDIS_ADMIN_URL=redis://admin:<password>@redis:6379 (every right):
 #                 for operators only, e.g. `docker compose exec redis sh -c '. /run/livechat/redis-admin.env
 #                 && redis-cli --no-auth-warning -u "$REDIS_ADMIN_URL" -h 127.0.0.1'`          -> (nobody)
+#   ha.env        REDIS_REPLICA_PASSWORD, REDIS_SENTINEL_PASSWORD (docker-compose.ha.yml only: when
+#                 LC_HA_ACL_TEMPLATE names redis/users-ha.acl.template, whose users are appended
+#                 to users.acl)                                                        -> redis nodes, sentinels
 #   haproxy.env   LC_STATS_PASSWORD=<password> (stats page user `admin`)               -> haproxy
 #   files.env     FILES_SECRET=<secret>: signs attachment URLs (servers) and checks
 #                 them (nginx, the local files driver)                               -> ws, front
@@ -57,7 +60,21 @@ sha_of() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 redis_sha=$(sha_of "$redis_password")
 admin_sha=$(sha_of "$admin_password")
 grep -v '^#' "$template" | sed -e "s/\${REDIS_USER}/$user/g" -e "s/\${REDIS_PASSWORD_SHA256}/$redis_sha/g" \
-  -e "s/\${REDIS_ADMIN_USER}/$admin/g" -e "s/\${REDIS_ADMIN_PASSWORD_SHA256}/$admin_sha/g" | put users.acl
+  -e "s/\${REDIS_ADMIN_USER}/$admin/g" -e "s/\${REDIS_ADMIN_PASSWORD_SHA256}/$admin_sha/g" > "$dir/users.acl.base"
+# Replicas and Sentinels (docker-compose.ha.yml): their passwords, and their users in the same ACL.
+ha_template=${LC_HA_ACL_TEMPLATE:-}
+if [ -n "$ha_template" ]; then
+  if [ ! -s "$dir/ha.env" ]; then
+    printf 'export REDIS_REPLICA_PASSWORD=%s\nexport REDIS_SENTINEL_PASSWORD=%s\n' "$(random_hex)" "$(random_hex)" | put ha.env
+    made="$made ha.env"
+  fi
+  replica_sha=$(sha_of "$(sed -n 's/^export REDIS_REPLICA_PASSWORD=//p' "$dir/ha.env")")
+  sentinel_sha=$(sha_of "$(sed -n 's/^export REDIS_SENTINEL_PASSWORD=//p' "$dir/ha.env")")
+  grep -v '^#' "$ha_template" | sed -e "s/\${REDIS_REPLICA_PASSWORD_SHA256}/$replica_sha/g" \
+    -e "s/\${REDIS_SENTINEL_PASSWORD_SHA256}/$sentinel_sha/g" >> "$dir/users.acl.base"
+fi
+put users.acl < "$dir/users.acl.base"
+rm -f "$dir/users.acl.base"
 if [ ! -s "$dir/haproxy.env" ]; then
   printf 'export LC_STATS_PASSWORD=%s\n' "$(random_hex)" | put haproxy.env
   made="$made haproxy.env"

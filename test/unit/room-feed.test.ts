@@ -297,7 +297,20 @@ describe('RoomFeed', () => {
       expect(m.closes).toEqual([[1013, 'room history was lost: rejoin']]);
     });
 
-    it('a join that reads another epoch (or a last id below what was delivered) closes the room\'s other connections', () => {
+    it('a join racing the room\'s traffic (its read of last below what was fanned out since, the same epoch) closes nothing', () => {
+      const { feed, member, publish } = setup();
+      const a = member('r', 0, 'c1');
+      feed.seed('r', 0, 'E1');
+      publish('r', [1, 2, 3]);
+      // A second join read last = 1 before entries 2 and 3 went out here (a reconnect storm under traffic).
+      const b = member('r', 1, 'c2');
+      feed.seed('r', 1, 'E1');
+      expect([a.closes, b.closes]).toEqual([[], []]);
+      publish('r', [4]);
+      expect(a.ids).toEqual([1, 2, 3, 4]);
+    });
+
+    it('a join that reads another epoch closes the room\'s other connections', () => {
       const { feed, member, publish, history } = setup();
       const a = member('r', 0, 'c1');
       feed.seed('r', 0, 'E1');

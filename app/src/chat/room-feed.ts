@@ -55,7 +55,9 @@ export class RoomFeed {
    */
   seed(name: string, last: number, epoch?: string): void {
     const room = this.rooms.get(name);
-    if (room && !room.feed.repairing && this.lost(room, last, epoch)) return this.restarted(room, last);
+    // Only the epoch tells at a join: its read of `last` may predate live entries this server has fanned
+    // out since (a join racing the room's traffic reads a `last` below them without anything lost).
+    if (room && !room.feed.repairing && this.epochChanged(room, epoch)) return this.restarted(room, last, epoch);
     if (room && epoch !== undefined) room.feed.epoch ??= epoch;
     if (!room || room.feed.lastId !== null) return;
     room.feed.lastId = last;
@@ -68,11 +70,20 @@ export class RoomFeed {
    * connections that hold the old ids are closed (1013) so they rejoin and are told (`joined.reset`,
    * docs/protocol.md "History epoch"), rather than taking new messages for ones they have.
    */
-  /** The store's log is not the one this server delivered from: its last id went back, or its epoch changed. */
+  /**
+   * The store's log is not the one this server delivered from: its last id went back, or its epoch
+   * changed. Only for reads made after the feed's last id was known (a repair, a check): the store's
+   * ids only grow, so a lower one there means a lost history.
+   */
   private lost(room: LocalRoom, last: number, epoch: string | undefined): boolean {
-    const { lastId, epoch: known } = room.feed;
+    const { lastId } = room.feed;
     if (lastId === null) return false;
-    return last < lastId || (known !== null && epoch !== undefined && epoch !== known);
+    return last < lastId || this.epochChanged(room, epoch);
+  }
+
+  private epochChanged(room: LocalRoom, epoch: string | undefined): boolean {
+    const known = room.feed.epoch;
+    return room.feed.lastId !== null && known !== null && epoch !== undefined && epoch !== known;
   }
 
   private restarted(room: LocalRoom, last: number, epoch?: string): void {
