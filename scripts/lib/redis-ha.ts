@@ -138,15 +138,8 @@ export class RedisHa {
     return this.adminAsk(port, ['INFO', section]) as Promise<string>;
   }
 
-  async adminAsk(port: number, args: string[]): Promise<unknown> {
-    const c = createClient({ url: this.s.adminUrl(port), RESP: 2, disableClientInfo: true, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      return await c.sendCommand(args);
-    } finally {
-      c.destroy();
-    }
+  adminAsk(port: number, args: string[]): Promise<unknown> {
+    return askOnce({ url: this.s.adminUrl(port) }, args);
   }
 
   private async sentinelMaster(port: number): Promise<Record<string, string>> {
@@ -156,14 +149,22 @@ export class RedisHa {
     return out;
   }
 
-  async sentinelAsk(port: number, args: string[]): Promise<unknown> {
-    const c = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 2000 }, RESP: 2, disableClientInfo: true });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      return await c.sendCommand(args);
-    } finally {
-      c.destroy();
-    }
+  sentinelAsk(port: number, args: string[]): Promise<unknown> {
+    return askOnce({ socket: { host: '127.0.0.1', port } }, args);
+  }
+}
+
+/** One command on a connection of its own (no retries, 2 s to connect), closed after. */
+async function askOnce(target: { url?: string; socket?: { host: string; port: number } }, args: string[]): Promise<unknown> {
+  const c = createClient({
+    ...(target.url ? { url: target.url } : {}), RESP: 2, disableClientInfo: true,
+    socket: { ...target.socket, reconnectStrategy: false, connectTimeout: 2000 },
+  });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    return await c.sendCommand(args);
+  } finally {
+    c.destroy();
   }
 }
