@@ -7,51 +7,21 @@
  * again, comes back as a replica. `down -v` always. Same host ports as the other compose files under a
  * project name of its own (vitest runs these files one at a time). SKIP_DOCKER_TESTS=1 skips it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../helpers/ws-client.js';
-import { dockerEnv, ensureBaseImages, must, requireDocker, requirePortsFree, run, SKIP_DOCKER, sleep, until } from './lib/docker.js';
+import { must, SKIP_DOCKER, sleep, until } from './lib/docker.js';
+import { useOverlayStack } from './lib/overlay-stack.js';
 
 const PROJECT = 'livechat-compose-ha-test';
-const FILES = ['-f', 'docker-compose.yml', '-f', 'docker-compose.ha.yml'];
 const PAGE_WS = 'ws://127.0.0.1:8000/ws';
 
-const compose = (args: string[], timeoutMs = 120_000) =>
-  must('docker', ['compose', '-p', PROJECT, ...FILES, ...args], { timeoutMs, env: dockerEnv() });
-
-/** INFO replication of a data node, through its admin user. */
-const replication = (service: string) => compose(['exec', '-T', service, 'sh', '-c',
-  '. /run/livechat/redis-admin.env && redis-cli --no-auth-warning -u "$REDIS_ADMIN_URL" -h 127.0.0.1 info replication'], 30_000);
-
 describe.skipIf(SKIP_DOCKER)('docker compose with docker-compose.ha.yml: Redis replicas and Sentinel', () => {
-  let failed = false;
+  const { compose } = useOverlayStack(PROJECT, 'docker-compose.ha.yml', 'ha');
   const clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    failed = true;
-    await requireDocker();
-    await run('docker', ['compose', '-p', PROJECT, ...FILES, 'down', '-v', '--remove-orphans', '-t', '3'], { timeoutMs: 120_000 });
-    await requirePortsFree([8000, 8080, 8404]);
-    await ensureBaseImages();
-    const t0 = Date.now();
-    await compose(['up', '--build', '--wait', '--wait-timeout', '180', '--quiet-pull'], 12 * 60_000);
-    console.log(`  compose (ha): up --build --wait in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    failed = false;
-  }, 20 * 60_000);
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') failed = true;
-  });
-
-  afterAll(async () => {
-    for (const c of clients) c.terminate();
-    if (failed) {
-      const ps = await run('docker', ['compose', '-p', PROJECT, ...FILES, 'ps', '-a'], { timeoutMs: 30_000 });
-      const logs = await run('docker', ['compose', '-p', PROJECT, ...FILES, 'logs', '--no-color', '--tail', '25'], { timeoutMs: 30_000 });
-      console.log(`--- docker compose ps -a\n${ps.stdout}${ps.stderr}\n--- docker compose logs --tail 25\n${logs.stdout}${logs.stderr}`);
-    }
-    const down = await run('docker', ['compose', '-p', PROJECT, ...FILES, 'down', '-v', '--remove-orphans', '-t', '5'], { timeoutMs: 180_000 });
-    if (down.code !== 0) console.error(`docker compose down -v failed: ${down.stderr}`);
-  }, 4 * 60_000);
+  afterAll(() => { for (const c of clients) c.terminate(); });
+  /** INFO replication of a data node, through its admin user. */
+  const replication = (service: string) => compose(['exec', '-T', service, 'sh', '-c',
+    '. /run/livechat/redis-admin.env && redis-cli --no-auth-warning -u "$REDIS_ADMIN_URL" -h 127.0.0.1 info replication'], 30_000);
 
   it('starts healthy: a primary with two replicas in sync, three Sentinels agreeing on it', async () => {
     const states = await compose(['ps', '--format', '{{.Service}} {{.State}} {{.Health}}'], 30_000);

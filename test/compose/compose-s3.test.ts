@@ -10,50 +10,20 @@
  * compose.test.ts and swarm.test.ts under a project name of its own.
  * SKIP_DOCKER_TESTS=1 skips this file (test/compose/lib/docker.ts).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../helpers/ws-client.js';
 import { expectStillThere, shareFiles } from './lib/attachments.js';
-import { dockerEnv, ensureBaseImages, must, requireDocker, requirePortsFree, run, SKIP_DOCKER, until } from './lib/docker.js';
+import { must, SKIP_DOCKER, until } from './lib/docker.js';
+import { useOverlayStack } from './lib/overlay-stack.js';
 
 const PROJECT = 'livechat-compose-s3-test';
-const FILES = ['-f', 'docker-compose.yml', '-f', 'docker-compose.s3.yml'];
 const PAGE = 'http://127.0.0.1:8000';
 const PAGE_WS = 'ws://127.0.0.1:8000/ws';
 
-const compose = (args: string[], timeoutMs = 120_000) =>
-  must('docker', ['compose', '-p', PROJECT, ...FILES, ...args], { timeoutMs, env: dockerEnv() });
-
 describe.skipIf(SKIP_DOCKER)('docker compose with docker-compose.s3.yml: attachments in MinIO', () => {
-  let failed = false;
+  const { compose } = useOverlayStack(PROJECT, 'docker-compose.s3.yml', 's3');
   const clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    failed = true;
-    await requireDocker();
-    await run('docker', ['compose', '-p', PROJECT, ...FILES, 'down', '-v', '--remove-orphans', '-t', '3'], { timeoutMs: 120_000 });
-    await requirePortsFree([8000, 8080, 8404]);
-    await ensureBaseImages();
-    const t0 = Date.now();
-    await compose(['up', '--build', '--wait', '--wait-timeout', '180', '--quiet-pull'], 12 * 60_000);
-    console.log(`  compose (s3): up --build --wait in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    await run('docker', ['image', 'prune', '-f', '--filter', 'label=livechat.image'], { timeoutMs: 60_000 });
-    failed = false;
-  }, 20 * 60_000);
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') failed = true;
-  });
-
-  afterAll(async () => {
-    for (const c of clients) c.terminate();
-    if (failed) {
-      const ps = await run('docker', ['compose', '-p', PROJECT, ...FILES, 'ps', '-a'], { timeoutMs: 30_000 });
-      const logs = await run('docker', ['compose', '-p', PROJECT, ...FILES, 'logs', '--no-color', '--tail', '25'], { timeoutMs: 30_000 });
-      console.log(`--- docker compose ps -a\n${ps.stdout}${ps.stderr}\n--- docker compose logs --tail 25\n${logs.stdout}${logs.stderr}`);
-    }
-    const down = await run('docker', ['compose', '-p', PROJECT, ...FILES, 'down', '-v', '--remove-orphans', '-t', '5'], { timeoutMs: 180_000 });
-    if (down.code !== 0) console.error(`docker compose down -v failed: ${down.stderr}`);
-  }, 4 * 60_000);
+  afterAll(() => { for (const c of clients) c.terminate(); });
 
   it('starts healthy with MinIO; the servers are on the s3 driver and made the bucket; MinIO publishes no port', async () => {
     const states = await compose(['ps', '--format', '{{.Service}} {{.State}} {{.Health}}'], 30_000);
