@@ -1,4 +1,9 @@
-/** A token bucket: `burst` requests at once, refilled at `perSec`. Pure apart from the injected clock. */
+/**
+ * A token bucket in this process (one connection's, over all its requests): `burst` requests at once,
+ * refilled at `perSec`, with the same arithmetic as the store's buckets (limits/limits.ts). Pure apart
+ * from the injected clock.
+ */
+import { refill, waitFor } from '../limits/limits.js';
 
 export class TokenBucket {
   private tokens: number;
@@ -15,19 +20,12 @@ export class TokenBucket {
    */
   take(n = 1): number {
     const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSec) / 1000);
+    const rate = { burst: this.burst, perSec: this.perSec };
+    this.tokens = refill(this.tokens, this.last, now, rate);
     this.last = now;
-    if (n > this.burst) return Infinity;
-    if (this.tokens >= n) {
-      this.tokens -= n;
-      return 0;
-    }
-    return Math.max(1, Math.ceil(((n - this.tokens) * 1000) / this.perSec));
-  }
-
-  /** True when the bucket has refilled completely (nothing to remember about its owner). */
-  isFull(): boolean {
-    return this.tokens + ((this.now() - this.last) * this.perSec) / 1000 >= this.burst;
+    const wait = waitFor(this.tokens, n, rate);
+    if (wait === 0) this.tokens -= n;
+    return wait;
   }
 }
 
