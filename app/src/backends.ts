@@ -29,7 +29,7 @@ export type { Backend };
 export type BackendSettings = Pick<Config,
   'appId' | 'redisUrl' | 'redisTimeoutMs' | 'historyMax' | 'dedupTtlSec' | 'presenceTtlMs' | 'sessionTtlSec' |
   'largeRoomThreshold' | 'smallAgainAt' | 'historyMaxBytes' | 'roomTtlSec' | 'sessionFirstTtlSec' | 'accountTtlSec' | 'accountMaxRooms'>
-  & Partial<Pick<Config, 'accountMaxSessions' | 'sessionMaxAgeSec' | 'redisSentinels' | 'redisSentinelName' | 'redisSentinelPassword'
+  & Partial<Pick<Config, 'accountMaxSessions' | 'sessionMaxAgeSec' | 'redisSentinels' | 'redisSentinelName' | 'redisSentinelPassword' | 'redisSentinelAddressMap'
     | 'redisWaitReplicas' | 'redisWaitTimeoutMs'>>;
 
 /** The session limits of these settings (unbounded where a test left them out). */
@@ -98,7 +98,9 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
   const sentinels = cfg.redisSentinels ?? [];
   const redis = new RedisConnections(cfg.redisUrl, {
     timeoutMs: cfg.redisTimeoutMs,
-    sentinel: sentinels.length > 0 ? { sentinels, name: cfg.redisSentinelName ?? 'livechat', password: cfg.redisSentinelPassword } : undefined,
+    sentinel: sentinels.length > 0
+      ? { sentinels, name: cfg.redisSentinelName ?? 'livechat', password: cfg.redisSentinelPassword, addressMap: cfg.redisSentinelAddressMap }
+      : undefined,
     waitReplicas: cfg.redisWaitReplicas ?? 0,
     waitTimeoutMs: cfg.redisWaitTimeoutMs,
   }, log, hooks);

@@ -59,14 +59,35 @@ export function str(env: Env, key: string, fallback: string): string {
 
 export interface SentinelAddress { host: string; port: number }
 
+const HOST_PORT = /^\s*(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})\s*$/;
+
+/** One host:port (IPv6 as [addr]:port), or null. */
+function hostPort(part: string): SentinelAddress | null {
+  const m = HOST_PORT.exec(part);
+  const port = m ? Number(m[3]) : 0;
+  return m && port >= 1 && port <= 65535 ? { host: m[1] ?? m[2], port } : null;
+}
+
 /** A comma list of host:port (IPv6 as [addr]:port); empty = none. */
 export function sentinels(env: Env, key: string): SentinelAddress[] {
   const raw = str(env, key, '').trim();
   if (raw === '') return [];
   return raw.split(',').map((part) => {
-    const m = /^\s*(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})\s*$/.exec(part);
-    const port = m ? Number(m[3]) : 0;
-    if (!m || port < 1 || port > 65535) throw new ConfigError(`${key}=${raw}: expected host:port[,host:port…], e.g. 127.0.0.1:26379`);
-    return { host: m[1] ?? m[2], port };
+    const at = hostPort(part);
+    if (!at) throw new ConfigError(`${key}=${raw}: expected host:port[,host:port…], e.g. 127.0.0.1:26379`);
+    return at;
+  });
+}
+
+/** A comma list of `announced=reached` host:port pairs (addresses as others name them → as this process reaches them); empty = none. */
+export function addressMap(env: Env, key: string): Array<[SentinelAddress, SentinelAddress]> {
+  const raw = str(env, key, '').trim();
+  if (raw === '') return [];
+  return raw.split(',').map((pair) => {
+    const [from, to, extra] = pair.split('=');
+    const a = from === undefined ? null : hostPort(from);
+    const b = to === undefined ? null : hostPort(to);
+    if (!a || !b || extra !== undefined) throw new ConfigError(`${key}=${raw}: expected host:port=host:port[,…], e.g. 10.0.0.5:6379=127.0.0.1:16379`);
+    return [a, b];
   });
 }

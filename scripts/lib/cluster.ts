@@ -32,9 +32,10 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /**
    * Extra env for one server, applied last (it may replace REDIS_URL, e.g. to reach Redis through a
-   * test's fault proxy); called on every (re)start of that server. Default: none.
+   * test's fault proxy; with redisHa, `ha` names the data nodes and Sentinels); called on every
+   * (re)start of that server. Default: none.
    */
-  serverEnv?: (appId: string, redis: { url: string; port: number }) => Record<string, string> | undefined;
+  serverEnv?: (appId: string, redis: { url: string; port: number; ha: RedisHa | null }) => Record<string, string> | undefined;
   /** HAProxy health-check interval (default 2000; tests use ~300). */
   haproxyCheckInterMs?: number;
   /** Where configs, logs, pids and Redis data go (default: a new temp dir, removed on stop). */
@@ -203,7 +204,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   const startServerProcess = async (s: ServerProc) => {
     // HAProxy reaches the servers from 127.0.0.1: only its X-Forwarded-For is believed (a test may widen or narrow it).
     const env = { ...baseEnv, LOG_LEVEL: 'warn', TRUSTED_PROXIES: '127.0.0.1', ...files.serverEnv, ...haEnv, ...opts.env, APPID: s.appId, PORT: String(s.port), HOST: '127.0.0.1', STORE: 'redis', REDIS_URL: redisUrl,
-      ...opts.serverEnv?.(s.appId, { url: redisUrl, port: redisPort }) };
+      ...opts.serverEnv?.(s.appId, { url: redisUrl, port: redisPort, ha: redisHa }) };
     const c = watch(spawnLogged(`server ${s.appId}`, process.execPath, [join(root, 'dist/server.js')], s.logFile, env, root),
       () => { if (serverChildren.get(s.appId) === c) s.alive = false; });
     serverChildren.set(s.appId, c);

@@ -10,7 +10,7 @@ import { createRedisBackend } from '../../app/src/backends.js';
 import { ConfigError, loadConfig } from '../../app/src/config.js';
 import { StoreUnavailableError } from '../../app/src/store/errors.js';
 import { RedisConnections, urlAt } from '../../app/src/store/redis-connections.js';
-import { parseMasterAddr, parseSwitchMaster, sameAddress } from '../../app/src/store/redis-sentinel.js';
+import { parseMasterAddr, parseSwitchMaster, reachedAt, sameAddress } from '../../app/src/store/redis-sentinel.js';
 import { renderHaAcl, renderSentinelConf } from '../../scripts/lib/redis-ha.js';
 import { pino } from 'pino';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -26,6 +26,18 @@ describe('Redis HA settings', () => {
     const c = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379, sentinel-2:26380,[::1]:26381', REDIS_SENTINEL_NAME: 'chat', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '250' });
     expect(c.redisSentinels).toEqual([{ host: '10.0.0.1', port: 26379 }, { host: 'sentinel-2', port: 26380 }, { host: '::1', port: 26381 }]);
     expect(c).toMatchObject({ redisSentinelName: 'chat', redisWaitReplicas: 1, redisWaitTimeoutMs: 250 });
+  });
+
+  it('read REDIS_SENTINEL_ADDRESS_MAP as announced=reached pairs, and refuse anything else', () => {
+    const c = loadConfig({ REDIS_SENTINEL_ADDRESS_MAP: '10.0.0.5:6379=127.0.0.1:16379, [fd00::1]:6380=proxy:7000' });
+    expect(c.redisSentinelAddressMap).toEqual([
+      [{ host: '10.0.0.5', port: 6379 }, { host: '127.0.0.1', port: 16379 }],
+      [{ host: 'fd00::1', port: 6380 }, { host: 'proxy', port: 7000 }],
+    ]);
+    expect(loadConfig({}).redisSentinelAddressMap).toEqual([]);
+    for (const bad of ['10.0.0.5:6379', '10.0.0.5:6379=', 'a:1=b:2=c:3', 'a:1=b', 'a:1=b:2,']) {
+      expect(() => loadConfig({ REDIS_SENTINEL_ADDRESS_MAP: bad }), bad).toThrow(/REDIS_SENTINEL_ADDRESS_MAP/);
+    }
   });
 
   it('fail fast naming the variable', () => {
@@ -49,6 +61,13 @@ describe('Sentinel answers', () => {
     expect(parseSwitchMaster('other 127.0.0.1 6379 127.0.0.1 6380', 'livechat')).toBeNull();
     expect(parseSwitchMaster('livechat 127.0.0.1 6379', 'livechat')).toBeNull();
     expect(parseSwitchMaster('livechat a 1 b x', 'livechat')).toBeNull();
+  });
+
+  it('a named data node is reached at its mapped address, else at the named one', () => {
+    const map = [[{ host: '10.0.0.5', port: 6379 }, { host: '127.0.0.1', port: 16379 }]] as const;
+    expect(reachedAt({ host: '10.0.0.5', port: 6379 }, map)).toEqual({ host: '127.0.0.1', port: 16379 });
+    expect(reachedAt({ host: '10.0.0.5', port: 6380 }, map)).toEqual({ host: '10.0.0.5', port: 6380 });
+    expect(reachedAt({ host: '10.0.0.6', port: 6379 })).toEqual({ host: '10.0.0.6', port: 6379 });
   });
 
   it('get-master-addr-by-name: [host, port], or nil for an unknown name', () => {

@@ -17,9 +17,17 @@ export interface SentinelSettings {
   sentinels: SentinelAddress[];
   name: string;
   password?: string;
+  /** Addresses the Sentinels announce → the ones to connect to instead (REDIS_SENTINEL_ADDRESS_MAP). */
+  addressMap?: ReadonlyArray<readonly [SentinelAddress, SentinelAddress]>;
 }
 
 export const sameAddress = (a: PrimaryAddress | null, b: PrimaryAddress | null) => !!a && !!b && a.host === b.host && a.port === b.port;
+
+/** Where to connect for a data node the Sentinels name `at`: its entry in `map`, else `at` itself. */
+export function reachedAt(at: PrimaryAddress, map: SentinelSettings['addressMap'] = []): PrimaryAddress {
+  const hit = map.find(([from]) => from.port === at.port && from.host.toLowerCase() === at.host.toLowerCase());
+  return hit ? { ...hit[1] } : at;
+}
 
 /** The new primary of a `+switch-master` message (`<name> <old ip> <old port> <new ip> <new port>`) for `name`, else null. */
 export function parseSwitchMaster(message: string, name: string): PrimaryAddress | null {
@@ -83,7 +91,7 @@ export class SentinelWatcher {
         }
         const reply = await withTimeout(this.asker.sendCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name]), this.timeoutMs);
         const primary = parseMasterAddr(reply);
-        if (primary) return primary;
+        if (primary) return reachedAt(primary, this.settings.addressMap);
         this.log.warn({ sentinel: `${at.host}:${at.port}`, name }, 'sentinel does not know the primary');
       } catch (err) {
         this.log.debug({ sentinel: `${at.host}:${at.port}`, err: (err as Error).message }, 'sentinel did not answer');
@@ -123,7 +131,7 @@ export class SentinelWatcher {
       void c.connect()
         .then(() => c.subscribe('+switch-master', (message: string) => {
           const primary = parseSwitchMaster(message, this.settings.name);
-          if (primary && !this.closed) this.onPrimary(primary);
+          if (primary && !this.closed) this.onPrimary(reachedAt(primary, this.settings.addressMap));
         }))
         .catch(() => {});
     }

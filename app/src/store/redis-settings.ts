@@ -2,7 +2,7 @@
  * The Redis settings of a server (read by config.ts, the only caller): where the store is — one Redis
  * (REDIS_URL) or the primary the Sentinels name (REDIS_SENTINELS) — and what an ack waits for.
  */
-import { ConfigError, int, sentinels, str, type Env, type SentinelAddress } from '../config-values.js';
+import { addressMap, ConfigError, int, sentinels, str, type Env, type SentinelAddress } from '../config-values.js';
 
 export interface RedisSettings {
   /** The data nodes' URL: user and password always; host and port only without Sentinels. */
@@ -20,6 +20,11 @@ export interface RedisSettings {
   redisSentinelName: string;
   /** REDIS_SENTINEL_PASSWORD: the Sentinels' own password (`requirepass`), if they have one. */
   redisSentinelPassword: string;
+  /**
+   * REDIS_SENTINEL_ADDRESS_MAP (`announced=reached,…`): the address to connect to when the Sentinels
+   * name a data node by one this server cannot reach directly (NAT, published ports, a proxy).
+   */
+  redisSentinelAddressMap: Array<[SentinelAddress, SentinelAddress]>;
   /** REDIS_WAIT_REPLICAS: replicas that must confirm an acked write (WAIT) before the ack; 0 = no WAIT. */
   redisWaitReplicas: number;
   /** REDIS_WAIT_TIMEOUT_MS: how long that WAIT waits (500, at most half of REDIS_TIMEOUT_MS); fewer replicas in time = `unavailable`. */
@@ -42,6 +47,7 @@ export function loadRedisSettings(env: Env): RedisSettings {
     redisSentinels: sentinels(env, 'REDIS_SENTINELS'),
     redisSentinelName: str(env, 'REDIS_SENTINEL_NAME', 'livechat'),
     redisSentinelPassword: str(env, 'REDIS_SENTINEL_PASSWORD', ''),
+    redisSentinelAddressMap: addressMap(env, 'REDIS_SENTINEL_ADDRESS_MAP'),
     redisWaitReplicas,
     redisWaitTimeoutMs,
   };

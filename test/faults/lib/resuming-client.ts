@@ -49,6 +49,8 @@ export class ResumingClient {
   readonly lastId = new Map<string, number>();
   /** Ids received per room since the first join, in arrival order. */
   readonly received = new Map<string, number[]>();
+  /** The cid of each id received (what this client saw at that id). */
+  readonly cidAt = new Map<string, Map<number, string>>();
   readonly stats: ClientStats = { connects: 0, closeCodes: [], duplicates: [], gaps: [], truncated: 0, unavailable: 0 };
   appId = '';
   memberId = '';
@@ -152,8 +154,9 @@ export class ResumingClient {
           // First join: start counting from the newest message the room had.
           this.lastId.set(room, f.last);
           this.received.set(room, []);
+          this.cidAt.set(room, new Map());
         } else {
-          for (const m of f.messages) this.onMessage(room, m.id);
+          for (const m of f.messages) this.onMessage(room, m.id, m.cid);
         }
         this.joinedRooms.add(room);
         if (this.joinedRooms.size === this.rooms.length) {
@@ -165,7 +168,7 @@ export class ResumingClient {
         return;
       }
       case 'message':
-        this.onMessage(f.room, f.id);
+        this.onMessage(f.room, f.id, f.cid);
         return;
       case 'ack': {
         this.ledger.record(f.room, f.cid, f.id);
@@ -185,7 +188,7 @@ export class ResumingClient {
     }
   }
 
-  private onMessage(room: string, id: number): void {
+  private onMessage(room: string, id: number, cid?: string): void {
     const last = this.lastId.get(room);
     if (last === undefined) return;
     if (id <= last) this.stats.duplicates.push(`${room}#${id} after ${last}`);
@@ -193,6 +196,7 @@ export class ResumingClient {
       if (id > last + 1) this.stats.gaps.push(`${room}: ${last} -> ${id}`);
       this.lastId.set(room, id);
       this.received.get(room)!.push(id);
+      if (cid !== undefined) this.cidAt.get(room)!.set(id, cid);
       this.opts.onMessage?.(room, id);
     }
   }
