@@ -40,6 +40,9 @@ function makeClient(url: string, timeoutMs: number) {
     disableOfflineQueue: true,
     // No CLIENT SETINFO on connect: the servers' Redis user may run only what they use (redis/users.acl.template).
     disableClientInfo: true,
+    // No per-command timeout in node-redis: it costs an AbortSignal.timeout (signal, timer, WeakRef and a
+    // FinalizationRegistry cell, alive ≥ 5 s) per command. Every command here has its own deadline (withDeadline).
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: Math.max(timeoutMs, 1000),
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
@@ -125,7 +128,7 @@ export class RedisConnections {
   /** A replacement subscriber has no subscription: make it, then tell the bus (gap repair). */
   private async resubscribed(c: RedisClient, fresh: boolean): Promise<void> {
     try {
-      if (fresh) for (const [channel, listener] of this.channels) await c.subscribe(channel, listener);
+      if (fresh) for (const [channel, listener] of this.channels) await this.withDeadline(c.subscribe(channel, listener));
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'redis resubscribe failed');
       // Start over with fresh connections to whatever primary the Sentinels name now.
@@ -171,7 +174,7 @@ export class RedisConnections {
   /** Subscribes the subscriber connection (again on every replacement after a failover). */
   async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
     this.channels.set(channel, listener);
-    await this.subscriber.subscribe(channel, listener);
+    await this.withDeadline(this.subscriber.subscribe(channel, listener));
   }
 
   /** True when the command connection is up. */
