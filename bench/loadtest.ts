@@ -18,6 +18,7 @@ import { withAttachHtml, withAttachText } from './lib/attach-report.js';
 import { DEFAULT_PUT_CONCURRENCY, parseAttach } from './lib/attach-spec.js';
 import { withMixHtml, withMixText } from './lib/mix-report.js';
 import { reportHtml, summaryText } from './lib/report.js';
+import { transportFigures, transportText } from './lib/transport-report.js';
 
 /**
  * Connections one source address may hold at once: the protocol's bound (shared/PROTOCOL.md, resource
@@ -39,7 +40,11 @@ const USAGE = `usage: npm run loadtest -- [options]
                        uploads first (same options) and reports delivery p99 of both, upload→ack, PUT MB/s, errors
   --page-url URL       the page's origin the PUTs go to (nginx; default: the --url's host, ws://h:8000/ws → http://h:8000/)
   --attach-concurrency N   PUTs in flight at once, all clients together (default ${DEFAULT_PUT_CONCURRENCY})
-  --no-baseline        with --attach: skip the baseline run
+  --no-baseline        with --attach or --transport sse: skip the baseline run
+  --transport ws|sse   how clients reach the servers (default ws): sse = GET /sse for the stream and a POST
+                       /sse/<stream> per request, on the --url's host (ws://h:8080/ws → http://h:8080/sse).
+                       Runs the same load over WebSocket first (the baseline) and prints both side by side:
+                       delivery p99, CPU per 1,000 deliveries, memory per client
   --duration S         seconds of sending (default ${defaultOptions.duration})
   --rooms N            rooms; clients and senders are spread round-robin (default 1)
   --ramp S             connect the clients over S seconds (default 0: all at once)
@@ -70,7 +75,7 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
       metrics: { type: 'string' }, wire: { type: 'string' }, 'room-prefix': { type: 'string' }, 'local-ips': { type: 'string' },
       warmup: { type: 'string' }, probe: { type: 'boolean' }, 'probe-urls': { type: 'string' }, 'propagation-window': { type: 'string' },
       mix: { type: 'string' }, attach: { type: 'string' }, 'page-url': { type: 'string' }, 'attach-concurrency': { type: 'string' },
-      'no-baseline': { type: 'boolean' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'no-baseline': { type: 'boolean' }, transport: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -120,9 +125,16 @@ function parse(argv: string[]): { opts: Partial<LoadOptions>; out: string | null
   if (values.attach !== undefined) opts.attach = parseAttach(values.attach);
   set('pageUrl', values['page-url']);
   set('attachConcurrency', num(values['attach-concurrency'], 'attach-concurrency'));
-  if (!opts.attach && (values['page-url'] || values['attach-concurrency'] || values['no-baseline'])) {
-    throw new RangeError('--page-url, --attach-concurrency and --no-baseline go with --attach');
+  if (values.transport !== undefined) {
+    if (values.transport !== 'ws' && values.transport !== 'sse') throw new RangeError(`--transport: ws or sse, got ${values.transport}`);
+    if (values.transport === 'sse' && (opts.wire ?? 'livechat') !== 'livechat') throw new RangeError('--transport sse: livechat wire only');
+    if (values.transport === 'sse' && opts.attach) throw new RangeError('--transport sse: not with --attach (one baseline per run)');
+    opts.transport = values.transport;
   }
+  if (!opts.attach && (values['page-url'] || values['attach-concurrency'])) {
+    throw new RangeError('--page-url and --attach-concurrency go with --attach');
+  }
+  if (!opts.attach && opts.transport !== 'sse' && values['no-baseline']) throw new RangeError('--no-baseline goes with --attach or --transport sse');
   return { opts, out: values.out ?? null, quiet: values.quiet ?? false, baseline: !values['no-baseline'] };
 }
 
@@ -146,15 +158,23 @@ async function main(): Promise<void> {
   const progress = (tag: string) => (quiet ? null : (line: string) => process.stderr.write(`${tag}${line}\n`));
   // With --attach: the same load without uploads first, so delivery p99 has its reference from this
   // machine, this cluster, this minute (the baseline's own members leave before the next run starts).
-  const base = opts.attach && baseline ? await runLoad({ ...opts, attach: undefined, onProgress: progress('[baseline] ') }) : null;
+  // With --transport sse: the same load over WebSocket first, for the side-by-side figures.
+  const sse = opts.transport === 'sse';
+  const base = (opts.attach || sse) && baseline
+    ? await runLoad({ ...opts, attach: undefined, transport: 'ws', onProgress: progress(sse ? '[ws] ' : '[baseline] ') }) : null;
   if (base) await new Promise((r) => setTimeout(r, 4000));
-  const report = await runLoad({ ...opts, onProgress: progress(opts.attach ? '[attach] ' : '') });
+  const report = await runLoad({ ...opts, onProgress: progress(opts.attach ? '[attach] ' : sse ? '[sse] ' : '') });
   if (base && report.attach) {
     const { histogram: _h, ...latency } = base.latency;
     report.attach.baseline = { latency, messages: base.messages.sent, delivered: base.messages.delivered, lost: base.messages.lost, ok: base.ok, failures: base.failures };
     if (!base.ok) { report.ok = false; report.failures.push(...base.failures.map((f) => `baseline: ${f}`)); }
   }
+  if (base && sse) {
+    report.transportBaseline = transportFigures(base);
+    if (!base.ok) { report.ok = false; report.failures.push(...base.failures.map((f) => `ws baseline: ${f}`)); }
+  }
   console.log(withAttachText(withMixText(summaryText(report), report), report));
+  if (base && sse) console.log(transportText(transportFigures(report), report.transportBaseline!));
   if (out) {
     const json = resolve(out);
     mkdirSync(dirname(json), { recursive: true });

@@ -24,6 +24,8 @@ import { isDefaultMix, mixFailures, MixRun, sendersNeeded, type Mix, type MixFig
 import { TYPING_PREFIX, UPDATE_PREFIX } from './mix-scan.js';
 import { countsText, distribution, PresenceTally, propagation, type Dist, type PresenceSummary, type PropagationResult } from './presence-stats.js';
 import { runProbe, type ProbeReport } from './probe.js';
+import { RawSseClient } from './raw-sse-client.js';
+import type { TransportFigures } from './transport-report.js';
 import { RawWsClient } from './raw-ws-client.js';
 import { cpuDelta, procLabel, rssSumKB, sampleProcs, scrapeMetrics, type ProcSample } from './proc-stats.js';
 import {
@@ -34,6 +36,8 @@ import {
 export interface LoadOptions {
   url: string;
   wire: WireKind;
+  /** How clients reach the servers: WebSocket (`url`), or Server-Sent Events + POSTs on `url`'s host (`/sse`). */
+  transport: 'ws' | 'sse';
   clients: number;
   senders: number;
   /** Messages per second, in total across senders. */
@@ -90,7 +94,7 @@ export interface LoadOptions {
 export const MAX_RATE_PER_SENDER = 4;
 
 export const defaultOptions: LoadOptions = {
-  url: 'ws://127.0.0.1:8080/ws', wire: 'livechat', clients: 100, senders: 10, rate: 100, duration: 10, rooms: 1,
+  url: 'ws://127.0.0.1:8080/ws', wire: 'livechat', transport: 'ws', clients: 100, senders: 10, rate: 100, duration: 10, rooms: 1,
   ramp: 0, size: 64, drain: 5, connectTimeout: 20, settle: 1, roomPrefix: '', pids: [], metrics: [], localIps: 4,
   warmup: 0, probe: false, probeUrls: [], propagationWindow: 3, onProgress: null,
 };
@@ -181,6 +185,8 @@ export interface LoadReport {
   mix?: MixFigures;
   /** Attachments (lib/attach.ts), only with `attach`. */
   attach?: AttachFigures;
+  /** With `--transport sse`: the same load's figures over WebSocket, run first (lib/transport-report.ts). */
+  transportBaseline?: TransportFigures;
   errors: Record<string, number>;
   timeseries: SecondPoint[];
   server: {
@@ -200,7 +206,7 @@ export interface LoadReport {
 
 interface Client {
   i: number;
-  ws: RawWsClient | null;
+  ws: RawWsClient | RawSseClient | null;
   room: string;
   roomBuf: Buffer;
   startedAt: number;
@@ -426,7 +432,8 @@ export async function runLoad(input: Partial<LoadOptions>): Promise<LoadReport> 
     c.startedAt = now();
     const localAddress = loopback && o.localIps > 1 ? `127.0.0.${1 + (c.i % o.localIps)}` : undefined;
     try {
-      c.ws = new RawWsClient({ url: o.url, protocols: wire.protocols, localAddress, handshakeTimeout: o.connectTimeout * 1000 }, {
+      const Transport = o.transport === 'sse' ? RawSseClient : RawWsClient;
+      c.ws = new Transport({ url: o.url, protocols: wire.protocols, localAddress, handshakeTimeout: o.connectTimeout * 1000 }, {
         onOpen: () => {
           if (wire.needsConnect) return;
           c.helloAt = now();
@@ -784,7 +791,7 @@ function validate(o: LoadOptions): void {
   if (o.size > 4000) throw new RangeError('--size: at most 4000 (the protocol text limit)');
   if (o.clients > 200_000) throw new RangeError('--clients: at most 200000');
   if (o.duration > 3600) throw new RangeError('--duration: at most 3600 s');
-  if (!/^wss?:\/\//.test(o.url)) throw new RangeError(`--url: expected ws://… or wss://…, got ${o.url}`);
+  if (!/^wss?:\/\//.test(o.url) && !(o.transport === 'sse' && /^http:\/\//.test(o.url))) throw new RangeError(`--url: expected ws://… or wss://…, got ${o.url}`);
   pos(o.warmup, 'warmup'); pos(o.propagationWindow, 'propagation-window');
   if (o.probe && o.wire !== 'livechat') throw new RangeError('--probe: livechat wire only (the comparison servers have no presence)');
   if (!isDefaultMix(o.mix) && o.wire !== 'livechat') throw new RangeError('--mix: livechat wire only (the comparison servers only send)');
