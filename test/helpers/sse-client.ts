@@ -26,6 +26,8 @@ export class SseClient {
   closeEvent: { code: number; reason: string } | null = null;
   /** When each heartbeat comment arrived (ms since epoch). */
   readonly heartbeats: number[] = [];
+  /** The stream response's headers. */
+  headers: http.IncomingHttpHeaders = {};
   /** Resolves once the response ended or failed. */
   readonly ended: Promise<void>;
   private buffer = '';
@@ -50,13 +52,18 @@ export class SseClient {
           reject(new Error(`stream refused: ${res.statusCode}`));
           return;
         }
-        c.attach(res, () => { clearTimeout(timer); resolve(); });
+        c.headers = res.headers;
+        c.attach(res, (err) => {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        });
       });
     });
     return c;
   }
 
-  private attach(res: http.IncomingMessage, named: () => void): void {
+  private attach(res: http.IncomingMessage, named: (err?: Error) => void): void {
     this.res = res;
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
@@ -79,7 +86,7 @@ export class SseClient {
   }
 
   /** One event: comment lines are heartbeats; the `data:` lines are one frame's JSON. */
-  private onEvent(event: string, named: () => void): void {
+  private onEvent(event: string, named: (err?: Error) => void): void {
     const data: string[] = [];
     for (const line of event.split('\n')) {
       if (line.startsWith(':')) this.heartbeats.push(Date.now());
@@ -87,7 +94,9 @@ export class SseClient {
     }
     if (data.length === 0) return;
     const f = JSON.parse(data.join('\n')) as Frame & { stream?: string; code?: number; reason?: string };
-    if ((f.type as string) === 'stream' && !this.stream) {
+    if (!this.stream) {
+      // The contract: the first event names the stream.
+      if ((f.type as string) !== 'stream') return named(new Error(`first event is not the stream's: ${data.join('')}`));
       this.stream = String(f.stream);
       named();
       return;
