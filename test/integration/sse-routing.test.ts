@@ -87,6 +87,16 @@ describe('SSE POST routing across 4 nodes (real Redis)', () => {
     expect(await c.post('{"type":', { base: httpBase(world.nodes[3]) })).toBe(202);
     expect(await c.next('error')).toMatchObject({ code: 'bad_request' });
   });
+
+  it('a server that shuts down ends its streams with a close event 1001; their POSTs elsewhere then get 404', async () => {
+    const leaving = world.nodes[3];
+    const c = await connect(httpBase(leaving));
+    await c.hello('Evacuee');
+    await leaving.stop();
+    await c.ended;
+    expect(c.closeEvent).toEqual({ code: 1001, reason: 'server going away' });
+    expect(await c.post({ type: 'ping' }, { base: httpBase(world.nodes[0]) })).toBe(404);
+  });
 });
 
 describe('SSE on the embedded node (memory backend): everything local', () => {

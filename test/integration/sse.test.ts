@@ -93,10 +93,15 @@ describe('SSE fallback on the native cluster (4 servers, HAProxy, nginx, Redis)'
       const s = await open(url);
       const w = await s.hello(`Spread${name}`);
       const [routedBefore, localBefore] = [await postCounts('yes'), await postCounts('no')];
+      const roundTrips: number[] = [];
       for (let i = 0; i < 16; i++) {
+        const t0 = performance.now();
         expect(await s.post({ type: 'ping', rid: `r${i}` })).toBe(202);
         await s.next((f) => f.type === 'pong' && f.rid === `r${i}`);
+        roundTrips.push(performance.now() - t0);
       }
+      // A frame crosses the proxies at once (HAProxy's http-no-delay: else ~200 ms each).
+      expect([...roundTrips].sort((a, b) => a - b)[8], `${name}: median POST -> answer ms`).toBeLessThan(100);
       const [routed, local] = [await postCounts('yes'), await postCounts('no')];
       // The holder (the APPID of the welcome) took some itself; every other server relayed some.
       expect(local[w.appId] - localBefore[w.appId], name).toBeGreaterThan(0);
