@@ -3,12 +3,15 @@
  * A request POSTed to any node reaches the stream's holder (relayed over `livechat:srv:<instance>`
  * unless it is the holder), is answered 202 only once queued there — so POSTs made one after another
  * keep their order even when each lands on another node — and a stream that is gone, or a server that
- * is, gets 404. The embedded node (memory backend) holds and routes everything itself.
+ * is, gets 404. Streams share the WebSocket rules: cut-off (1013), drain (1001), the stream's rate
+ * bucket over every POST wherever it lands, MAX_CONNECTIONS over both transports. The embedded node
+ * (memory backend) holds and routes everything itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatNode } from '../../app/src/node.js';
 import { startNodes, type Nodes } from '../helpers/nodes.js';
 import { SseClient } from '../helpers/sse-client.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 const httpBase = (n: ChatNode) => {
   const addr = n.server.http.address();
@@ -88,6 +91,21 @@ describe('SSE POST routing across 4 nodes (real Redis)', () => {
     expect(await c.next('error')).toMatchObject({ code: 'bad_request' });
   });
 
+  it('a server cut off from the store ends its streams with 1013 and opens none until it is back', async () => {
+    const node = world.nodes[2];
+    const c = await connect(httpBase(node));
+    await c.hello('Stranded');
+    node.server.setCutOff(true);
+    try {
+      await c.ended;
+      expect(c.closeEvent).toEqual({ code: 1013, reason: 'try again later' });
+      await expect(SseClient.connect(httpBase(node))).rejects.toThrow(/503/);
+    } finally {
+      node.server.setCutOff(false);
+    }
+    await connect(httpBase(node));
+  });
+
   it('a server that shuts down ends its streams with a close event 1001; their POSTs elsewhere then get 404', async () => {
     const leaving = world.nodes[3];
     const c = await connect(httpBase(leaving));
@@ -96,6 +114,45 @@ describe('SSE POST routing across 4 nodes (real Redis)', () => {
     await c.ended;
     expect(c.closeEvent).toEqual({ code: 1001, reason: 'server going away' });
     expect(await c.post({ type: 'ping' }, { base: httpBase(world.nodes[0]) })).toBe(404);
+  });
+});
+
+describe('SSE clients count as WebSocket ones (2 nodes, real Redis)', () => {
+  let world: Nodes;
+  beforeAll(async () => {
+    world = await startNodes('redis', 2, { RATE_LIMIT_BURST: '3', RATE_LIMIT_PER_SEC: '1', MAX_CONNECTIONS: '2' });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('the holder applies the stream\'s rate bucket to every POST, relayed or not', async () => {
+    const c = await SseClient.connect(httpBase(world.nodes[0]));
+    try {
+      await c.hello('Hasty');
+      // The hello took one token of 3; of the next 4 pings (half of them relayed) two pass.
+      for (let i = 0; i < 4; i++) expect(await c.post({ type: 'ping', rid: `p${i}` }, { base: httpBase(world.nodes[i % 2]) })).toBe(202);
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await c.next((f) => f.rid === `p${i}`));
+      expect(answers.map((f) => (f.type === 'error' ? f.code : f.type))).toEqual(['pong', 'pong', 'rate_limited', 'rate_limited']);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('MAX_CONNECTIONS counts streams and WebSockets together', async () => {
+    const node = world.nodes[1];
+    const addr = node.server.http.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const s = await SseClient.connect(httpBase(node));
+    const w = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);
+    try {
+      await expect(SseClient.connect(httpBase(node))).rejects.toThrow(/503/);
+      await expect(TestClient.connect(`ws://127.0.0.1:${port}/ws`)).rejects.toThrow(/503/);
+    } finally {
+      s.close();
+      w.terminate();
+    }
   });
 });
 
