@@ -101,7 +101,7 @@ describe('SSE fallback on the native cluster (4 servers, HAProxy, nginx, Redis)'
         roundTrips.push(performance.now() - t0);
       }
       // A frame crosses the proxies at once (HAProxy's http-no-delay: else ~200 ms each).
-      expect([...roundTrips].sort((a, b) => a - b)[8], `${name}: median POST -> answer ms`).toBeLessThan(100);
+      expect([...roundTrips].sort((a, b) => a - b)[8], `${name}: median POST -> answer ms`).toBeLessThan(150);
       const [routed, local] = [await postCounts('yes'), await postCounts('no')];
       // The holder (the APPID of the welcome) took some itself; every other server relayed some.
       expect(local[w.appId] - localBefore[w.appId], name).toBeGreaterThan(0);
