@@ -25,7 +25,6 @@ import { TYPING_PREFIX, UPDATE_PREFIX } from './mix-scan.js';
 import { countsText, distribution, PresenceTally, propagation, type Dist, type PresenceSummary, type PropagationResult } from './presence-stats.js';
 import { runProbe, type ProbeReport } from './probe.js';
 import { RawSseClient } from './raw-sse-client.js';
-import type { TransportFigures } from './transport-report.js';
 import { RawWsClient } from './raw-ws-client.js';
 import { cpuDelta, procLabel, rssSumKB, sampleProcs, scrapeMetrics, type ProcSample } from './proc-stats.js';
 import {
@@ -157,6 +156,20 @@ export interface PresenceFigures {
 export interface PidMemory { pid: number; label: string; rssKBBefore: number; rssKBConnected: number; rssKBAfter: number; kbPerMember: number }
 
 export interface SecondPoint { t: number; sent: number; delivered: number; p50: number; p99: number; max: number; errors: number }
+
+/** One transport's figures under a load (`--transport sse` prints SSE's beside WebSocket's: lib/transport-report.ts). */
+export interface TransportFigures {
+  transport: 'ws' | 'sse';
+  clients: number;
+  ready: number;
+  deliveryP50: number;
+  deliveryP99: number;
+  ackP99: number;
+  lost: number;
+  duplicated: number;
+  cpuMsPer1000: number | null;
+  rssKBPerClient: number | null;
+}
 
 export interface LoadReport {
   tool: 'livechat-loadtest';

@@ -2,20 +2,10 @@
  * `--transport sse`: the figures that compare it with WebSocket under the same load in the same run
  * (issue 25's row in docs/benchmarks.md): delivery p99, CPU per 1,000 deliveries, memory per client.
  */
-import type { LoadReport } from './load.js';
+import type { LoadReport, TransportFigures } from './load.js';
 
-export interface TransportFigures {
-  transport: 'ws' | 'sse';
-  clients: number;
-  ready: number;
-  deliveryP50: number;
-  deliveryP99: number;
-  ackP99: number;
-  lost: number;
-  duplicated: number;
-  cpuMsPer1000: number | null;
-  rssKBPerClient: number | null;
-}
+export type { TransportFigures };
+
 
 export function transportFigures(r: LoadReport): TransportFigures {
   return {
