@@ -207,3 +207,13 @@ describe('TransportPolicy', () => {
     w.conn.close();
   });
 });
+
+describe('the status', () => {
+  it('says "fallback" when connected over SSE', async () => {
+    const { statusText } = await import('../../chat-front/src/view.js');
+    const base = { conn: State.Connected, appId: '2000', phase: 'chat' as const };
+    expect(statusText({ ...base, fallback: false })).toBe('connected · APPID 2000');
+    expect(statusText({ ...base, fallback: true })).toBe('connected · APPID 2000 · fallback');
+    expect(statusText({ ...base, conn: State.Reconnecting, fallback: true })).toBe('reconnecting…');
+  });
+});

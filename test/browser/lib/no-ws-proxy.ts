@@ -1,0 +1,62 @@
+/**
+ * An HTTP forward proxy that refuses WebSockets, as a corporate proxy that strips `Upgrade` does: plain
+ * requests (the page, GET /sse, the POSTs) are forwarded and streamed back unbuffered, while a CONNECT
+ * tunnel (how Chromium sends ws:// through a proxy) or an Upgrade request is answered 403. Chromium is
+ * pointed at it per context (`proxy` in newContext, with `<-loopback>` so 127.0.0.1 goes through it
+ * too). It counts what it refused and the POSTs it forwarded.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+export interface NoWsProxy {
+  /** For playwright's newContext({ proxy }). */
+  readonly proxy: { server: string; bypass: string };
+  /** WebSocket attempts refused (CONNECT tunnels and Upgrade requests). */
+  refused: number;
+  /** Paths of the requests forwarded, e.g. `POST /sse/<token>`. */
+  forwarded: string[];
+  close(): Promise<void>;
+}
+
+export async function startNoWsProxy(): Promise<NoWsProxy> {
+  const agent = new http.Agent({ keepAlive: true });
+  const sockets = new Set<Duplex>();
+  const refuse = (sock: Duplex) => {
+    state.refused++;
+    sock.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  };
+  const server = http.createServer((req, res) => {
+    let target: URL;
+    try { target = new URL(req.url ?? ''); } catch { res.writeHead(400).end(); return; }
+    state.forwarded.push(`${req.method} ${target.pathname}`);
+    const headers = { ...req.headers };
+    delete headers['proxy-connection'];
+    const up = http.request({
+      agent, host: target.hostname, port: target.port, method: req.method, path: target.pathname + target.search, headers,
+    }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      res.flushHeaders();
+      upRes.pipe(res);
+    });
+    up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+    res.on('close', () => up.destroy());
+    req.pipe(up);
+  });
+  server.on('connect', (_req, sock: Duplex) => refuse(sock));
+  server.on('upgrade', (_req, sock: Duplex) => refuse(sock));
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const state: NoWsProxy = {
+    proxy: { server: `http://127.0.0.1:${port}`, bypass: '<-loopback>' },
+    refused: 0,
+    forwarded: [],
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      agent.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return state;
+}

@@ -1,0 +1,186 @@
+/**
+ * The page when WebSocket is blocked (issue 25; shared/PROTOCOL.md "When WebSocket is blocked"), in
+ * real Chromium through nginx -> HAProxy -> 4 node servers. The blocking is real: each blocked page's
+ * browser context goes through an HTTP proxy (lib/no-ws-proxy.ts) that forwards plain requests and
+ * refuses WebSockets (Chromium tunnels ws:// through a proxy with CONNECT; the proxy answers 403, as a
+ * proxy that strips Upgrade does). The page tries WebSocket twice, falls back to Server-Sent Events and
+ * says "fallback" in its status. Then: two pages on different servers chat, with their POSTs landing
+ * on several servers (HAProxy's per-server request counts); SIGKILL the server holding a page's stream
+ * and it resumes elsewhere with nothing lost or doubled; an account's private room works. Without the
+ * proxy the page stays on WebSocket. The status text is axe-clean either way.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { LOOSE_LIMITS } from '../helpers/limits.js';
+import { axeViolations } from './lib/axe.js';
+import {
+  connectedAppId, entries, join as joinAs, log, members, openPage, recordStatus, send, status, useStage, type ChatPage,
+} from './lib/browser.js';
+import { startNoWsProxy, type NoWsProxy } from './lib/no-ws-proxy.js';
+
+const run = Date.now().toString(36).slice(-5);
+const PASSWORD = 'correct horse battery';
+
+/** HAProxy's HTTP requests per server so far (`req_tot` from its stats page, summed over backends). */
+async function requestsPerServer(statsPort: number): Promise<Record<string, number>> {
+  const csv = await (await fetch(`http://127.0.0.1:${statsPort}/;csv`)).text();
+  const [head, ...rows] = csv.split('\n').filter(Boolean);
+  const cols = head.replace(/^#\s*/, '').split(',');
+  const [sv, req] = [cols.indexOf('svname'), cols.indexOf('req_tot')];
+  const out: Record<string, number> = {};
+  for (const f of rows.map((r) => r.split(','))) {
+    if (f[sv] === 'FRONTEND' || f[sv] === 'BACKEND' || !f[req]) continue;
+    out[f[sv]] = (out[f[sv]] ?? 0) + Number(f[req]);
+  }
+  return out;
+}
+
+/** The servers whose request count grew between two readings. */
+const grew = (a: Record<string, number>, b: Record<string, number>) => Object.keys(b).filter((k) => b[k] > (a[k] ?? 0));
+
+describe('the page over Server-Sent Events when WebSocket is blocked', () => {
+  const stage = useStage({ servers: 4, haproxyCheckInterMs: 300, env: { ...LOOSE_LIMITS, SCRYPT_LOG2_N: '14' } });
+  let proxy: NoWsProxy;
+  const pages: ChatPage[] = [];
+  beforeAll(async () => { proxy = await startNoWsProxy(); });
+  afterAll(async () => { await proxy?.close(); });
+
+  /** A page in a context of its own; `blocked`: through the proxy that refuses WebSockets. */
+  const open = async (hash: string, blocked: boolean, opts: BrowserContextOptions = {}, setup?: (p: Page) => Promise<void>) => {
+    const p = await openPage(stage.tb.browser, `${stage.cluster.pageUrl}${hash}`, blocked ? { ...opts, proxy: proxy.proxy } : opts, setup);
+    pages.push(p);
+    return p;
+  };
+
+  const statusAxe = async (p: Page) => (await axeViolations(p)).filter((v) => v.nodes.some((n) => /status/.test(n.target)));
+
+  it('without blocking, the page uses WebSocket: no "fallback"', async () => {
+    const ann = await open('#plain', false, { bypassCSP: true });
+    await joinAs(ann.page, 'Ann');
+    expect(await status(ann.page).textContent()).not.toContain('fallback');
+    await send(ann.page, 'over a websocket');
+    await entries(ann.page, 'over a websocket').waitFor();
+    expect(await statusAxe(ann.page)).toEqual([]);
+    expect(ann.pageErrors).toEqual([]);
+  });
+
+  it('WebSocket refused: two pages on different servers chat over SSE, their POSTs spread over the servers', async () => {
+    const refusedBefore = proxy.refused;
+    const ann = await open('#sse-chat', true, { bypassCSP: true });
+    const bob = await open('#sse-chat', true);
+    const annServer = await joinAs(ann.page, 'Ann');
+    let bobServer = await joinAs(bob.page, 'Bob');
+    for (let i = 0; i < 8 && bobServer === annServer; i++) {
+      await bob.page.reload();
+      bobServer = await joinAs(bob.page, 'Bob');
+    }
+    expect(bobServer, 'the two pages are on different servers').not.toBe(annServer);
+    for (const p of [ann, bob]) expect(await status(p.page).textContent()).toMatch(/connected · APPID \S+ · fallback/);
+    expect(proxy.refused - refusedBefore, 'WebSocket was tried, and refused').toBeGreaterThanOrEqual(4);
+
+    for (const p of [ann, bob]) {
+      await expect.poll(() => members(p.page).allTextContents()).toEqual(
+        expect.arrayContaining([expect.stringContaining('Ann'), expect.stringContaining('Bob')]));
+    }
+    const before = await requestsPerServer(stage.cluster.statsPort);
+    const posts = proxy.forwarded.filter((r) => r.startsWith('POST /sse/')).length;
+    for (let i = 1; i <= 6; i++) {
+      await send(ann.page, `ann over sse ${i}`);
+      await send(bob.page, `bob over sse ${i}`);
+    }
+    for (const p of [ann, bob]) {
+      for (let i = 1; i <= 6; i++) {
+        await entries(p.page, `ann over sse ${i}`).first().waitFor();
+        await entries(p.page, `bob over sse ${i}`).first().waitFor();
+        expect(await entries(p.page, `ann over sse ${i}`).count()).toBe(1);
+        expect(await entries(p.page, `bob over sse ${i}`).count()).toBe(1);
+      }
+    }
+    expect(proxy.forwarded.filter((r) => r.startsWith('POST /sse/')).length - posts).toBeGreaterThanOrEqual(12);
+    const after = await requestsPerServer(stage.cluster.statsPort);
+    expect(grew(before, after).length, 'POSTs landed on several servers (round-robin, no stickiness)').toBeGreaterThanOrEqual(3);
+    expect(await statusAxe(ann.page)).toEqual([]);
+    expect([...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
+  });
+
+  it('SIGKILL the server holding a page\'s stream: it resumes on another, nothing lost or doubled', async () => {
+    const room = 'sse-failover';
+    // Ann's timers run on Playwright's clock so her reconnect can be held while she types offline.
+    const ann = await open(`#${room}`, true, {}, (p) => p.clock.install());
+    const bob = await open(`#${room}`, true);
+    const before = await joinAs(ann.page, 'Ann');
+    await joinAs(bob.page, 'Bob');
+    expect(await status(ann.page).textContent()).toContain('fallback');
+    for (let i = 1; i <= 3; i++) {
+      await send(ann.page, `ann before ${i}`);
+      await send(bob.page, `bob before ${i}`);
+    }
+    await entries(ann.page, 'bob before 3').waitFor();
+    await entries(bob.page, 'ann before 3').waitFor();
+
+    const statusLog = await recordStatus(ann.page);
+    await ann.page.clock.pauseAt(Date.now() + 1000); // hold Ann's reconnect timer
+    expect(await stage.cluster.killServer(before, 'SIGKILL')).toBeNull();
+    await status(ann.page).filter({ hasText: 'reconnecting' }).waitFor({ timeout: 15_000 });
+
+    await connectedAppId(bob.page);
+    for (let i = 1; i <= 3; i++) await send(bob.page, `bob during ${i}`);
+    await send(ann.page, 'ann typed while offline');
+    const offline = entries(ann.page, 'ann typed while offline');
+    await offline.waitFor();
+    expect(await offline.textContent()).toContain('pending');
+
+    await ann.page.clock.resume();
+    const after = await connectedAppId(ann.page, 30_000);
+    expect(after).not.toBe(before);
+    await send(ann.page, 'ann after');
+    await send(bob.page, 'bob after');
+
+    const all = [1, 2, 3].flatMap((i) => [`ann before ${i}`, `bob before ${i}`]).concat(
+      [1, 2, 3].map((i) => `bob during ${i}`), ['ann typed while offline', 'ann after', 'bob after']);
+    for (const p of [ann, bob]) {
+      await entries(p.page, 'bob after').waitFor();
+      await entries(p.page, 'ann after').waitFor();
+      await expect.poll(async () => (await entries(p.page, 'ann typed while offline').textContent()) ?? '').not.toContain('pending');
+      for (const text of all) expect(await entries(p.page, text).count(), `${text} once`).toBe(1);
+      const ids = await log(p.page).locator(':scope > [data-id]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
+      expect(ids.length, '0 lost, 0 doubled').toBe(all.length);
+      expect(ids).toEqual(ids.map((_, i) => ids[0] + i));
+      expect(await status(p.page).textContent()).toContain('fallback');
+    }
+    const seen = await statusLog();
+    expect(seen.some((s) => s.includes('reconnecting'))).toBe(true);
+    expect(seen.at(-1)).toMatch(new RegExp(`connected · APPID ${after} · fallback`));
+    expect([...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
+    await stage.cluster.startServer(before);
+  });
+
+  it('an account\'s private room works over SSE: create, invite, accept, chat', async () => {
+    const [owner, guest] = [`own${run}`, `gst${run}`];
+    const a = await open('', true);
+    const b = await open('', true);
+    for (const [p, user] of [[a.page, owner], [b.page, guest]] as const) {
+      await p.getByRole('button', { name: 'New here? Create an account' }).click();
+      await p.getByRole('textbox', { name: 'Username' }).fill(user);
+      await p.getByLabel('Password').filter({ visible: true }).fill(PASSWORD);
+      await p.getByRole('button', { name: 'Create account', exact: true }).click();
+      await connectedAppId(p);
+      expect(await status(p).textContent()).toContain('fallback');
+    }
+    const title = `Over SSE ${run}`;
+    await a.page.getByRole('textbox', { name: 'New private room' }).fill(title);
+    await a.page.getByRole('button', { name: 'Create', exact: true }).click();
+    await a.page.getByRole('heading', { name: `Private room ${title}` }).waitFor();
+    await a.page.getByRole('textbox', { name: 'Invite by username' }).fill(guest);
+    await a.page.getByRole('button', { name: 'Invite', exact: true }).click();
+    await b.page.getByRole('button', { name: `Accept the invite to ${title} from ${owner}`, exact: true }).click({ timeout: 15_000 });
+    await b.page.getByRole('heading', { name: `Private room ${title}` }).waitFor();
+    await send(a.page, 'private hello over sse');
+    await send(b.page, 'private answer over sse');
+    for (const p of [a, b]) {
+      await entries(p.page, 'private hello over sse').waitFor();
+      await entries(p.page, 'private answer over sse').waitFor();
+    }
+    expect([...a.pageErrors, ...b.pageErrors]).toEqual([]);
+  });
+});
