@@ -16,6 +16,8 @@ import { RedisLimits } from './limits/redis-limits.js';
 import type { Logger } from './log.js';
 import { MemoryPresence, MemoryPresenceState } from './presence/memory-presence.js';
 import { RedisPresence } from './presence/redis-presence.js';
+import { MemoryRelay, MemoryRelayState } from './relay/memory-relay.js';
+import { RedisRelay } from './relay/redis-relay.js';
 import { MemorySessions, MemorySessionsState } from './sessions/memory-sessions.js';
 import { RedisSessions } from './sessions/redis-sessions.js';
 import type { Backend } from './store/backend.js';
@@ -58,6 +60,8 @@ export interface MemoryWorld {
   uploads: MemoryUploadsState;
   /** Rate and quota buckets. */
   limits: MemoryLimitsState;
+  /** Servers holding SSE streams, by instance id. */
+  relay: MemoryRelayState;
 }
 
 export function createMemoryWorld(): MemoryWorld {
@@ -70,6 +74,7 @@ export function createMemoryWorld(): MemoryWorld {
     access: new MemoryAccessState(),
     uploads: new MemoryUploadsState(),
     limits: new MemoryLimitsState(),
+    relay: new MemoryRelayState(),
   };
 }
 
@@ -86,6 +91,7 @@ export function createMemoryBackend(cfg: BackendSettings, world: MemoryWorld = c
     access: new MemoryAccess(bus.publish, { roomTtlMs: cfg.roomTtlSec * 1000, accountTtlMs }, world.access, world.accounts),
     uploads: new MemoryUploads(world.uploads),
     limits: new MemoryLimits(world.limits),
+    relay: new MemoryRelay(world.relay),
     memory: async () => null,
     isReady: () => true,
     probe: async () => true,
@@ -112,6 +118,8 @@ export function createRedisBackend(cfg: BackendSettings, log: Logger, hooks: Red
     access: new RedisAccess(redis, { roomTtlSec: cfg.roomTtlSec, accountTtlSec: cfg.accountTtlSec }),
     uploads: new RedisUploads(redis),
     limits: new RedisLimits(redis),
+    // A holder answers within one round trip each way; twice the command deadline covers both.
+    relay: new RedisRelay(redis, log, 2 * cfg.redisTimeoutMs),
     memory: () => redis.memory(),
     isReady: () => redis.isReady && redis.subscriber.isReady,
     probe: () => redis.probe(),

@@ -38,6 +38,8 @@ export interface Config extends RedisSettings {
   maxPayload: number;
   /** WebSocket ping interval; a connection that misses a pong is dropped at the next tick. */
   pingIntervalMs: number;
+  /** SSE_HEARTBEAT_MS: a comment written to every SSE stream this often (the contract: at most 10 s). */
+  sseHeartbeatMs: number;
   /** Token bucket per connection, over all requests. */
   rateBurst: number;
   ratePerSec: number;
@@ -221,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicOrigin: origin(env, 'PUBLIC_ORIGIN'),
     maxPayload: int(env, 'MAX_PAYLOAD', 64 * 1024, 1024, 16 * 1024 * 1024),
     pingIntervalMs: int(env, 'PING_INTERVAL_MS', 20_000, 100, 600_000),
+    sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 5_000, 100, 10_000),
     rateBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000),
     ratePerSec: int(env, 'RATE_LIMIT_PER_SEC', 50, 1, 1_000_000),
     badRequestLimit: int(env, 'BAD_REQUEST_LIMIT', 20, 1, 1_000_000),

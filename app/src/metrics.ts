@@ -32,6 +32,13 @@ export class Metrics {
   readonly auth = new Counter({ name: 'livechat_auth_total', help: 'Sign-ups and sign-ins, by result (signup, signin, failed, taken, limited)', labelNames: ['result'], registers: [this.registry] });
   readonly files = new Counter({ name: 'livechat_files_total', help: 'Attachments: upload targets issued, files checked (committed), files refused', labelNames: ['result'], registers: [this.registry] });
   readonly fileBytes = new Counter({ name: 'livechat_file_bytes_total', help: 'Bytes of attachments checked and committed', registers: [this.registry] });
+  readonly sseStreams = new Gauge({ name: 'livechat_sse_streams', help: 'Open Server-Sent Events streams (clients as WebSocket ones)', registers: [this.registry] });
+  readonly sseStreamsTotal = new Counter({ name: 'livechat_sse_streams_total', help: 'SSE streams opened', registers: [this.registry] });
+  readonly ssePosts = new Counter({
+    name: 'livechat_sse_posts_total', help: 'Requests POSTed for an SSE stream: for a stream held here (routed=no) or relayed to its holder (yes), by status',
+    labelNames: ['routed', 'status'], registers: [this.registry],
+  });
+  readonly sseRelayed = new Counter({ name: 'livechat_sse_relayed_total', help: 'Requests relayed here from other servers for streams held here, by whether the stream took them', labelNames: ['taken'], registers: [this.registry] });
   readonly presenceCounts = new Counter({ name: 'livechat_presence_count_frames_total', help: 'Coalesced large-room count frames built (each written to every local member)', registers: [this.registry] });
 
   /** Redis memory, read on each scrape (INFO memory), so an operator sees `maxmemory` coming. */

@@ -49,7 +49,7 @@ export function createNode(config: Config, log: Logger, backend?: Backend): Chat
   const chat = new ChatService(store, config, log, metrics, files && images && { store: files, images });
   const { local } = config.files;
   const server = new ChatServer({
-    config, chat, log, metrics, storeReady: () => store.isReady(),
+    config, chat, log, metrics, storeReady: () => store.isReady(), relay: store.relay,
     // No nginx in front of the embedded node: it serves the file URLs it signs itself.
     ...(local.serve ? { files: createFilesHandler({ dir: local.dir, secret: local.secret, maxBytes: config.files.maxBytes }) } : {}),
   });

@@ -182,7 +182,7 @@ describe('docker-compose.yml', () => {
     expect(acl).toMatch(/^user default off ~\* &\* \+@all$/m);
     // The servers' user: least privilege (test/static/redis-acl.test.ts checks the list against app/src);
     // the operators' user: every right, its password in redis-admin.env, which no service reads.
-    expect(acl).toMatch(/^user \$\{REDIS_USER\} on #\$\{REDIS_PASSWORD_SHA256\} resetkeys ~lc:\* resetchannels &livechat -@all( \+[a-z|]+)+$/m);
+    expect(acl).toMatch(/^user \$\{REDIS_USER\} on #\$\{REDIS_PASSWORD_SHA256\} resetkeys ~lc:\* resetchannels &livechat &livechat:srv:\* -@all( \+[a-z|]+)+$/m);
     expect(acl).toMatch(/^user \$\{REDIS_ADMIN_USER\} on #\$\{REDIS_ADMIN_PASSWORD_SHA256\} ~\* &\* \+@all$/m);
     expect(readFileSync('redis/init-secrets.sh', 'utf8')).toContain('REDIS_ADMIN_URL=redis://%s:%s@%s');
     const conf = readFileSync('redis/redis.conf', 'utf8');

@@ -1,13 +1,14 @@
 /**
  * redis/users.acl.template, checked against the code (no Redis needed): the servers' user may run
  * every command app/src sends — directly (`command(['X', …])`, `script`, the bus) or from a Lua script
- * (`redis.call('X', …)`) — and nothing else of note; keys only under `lc:`, the one channel `livechat`.
+ * (`redis.call('X', …)`) — and nothing else of note; keys only under `lc:`, the bus channel `livechat` and the servers' relay channels `livechat:srv:*`.
  * A new command or key prefix in the app fails here, naming it, before a cluster test meets NOPERM.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHANNEL } from '../../app/src/bus/bus.js';
+import { RELAY_CHANNEL_PREFIX } from '../../app/src/relay/relay.js';
 import { renderRedisAcl } from '../../scripts/lib/configs.js';
 
 const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => {
@@ -43,11 +44,11 @@ describe('redis/users.acl.template: the servers\' user has least privilege', () 
     expect(missing, `add to the livechat user in redis/users.acl.template: ${missing.map((c) => `+${c}`).join(' ')}`).toEqual([]);
   });
 
-  it('starts from nothing: -@all, only lc:* keys, only the bus channel', () => {
+  it('starts from nothing: -@all, only lc:* keys, only the bus channel and the relay channels', () => {
     expect(app.slice(0, 4)).toEqual(['user', 'livechat', 'on', expect.stringMatching(/^#[0-9a-f]{64}$/)]);
     expect(app).toContain('-@all');
     expect(app.filter((t) => t.startsWith('~') || t.startsWith('%'))).toEqual(['~lc:*']);
-    expect(app.filter((t) => t.startsWith('&'))).toEqual([`&${CHANNEL}`]);
+    expect(app.filter((t) => t.startsWith('&'))).toEqual([`&${CHANNEL}`, `&${RELAY_CHANNEL_PREFIX}*`]);
     expect(app.indexOf('resetkeys')).toBeLessThan(app.indexOf('~lc:*'));
     expect(app.indexOf('resetchannels')).toBeLessThan(app.indexOf(`&${CHANNEL}`));
     expect(app.indexOf('-@all')).toBeLessThan(app.findIndex((t) => t.startsWith('+')));

@@ -2,12 +2,14 @@
  * A frame prepared once for fan-out: its UTF-8 bytes and, built on first use, the complete WebSocket
  * text frame (server frames are unmasked, so the same bytes are valid on every connection). Each
  * local member then costs one socket write of a shared buffer: no per-client JSON, encoding or framing.
+ * The same holds for SSE streams: `sse` is the frame as one `data:` event, built on first use.
  */
 import type { Frame } from '../protocol/encode.js';
 
 export class PreparedFrame {
   readonly payload: Buffer;
   private frameCache: Buffer | null = null;
+  private sseCache: Buffer | null = null;
 
   constructor(json: Frame) {
     this.payload = Buffer.from(json);
@@ -33,4 +35,12 @@ export class PreparedFrame {
     this.frameCache = buf;
     return buf;
   }
+
+  /** The frame as one Server-Sent Event (a frame's JSON holds no raw newline, so one `data:` line). */
+  get sse(): Buffer {
+    return (this.sseCache ??= Buffer.concat([SSE_HEAD, this.payload, SSE_TAIL]));
+  }
 }
+
+const SSE_HEAD = Buffer.from('data: ');
+const SSE_TAIL = Buffer.from('\n\n');

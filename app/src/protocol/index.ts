@@ -16,6 +16,7 @@ export {
   type SessionsResponse, type SigninRequest, type SignupRequest, type Typing, type TypingRequest, type Update,
   type UploadRequest, type UploadResponse, type Welcome,
 } from './messages.js';
+export { SSE_PATH, streamClosedFrame, streamFrame, type StreamClosed, type StreamOpened } from './stream.js';
 export { cleanFileName, cleanMime, fileNameProblem, formatSize, isFileKey, isInlineImage } from './files.js';
 export { CLOSE_REASONS, CloseCode, SIGNED_OUT_REASON, type CloseCodeValue } from './close-codes.js';
 export { ERROR_MESSAGES, protocolError } from './errors.js';

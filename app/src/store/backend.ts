@@ -10,6 +10,8 @@
  *   Access    private rooms' and DMs' access lists
  *   Uploads   upload grants: which member may attach which uploaded file where
  *   Limits    rate and quota buckets that span servers and outlive connections
+ *   Relay     requests POSTed for an SSE stream, handed to the server that holds it (not storage: it
+ *             travels on the store's connections)
  */
 import type { Access } from '../access/access.js';
 import type { Accounts } from '../accounts/accounts.js';
@@ -17,10 +19,11 @@ import type { Bus } from '../bus/bus.js';
 import type { History } from '../history/history.js';
 import type { Limits } from '../limits/limits.js';
 import type { Presence } from '../presence/presence.js';
+import type { StreamRelay } from '../relay/relay.js';
 import type { Sessions } from '../sessions/sessions.js';
 import type { Uploads } from '../uploads/uploads.js';
 
-export type { Access, Accounts, Bus, History, Limits, Presence, Sessions, Uploads };
+export type { Access, Accounts, Bus, History, Limits, Presence, Sessions, StreamRelay, Uploads };
 
 export interface Backend {
   bus: Bus;
@@ -31,6 +34,7 @@ export interface Backend {
   access: Access;
   uploads: Uploads;
   limits: Limits;
+  relay: StreamRelay;
   /** The store's memory use and limit; null in memory mode. */
   memory(): Promise<{ used: number; max: number } | null>;
   /** True when the store can take writes (Redis connected); always true in memory. */

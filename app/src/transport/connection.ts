@@ -1,40 +1,20 @@
 /**
- * One WebSocket connection: frames in -> parsed requests -> the chat service, strictly in order;
- * answers out through a ChatClient (this object is its ClientLink). Enforces the per-connection
- * limits (binary -> 1003, malformed frames -> bad_request then 1008, token bucket -> rate_limited)
- * and logs through its own child logger without ever logging message text.
+ * One WebSocket connection: a ClientConnection (client-connection.ts: parse, order, limits) whose
+ * frames travel on a ws WebSocket. Adds what only WebSocket has: binary frames (-> 1003), pongs (the
+ * server's heartbeat), the pre-framed hot path (write-frame.ts), and a close handshake bounded in time.
  *
  * Memory per connection is the cost of a big room, so nothing here is made per connection that can
  * be shared: the ws listeners are module functions (the connection hangs off the socket), the child
  * logger is made on the first line it logs, and the client's rarely used parts on first use.
  */
 import type { RawData, WebSocket } from 'ws';
-import type { ChatService } from '../chat/chat-service.js';
-import { BIG_ANSWER, ChatClient, type ClientLink } from '../chat/client.js';
 import type { PreparedFrame } from '../chat/prepared-frame.js';
 import type { Frame } from '../protocol/encode.js';
-import type { ReplyBudget } from './reply-budget.js';
-import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import { TEXTS } from '../chat/texts.js';
-import { CLOSE_REASONS, CloseCode, type CloseCodeValue } from '../protocol/close-codes.js';
-import { parseRequest } from '../protocol/parse.js';
+import { CloseCode, type CloseCodeValue } from '../protocol/close-codes.js';
+import { ClientConnection, type ConnectionDeps } from './client-connection.js';
 import { writeFrame } from './write-frame.js';
 
-/** Past this many unanswered requests, valid ones get rate_limited instead of being handled. */
-const MAX_QUEUED = 256;
-/** Past this many (answers to refusals included), the connection is closed with 1008. */
-const MAX_QUEUED_TOTAL = 2 * MAX_QUEUED;
-
-export interface ConnectionDeps {
-  chat: ChatService;
-  config: Config;
-  log: Logger;
-  metrics: Metrics;
-  /** Bytes of big answers written to sockets but not yet sent, across the server and per address. */
-  replyBudget: ReplyBudget;
-}
+export type { ConnectionDeps };
 
 /** The connection a ws WebSocket belongs to (one property instead of a closure per listener). */
 const CONN = Symbol('livechat.connection');
@@ -52,68 +32,33 @@ function onError(this: WebSocket, err: Error & { code?: string }): void {
   // Without this listener a protocol error (oversized frame, bad UTF-8, reset) would crash the process.
   connOf(this).log.info({ err: err.message, code: err.code }, 'connection error');
 }
-function onSlowClient(client: ChatClient): void {
-  (client.link as Connection).slowConsumer();
-}
 
-export class Connection implements ClientLink {
-  readonly client: ChatClient;
+export class Connection extends ClientConnection {
   alive = true;
-  private queue: Promise<void> = Promise.resolve();
-  private queued = 0;
-  private childLog: Logger | null = null;
-  /** Bytes of this connection's big answers not yet written out (its share of the server's budget). */
-  private unsentBig = 0;
 
-  constructor(readonly id: string, readonly ws: WebSocket, private readonly deps: ConnectionDeps, readonly ip: string) {
-    const { config } = deps;
-    this.client = new ChatClient(id, this, config.slowConsumerBytes, { burst: config.rateBurst, perSec: config.ratePerSec }, onSlowClient, ip);
+  constructor(id: string, readonly ws: WebSocket, deps: ConnectionDeps, ip: string) {
+    super(id, deps, ip);
     (ws as Owned)[CONN] = this;
     ws.on('message', onMessage);
     ws.on('pong', onPong);
     ws.on('error', onError);
   }
 
-  /** This connection's child logger (conn id and address on every line), made when first needed. */
-  get log(): Logger {
-    return (this.childLog ??= this.deps.log.child({ conn: this.id, ip: this.ip }));
-  }
-
-  write(frame: PreparedFrame | Frame): void {
-    // Big answers (joined, history, members) count against the server-wide budget until written out.
-    if (typeof frame === 'string' && frame.length > BIG_ANSWER) {
-      const budget = this.deps.replyBudget;
-      const n = Buffer.byteLength(frame);
-      budget.add(this.ip, n);
-      this.unsentBig += n;
-      writeFrame(this.ws, frame, () => {
-        budget.sent(this.ip, n);
-        this.unsentBig -= n;
-      });
-      return;
-    }
-    writeFrame(this.ws, frame);
+  protected transmit(frame: PreparedFrame | Frame, written?: () => void): void {
+    writeFrame(this.ws, frame, written);
   }
 
   bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }
 
-  /** ClientLink.close: the chat layer closes (through closeWith, or the slow-consumer rule). */
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
   }
 
-  slowConsumer(): void {
-    this.deps.metrics.slowConsumers.inc();
-    this.log.warn({ buffered: this.ws.bufferedAmount }, 'slow consumer closed');
-    this.closeWith(CloseCode.TryAgainLater);
-  }
-
   /** Closes with a code from the table; the socket is destroyed if the peer does not answer the close. */
-  closeWith(code: CloseCodeValue): void {
-    this.deps.metrics.closes.inc({ code: String(code) });
-    this.client.close(code, CLOSE_REASONS[code]);
+  override closeWith(code: CloseCodeValue): void {
+    super.closeWith(code);
     const timer = setTimeout(() => this.ws.terminate(), 2000);
     timer.unref();
     this.ws.once('close', () => clearTimeout(timer));
@@ -126,56 +71,6 @@ export class Connection implements ClientLink {
       this.closeWith(CloseCode.UnsupportedData);
       return;
     }
-    const { chat, config, metrics } = this.deps;
-    // Every answer waits its turn in the queue, refusals included: a client that keeps sending while
-    // its answers cannot be produced (Redis stalled) would otherwise grow it without bound.
-    if (this.queued >= MAX_QUEUED_TOTAL) {
-      this.log.warn('closing: too many requests waiting for an answer');
-      this.closeWith(CloseCode.Policy);
-      return;
-    }
-    const parsed = parseRequest(data.toString('utf8'));
-    if (!parsed.ok) {
-      metrics.requests.inc({ type: 'invalid' });
-      const { message, cid, rid } = parsed.error;
-      // Answered in turn, after the requests before it.
-      this.enqueue(() => chat.error(this.client, 'bad_request', message, { cid, rid }));
-      if (this.client.badRequests.hit() > config.badRequestLimit) {
-        this.log.warn('closing after repeated malformed requests');
-        this.closeWith(CloseCode.Policy);
-      }
-      return;
-    }
-    const req = parsed.value;
-    // Past its address's or this connection's share of the budget of unsent answers (their clients have
-    // not read earlier big answers), or past the server's while holding some, big answers wait.
-    if ((req.type === 'join' || req.type === 'history' || req.type === 'members') &&
-      (this.deps.replyBudget.full(this.ip) || this.unsentBig > config.slowConsumerBytes)) {
-      this.enqueue(() => chat.error(this.client, 'rate_limited', TEXTS.busySending, { rid: req.rid, retryAfterMs: 1000 }));
-      return;
-    }
-    const wait = this.client.bucket.take();
-    if (wait > 0 || this.queued >= MAX_QUEUED) {
-      const cid = 'cid' in req ? req.cid : undefined;
-      const retryAfterMs = Math.max(wait, 100);
-      this.enqueue(() => chat.error(this.client, 'rate_limited', undefined, { cid, rid: req.rid, retryAfterMs }));
-      return;
-    }
-    this.enqueue(() => chat.handle(this.client, req));
-  }
-
-  /**
-   * Runs `job` after every earlier one, so answers come in request order; a closed client's jobs are
-   * skipped. `queued` counts the jobs not yet finished.
-   */
-  private enqueue(job: () => unknown): void {
-    this.queued++;
-    this.queue = this.queue
-      .then(async () => { if (!this.client.closed) await job(); })
-      .catch((err: unknown) => {
-        this.log.error({ err }, 'request handler failed');
-        this.closeWith(CloseCode.Internal);
-      })
-      .finally(() => { this.queued--; });
+    this.onRequestText(data.toString('utf8'));
   }
 }

@@ -17,13 +17,27 @@ export interface WsInternals {
   _sender?: { _state: number; _queue: unknown[] };
 }
 
-const corked = new Set<Socket>();
+/** Anything corkable: a socket, or an HTTP response (an SSE stream, sse-stream.ts). */
+interface Corkable { cork(): void; uncork(): void }
+
+const corked = new Set<Corkable>();
 let flushScheduled = false;
 
 function flush(): void {
   flushScheduled = false;
   for (const s of corked) s.uncork();
   corked.clear();
+}
+
+/** Corks `target` until the end of this tick's microtasks, so its writes of this tick leave in one syscall. */
+export function corkForTick(target: Corkable): void {
+  if (corked.has(target)) return;
+  target.cork();
+  corked.add(target);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    queueMicrotask(flush);
+  }
 }
 
 /**
@@ -37,14 +51,7 @@ export function writeFrame(ws: WebSocket, data: PreparedFrame | Frame, written?:
     written?.();
     return;
   }
-  if (!corked.has(socket)) {
-    socket.cork();
-    corked.add(socket);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      queueMicrotask(flush);
-    }
-  }
+  corkForTick(socket);
   if (data instanceof PreparedFrame) {
     const sender = internals._sender;
     if (sender && sender._state === 0 && sender._queue.length === 0) socket.write(data.framed);

@@ -1,7 +1,9 @@
 /**
  * The HTTP + WebSocket front of one server: GET /healthz (alive), GET /readyz (store reachable and
- * not draining), GET /metrics, the page in embedded mode, and upgrades on /ws only. Owns the
- * heartbeat (ping every interval, drop who missed the last pong) and the graceful drain on shutdown.
+ * not draining), GET /metrics, the page in embedded mode, upgrades on /ws only, and the SSE fallback
+ * on /sse (sse-endpoint.ts). Owns what every client shares whatever its transport — capacity, the
+ * hello timeout, cut-off and the graceful drain on shutdown — and the WebSocket heartbeat (ping every
+ * interval, drop who missed the last pong).
  */
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,7 +16,10 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { SUBPROTOCOL } from '../protocol/messages.js';
+import type { StreamRelay } from '../relay/relay.js';
+import type { ClientConnection } from './client-connection.js';
 import { Connection, type ConnectionDeps } from './connection.js';
+import { SseEndpoint, type Refusal } from './sse-endpoint.js';
 import { ReplyBudget } from './reply-budget.js';
 import { abortHandshake, clientAddress, originAllowed, subprotocolAcceptable } from './handshake.js';
 import { contentSecurityPolicy, serveStatic } from './static-files.js';
@@ -29,14 +34,18 @@ export interface ServerDeps {
   storeReady: () => boolean;
   /** Answers /files/… (the embedded node's local file store, files/files-http.ts); absent: 404. */
   files?: FilesHandler;
+  /** Hands POSTs for SSE streams held elsewhere to their server. */
+  relay: StreamRelay;
 }
 
 export class ChatServer {
   readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
-  /** Connections that have not said hello yet, with when they connected. */
-  private readonly unidentified = new Map<Connection, number>();
+  /** Clients (WebSocket or SSE) that have not said hello yet, with when they connected. */
+  private readonly unidentified = new Map<ClientConnection, number>();
+  /** GET /sse and POST /sse/<stream>. */
+  readonly sse: SseEndpoint;
   /** What every connection shares (one object, not one per connection). */
   private readonly connectionDeps: ConnectionDeps;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -53,6 +62,12 @@ export class ChatServer {
     this.connectionDeps = { ...deps, replyBudget: new ReplyBudget(config.replyBudgetBytes, config.replyBudgetAddressBytes) };
     this.proxies = new TrustedProxies(parseTrustedProxies(config.trustedProxies));
     this.csp = contentSecurityPolicy(config.publicOrigin);
+    this.sse = new SseEndpoint({ ...this.connectionDeps, relay: deps.relay }, {
+      refusal: () => this.refusal(),
+      address: (req) => clientAddress(req, this.proxies.trusts),
+      opened: (conn) => this.unidentified.set(conn, Date.now()),
+      closed: (conn) => this.closed(conn),
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -71,8 +86,23 @@ export class ChatServer {
     this.http.requestTimeout = 30_000;
   }
 
+  /** Open clients: WebSocket connections and SSE streams. */
   get connectionCount(): number {
-    return this.connections.size;
+    return this.connections.size + this.sse.size;
+  }
+
+  /** Why no new client (of either transport) is taken now, or null. */
+  private refusal(): Refusal | null {
+    if (this.draining) return { status: 503, reason: 'draining', message: 'server is shutting down' };
+    if (this.cutOff) return { status: 503, reason: 'cut-off', message: 'server is cut off from the store' };
+    if (this.connectionCount >= this.deps.config.maxConnections) return { status: 503, reason: 'capacity', message: 'server is full' };
+    return null;
+  }
+
+  /** A client of either transport is gone. */
+  private closed(conn: ClientConnection): void {
+    this.unidentified.delete(conn);
+    this.deps.chat.disconnect(conn.client);
   }
 
   /** Listens; resolves with the bound port. */
@@ -85,6 +115,7 @@ export class ChatServer {
         resolve();
       });
     });
+    await this.sse.start();
     this.heartbeat = setInterval(() => this.ping(), config.pingIntervalMs);
     this.heartbeat.unref();
     // One sweep for all, not a timer per connection: a connection is closed within a tenth of the timeout past it.
@@ -115,6 +146,7 @@ export class ChatServer {
       );
       return;
     }
+    if (this.sse.handle(req, res, path)) return;
     if (path.startsWith('/files/') && this.deps.files) return this.deps.files(req, res);
     if (this.deps.config.staticDir && serveStatic(this.deps.config.staticDir, req, res, this.csp)) return;
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
@@ -132,11 +164,12 @@ export class ChatServer {
     };
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/ws') return refuse(404, 'path', 'WebSocket endpoint is /ws');
-    if (this.draining) return refuse(503, 'draining', 'server is shutting down');
-    if (this.cutOff) return refuse(503, 'cut-off', 'server is cut off from the store');
+    const refusal = this.refusal();
+    // Draining and cut-off are answered first, a full server after the request's own faults.
+    if (refusal && refusal.reason !== 'capacity') return refuse(refusal.status, refusal.reason, refusal.message);
     if (!originAllowed(req, config.allowedOrigins)) return refuse(403, 'origin', 'origin not allowed');
     if (!subprotocolAcceptable(req)) return refuse(400, 'subprotocol', `subprotocol must be ${SUBPROTOCOL}`);
-    if (this.connections.size >= config.maxConnections) return refuse(503, 'capacity', 'server is full');
+    if (refusal) return refuse(refusal.status, refusal.reason, refusal.message);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }
 
@@ -152,9 +185,8 @@ export class ChatServer {
     if (log.isLevelEnabled('debug')) conn.log.debug('connected');
     ws.on('close', (code) => {
       this.connections.delete(conn);
-      this.unidentified.delete(conn);
       metrics.connections.dec();
-      this.deps.chat.disconnect(conn.client);
+      this.closed(conn);
       if (log.isLevelEnabled('debug')) conn.log.debug({ code }, 'disconnected');
     });
   }
@@ -187,14 +219,15 @@ export class ChatServer {
   }
 
   /**
-   * Cut off from the store (on) or back (off). On: fail /readyz, refuse upgrades, and close every
-   * connection with 1013 so its client resumes on a server that can serve it. Returns how many were closed.
+   * Cut off from the store (on) or back (off). On: fail /readyz, refuse new clients, and close every
+   * client with 1013 so it resumes on a server that can serve it. Returns how many were closed.
    */
   setCutOff(on: boolean): number {
     this.cutOff = on;
     if (!on) return 0;
-    const n = this.connections.size;
+    const n = this.connectionCount;
     for (const conn of this.connections) conn.closeWith(CloseCode.TryAgainLater);
+    this.sse.closeAll(CloseCode.TryAgainLater);
     return n;
   }
 
@@ -206,11 +239,13 @@ export class ChatServer {
     this.draining = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.helloSweep) clearInterval(this.helloSweep);
+    this.sse.stop();
     this.proxies.stop();
     this.http.close();
     for (const conn of this.connections) conn.closeWith(CloseCode.GoingAway);
+    this.sse.closeAll(CloseCode.GoingAway);
     const deadline = Date.now() + timeoutMs;
-    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (this.connectionCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     this.http.closeAllConnections();
   }
 }
