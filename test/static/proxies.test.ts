@@ -87,14 +87,16 @@ describe('haproxy/haproxy.cfg', () => {
     expect(pub).toContain('tcp-request connection reject if { sc_conn_rate(0) gt "${LC_MAX_CONN_RATE-100000}" }');
     // Both limits lifted by the one load-test switch, and only those lines.
     expect(pub).toMatch(/^\.if strneq\("\$\{LC_LOAD_TEST-0\}",1\)\n(\s+tcp-request connection reject if .*\n){2}\.endif$/m);
-    expect(pub).toContain('http-request deny deny_status 404 unless { path "${LC_WS_PATH-/ws}" }');
+    // Only /ws and the SSE fallback's two paths pass.
+    const only = 'http-request deny deny_status 404 unless { path "${LC_WS_PATH-/ws}" } || { path /sse } || { path_beg /sse/ }';
+    expect(pub).toContain(only);
     expect(pub).toContain('http-request set-header X-Forwarded-For %[src]');
     expect(pub).not.toMatch(/hdr_ip|x-forwarded-for\)/i);
     const page = section('ws_from_page');
     expect(d).toMatch(/^\.if defined\(LC_PAGE_BIND\)\nfrontend ws_from_page\n\s+bind "\$\{LC_PAGE_BIND\}"/m);
     expect(page).toContain('http-request track-sc0 req.hdr_ip(x-forwarded-for) table per_client');
     expect(page).toContain('http-request deny deny_status 429 if { sc_conn_cur(0) gt "${LC_MAX_CONN_PER_IP-50}" }');
-    expect(page).toContain('http-request deny deny_status 404 unless { path "${LC_WS_PATH-/ws}" }');
+    expect(page).toContain(only);
     // `option forwardfor` would keep (if-none) or append to a client's header: never used.
     expect(d).not.toMatch(/option forwardfor/);
     // The stats page: loopback by default, a password when one is given.
@@ -154,6 +156,25 @@ describe('chat-front/nginx/default.conf.template', () => {
       + "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
     expect(site).toContain('X-Content-Type-Options nosniff');
     expect(site).toContain('Referrer-Policy');
+  });
+
+  it('proxies the SSE fallback: the stream unbuffered past the heartbeat, POSTs with a body limit that fits the largest request', () => {
+    const site = renderTemplate(template, vars);
+    const location = (head: string) => new RegExp(`^\\s*location ${head} \\{\\n([\\s\\S]*?)^\\s*\\}$`, 'm').exec(site)?.[1] ?? '';
+    const stream = location('= /sse');
+    const posts = location('\\^~ /sse/');
+    for (const [name, block] of [['stream', stream], ['posts', posts]]) {
+      expect(block, name).toContain('proxy_pass http://127.0.0.1:18080;');
+      expect(block, name).toContain('proxy_http_version 1.1;');
+      expect(block, name).toContain('proxy_buffering off;');
+      expect(block, name).toMatch(/^\s*proxy_set_header X-Forwarded-For \$remote_addr;$/m);
+      expect(block, name).toContain('proxy_set_header X-Forwarded-Host $http_host;');
+    }
+    // Longer than the heartbeat (at most 10 s): an open stream is never cut by nginx.
+    const seconds = (v: string) => (v.endsWith('h') ? 3600 : v.endsWith('m') ? 60 : 1) * parseInt(v, 10);
+    expect(seconds(/proxy_read_timeout (\w+);/.exec(stream)?.[1] ?? '0')).toBeGreaterThan(10);
+    // The servers' MAX_PAYLOAD default is 64 KiB; the page's own 1k limit would refuse most requests.
+    expect(posts).toMatch(/^\s*client_max_body_size 64k;$/m);
   });
 
   it('limits concurrent requests per client address (a WebSocket counts for its whole life), and slow headers', () => {
