@@ -38,6 +38,8 @@ export async function startNoWsProxy(): Promise<NoWsProxy> {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       res.flushHeaders();
       upRes.pipe(res);
+      // An upstream that dies mid-response (a killed server's stream) cuts the client's too, as nginx does.
+      upRes.on('close', () => { if (!upRes.complete) res.destroy(); });
     });
     up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
     res.on('close', () => up.destroy());
