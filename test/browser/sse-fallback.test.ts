@@ -142,6 +142,8 @@ describe('the page over Server-Sent Events when WebSocket is blocked', () => {
       await entries(p.page, 'bob after').waitFor();
       await entries(p.page, 'ann after').waitFor();
       await expect.poll(async () => (await entries(p.page, 'ann typed while offline').textContent()) ?? '').not.toContain('pending');
+      // Every message of the page's own stored (acked and delivered back): nothing waits in the outbox.
+      await expect.poll(() => log(p.page).locator(':scope > .outbox').count(), { timeout: 15_000 }).toBe(0);
       for (const text of all) expect(await entries(p.page, text).count(), `${text} once`).toBe(1);
       const ids = await log(p.page).locator(':scope > [data-id]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
       expect(ids.length, '0 lost, 0 doubled').toBe(all.length);
