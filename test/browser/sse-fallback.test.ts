@@ -6,8 +6,10 @@
  * proxy that strips Upgrade does). The page tries WebSocket twice, falls back to Server-Sent Events and
  * says "fallback" in its status. Then: two pages on different servers chat, with their POSTs landing
  * on several servers (HAProxy's per-server request counts); SIGKILL the server holding a page's stream
- * and it resumes elsewhere with nothing lost or doubled; an account's private room works. Without the
- * proxy the page stays on WebSocket. The status text is axe-clean either way.
+ * and it resumes elsewhere with nothing lost or doubled; an account's private room works; once the
+ * proxy lets WebSockets through, the page's probe (5 minutes on, by Playwright's clock) moves it back
+ * to WebSocket while the other page talks, nothing lost. Without the proxy the page stays on
+ * WebSocket; `?transport=sse` / `?transport=ws` force one. The status text is axe-clean either way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContextOptions, Page } from 'playwright-core';
@@ -184,5 +186,59 @@ describe('the page over Server-Sent Events when WebSocket is blocked', () => {
       await entries(p.page, 'private answer over sse').waitFor();
     }
     expect([...a.pageErrors, ...b.pageErrors]).toEqual([]);
+  });
+  it('?transport=sse forces SSE where WebSocket works; ?transport=ws never falls back', async () => {
+    const forced = await open('?transport=sse#forced', false);
+    await joinAs(forced.page, 'Sse');
+    expect(await status(forced.page).textContent()).toContain('fallback');
+    await send(forced.page, 'forced over sse');
+    await entries(forced.page, 'forced over sse').waitFor();
+    await expect.poll(() => entries(forced.page, 'forced over sse').textContent()).not.toContain('pending');
+
+    const streams = proxy.forwarded.filter((r) => r === 'GET /sse').length;
+    const refused = proxy.refused;
+    const ws = await open('?transport=ws#forced', true);
+    await ws.page.getByRole('textbox', { name: 'Name', exact: true }).fill('Ws');
+    await ws.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await expect.poll(() => proxy.refused - refused, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    expect(await status(ws.page).textContent()).not.toMatch(/\bconnected\b/);
+    expect(proxy.forwarded.filter((r) => r === 'GET /sse').length).toBe(streams);
+    await ws.page.context().close();
+  });
+
+  it('on SSE, once WebSocket works again the page moves back to it (a probe after 5 minutes), losing nothing', async () => {
+    const room = 'sse-back';
+    const ann = await open(`#${room}`, true, {}, (p) => p.clock.install());
+    const bob = await open(`#${room}`, true);
+    await joinAs(ann.page, 'Ann');
+    await joinAs(bob.page, 'Bob');
+    expect(await status(ann.page).textContent()).toContain('fallback');
+    await send(bob.page, 'bob on sse');
+    await entries(ann.page, 'bob on sse').waitFor();
+
+    proxy.allowWebSocket = true;
+    const tunnels = proxy.tunnels;
+    try {
+      await ann.page.clock.fastForward('05:01'); // the probe's timer
+      // Bob talks while Ann's page probes, closes its stream and reconnects over WebSocket.
+      for (let i = 1; i <= 3; i++) await send(bob.page, `bob during the move ${i}`);
+      await expect.poll(() => status(ann.page).textContent(), { timeout: 20_000 }).toMatch(/connected · APPID \S+\s*$/);
+      expect(proxy.tunnels - tunnels, 'the probe and the new socket went through').toBeGreaterThanOrEqual(2);
+    } finally {
+      proxy.allowWebSocket = false;
+    }
+    await send(ann.page, 'ann on websocket');
+    const all = ['bob on sse', 'bob during the move 1', 'bob during the move 2', 'bob during the move 3', 'ann on websocket'];
+    for (const p of [ann, bob]) {
+      await entries(p.page, 'ann on websocket').waitFor();
+      await entries(p.page, 'bob during the move 3').waitFor();
+      await expect.poll(() => log(p.page).locator(':scope > .outbox').count(), { timeout: 15_000 }).toBe(0);
+      for (const text of all) expect(await entries(p.page, text).count(), `${text} once`).toBe(1);
+      const ids = await log(p.page).locator(':scope > [data-id]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
+      expect(ids).toEqual(ids.map((_, i) => ids[0] + i));
+    }
+    expect(await status(ann.page).textContent()).not.toContain('fallback');
+    expect(await status(bob.page).textContent()).toContain('fallback'); // its timer has not come yet
+    expect([...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
   });
 });

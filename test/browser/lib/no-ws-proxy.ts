@@ -6,7 +6,7 @@
  * too). It counts what it refused and the POSTs it forwarded.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export interface NoWsProxy {
@@ -14,6 +14,9 @@ export interface NoWsProxy {
   readonly proxy: { server: string; bypass: string };
   /** WebSocket attempts refused (CONNECT tunnels and Upgrade requests). */
   refused: number;
+  /** When true, CONNECT tunnels (WebSockets) are let through; tunnels opened so far are counted. */
+  allowWebSocket: boolean;
+  tunnels: number;
   /** Paths of the requests forwarded, e.g. `POST /sse/<token>`. */
   forwarded: string[];
   close(): Promise<void>;
@@ -45,7 +48,22 @@ export async function startNoWsProxy(): Promise<NoWsProxy> {
     res.on('close', () => up.destroy());
     req.pipe(up);
   });
-  server.on('connect', (_req, sock: Duplex) => refuse(sock));
+  server.on('connect', (req, sock: Duplex, head: Buffer) => {
+    if (!state.allowWebSocket) { refuse(sock); return; }
+    const [host, port] = (req.url ?? '').split(':');
+    const up = net.connect(Number(port), host, () => {
+      state.tunnels++;
+      sock.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) up.write(head);
+      up.pipe(sock);
+      sock.pipe(up);
+    });
+    sockets.add(up);
+    up.on('close', () => { sockets.delete(up); sock.destroy(); });
+    up.on('error', () => sock.destroy());
+    sock.on('error', () => up.destroy());
+    sock.on('close', () => up.destroy());
+  });
   server.on('upgrade', (_req, sock: Duplex) => refuse(sock));
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -53,6 +71,8 @@ export async function startNoWsProxy(): Promise<NoWsProxy> {
   const state: NoWsProxy = {
     proxy: { server: `http://127.0.0.1:${port}`, bypass: '<-loopback>' },
     refused: 0,
+    allowWebSocket: false,
+    tunnels: 0,
     forwarded: [],
     close: async () => {
       for (const s of sockets) s.destroy();
