@@ -9,8 +9,9 @@
  * setting `livechat.transport`) forces one transport for testing.
  *
  * The policy is a SocketCtor: the Connection constructs sockets as before and knows nothing of it.
- * Only a failure of the path counts (1006, the connection's own timeout 4000, a constructor that
- * throws): a server that closes with a code of its own (1001, 1008, 1013…) is reachable that way.
+ * Only a failure of the path counts: a socket that ends without a close frame (1006, 1015), one the
+ * Connection gives up on before its welcome (its connect timeout), a constructor that throws. A socket
+ * closed with a code of the server's own (1001, 1008, 1013, 4xxx…) reached a server that way.
  */
 import type { SocketCtor, SocketLike } from './connection.js';
 import { SseSocket, type EventSourceCtor } from './sse-socket.js';
@@ -40,8 +41,8 @@ export interface TransportOptions {
   probeTimeoutMs?: number;
 }
 
-/** Close codes that say the path failed, not the server: no close frame (1006), TLS (1015), the page's own timeout (4000). */
-const PATH_FAILURES = new Set([1006, 1015, 4000]);
+/** Close codes that say the path failed, not the server: no close frame (1006), TLS (1015). */
+const PATH_FAILURES = new Set([1006, 1015]);
 const HANDED_OVER = 4001;
 
 /** `?transport=` of the address, else the stored setting, else auto. `ws` is short for websocket. */
@@ -128,10 +129,10 @@ export class TransportPolicy {
     }
   }
 
-  /** A socket ended (`welcomed`: it had its welcome; `code`: how it ended). */
-  ended(s: TrackedSocket, welcomed: boolean, code: number): void {
+  /** A socket ended (`welcomed`: it had its welcome; `pathFailed`: no server closed it, see the header). */
+  ended(s: TrackedSocket, welcomed: boolean, pathFailed: boolean): void {
     if (this.live === s) { this.live = null; this.stopProbe(); }
-    if (!welcomed && PATH_FAILURES.has(code)) this.failed();
+    if (!welcomed && pathFailed) this.failed();
   }
 
   /** The path of the current transport failed before a welcome: maybe switch. */
@@ -231,32 +232,33 @@ class TrackedSocket implements SocketLike {
       if (!this.welcomed && isWelcome(ev.data)) { this.welcomed = true; policy.welcomed(this); }
       this.onmessage?.(ev);
     };
-    this.inner.onclose = (ev) => { this.end(ev.code); this.onclose?.(ev); };
+    this.inner.onclose = (ev) => { this.end(PATH_FAILURES.has(ev.code)); this.onclose?.(ev); };
     this.inner.onerror = (ev) => this.onerror?.(ev);
   }
 
   get readyState(): number { return this.inner.readyState; }
   send(data: string): void { this.inner.send(data); }
 
+  /** The Connection closes it: before a welcome, other than a plain stop (1000), it gave up waiting. */
   close(code?: number, reason?: string): void {
-    this.end(code ?? 1000);
+    this.end(code !== undefined && code !== 1000);
     this.inner.close(code, reason);
   }
 
   /** Ends this socket for the policy: closes it and tells the Connection, which reconnects. */
   handOver(code: number, reason: string): void {
     if (this.done) return;
-    this.end(code);
+    this.end(false);
     const inner = this.inner;
     inner.onopen = inner.onmessage = inner.onclose = inner.onerror = null;
     try { inner.close(1000, reason); } catch { /* closed */ }
     this.onclose?.({ code, reason });
   }
 
-  private end(code: number): void {
+  private end(pathFailed: boolean): void {
     if (this.done) return;
     this.done = true;
-    this.policy.ended(this, this.welcomed, code);
+    this.policy.ended(this, this.welcomed, pathFailed);
   }
 }
 

@@ -92,7 +92,7 @@ describe('TransportPolicy', () => {
     conn.close();
   });
 
-  it('a close code of the server\'s own (1013, 1001) is no reason to leave WebSocket', () => {
+  it('a close code of the server\'s own (1013, 1001, 4000) is no reason to leave WebSocket', () => {
     const { conn } = setup();
     conn.connect();
     FakeSocket.last().open();
@@ -100,8 +100,10 @@ describe('TransportPolicy', () => {
     FakeSocket.last().open();
     failLast(1001);
     FakeSocket.last().open();
+    failLast(4000);
+    FakeSocket.last().open();
     failLast(1013);
-    expect(kinds()).toEqual(['ws', 'ws', 'ws', 'ws']);
+    expect(kinds()).toEqual(['ws', 'ws', 'ws', 'ws', 'ws']);
     conn.close();
   });
 
