@@ -84,7 +84,7 @@ export class View {
     if (!prev || prev.conn !== state.conn || prev.appId !== state.appId || prev.fallback !== state.fallback) {
       this.status.dataset.state = state.conn;
       this.statusText.textContent = statusText(state);
-      this.status.title = state.appId ? `This page is connected through server ${state.appId}${state.fallback ? ' over Server-Sent Events (WebSocket is blocked)' : ''}` : '';
+      this.status.title = state.appId ? `This page is connected through server ${state.appId}${state.fallback ? ' over Server-Sent Events, the fallback for WebSocket' : ''}` : '';
     }
     this.renderHeading(state, prev);
     if (!prev || prev.me !== state.me) this.renderMe(state.me);
