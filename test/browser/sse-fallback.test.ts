@@ -159,7 +159,7 @@ describe('the page over Server-Sent Events when WebSocket is blocked', () => {
     await stage.cluster.startServer(before);
   });
 
-  it('an account\'s private room works over SSE: create, invite, accept, chat', async () => {
+  it('an account\'s private room works over SSE: create, invite, accept, chat; sign out everywhere reaches every tab', async () => {
     const [owner, guest] = [`own${run}`, `gst${run}`];
     const a = await open('', true);
     const b = await open('', true);
@@ -184,6 +184,17 @@ describe('the page over Server-Sent Events when WebSocket is blocked', () => {
     for (const p of [a, b]) {
       await entries(p.page, 'private hello over sse').waitFor();
       await entries(p.page, 'private answer over sse').waitFor();
+    }
+    // A second tab of the guest's account (resumed from storage), also on SSE; "Sign out everywhere" on
+    // the first: the server ends both streams with close 1008 "signed out", and both tabs sign out.
+    const b2 = await b.page.context().newPage();
+    await b2.goto(`${stage.cluster.pageUrl}#lobby`);
+    await connectedAppId(b2);
+    expect(await status(b2).textContent()).toContain('fallback');
+    await b.page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    for (const p of [b.page, b2]) {
+      await p.locator('#login-notice').filter({ hasText: 'signed out' }).waitFor({ timeout: 15_000 });
+      await p.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
     }
     expect([...a.pageErrors, ...b.pageErrors]).toEqual([]);
   });
