@@ -3,26 +3,20 @@
  * and waits for the next frame matching a predicate (with a timeout that names what it waited for).
  */
 import WebSocket from 'ws';
-import type { ServerMessage } from '@livechat/protocol';
-
-type Frame = ServerMessage & Record<string, unknown>;
+import { FrameQueue, type Frame } from './frame-queue.js';
 
 export class TestClient {
-  readonly frames: Frame[] = [];
-  private cursor = 0;
-  private waiters: Array<() => void> = [];
+  private readonly queue = new FrameQueue();
+  readonly frames: Frame[] = this.queue.frames;
   closeCode: number | null = null;
   closed: Promise<number>;
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()));
-      for (const w of this.waiters.splice(0)) w();
-    });
+    ws.on('message', (data) => this.queue.push(JSON.parse(data.toString())));
     ws.on('error', () => {});
     this.closed = new Promise((resolve) => ws.on('close', (code) => {
       this.closeCode = code;
-      for (const w of this.waiters.splice(0)) w();
+      this.queue.end(String(code));
       resolve(code);
     }));
   }
@@ -44,22 +38,8 @@ export class TestClient {
   }
 
   /** Waits for the next frame (after the previous `next`) matching `pred`, skipping others. */
-  async next<T extends Frame = Frame>(pred: string | ((f: Frame) => boolean), timeoutMs = 5000): Promise<T> {
-    const match = typeof pred === 'string' ? (f: Frame) => f.type === pred : pred;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      while (this.cursor < this.frames.length) {
-        const f = this.frames[this.cursor++];
-        if (match(f)) return f as T;
-      }
-      if (this.closeCode !== null) throw new Error(`closed (${this.closeCode}) while waiting for ${String(pred)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${String(pred)}; got ${JSON.stringify(this.frames.slice(-5))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(t); resolve(); });
-      });
-    }
+  next<T extends Frame = Frame>(pred: string | ((f: Frame) => boolean), timeoutMs = 5000): Promise<T> {
+    return this.queue.next<T>(pred, timeoutMs);
   }
 
   /** Sends a request and waits for the answer of the given type (or an error). */
@@ -74,12 +54,7 @@ export class TestClient {
 
   /** All `message` frames of a room received so far. */
   messages(room: string): Array<Frame & { id: number; cid: string; text: string }> {
-    const out: Array<Frame & { id: number; cid: string; text: string }> = [];
-    for (const f of this.frames) {
-      if (f.type === 'message' && f.room === room) out.push(f as never);
-      if (f.type === 'joined' && f.room === room) out.push(...(f.messages as never[]));
-    }
-    return out;
+    return this.queue.messages(room);
   }
 
   close(): void {

@@ -62,7 +62,8 @@ describe('haproxy/haproxy.cfg', () => {
   });
 
   it('has the settings the topology relies on', () => {
-    for (const s of ['balance roundrobin', 'option httpchk GET /readyz', 'timeout tunnel 1h', 'timeout client-fin 30s',
+    // option http-no-delay: SSE frames through HAProxy otherwise wait ~200 ms each (MSG_MORE).
+    for (const s of ['balance roundrobin', 'option http-no-delay', 'option httpchk GET /readyz', 'timeout tunnel 1h', 'timeout client-fin 30s',
       'timeout server-fin', 'stats uri /', 'stats socket', 'conn_rate(10s)', 'resolvers docker', 'nameserver dns 127.0.0.11:53']) {
       expect(haproxyCfg).toContain(s);
     }

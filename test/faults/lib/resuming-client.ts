@@ -2,14 +2,15 @@
  * A client that behaves as the protocol asks a real one to: it keeps its session, tracks the last
  * message id per room, reconnects with full-jitter backoff when its connection drops (to whatever
  * server `pickUrl` names: HAProxy, or one of the servers), joins again with `after`, and retries
- * every unacked `send` with the same `cid`.
+ * every unacked `send` with the same `cid`. It speaks over WebSocket, or over the SSE fallback
+ * (`dial: dialSse`, client-transport.ts): the same client, the same accounting.
  *
  * Accounting for "zero lost, zero duplicated": each client counts ids that arrive out of order
  * (duplicate: id <= last; gap: id > last + 1); a Ledger collects every ack. After the run, every
  * acked id must be at most each receiver's last id (with no gap on the way, that means received).
  */
 import { v4 as uuidv4 } from 'uuid';
-import WebSocket from 'ws';
+import { dialWs, type ClientTransport, type Dial } from './client-transport.js';
 
 export interface ClientStats {
   connects: number;
@@ -52,7 +53,7 @@ export class ResumingClient {
   readonly stats: ClientStats = { connects: 0, closeCodes: [], duplicates: [], gaps: [], truncated: 0, unavailable: 0 };
   appId = '';
   memberId = '';
-  ws: WebSocket | null = null;
+  link: ClientTransport | null = null;
   /** Resolves each time the client is identified and joined to all its rooms. */
   private readyWaiters: Array<() => void> = [];
   ready = false;
@@ -68,7 +69,7 @@ export class ResumingClient {
     readonly rooms: string[],
     private readonly pickUrl: () => string,
     private readonly ledger: Ledger,
-    private readonly opts: { maxBackoffMs?: number; onMessage?: (room: string, id: number) => void } = {},
+    private readonly opts: { maxBackoffMs?: number; onMessage?: (room: string, id: number) => void; dial?: Dial } = {},
   ) {}
 
   /** Connects (retrying) and resolves once joined to every room. */
@@ -102,39 +103,39 @@ export class ResumingClient {
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.ws?.terminate();
+    this.link?.terminate();
   }
 
   private write(p: PendingSend): void {
-    if (this.ready && this.ws?.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify({ type: 'send', room: p.room, text: p.text, cid: p.cid }));
-    }
+    if (this.ready && this.link?.open) this.link.send({ type: 'send', room: p.room, text: p.text, cid: p.cid });
   }
 
   private connect(): void {
     if (this.stopped) return;
     this.ready = false;
     this.joinedRooms.clear();
-    const ws = new WebSocket(this.pickUrl(), ['livechat.v1']);
-    this.ws = ws;
-    ws.on('open', () => {
-      this.stats.connects++;
-      ws.send(JSON.stringify({ type: 'hello', name: this.name, ...(this.session ? { session: this.session } : {}) }));
+    const link: ClientTransport = (this.opts.dial ?? dialWs)(this.pickUrl(), {
+      onOpen: () => {
+        this.stats.connects++;
+        link.send({ type: 'hello', name: this.name, ...(this.session ? { session: this.session } : {}) });
+      },
+      onFrame: (f) => this.onFrame(link, f),
+      onClose: (code) => this.onClose(link, code),
     });
-    ws.on('message', (data) => this.onFrame(ws, JSON.parse(data.toString())));
-    ws.on('error', () => {});
-    ws.on('close', (code) => {
-      if (this.ws !== ws) return;
-      this.stats.closeCodes.push(code);
-      this.ready = false;
-      if (this.stopped) return;
-      // Full jitter: a whole server's clients must not come back in lockstep.
-      const cap = Math.min(this.opts.maxBackoffMs ?? 1000, 100 * 2 ** this.attempt++);
-      this.retryTimer = setTimeout(() => this.connect(), Math.random() * cap);
-    });
+    this.link = link;
   }
 
-  private onFrame(ws: WebSocket, f: Record<string, any>): void {
+  private onClose(link: ClientTransport, code: number): void {
+    if (this.link !== link) return;
+    this.stats.closeCodes.push(code);
+    this.ready = false;
+    if (this.stopped) return;
+    // Full jitter: a whole server's clients must not come back in lockstep.
+    const cap = Math.min(this.opts.maxBackoffMs ?? 1000, 100 * 2 ** this.attempt++);
+    this.retryTimer = setTimeout(() => this.connect(), Math.random() * cap);
+  }
+
+  private onFrame(link: ClientTransport, f: Record<string, any>): void {
     switch (f.type) {
       case 'welcome':
         this.session = f.session;
@@ -142,7 +143,7 @@ export class ResumingClient {
         this.memberId = f.member.id;
         for (const room of this.rooms) {
           const after = this.lastId.get(room);
-          ws.send(JSON.stringify({ type: 'join', room, ...(after !== undefined ? { after } : {}) }));
+          link.send({ type: 'join', room, ...(after !== undefined ? { after } : {}) });
         }
         return;
       case 'joined': {
