@@ -3,9 +3,9 @@
  * that connection.ts and everything above it work unchanged when a network refuses WebSockets: frames
  * come in on an `EventSource` (GET /sse), each event's data one server frame; requests go out as POSTs
  * to /sse/<stream>, one JSON request each, strictly one after another so they reach the server in the
- * order they were sent. Open once the stream named itself (its first event); closed — once, with a
- * close code — when the server says so (`{"type":"close"}`), the stream errors, or a POST is refused
- * or lost. The EventSource is closed at once then: its own reconnect would open a second stream
+ * order they were sent; one answered 503 (not taken yet) is sent again after its Retry-After, still
+ * ahead of the rest. Open once the stream named itself (its first event); closed — once, with a close
+ * code — when the server says so (`{"type":"close"}`), the stream errors, or a POST is refused or lost. The EventSource is closed at once then: its own reconnect would open a second stream
  * behind the Connection's back, which reconnects (and resumes) by itself.
  */
 import type { SocketLike } from './connection.js';
@@ -21,13 +21,15 @@ export type EventSourceCtor = new (url: string) => EventSourceLike;
 /** The part of `fetch` this module uses. */
 export type FetchLike = (url: string, init: {
   method: 'POST'; headers: Record<string, string>; body: string; credentials: 'same-origin'; keepalive: false;
-}) => Promise<{ status: number }>;
+}) => Promise<{ status: number; headers?: { get(name: string): string | null } }>;
 
 export interface SseOptions {
   /** The stream's URL, e.g. `/sse` on the page's origin; a POST goes to `${streamUrl}/${token}`. */
   streamUrl: string;
   EventSource: EventSourceCtor;
   fetch: FetchLike;
+  /** A POST answered 503 (the stream's server did not confirm in time) is retried this often (default 3). */
+  retries503?: number;
 }
 
 const CONNECTING = 0;
@@ -43,6 +45,7 @@ export const ABNORMAL = 1006;
 function closeCodeOfStatus(status: number): number {
   if (status === 413) return 1009;
   if (status === 429 || status === 503) return 1013;
+  if (status === 415) return 1003;
   if (status === 400 || status === 403) return 1008;
   return ABNORMAL;
 }
@@ -58,6 +61,9 @@ export class SseSocket implements SocketLike {
   /** Requests written but not POSTed yet (the head is in flight while `posting`). */
   private readonly queue: string[] = [];
   private posting = false;
+  /** 503s in a row for the request at the head of the queue. */
+  private busy = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly o: SseOptions) {
     this.es = new o.EventSource(o.streamUrl);
@@ -97,7 +103,7 @@ export class SseSocket implements SocketLike {
     this.posting = true;
     const body = this.queue[0];
     const url = `${this.o.streamUrl}/${encodeURIComponent(this.token ?? '')}`;
-    let sent: Promise<{ status: number }>;
+    let sent: ReturnType<FetchLike>;
     try {
       sent = this.o.fetch(url, {
         method: 'POST', headers: { 'Content-Type': 'application/json' }, body, credentials: 'same-origin', keepalive: false,
@@ -106,7 +112,14 @@ export class SseSocket implements SocketLike {
       sent = Promise.reject(new Error('fetch threw'));
     }
     sent.then((res) => {
+      if (res.status === 503 && this.busy < (this.o.retries503 ?? 3) && this.readyState === OPEN) {
+        // Not taken (Redis or the holder stalled): the same request again after Retry-After, still first in line.
+        this.busy++;
+        this.retryTimer = setTimeout(() => { this.retryTimer = null; this.posting = false; this.pump(); }, retryAfterMs(res.headers));
+        return;
+      }
       this.posting = false;
+      this.busy = 0;
       if (res.status < 200 || res.status >= 300) { this.finish(closeCodeOfStatus(res.status), `POST answered ${res.status}`); return; }
       this.queue.shift();
       this.pump();
@@ -121,10 +134,17 @@ export class SseSocket implements SocketLike {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
     this.queue.length = 0;
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
     try { this.es.close(); } catch { /* already closed */ }
     this.es.onmessage = this.es.onerror = null;
     this.onclose?.({ code, reason });
   }
+}
+
+/** A 503's Retry-After in ms (seconds in the header), 1 s when absent; at most 10 s. */
+function retryAfterMs(headers: { get(name: string): string | null } | undefined): number {
+  const secs = Number(headers?.get('Retry-After'));
+  return Number.isFinite(secs) && secs > 0 ? Math.min(secs, 10) * 1000 : 1000;
 }
 
 /** The token of the stream's first event, `{"type":"stream","stream":"<token>"}`; null if it is not that. */

@@ -18,12 +18,12 @@ class FakeEventSource implements EventSourceLike {
   fail(): void { this.onerror?.({}); }
 }
 
-interface Post { url: string; body: string; init: Parameters<FetchLike>[1]; resolve(status: number): void; reject(): void }
+interface Post { url: string; body: string; init: Parameters<FetchLike>[1]; resolve(status: number, retryAfter?: string): void; reject(): void }
 
 function fakeFetch() {
   const posts: Post[] = [];
   const fetch: FetchLike = (url, init) => new Promise((resolve, reject) => {
-    posts.push({ url, body: init.body, init, resolve: (status) => resolve({ status }), reject: () => reject(new TypeError('network')) });
+    posts.push({ url, body: init.body, init, resolve: (status, retryAfter) => resolve({ status, headers: { get: (n: string) => (n === 'Retry-After' ? retryAfter ?? null : null) } }), reject: () => reject(new TypeError('network')) });
   });
   return { posts, fetch };
 }
@@ -151,6 +151,34 @@ describe('SseSocket', () => {
     b.posts[0].resolve(429);
     await flush();
     expect(b.closes.map((c) => c.code)).toEqual([1013]);
+  });
+
+  it('a POST answered 503 goes again after Retry-After, still ahead of the rest; after 3 retries the socket closes with 1013', async () => {
+    vi.useFakeTimers();
+    try {
+      const { s, posts, closes } = opened();
+      s.send('{"n":1}');
+      s.send('{"n":2}');
+      posts[0].resolve(503, '1');
+      await flush();
+      expect(posts).toHaveLength(1);
+      vi.advanceTimersByTime(1000);
+      expect(posts.map((p) => p.body)).toEqual(['{"n":1}', '{"n":1}']);
+      posts[1].resolve(202);
+      await flush();
+      expect(posts.map((p) => p.body)).toEqual(['{"n":1}', '{"n":1}', '{"n":2}']);
+      for (let i = 0; i < 3; i++) {
+        posts[posts.length - 1].resolve(503);
+        await flush();
+        vi.advanceTimersByTime(1000);
+      }
+      expect(closes).toEqual([]);
+      posts[posts.length - 1].resolve(503);
+      await flush();
+      expect(closes.map((c) => c.code)).toEqual([1013]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('close() closes the EventSource and reports once', () => {
