@@ -9,7 +9,9 @@
  * and it resumes elsewhere with nothing lost or doubled; an account's private room works; once the
  * proxy lets WebSockets through, the page's probe (5 minutes on, by Playwright's clock) moves it back
  * to WebSocket while the other page talks, nothing lost. Without the proxy the page stays on
- * WebSocket; `?transport=sse` / `?transport=ws` force one. The status text is axe-clean either way.
+ * WebSocket; `?transport=sse` / `?transport=ws` force one. A middlebox that accepts the upgrade and
+ * then passes nothing (playwright's routeWebSocket, never answering) costs two connect timeouts, then
+ * SSE. The status text is axe-clean either way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContextOptions, Page } from 'playwright-core';
@@ -251,5 +253,24 @@ describe('the page over Server-Sent Events when WebSocket is blocked', () => {
     expect(await status(ann.page).textContent()).not.toContain('fallback');
     expect(await status(bob.page).textContent()).toContain('fallback'); // its timer has not come yet
     expect([...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
+  });
+  it('a middlebox that accepts the upgrade and then passes nothing: after two connect timeouts the page is on SSE', async () => {
+    // Playwright's routeWebSocket stands in for it: the socket opens, and nothing ever comes back.
+    let stalled = 0;
+    const p = await open('#sse-stall', false, {}, async (page) => {
+      await page.clock.install();
+      await page.routeWebSocket(/\/ws$/, () => { stalled++; });
+    });
+    await p.page.getByRole('textbox', { name: 'Name', exact: true }).fill('Stalled');
+    await p.page.getByRole('button', { name: 'Join', exact: true }).click();
+    for (let i = 0; i < 2; i++) {
+      await expect.poll(() => stalled).toBe(i + 1);
+      await p.page.clock.fastForward(10_500); // the connect timeout, then the backoff's first steps
+    }
+    await connectedAppId(p.page);
+    expect(await status(p.page).textContent()).toContain('fallback');
+    expect(stalled).toBe(2);
+    await send(p.page, 'through the stall');
+    await expect.poll(() => entries(p.page, 'through the stall').textContent()).not.toContain('pending');
   });
 });
