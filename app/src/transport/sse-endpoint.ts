@@ -57,6 +57,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
+function ignore(): void {}
+
 function answer(res: http.ServerResponse, status: number, text = '', headers: Record<string, string> = {}): void {
   const body = text ? `${text}\n` : '';
   res.writeHead(status, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(body)), ...headers }).end(body);
@@ -121,6 +123,8 @@ export class SseEndpoint {
     this.streams.set(token, stream);
     metrics.sseStreams.inc();
     metrics.sseStreamsTotal.inc();
+    // A write racing the socket's end must not become an unhandled 'error' (writes are guarded; this is the net).
+    res.on('error', ignore);
     res.on('close', () => {
       this.streams.delete(token);
       metrics.sseStreams.dec();
