@@ -6,7 +6,8 @@
  * proxy that strips Upgrade does). The page tries WebSocket twice, falls back to Server-Sent Events and
  * says "fallback" in its status. Then: two pages on different servers chat, with their POSTs landing
  * on several servers (HAProxy's per-server request counts); SIGKILL the server holding a page's stream
- * and it resumes elsewhere with nothing lost or doubled; an account's private room works; once the
+ * and it resumes elsewhere with nothing lost or doubled; SIGTERM it and its close event (1001) moves the
+ * page at once; an account's private room works, and signing out everywhere reaches each tab; once the
  * proxy lets WebSockets through, the page's probe (5 minutes on, by Playwright's clock) moves it back
  * to WebSocket while the other page talks, nothing lost. Without the proxy the page stays on
  * WebSocket; `?transport=sse` / `?transport=ws` force one. A middlebox that accepts the upgrade and
@@ -157,6 +158,47 @@ describe('the page over Server-Sent Events when WebSocket is blocked', () => {
     const seen = await statusLog();
     expect(seen.some((s) => s.includes('reconnecting'))).toBe(true);
     expect(seen.at(-1)).toMatch(new RegExp(`connected · APPID ${after} · fallback`));
+    expect([...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
+    await stage.cluster.startServer(before);
+  });
+
+  it('SIGTERM the server holding a page\'s stream: its close event (1001) sends the page to another server at once', async () => {
+    const room = 'sse-drain';
+    // Ann's page records the stream's close events (seen beside the page's own listener).
+    const ann = await open(`#${room}`, true, {}, async (page) => { await page.addInitScript(() => {
+      const w = window as unknown as { __closes: unknown[]; EventSource: typeof EventSource };
+      const Native = w.EventSource;
+      w.__closes = [];
+      w.EventSource = class extends Native {
+        constructor(url: string | URL, init?: EventSourceInit) {
+          super(url, init);
+          this.addEventListener('message', (ev) => { if (String(ev.data).includes('"close"')) w.__closes.push(JSON.parse(String(ev.data))); });
+        }
+      };
+    }); });
+    const bob = await open(`#${room}`, true);
+    const before = await joinAs(ann.page, 'Ann');
+    await joinAs(bob.page, 'Bob');
+    await send(bob.page, 'bob before the drain');
+    await entries(ann.page, 'bob before the drain').waitFor();
+    const statusLog = await recordStatus(ann.page);
+    const stopped = stage.cluster.killServer(before, 'SIGTERM');
+    await expect.poll(async () => (await statusLog()).some((s) => s.includes('reconnecting')), { timeout: 10_000 }).toBe(true);
+    const after = await connectedAppId(ann.page);
+    expect(after).not.toBe(before);
+    expect(await status(ann.page).textContent()).toContain('fallback');
+    expect(await ann.page.evaluate(() => (window as unknown as { __closes: unknown[] }).__closes)).toEqual([
+      expect.objectContaining({ type: 'close', code: 1001 })]);
+    await stopped;
+    await send(bob.page, 'bob after the drain');
+    await send(ann.page, 'ann after the drain');
+    for (const p of [ann, bob]) {
+      await entries(p.page, 'ann after the drain').waitFor();
+      await entries(p.page, 'bob after the drain').waitFor();
+      for (const text of ['bob before the drain', 'bob after the drain', 'ann after the drain']) {
+        expect(await entries(p.page, text).count(), `${text} once`).toBe(1);
+      }
+    }
     expect([...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
     await stage.cluster.startServer(before);
   });
