@@ -45,6 +45,8 @@ const TRANSIENT_NOTICE_MS = 10_000;
 export interface ControllerOptions {
   url: string;
   WebSocket: SocketCtor;
+  /** Whether the connection runs over the SSE fallback (transport.ts); read when it connects. */
+  fallback?: () => boolean;
   storage?: KeyValueStore | null;
   onChange: (state: S.ChatState) => void;
   /**
@@ -224,7 +226,7 @@ export class ChatController implements Page {
     this.typing.connState(s);
     this.uploads.connState(s);
     this.account.connState(s);
-    this.update(S.applyConnState(this.state, s));
+    this.update(S.applyConnState(this.state, s, this.o.fallback?.() ?? false));
   }
 
   /** Each frame to the part that owns it; `answers` is the request it answers, when the server said. */

@@ -18,6 +18,7 @@ import { Notifier, type NotificationCtor } from './notifications.js';
 import { PasswordForm } from './password-form.js';
 import { hasNewer, type ChatState } from './state.js';
 import { rejectedRoomNotice, TEXT } from './texts.js';
+import { pageTransport } from './transport.js';
 import { View } from './view.js';
 
 /** Scrolling this close to the top asks for older messages (to the bottom: newer, while the window ends early). */
@@ -42,6 +43,8 @@ function addressedRoom(): { room: string; notice: string | null } {
 }
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+// WebSocket first; Server-Sent Events when it is blocked (transport.ts). `?transport=sse` or `=ws` forces one.
+const transport = pageTransport(location.search, storage());
 
 const view = new View();
 // Opt-in browser notifications (DMs and @mentions while the tab is hidden): asked for only from "Notify me".
@@ -55,7 +58,8 @@ let queued = false;
 const first = addressedRoom();
 const controller = new ChatController({
   url: wsUrl,
-  WebSocket: WebSocket as unknown as ConstructorParameters<typeof ChatController>[0]['WebSocket'],
+  WebSocket: transport.Socket,
+  fallback: () => transport.fallback,
   storage: storage(),
   // Several changes in one task draw once (not via requestAnimationFrame: hidden tabs would stall).
   onChange: () => {

@@ -29,6 +29,8 @@ export interface ChatState {
   conn: State;
   /** APPID of the server holding this page's connection (from `welcome`). */
   appId: string | null;
+  /** Connected over Server-Sent Events because WebSocket is blocked (transport.ts): the status says "fallback". */
+  fallback: boolean;
   me: Member | null;
   room: string;
   /** The current connection has joined `room` (sends may go out). */
@@ -82,7 +84,7 @@ export interface ChatState {
 
 export function initialState(room: string): ChatState {
   return {
-    phase: 'login', conn: State.Disconnected, appId: null, me: null, room,
+    phase: 'login', conn: State.Disconnected, appId: null, fallback: false, me: null, room,
     joined: false, resumable: false, messages: [], lastId: 0, lastEntry: 0, epoch: null, historyLost: false,
     composer: WRITING, typing: NOBODY, roster: emptyRoster(), outbox: [], uploads: [],
     history: { loading: false, complete: false }, notice: null, loginError: null,
@@ -107,9 +109,10 @@ export function startChat(state: ChatState, room: string): ChatState {
 /**
  * The connection changed state. Anything in flight goes back to pending: it is resent with its cid.
  * Who was typing is not known any more (no frame says when they stop while the page is away).
+ * `fallback`: the connection that is now Connected runs over SSE (transport.ts).
  */
-export function applyConnState(state: ChatState, conn: State): ChatState {
-  if (conn === State.Connected) return { ...state, conn };
+export function applyConnState(state: ChatState, conn: State, fallback = false): ChatState {
+  if (conn === State.Connected) return { ...state, conn, fallback };
   return {
     ...state, conn, joined: false, typing: NOBODY,
     history: { ...state.history, loading: false },

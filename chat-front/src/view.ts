@@ -21,9 +21,9 @@ import type { ChatState } from './state.js';
 import { TEXT } from './texts.js';
 import { UploadChipsView } from './upload-chips-view.js';
 
-export function statusText(state: Pick<ChatState, 'conn' | 'appId' | 'phase'>): string {
+export function statusText(state: Pick<ChatState, 'conn' | 'appId' | 'phase' | 'fallback'>): string {
   switch (state.conn) {
-    case State.Connected: return `connected · APPID ${state.appId ?? '?'}`;
+    case State.Connected: return `connected · APPID ${state.appId ?? '?'}${state.fallback ? ' · fallback' : ''}`;
     case State.Connecting: return 'connecting…';
     case State.Reconnecting: return 'reconnecting…';
     default: return 'offline';
@@ -81,10 +81,10 @@ export class View {
     this.loginError.textContent = state.loginError ?? '';
     this.account.render(state, prev);
 
-    if (!prev || prev.conn !== state.conn || prev.appId !== state.appId) {
+    if (!prev || prev.conn !== state.conn || prev.appId !== state.appId || prev.fallback !== state.fallback) {
       this.status.dataset.state = state.conn;
       this.statusText.textContent = statusText(state);
-      this.status.title = state.appId ? `This page is connected through server ${state.appId}` : '';
+      this.status.title = state.appId ? `This page is connected through server ${state.appId}${state.fallback ? ' over Server-Sent Events, the fallback for WebSocket' : ''}` : '';
     }
     this.renderHeading(state, prev);
     if (!prev || prev.me !== state.me) this.renderMe(state.me);
