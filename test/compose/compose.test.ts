@@ -4,7 +4,7 @@
  * used through the published page port as people and the load tool would:
  *   up --build --wait; two Chromium pages chat through http://127.0.0.1:8000; the load tool through
  *   nginx reaches every replica, named as `docker compose ps` names them (ws-1 … ws-4); --scale ws=8
- *   gives 8 with no edit; a replica stopped under traffic (SIGTERM) or killed (SIGKILL); Redis
+ *   gives 8 with no edit; the SSE fallback through nginx; a replica stopped under traffic (SIGTERM) or killed (SIGKILL); Redis
  *   restarted; attachments (the local driver: nginx keeps them on the files volume) shared, served
  *   and refused as the contract says, and still there after a SIGKILLed server's restart.
  *   `down -v` always, also after a failure. compose-s3.test.ts runs the same attachment step on
@@ -110,6 +110,13 @@ describe.skipIf(SKIP_DOCKER)('docker compose: the stack of docker-compose.yml on
     expectCleanLoad(r, 200);
     expect(Object.keys(r.clients.byAppId).sort(byNumber)).toEqual(await replicas());
     for (const n of Object.values(r.clients.byAppId)) expect(n).toBeGreaterThanOrEqual(40);
+  }, 120_000);
+
+  it('the SSE fallback through nginx (GET /sse, POST /sse/<stream> relayed to the stream\'s replica): every replica holds streams, 0 lost', async () => {
+    const r = await loadTest(PAGE_WS, ['--transport', 'sse', '--no-baseline', '--clients', '100', '--senders', '8', '--rate', '20', '--duration', '4', '--ramp', '1']);
+    expectCleanLoad(r, 100);
+    expect(r.options.transport).toBe('sse');
+    expect(Object.keys(r.clients.byAppId).sort(byNumber)).toEqual(await replicas());
   }, 120_000);
 
   it('--scale ws=8 gives 8 APPIDs with no config edit (HAProxy finds them over Docker DNS), and back to 4', async () => {
