@@ -19,6 +19,7 @@ import { startCluster } from '../scripts/lib/cluster.js';
 import { repoRoot } from '../scripts/lib/configs.js';
 import { inclusiveTop, summariseProfile } from './lib/cpu-profile.js';
 import { ensureFds } from './lib/fd-limit.js';
+import { memorySlope, SLOPE_PLAN, type SlopeResult } from './lib/memory-slope.js';
 import { bigRoomLoad } from './lib/big-room.js';
 import { PLANS, type Plan } from './lib/plans.js';
 import { bigRoomResult, machine, markdownReport, printTable, type BenchResults, type PointResult, type SystemResults } from './lib/bench-report.js';
@@ -238,6 +239,46 @@ async function profileCluster(argv: string[]): Promise<void> {
   for (const row of inclusiveTop(top.f, 40)) console.log(`  ${row.totalMs.toFixed(0).padStart(7)}  ${row.name}`);
 }
 
+/**
+ * `node dist/bench.js memory-slope [--systems cluster,raw-haproxy,socketio] [--runs 3] [--warm 1000] [--step 1000]
+ * [--steps 6] [--settle 6]`: the marginal memory of an idle member as a slope (lib/memory-slope.ts), for each
+ * system on a fresh start, the systems alternating within each run; prints every run and the medians.
+ */
+async function memorySlopes(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: {
+    systems: { type: 'string' }, runs: { type: 'string' }, warm: { type: 'string' }, step: { type: 'string' }, steps: { type: 'string' },
+    settle: { type: 'string' }, out: { type: 'string' },
+  } });
+  const kinds = (values.systems ?? 'cluster,raw-haproxy,socketio').split(',').filter((k): k is SystemKind => (ALL as string[]).includes(k));
+  const plan = { ...SLOPE_PLAN };
+  for (const [k, v] of [['warm', values.warm], ['step', values.step], ['steps', values.steps], ['settleS', values.settle]] as const) {
+    if (v !== undefined) plan[k] = Number(v);
+  }
+  const runs = Number(values.runs ?? 3);
+  ensureFds(plan.warm + plan.step * plan.steps + 512);
+  const results: Record<string, SlopeResult[]> = {};
+  for (let run = 1; run <= runs; run++) {
+    for (const kind of kinds) {
+      log(`== memory slope, run ${run}: ${kind}`);
+      const r = await withSystem(kind, 4, (sys) => memorySlope(sys, plan, log));
+      (results[kind] ??= []).push(r);
+      log(`  ${kind}: ${r.kbPerMember.toFixed(2)} KB per idle member (R² ${r.r2.toFixed(3)}; ` +
+        `${Object.entries(r.byKind).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`);
+    }
+  }
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  const floor = results['raw-haproxy'] ? med(results['raw-haproxy'].map((r) => r.kbPerMember)) : null;
+  console.log(`\nmarginal memory of an idle member (slope of total RSS, ${plan.warm} warm + ${plan.steps} × ${plan.step}, ${plan.settleS} s settle; median of ${runs} runs [min–max]):`);
+  for (const [kind, rs] of Object.entries(results)) {
+    const v = rs.map((r) => r.kbPerMember);
+    const kindsSeen = Object.keys(rs[0].byKind);
+    console.log(`  ${rs[0].label.padEnd(58)} ${med(v).toFixed(2).padStart(6)} KB [${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}]` +
+      `${floor ? ` ${(med(v) / floor).toFixed(2)}× raw+HAProxy` : ''}; ` +
+      `${kindsSeen.map((k) => `${k} ${med(rs.map((r) => r.byKind[k] ?? 0)).toFixed(2)}`).join(', ')}; R² ≥ ${Math.min(...rs.map((r) => r.r2)).toFixed(3)}`);
+  }
+  if (values.out) writeFileSync(resolve(values.out), `${JSON.stringify({ plan, runs, results }, null, 1)}\n`);
+}
+
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode === 'serve-raw' || mode === 'serve-socketio') {
@@ -254,6 +295,10 @@ async function main(): Promise<void> {
   }
   if (mode === 'profile') {
     await profileCluster(process.argv.slice(3));
+    return;
+  }
+  if (mode === 'memory-slope') {
+    await memorySlopes(process.argv.slice(3));
     return;
   }
   const { values } = parseArgs({

@@ -1,0 +1,74 @@
+/**
+ * Marginal memory of an idle member, as a slope (issue 26): a fresh system; `warm` idle members first
+ * (first-use costs: code, V8's young generation, buffers, HAProxy's pools); then `steps` more steps of
+ * `step` members, each followed by a settle; the RSS of every process of the system is sampled after
+ * each settle, and the least-squares slope of total RSS over members (from the warm point on) is the
+ * figure — with each process kind's own slope (servers, haproxy, redis), and the fit's R², which says
+ * how straight the line was. A single difference read while V8 or HAProxy still holds freed memory can
+ * say anything; a slope over several settled points cannot drift far without the R² showing it.
+ */
+import { IdleHolder } from './idle-holder.js';
+import { procKind, procLabel, rssKBOf } from './proc-stats.js';
+import type { RunningSystem } from './systems.js';
+
+export interface SlopePlan { warm: number; step: number; steps: number; settleS: number; roomSize: number }
+
+export const SLOPE_PLAN: SlopePlan = { warm: 1000, step: 1000, steps: 6, settleS: 6, roomSize: 100 };
+
+export interface SlopeResult {
+  label: string;
+  /** [members, total RSS KB] after each settle, from the warm point on. */
+  points: Array<[number, number]>;
+  /** KB of RSS per idle member: all processes, and per kind of process. */
+  kbPerMember: number;
+  byKind: Record<string, number>;
+  r2: number;
+}
+
+/** Least-squares slope and R² of ys over xs. */
+export function fitLine(xs: number[], ys: number[]): { slope: number; r2: number } {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+    syy += (ys[i] - my) ** 2;
+  }
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  return { slope, r2: sxx === 0 || syy === 0 ? 1 : (sxy * sxy) / (sxx * syy) };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function memorySlope(sys: RunningSystem, plan: SlopePlan, log: (s: string) => void): Promise<SlopeResult> {
+  const holder = new IdleHolder({ url: sys.wsUrl, wire: sys.wire, roomSize: plan.roomSize, localIps: 32, prefix: `slope${Date.now() % 100000}` });
+  const kinds = new Map(sys.pids().map((p) => [p, procKind(procLabel(p))]));
+  const samples: Array<{ members: number; byKind: Record<string, number> }> = [];
+  const sample = () => {
+    const byKind: Record<string, number> = {};
+    for (const [pid, kind] of kinds) byKind[kind] = (byKind[kind] ?? 0) + (rssKBOf(pid) ?? 0);
+    samples.push({ members: holder.held, byKind });
+  };
+  try {
+    await holder.add(plan.warm);
+    await sleep(plan.settleS * 1000);
+    sample();
+    for (let s = 0; s < plan.steps; s++) {
+      await holder.add(plan.step);
+      await sleep(plan.settleS * 1000);
+      sample();
+      const total = Object.values(samples.at(-1)!.byKind).reduce((a, b) => a + b, 0);
+      log(`  ${sys.kind}: ${holder.held} idle members, RSS ${(total / 1024).toFixed(1)} MB`);
+    }
+  } finally {
+    holder.close();
+  }
+  const xs = samples.map((s) => s.members);
+  const total = samples.map((s) => Object.values(s.byKind).reduce((a, b) => a + b, 0));
+  const fit = fitLine(xs, total);
+  const byKind: Record<string, number> = {};
+  for (const kind of new Set(kinds.values())) byKind[kind] = fitLine(xs, samples.map((s) => s.byKind[kind] ?? 0)).slope;
+  return { label: sys.label, points: xs.map((x, i) => [x, total[i]]), kbPerMember: fit.slope, byKind, r2: fit.r2 };
+}
