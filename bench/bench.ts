@@ -241,14 +241,15 @@ async function profileCluster(argv: string[]): Promise<void> {
 
 /**
  * `node dist/bench.js memory-slope [--systems cluster,raw-haproxy,socketio] [--runs 3] [--warm 1000] [--step 1000]
- * [--steps 6] [--settle 6]`: the marginal memory of an idle member as a slope (lib/memory-slope.ts), for each
+ * [--steps 6] [--settle 6] [--servers 4]`: the marginal memory of an idle member as a slope (lib/memory-slope.ts), for each
  * system on a fresh start, the systems alternating within each run; prints every run and the medians.
  */
 async function memorySlopes(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     systems: { type: 'string' }, runs: { type: 'string' }, warm: { type: 'string' }, step: { type: 'string' }, steps: { type: 'string' },
-    settle: { type: 'string' }, out: { type: 'string' },
+    settle: { type: 'string' }, out: { type: 'string' }, servers: { type: 'string' },
   } });
+  const servers = Number(values.servers ?? 4);
   const kinds = (values.systems ?? 'cluster,raw-haproxy,socketio').split(',').filter((k): k is SystemKind => (ALL as string[]).includes(k));
   const plan = { ...SLOPE_PLAN };
   for (const [k, v] of [['warm', values.warm], ['step', values.step], ['steps', values.steps], ['settleS', values.settle]] as const) {
@@ -260,7 +261,7 @@ async function memorySlopes(argv: string[]): Promise<void> {
   for (let run = 1; run <= runs; run++) {
     for (const kind of kinds) {
       log(`== memory slope, run ${run}: ${kind}`);
-      const r = await withSystem(kind, 4, (sys) => memorySlope(sys, plan, log));
+      const r = await withSystem(kind, servers, (sys) => memorySlope(sys, plan, log));
       (results[kind] ??= []).push(r);
       log(`  ${kind}: ${r.kbPerMember.toFixed(2)} KB per idle member (R² ${r.r2.toFixed(3)}; ` +
         `${Object.entries(r.byKind).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`);

@@ -93,6 +93,8 @@ async function startHaproxy(p: Procs, servers: Array<{ name: string; port: numbe
   const c = p.spawn('haproxy', findBinary('haproxy', 'haproxy'), ['-f', cfg, '-db'], {
     LC_LB_BIND: `127.0.0.1:${lbPort}`, LC_STATS_BIND: `127.0.0.1:${statsPort}`, LC_STATS_SOCKET: join(p.dir, 'haproxy.sock'),
     LC_CHECK_INTER: '500ms', LC_MAXCONN: String(haproxyMaxconn()), LC_WS_PATH: wsPath,
+    // The peers' HAProxy gets the load-test switch as the cluster's does: the benchmark's clients come from few addresses.
+    ...LOAD_TEST_ENV,
   });
   const dead = () => (c.done ? `haproxy exited (see ${c.logFile})` : null);
   await until(`haproxy on ${lbPort}`, () => canConnect(lbPort), 10_000, dead);

@@ -11,11 +11,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { v4 as uuidv4 } from 'uuid';
 import type { CloseCodeValue } from '../protocol/close-codes.js';
 import { SSE_PATH } from '../protocol/stream.js';
 import type { StreamRelay } from '../relay/relay.js';
-import type { ClientConnection, ConnectionDeps } from './client-connection.js';
+import { connectionId, type ClientConnection, type ConnectionDeps } from './client-connection.js';
 import { originAllowed } from './handshake.js';
 import { SseStream } from './sse-stream.js';
 
@@ -119,7 +118,7 @@ export class SseEndpoint {
       return answer(res, refusal.status, refusal.message);
     }
     const token = `${this.instance}.${randomBytes(16).toString('base64url')}`;
-    const stream = new SseStream(uuidv4(), token, res, this.deps, this.host.address(req));
+    const stream = new SseStream(connectionId(), token, res, this.deps, this.host.address(req));
     this.streams.set(token, stream);
     metrics.sseStreams.inc();
     metrics.sseStreamsTotal.inc();

@@ -7,7 +7,6 @@
  */
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { v4 as uuidv4 } from 'uuid';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ChatService } from '../chat/chat-service.js';
 import type { Config } from '../config.js';
@@ -17,7 +16,7 @@ import type { Metrics } from '../metrics.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { SUBPROTOCOL } from '../protocol/messages.js';
 import type { StreamRelay } from '../relay/relay.js';
-import type { ClientConnection } from './client-connection.js';
+import { connectionId, type ClientConnection } from './client-connection.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 import { SseEndpoint, type Refusal } from './sse-endpoint.js';
 import { ReplyBudget } from './reply-budget.js';
@@ -175,7 +174,7 @@ export class ChatServer {
 
   private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
     const { log, metrics } = this.deps;
-    const id = uuidv4();
+    const id = connectionId();
     const ip = clientAddress(req, this.proxies.trusts);
     const conn = new Connection(id, ws, this.connectionDeps, ip);
     this.connections.add(conn);
