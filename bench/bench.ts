@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gcOnSignal } from '../app/src/gc-signal.js';
 import { startCluster } from '../scripts/lib/cluster.js';
 import { repoRoot } from '../scripts/lib/configs.js';
 import { inclusiveTop, summariseProfile } from './lib/cpu-profile.js';
@@ -241,13 +242,13 @@ async function profileCluster(argv: string[]): Promise<void> {
 
 /**
  * `node dist/bench.js memory-slope [--systems cluster,raw-haproxy,socketio] [--runs 3] [--warm 1000] [--step 1000]
- * [--steps 6] [--settle 6] [--servers 4]`: the marginal memory of an idle member as a slope (lib/memory-slope.ts), for each
+ * [--steps 6] [--settle 6] [--servers 4] [--gc]`: the marginal memory of an idle member as a slope (lib/memory-slope.ts), for each
  * system on a fresh start, the systems alternating within each run; prints every run and the medians.
  */
 async function memorySlopes(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     systems: { type: 'string' }, runs: { type: 'string' }, warm: { type: 'string' }, step: { type: 'string' }, steps: { type: 'string' },
-    settle: { type: 'string' }, out: { type: 'string' }, servers: { type: 'string' },
+    settle: { type: 'string' }, out: { type: 'string' }, servers: { type: 'string' }, gc: { type: 'boolean' },
   } });
   const servers = Number(values.servers ?? 4);
   const kinds = (values.systems ?? 'cluster,raw-haproxy,socketio').split(',').filter((k): k is SystemKind => (ALL as string[]).includes(k));
@@ -256,6 +257,8 @@ async function memorySlopes(argv: string[]): Promise<void> {
     if (v !== undefined) plan[k] = Number(v);
   }
   const runs = Number(values.runs ?? 3);
+  // --gc: the servers of every system collect garbage on SIGUSR2, sent before each read.
+  if (values.gc) { plan.gc = true; process.env.LC_GC_ON_SIGNAL = '1'; }
   ensureFds(plan.warm + plan.step * plan.steps + 512);
   const results: Record<string, SlopeResult[]> = {};
   for (let run = 1; run <= runs; run++) {
@@ -269,7 +272,7 @@ async function memorySlopes(argv: string[]): Promise<void> {
   }
   const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
   const floor = results['raw-haproxy'] ? med(results['raw-haproxy'].map((r) => r.kbPerMember)) : null;
-  console.log(`\nmarginal memory of an idle member (slope of total RSS, ${plan.warm} warm + ${plan.steps} × ${plan.step}, ${plan.settleS} s settle; median of ${runs} runs [min–max]):`);
+  console.log(`\nmarginal memory of an idle member (slope of total RSS${plan.gc ? ' after a forced full GC' : ''}, ${plan.warm} warm + ${plan.steps} × ${plan.step}, ${plan.settleS} s settle; median of ${runs} runs [min–max]):`);
   for (const [kind, rs] of Object.entries(results)) {
     const v = rs.map((r) => r.kbPerMember);
     const kindsSeen = Object.keys(rs[0].byKind);
@@ -283,6 +286,7 @@ async function memorySlopes(argv: string[]): Promise<void> {
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode === 'serve-raw' || mode === 'serve-socketio') {
+    gcOnSignal();
     const { values } = parseArgs({ args: process.argv.slice(3), options: { port: { type: 'string' }, 'app-id': { type: 'string' }, redis: { type: 'string' } } });
     const port = Number(values.port ?? 0);
     const appId = values['app-id'] ?? 'raw';

@@ -3,6 +3,7 @@
  * (the protocol's guarantee 8: stop taking connections, close with 1001, exit within 10 s).
  */
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { gcOnSignal } from './gc-signal.js';
 import { createLogger } from './log.js';
 import { createNode } from './node.js';
 
@@ -18,6 +19,7 @@ try {
 }
 
 const log = createLogger(config.appId, config.logLevel);
+gcOnSignal();
 const node = createNode(config, log);
 
 process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

@@ -1,8 +1,8 @@
 /**
  * Marginal memory of an idle member, as a slope (issue 26): a fresh system; `warm` idle members first
  * (first-use costs: code, V8's young generation, buffers, HAProxy's pools); then `steps` more steps of
- * `step` members, each followed by a settle; the RSS of every process of the system is sampled after
- * each settle, and the least-squares slope of total RSS over members (from the warm point on) is the
+ * `step` members, each followed by a settle; the RSS of every process of the system is read during
+ * each settle (its lowest read kept), and the least-squares slope of total RSS over members (from the warm point on) is the
  * figure — with each process kind's own slope (servers, haproxy, redis), and the fit's R², which says
  * how straight the line was. A single difference read while V8 or HAProxy still holds freed memory can
  * say anything; a slope over several settled points cannot drift far without the R² showing it.
@@ -11,9 +11,13 @@ import { IdleHolder } from './idle-holder.js';
 import { procKind, procLabel, rssKBOf } from './proc-stats.js';
 import type { RunningSystem } from './systems.js';
 
-export interface SlopePlan { warm: number; step: number; steps: number; settleS: number; roomSize: number }
+export interface SlopePlan {
+  warm: number; step: number; steps: number; settleS: number; roomSize: number;
+  /** Have every Node server collect its garbage (SIGUSR2, LC_GC_ON_SIGNAL) before the reads. */
+  gc: boolean;
+}
 
-export const SLOPE_PLAN: SlopePlan = { warm: 1000, step: 1000, steps: 6, settleS: 6, roomSize: 100 };
+export const SLOPE_PLAN: SlopePlan = { warm: 1000, step: 1000, steps: 6, settleS: 6, roomSize: 100, gc: false };
 
 export interface SlopeResult {
   label: string;
@@ -46,19 +50,30 @@ export async function memorySlope(sys: RunningSystem, plan: SlopePlan, log: (s: 
   const holder = new IdleHolder({ url: sys.wsUrl, wire: sys.wire, roomSize: plan.roomSize, localIps: 32, prefix: `slope${Date.now() % 100000}` });
   const kinds = new Map(sys.pids().map((p) => [p, procKind(procLabel(p))]));
   const samples: Array<{ members: number; byKind: Record<string, number> }> = [];
-  const sample = () => {
+  // Settles, then reads every process's RSS four times in 2 s and keeps each one's lowest read: a
+  // garbage-collected runtime's RSS is a sawtooth (Socket.IO's swung by 100 MB between reads here).
+  const settleAndSample = async () => {
+    await sleep(Math.max(0, plan.settleS * 1000 - 2000));
+    // With `gc`, every Node server collects its garbage first (LC_GC_ON_SIGNAL, app/src/gc-signal.ts).
+    if (plan.gc) for (const [pid] of kinds) if (procLabel(pid).startsWith('server ')) { try { process.kill(pid, 'SIGUSR2'); } catch { /* gone */ } }
+    const low = new Map<number, number>();
+    for (let t = 0; t < 4; t++) {
+      await sleep(500);
+      for (const pid of kinds.keys()) low.set(pid, Math.min(low.get(pid) ?? Infinity, rssKBOf(pid) ?? 0));
+    }
     const byKind: Record<string, number> = {};
-    for (const [pid, kind] of kinds) byKind[kind] = (byKind[kind] ?? 0) + (rssKBOf(pid) ?? 0);
+    for (const [pid, kind] of kinds) byKind[kind] = (byKind[kind] ?? 0) + (low.get(pid) ?? 0);
     samples.push({ members: holder.held, byKind });
   };
   try {
     await holder.add(plan.warm);
-    await sleep(plan.settleS * 1000);
-    sample();
+    // The warm point is read after a second settle: the first one after start-up still frees much.
+    await settleAndSample();
+    samples.length = 0;
+    await settleAndSample();
     for (let s = 0; s < plan.steps; s++) {
       await holder.add(plan.step);
-      await sleep(plan.settleS * 1000);
-      sample();
+      await settleAndSample();
       const total = Object.values(samples.at(-1)!.byKind).reduce((a, b) => a + b, 0);
       log(`  ${sys.kind}: ${holder.held} idle members, RSS ${(total / 1024).toFixed(1)} MB`);
     }

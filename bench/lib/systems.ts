@@ -41,6 +41,8 @@ export interface RunningSystem {
 /** A load test's switch (README): every per-address limit lifted, in the servers and in HAProxy and nginx. */
 export const LOAD_TEST_ENV = { LC_LOAD_TEST: '1' };
 export const BENCH_SERVER_ENV = { LOG_LEVEL: 'warn', RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_SEC: '1000000', ...LOAD_TEST_ENV };
+/** `memory-slope` sets LC_GC_ON_SIGNAL=1 in its own env: every Node server of every system then collects garbage on SIGUSR2 (app/src/gc-signal.ts). */
+const gcEnv = (): Record<string, string> => (process.env.LC_GC_ON_SIGNAL === '1' ? { LC_GC_ON_SIGNAL: '1' } : {});
 
 /** HAProxy's maxconn as the runner computes it: two fds per connection under the hard limit. */
 export function haproxyMaxconn(): number {
@@ -79,7 +81,7 @@ class Procs {
 
 async function startBenchNode(p: Procs, mode: 'serve-raw' | 'serve-socketio', appId: string, extra: string[] = []): Promise<number> {
   const port = await freePort();
-  const c = p.spawn(`${mode}-${appId}`, process.execPath, [bundle(), mode, '--port', String(port), '--app-id', appId, ...extra]);
+  const c = p.spawn(`${mode}-${appId}`, process.execPath, [bundle(), mode, '--port', String(port), '--app-id', appId, ...extra], gcEnv());
   await until(`${mode} ${appId} on ${port}`, () => httpOk(`http://127.0.0.1:${port}/readyz`), 15_000, () => (c.done ? `${c.name} exited (see ${c.logFile})` : null));
   return port;
 }
@@ -125,7 +127,7 @@ async function startRedis(p: Procs): Promise<string> {
 export async function startSystem(kind: SystemKind, servers = 4, log: (s: string) => void = () => {}): Promise<RunningSystem> {
   const maxconn = haproxyMaxconn();
   if (kind === 'cluster') {
-    const c: Cluster = await startCluster({ servers, env: BENCH_SERVER_ENV, haproxyEnv: LOAD_TEST_ENV, haproxyCheckInterMs: 500, log });
+    const c: Cluster = await startCluster({ servers, env: { ...BENCH_SERVER_ENV, ...gcEnv() }, haproxyEnv: LOAD_TEST_ENV, haproxyCheckInterMs: 500, log });
     return {
       kind, label: `livechat cluster (${servers} servers + HAProxy + Redis)`, wsUrl: c.wsUrl, wire: 'livechat',
       pids: () => c.pids(), serverUrls: c.servers.map((s) => `ws://127.0.0.1:${s.port}/ws`), maxClients: maxconn, stop: () => c.stop(),

@@ -12,9 +12,10 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/configs.js';
 import { TestClient } from '../helpers/ws-client.js';
 import {
-  connectedAppId, entries, join as joinAs, useStage, log, members, openPage, recordStatus, send, status,
+  connectedAppId, entries, join as joinAs, useStage, log, members, openPage, send, status,
   type ChatPage,
 } from './lib/browser.js';
+import { sigkillResume } from './lib/failover.js';
 
 // The committed screenshots are refreshed only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
 const shots = join(repoRoot(), process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : '.run/screenshots');
@@ -128,51 +129,7 @@ describe('the page in Chromium on the native cluster', () => {
       return cp;
     });
     const bob = await open(room);
-    const before = await joinAs(ann.page, 'Ann');
-    await joinAs(bob.page, 'Bob');
-    for (let i = 1; i <= 3; i++) {
-      await send(ann.page, `ann before ${i}`);
-      await send(bob.page, `bob before ${i}`);
-    }
-    await entries(ann.page, 'bob before 3').waitFor();
-    await entries(bob.page, 'ann before 3').waitFor();
-
-    const statusLog = await recordStatus(ann.page);
-    await ann.page.clock.pauseAt(Date.now() + 1000); // hold Ann's reconnect timer
-    expect(await stage.cluster.killServer(before, 'SIGKILL')).toBeNull();
-    await status(ann.page).filter({ hasText: 'reconnecting' }).waitFor({ timeout: 10_000 });
-    expect(await status(ann.page).textContent()).not.toMatch(/\bconnected\b/);
-
-    // While Ann is away: Bob (maybe on the same dead server, then he reconnects) keeps talking,
-    // and Ann types a message that must wait in her outbox.
-    await connectedAppId(bob.page);
-    for (let i = 1; i <= 3; i++) await send(bob.page, `bob during ${i}`);
-    await send(ann.page, 'ann typed while offline');
-    const offline = entries(ann.page, 'ann typed while offline');
-    await offline.waitFor();
-    expect(await offline.textContent()).toContain('pending');
-
-    await ann.page.clock.resume();
-    const after = await connectedAppId(ann.page);
-    expect(after).not.toBe(before);
-    expect(stage.cluster.servers.filter((s) => s.alive).map((s) => s.appId)).toContain(after);
-    await send(ann.page, 'ann after');
-    await send(bob.page, 'bob after');
-
-    const all = [1, 2, 3].flatMap((i) => [`ann before ${i}`, `bob before ${i}`]).concat(
-      [1, 2, 3].map((i) => `bob during ${i}`), ['ann typed while offline', 'ann after', 'bob after']);
-    for (const p of [ann, bob]) {
-      await entries(p.page, 'bob after').waitFor();
-      await entries(p.page, 'ann after').waitFor();
-      await expect.poll(async () => (await entries(p.page, 'ann typed while offline').textContent()) ?? '').not.toContain('pending');
-      for (const text of all) expect(await entries(p.page, text).count(), `${text} once`).toBe(1);
-      // ids in the log are consecutive: no gap, no double, in order
-      const ids = await log(p.page).locator(':scope > [data-id]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
-      expect(ids.length).toBe(all.length);
-      expect(ids).toEqual(ids.map((_, i) => ids[0] + i));
-      expect(await log(p.page).locator(':scope > .outbox').count()).toBe(0);
-    }
-    const seen = await statusLog();
+    const { before, after, seen } = await sigkillResume(stage, ann, bob);
     const iReconnecting = seen.findIndex((s) => s.includes('reconnecting'));
     expect(iReconnecting).toBeGreaterThan(0);
     expect(seen.slice(iReconnecting).some((s) => s.includes('connected') && !s.includes('reconnecting') && s.includes(after))).toBe(true);

@@ -21,6 +21,7 @@ import { axeViolations } from './lib/axe.js';
 import {
   connectedAppId, entries, join as joinAs, log, members, openPage, recordStatus, send, status, useStage, type ChatPage,
 } from './lib/browser.js';
+import { sigkillResume } from './lib/failover.js';
 import { startNoWsProxy, type NoWsProxy } from './lib/no-ws-proxy.js';
 
 const run = Date.now().toString(36).slice(-5);
@@ -113,49 +114,8 @@ describe('the page over Server-Sent Events when WebSocket is blocked', () => {
     // Ann's timers run on Playwright's clock so her reconnect can be held while she types offline.
     const ann = await open(`#${room}`, true, {}, (p) => p.clock.install());
     const bob = await open(`#${room}`, true);
-    const before = await joinAs(ann.page, 'Ann');
-    await joinAs(bob.page, 'Bob');
-    expect(await status(ann.page).textContent()).toContain('fallback');
-    for (let i = 1; i <= 3; i++) {
-      await send(ann.page, `ann before ${i}`);
-      await send(bob.page, `bob before ${i}`);
-    }
-    await entries(ann.page, 'bob before 3').waitFor();
-    await entries(bob.page, 'ann before 3').waitFor();
-
-    const statusLog = await recordStatus(ann.page);
-    await ann.page.clock.pauseAt(Date.now() + 1000); // hold Ann's reconnect timer
-    expect(await stage.cluster.killServer(before, 'SIGKILL')).toBeNull();
-    await status(ann.page).filter({ hasText: 'reconnecting' }).waitFor({ timeout: 15_000 });
-
-    await connectedAppId(bob.page);
-    for (let i = 1; i <= 3; i++) await send(bob.page, `bob during ${i}`);
-    await send(ann.page, 'ann typed while offline');
-    const offline = entries(ann.page, 'ann typed while offline');
-    await offline.waitFor();
-    expect(await offline.textContent()).toContain('pending');
-
-    await ann.page.clock.resume();
-    const after = await connectedAppId(ann.page, 30_000);
-    expect(after).not.toBe(before);
-    await send(ann.page, 'ann after');
-    await send(bob.page, 'bob after');
-
-    const all = [1, 2, 3].flatMap((i) => [`ann before ${i}`, `bob before ${i}`]).concat(
-      [1, 2, 3].map((i) => `bob during ${i}`), ['ann typed while offline', 'ann after', 'bob after']);
-    for (const p of [ann, bob]) {
-      await entries(p.page, 'bob after').waitFor();
-      await entries(p.page, 'ann after').waitFor();
-      await expect.poll(async () => (await entries(p.page, 'ann typed while offline').textContent()) ?? '').not.toContain('pending');
-      // Every message of the page's own stored (acked and delivered back): nothing waits in the outbox.
-      await expect.poll(() => log(p.page).locator(':scope > .outbox').count(), { timeout: 15_000 }).toBe(0);
-      for (const text of all) expect(await entries(p.page, text).count(), `${text} once`).toBe(1);
-      const ids = await log(p.page).locator(':scope > [data-id]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
-      expect(ids.length, '0 lost, 0 doubled').toBe(all.length);
-      expect(ids).toEqual(ids.map((_, i) => ids[0] + i));
-      expect(await status(p.page).textContent()).toContain('fallback');
-    }
-    const seen = await statusLog();
+    const { before, after, seen } = await sigkillResume(stage, ann, bob, { reconnectingWithinMs: 15_000, connectedWithinMs: 30_000 });
+    for (const p of [ann, bob]) expect(await status(p.page).textContent()).toContain('fallback');
     expect(seen.some((s) => s.includes('reconnecting'))).toBe(true);
     expect(seen.at(-1)).toMatch(new RegExp(`connected · APPID ${after} · fallback`));
     expect([...ann.pageErrors, ...bob.pageErrors]).toEqual([]);
