@@ -149,7 +149,7 @@ async function runBench(plan: Plan, systems: SystemKind[], skip: Set<string>): P
     }
   }
   if (!skip.has('big-room') && plan.bigRoom.clients > 0) {
-    for (const kind of ['cluster', 'socketio'] as const) {
+    for (const kind of ['cluster', 'raw-haproxy', 'socketio'] as const) {
       if (!systems.includes(kind)) continue;
       log(`== big room (${plan.bigRoom.clients} members): ${kind}`);
       const big = (res.bigRoom ??= {});

@@ -160,7 +160,7 @@ const check = (ok: boolean) => (ok ? '✓' : '✗');
 
 /** Rows of the big-room table: metric, this cluster, Socket.IO (either may be absent). */
 export function bigRoomRows(res: BenchResults): { header: string[]; body: string[][] } | null {
-  const present = (['cluster', 'socketio'] as const).filter((k) => res.bigRoom?.[k]);
+  const present = (['cluster', 'raw-haproxy', 'socketio'] as const).filter((k) => res.bigRoom?.[k]);
   if (!present.length) return null;
   const body: string[][] = [];
   const add = (metric: string, get: (b: BigRoomResult) => string) => body.push([metric, ...present.map((k) => get(res.bigRoom![k]!))]);
@@ -220,8 +220,8 @@ function bigRoomSection(res: BenchResults): string {
   const big = bigRoomRows(res);
   if (!big) return '';
   const b = res.plan.bigRoom;
-  const any = (res.bigRoom?.cluster ?? res.bigRoom?.socketio)!;
-  const failures = (['cluster', 'socketio'] as const).filter((k) => res.bigRoom?.[k]?.failures.length)
+  const any = (res.bigRoom?.cluster ?? res.bigRoom?.['raw-haproxy'] ?? res.bigRoom?.socketio)!;
+  const failures = (['cluster', 'raw-haproxy', 'socketio'] as const).filter((k) => res.bigRoom?.[k]?.failures.length)
     .map((k) => `- ${SHORT[k]}: ${res.bigRoom![k]!.failures.join('; ')}`).join('\n');
   return `## Big room: one room of ${b.clients} members
 

@@ -154,10 +154,12 @@ describe('bigRoomLoad', () => {
   it('joins 8000 members over 10 s from 40 addresses, with the probe asking every server', () => {
     const plan = { clients: 8000, rate: 10, senders: 10, duration: 10, warmup: 3 };
     const urls = ['ws://127.0.0.1:1/ws', 'ws://127.0.0.1:2/ws'];
-    expect(bigRoomLoad(plan, 8000, { wire: 'livechat', serverUrls: urls })).toMatchObject({
+    expect(bigRoomLoad(plan, 8000, { kind: 'cluster', wire: 'livechat', serverUrls: urls })).toMatchObject({
       clients: 8000, rooms: 1, ramp: 10, localIps: 40, rate: 10, senders: 10, duration: 10, warmup: 3, probe: true, probeUrls: urls,
     });
-    expect(bigRoomLoad(plan, 2000, { wire: 'socketio', serverUrls: [] })).toMatchObject({ ramp: 2.5, localIps: 10, probe: false, probeUrls: [] });
-    expect(bigRoomLoad(plan, 10, { wire: 'livechat', serverUrls: [] }).localIps).toBe(1);
+    expect(bigRoomLoad(plan, 2000, { kind: 'socketio', wire: 'socketio', serverUrls: [] })).toMatchObject({ ramp: 2.5, localIps: 10, probe: false, probeUrls: [] });
+    // raw ws behind HAProxy speaks livechat's wire but has no presence: no probe.
+    expect(bigRoomLoad(plan, 2000, { kind: 'raw-haproxy', wire: 'livechat', serverUrls: [] })).toMatchObject({ probe: false, probeUrls: [] });
+    expect(bigRoomLoad(plan, 10, { kind: 'cluster', wire: 'livechat', serverUrls: [] }).localIps).toBe(1);
   });
 });
