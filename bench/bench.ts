@@ -309,12 +309,14 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean' }, md: { type: 'string' }, only: { type: 'string' }, skip: { type: 'string' }, 'big-room': { type: 'string' },
+      'big-room-rate': { type: 'string' }, 'big-room-duration': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.log('usage: npm run bench -- [--quick] [--md FILE.md] [--only cluster,raw,raw-haproxy,socketio] [--skip points,knee,storm,memory,scaling,big-room]\n' +
-      `                          [--big-room N]   members of the big-room point (default ${PLANS.full.bigRoom.clients}, --quick ${PLANS.quick.bigRoom.clients}; 0 skips it)`);
+      `                          [--big-room N]   members of the big-room point (default ${PLANS.full.bigRoom.clients}, --quick ${PLANS.quick.bigRoom.clients}; 0 skips it)\n` +
+      `                          [--big-room-rate R] [--big-room-duration S]   its message phase (default ${PLANS.full.bigRoom.rate} msg/s for ${PLANS.full.bigRoom.duration} s)`);
     return;
   }
   const base = PLANS[values.quick ? 'quick' : 'full'];
@@ -323,11 +325,17 @@ async function main(): Promise<void> {
     console.error(`--big-room: expected a number of members, got ${values['big-room']}`);
     process.exit(2);
   }
-  const plan: Plan = { ...base, bigRoom: { ...base.bigRoom, clients: bigRoomClients } };
+  const bigRoomRate = Number(values['big-room-rate'] ?? base.bigRoom.rate);
+  const bigRoomDuration = Number(values['big-room-duration'] ?? base.bigRoom.duration);
+  if (!(bigRoomRate > 0) || !(bigRoomDuration > 0)) {
+    console.error('--big-room-rate / --big-room-duration: expected positive numbers');
+    process.exit(2);
+  }
+  const plan: Plan = { ...base, bigRoom: { ...base.bigRoom, clients: bigRoomClients, rate: bigRoomRate, duration: bigRoomDuration } };
   const systems = values.only ? values.only.split(',').filter((s): s is SystemKind => (ALL as string[]).includes(s)) : ALL;
   const skip = new Set((values.skip ?? '').split(',').filter(Boolean));
   ensureFds(Math.max(...plan.memory, plan.storm, plan.bigRoom.clients + 200) + 512);
-  const md = resolve(values.md ?? (plan.name === 'full' && !values.only && !values.skip && values['big-room'] === undefined
+  const md = resolve(values.md ?? (plan.name === 'full' && !values.only && !values.skip && values['big-room'] === undefined && values['big-room-rate'] === undefined && values['big-room-duration'] === undefined
     ? join(repoRoot(), 'docs/benchmarks.md') : join(repoRoot(), '.run', `bench-${plan.name}.md`)));
   log(`benchmark (${plan.name}): ${systems.join(', ')} → ${md}`);
   const res = await runBench(plan, systems, skip);
