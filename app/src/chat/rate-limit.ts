@@ -3,13 +3,15 @@
  * refilled at `perSec`, with the same arithmetic as the store's buckets (limits/limits.ts). Pure apart
  * from the injected clock.
  */
-import { refill, waitFor } from '../limits/limits.js';
+import { refill, waitFor, type BucketRate } from '../limits/limits.js';
 
 export class TokenBucket {
   private tokens: number;
   private last: number;
+  private readonly rate: BucketRate;
 
-  constructor(private readonly burst: number, private readonly perSec: number, private readonly now: () => number = Date.now) {
+  constructor(burst: number, perSec: number, private readonly now: () => number = Date.now) {
+    this.rate = { burst, perSec };
     this.tokens = burst;
     this.last = now();
   }
@@ -20,10 +22,9 @@ export class TokenBucket {
    */
   take(n = 1): number {
     const now = this.now();
-    const rate = { burst: this.burst, perSec: this.perSec };
-    this.tokens = refill(this.tokens, this.last, now, rate);
+    this.tokens = refill(this.tokens, this.last, now, this.rate);
     this.last = now;
-    const wait = waitFor(this.tokens, n, rate);
+    const wait = waitFor(this.tokens, n, this.rate);
     if (wait === 0) this.tokens -= n;
     return wait;
   }

@@ -25,6 +25,9 @@ export const SSE_HEADERS = {
 /** The heartbeat: an SSE comment line, ignored by EventSource, that keeps proxies and the server informed. */
 const HEARTBEAT = Buffer.from(':\n\n');
 
+/** One frame as one event (a frame's JSON holds no raw newline: one `data:` line; PreparedFrame.sse is the same, prebuilt). */
+const event = (json: string) => `data: ${json}\n\n`;
+
 export class SseStream extends ClientConnection {
   /** Callbacks of big answers written but not flushed yet: run when they flush, or when the stream goes. */
   private unflushed: Set<() => void> | null = null;
@@ -37,7 +40,7 @@ export class SseStream extends ClientConnection {
   /** Sends the headers and the first event, which names the stream. */
   open(): void {
     this.res.writeHead(200, SSE_HEADERS);
-    this.res.write(`data: ${streamFrame(this.token)}\n\n`);
+    this.res.write(event(streamFrame(this.token)));
   }
 
   /** True once the response ended or its socket went: nothing more is written. */
@@ -56,13 +59,13 @@ export class SseStream extends ClientConnection {
       return;
     }
     if (!written) {
-      this.res.write(`data: ${frame}\n\n`);
+      this.res.write(event(frame));
       return;
     }
     // A write's callback does not run when the socket is destroyed first: `closed` runs what is left.
     const pending = (this.unflushed ??= new Set());
     pending.add(written);
-    this.res.write(`data: ${frame}\n\n`, () => {
+    this.res.write(event(frame), () => {
       if (pending.delete(written)) written();
     });
   }
@@ -83,7 +86,7 @@ export class SseStream extends ClientConnection {
     if (this.ended) return;
     this.ended = true;
     if (this.res.destroyed) return;
-    this.res.end(`data: ${streamClosedFrame({ code, reason })}\n\n`);
+    this.res.end(event(streamClosedFrame({ code, reason })));
     const timer = setTimeout(() => this.res.destroy(), 2000);
     timer.unref();
     this.res.once('close', () => clearTimeout(timer));
