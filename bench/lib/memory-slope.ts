@@ -45,6 +45,8 @@ export function fitLine(xs: number[], ys: number[]): { slope: number; r2: number
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** RSS of every process of a sample, KB. */
+const totalOf = (s: { byKind: Record<string, number> }) => Object.values(s.byKind).reduce((a, b) => a + b, 0);
 
 export async function memorySlope(sys: RunningSystem, plan: SlopePlan, log: (s: string) => void): Promise<SlopeResult> {
   const holder = new IdleHolder({ url: sys.wsUrl, wire: sys.wire, roomSize: plan.roomSize, localIps: 32, prefix: `slope${Date.now() % 100000}` });
@@ -55,7 +57,7 @@ export async function memorySlope(sys: RunningSystem, plan: SlopePlan, log: (s: 
   const settleAndSample = async () => {
     await sleep(Math.max(0, plan.settleS * 1000 - 2000));
     // With `gc`, every Node server collects its garbage first (LC_GC_ON_SIGNAL, app/src/gc-signal.ts).
-    if (plan.gc) for (const [pid] of kinds) if (procLabel(pid).startsWith('server ')) { try { process.kill(pid, 'SIGUSR2'); } catch { /* gone */ } }
+    if (plan.gc) for (const [pid, kind] of kinds) if (kind === 'servers') { try { process.kill(pid, 'SIGUSR2'); } catch { /* gone */ } }
     const low = new Map<number, number>();
     for (let t = 0; t < 4; t++) {
       await sleep(500);
@@ -74,14 +76,13 @@ export async function memorySlope(sys: RunningSystem, plan: SlopePlan, log: (s: 
     for (let s = 0; s < plan.steps; s++) {
       await holder.add(plan.step);
       await settleAndSample();
-      const total = Object.values(samples.at(-1)!.byKind).reduce((a, b) => a + b, 0);
-      log(`  ${sys.kind}: ${holder.held} idle members, RSS ${(total / 1024).toFixed(1)} MB`);
+      log(`  ${sys.kind}: ${holder.held} idle members, RSS ${(totalOf(samples.at(-1)!) / 1024).toFixed(1)} MB`);
     }
   } finally {
     holder.close();
   }
   const xs = samples.map((s) => s.members);
-  const total = samples.map((s) => Object.values(s.byKind).reduce((a, b) => a + b, 0));
+  const total = samples.map(totalOf);
   const fit = fitLine(xs, total);
   const byKind: Record<string, number> = {};
   for (const kind of new Set(kinds.values())) byKind[kind] = fitLine(xs, samples.map((s) => s.byKind[kind] ?? 0)).slope;

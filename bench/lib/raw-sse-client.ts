@@ -11,6 +11,7 @@
  * extension carrying the WebSocket close code) or the stream's end closes the client.
  */
 import http from 'node:http';
+import { EventStreamReader } from './event-stream.js';
 import type { RawWsHandlers } from './raw-ws-client.js';
 
 export interface RawSseOptions {
@@ -43,7 +44,7 @@ export class RawSseClient {
   private opened = false;
   private closed = false;
   private closeCode = 1006;
-  private text = '';
+  private readonly reader = new EventStreamReader();
   private readonly outbox: string[] = [];
   private posting = false;
   private timer: NodeJS.Timeout | null;
@@ -82,15 +83,9 @@ export class RawSseClient {
   }
 
   private onData(s: string): void {
-    this.text += s;
-    for (;;) {
-      const end = this.text.search(/\r?\n\r?\n/);
-      if (end < 0) return;
-      const block = this.text.slice(0, end);
-      this.text = this.text.slice(this.text[end] === '\r' ? end + 4 : end + 2);
-      const data = block.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(l[5] === ' ' ? 6 : 5)).join('\n');
-      if (data === '') continue; // a heartbeat (comment) or an event without data
-      this.onEvent(data);
+    for (const e of this.reader.push(s)) {
+      if (e.data === null) continue; // a heartbeat (comment)
+      this.onEvent(e.data);
       if (this.closed) return;
     }
   }

@@ -5,6 +5,7 @@
  * token), the `close` extension (code and reason of a stream the server ended), heartbeat comments.
  */
 import http from 'node:http';
+import { EventStreamReader, type StreamEvent } from '../../bench/lib/event-stream.js';
 import { FrameQueue, type Frame } from './frame-queue.js';
 
 export interface SseConnectOptions {
@@ -30,7 +31,7 @@ export class SseClient {
   headers: http.IncomingHttpHeaders = {};
   /** Resolves once the response ended or failed. */
   readonly ended: Promise<void>;
-  private buffer = '';
+  private readonly reader = new EventStreamReader();
   private res: http.IncomingMessage | null = null;
   private endedResolve: () => void = () => {};
 
@@ -67,13 +68,7 @@ export class SseClient {
     this.res = res;
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      let at: number;
-      while ((at = this.buffer.indexOf('\n\n')) >= 0) {
-        const event = this.buffer.slice(0, at);
-        this.buffer = this.buffer.slice(at + 2);
-        this.onEvent(event, named);
-      }
+      for (const e of this.reader.push(chunk)) this.onEvent(e, named);
     });
     const done = () => {
       this.queue.end(this.closeEvent ? String(this.closeEvent.code) : 'stream ended');
@@ -86,17 +81,13 @@ export class SseClient {
   }
 
   /** One event: comment lines are heartbeats; the `data:` lines are one frame's JSON. */
-  private onEvent(event: string, named: (err?: Error) => void): void {
-    const data: string[] = [];
-    for (const line of event.split('\n')) {
-      if (line.startsWith(':')) this.heartbeats.push(Date.now());
-      else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
-    }
-    if (data.length === 0) return;
-    const f = JSON.parse(data.join('\n')) as Frame & { stream?: string; code?: number; reason?: string };
+  private onEvent(event: StreamEvent, named: (err?: Error) => void): void {
+    for (let i = 0; i < event.comments; i++) this.heartbeats.push(Date.now());
+    if (event.data === null) return;
+    const f = JSON.parse(event.data) as Frame & { stream?: string; code?: number; reason?: string };
     if (!this.stream) {
       // The contract: the first event names the stream.
-      if ((f.type as string) !== 'stream') return named(new Error(`first event is not the stream's: ${data.join('')}`));
+      if ((f.type as string) !== 'stream') return named(new Error(`first event is not the stream's: ${event.data}`));
       this.stream = String(f.stream);
       named();
       return;
