@@ -169,8 +169,7 @@ export class TransportPolicy {
     const timer = setTimeout(() => this.probeDone(false), this.o.probeTimeoutMs);
     const done = (ok: boolean) => {
       clearTimeout(timer);
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-      try { ws.close(1000, 'probe'); } catch { /* closed */ }
+      discard(ws, 'probe');
       if (this.probe === ws) this.probeDone(ok);
     };
     ws.onopen = () => { try { ws.send(JSON.stringify({ type: 'ping' })); } catch { done(false); } };
@@ -182,7 +181,7 @@ export class TransportPolicy {
   private probeDone(ok: boolean): void {
     const probe = this.probe;
     this.probe = null;
-    if (probe && !ok) { probe.onopen = probe.onmessage = probe.onclose = probe.onerror = null; try { probe.close(1000, 'probe'); } catch { /* closed */ } }
+    if (probe && !ok) discard(probe, 'probe');
     if (!ok) {
       this.fellBackAt = this.o.now();
       this.write(FELL_BACK_KEY, String(this.fellBackAt));
@@ -199,7 +198,7 @@ export class TransportPolicy {
     if (this.probeTimer) { clearTimeout(this.probeTimer); this.probeTimer = null; }
     const probe = this.probe;
     this.probe = null;
-    if (probe) { probe.onopen = probe.onmessage = probe.onclose = probe.onerror = null; try { probe.close(1000, 'probe'); } catch { /* closed */ } }
+    if (probe) discard(probe, 'probe');
   }
 
   /** The URL and subprotocols the Connection asked for (the probe uses the same). */
@@ -249,9 +248,7 @@ class TrackedSocket implements SocketLike {
   handOver(code: number, reason: string): void {
     if (this.done) return;
     this.end(false);
-    const inner = this.inner;
-    inner.onopen = inner.onmessage = inner.onclose = inner.onerror = null;
-    try { inner.close(1000, reason); } catch { /* closed */ }
+    discard(this.inner, reason);
     this.onclose?.({ code, reason });
   }
 
@@ -260,6 +257,12 @@ class TrackedSocket implements SocketLike {
     this.done = true;
     this.policy.ended(this, this.welcomed, pathFailed);
   }
+}
+
+/** Closes a socket nobody listens to any more: its handlers detached first, so it reports nothing. */
+function discard(s: SocketLike, reason: string): void {
+  s.onopen = s.onmessage = s.onclose = s.onerror = null;
+  try { s.close(1000, reason); } catch { /* closed already */ }
 }
 
 function isWelcome(data: unknown): boolean {
