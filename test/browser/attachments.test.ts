@@ -24,21 +24,21 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n');
 
 /**
- * Focuses "Attach files" and presses Enter: the file chooser opens. (Playwright starts intercepting
- * choosers when the first listener is added, asynchronously; one press in a few was seen to beat it
- * and open no chooser, so a press that opens none within 5 s is made again.)
+ * Makes Playwright take the page's file choosers. It starts doing so asynchronously, when the first
+ * "filechooser" listener is added: a chooser opened before then is a native one, which headless
+ * Chromium never closes, and while it is open no other chooser opens. So the listener is added as
+ * soon as the page exists, long (two joins) before the first press.
  */
+function interceptChoosers(p: Page): void {
+  p.on('filechooser', () => {});
+}
+
+/** Focuses "Attach files" and presses Enter: the file chooser opens. */
 async function openChooser(p: Page): Promise<FileChooser> {
   const attach = p.getByRole('button', { name: 'Attach files', exact: true });
-  for (let i = 0; ; i++) {
-    await attach.focus();
-    try {
-      const [chooser] = await Promise.all([p.waitForEvent('filechooser', { timeout: 5_000 }), p.keyboard.press('Enter')]);
-      return chooser;
-    } catch (e) {
-      if (i >= 2) throw e;
-    }
-  }
+  await attach.focus();
+  const [chooser] = await Promise.all([p.waitForEvent('filechooser', { timeout: 10_000 }), p.keyboard.press('Enter')]);
+  return chooser;
 }
 
 /** axe on a page whose CSP is in force: its source evaluated through the devtools protocol, not a script tag. */
@@ -65,6 +65,7 @@ describe('pictures and files between two servers', () => {
     const url = `${stage.cluster.pageUrl}#${room}`;
     const viewport = { width: 1280, height: 860 };
     const ann = await openPage(stage.tb.browser, url, { viewport });
+    interceptChoosers(ann.page);
     const bob = await openPage(stage.tb.browser, url, { viewport, bypassCSP: true });
     const annAt = await joinAs(ann.page, 'Ann');
     await joinElsewhere(bob.page, 'Bob', annAt);

@@ -5,6 +5,8 @@
  * unknown streams; heartbeats; the hello timeout; a reader that stops reading dropped; and the holder
  * SIGKILLed under traffic — its clients open streams elsewhere and resume, nothing lost or doubled.
  */
+import { once } from 'node:events';
+import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dialSse } from '../faults/lib/client-transport.js';
 import { sample } from '../faults/lib/metrics.js';
@@ -120,7 +122,18 @@ describe('SSE fallback on the native cluster (4 servers, HAProxy, nginx, Redis)'
       expect((await post(`${url}/${stranger}`, '{"type":"ping"}')).status, name).toBe(404);
       expect((await post(`${url}/${s.stream.slice(0, 17)}${'B'.repeat(22)}`, '{"type":"ping"}')).status, name).toBe(404);
       expect((await post(`${url}/${s.stream}`, '{"type":"ping"}', 'text/plain')).status, name).toBe(415);
-      expect((await post(`${url}/${s.stream}`, JSON.stringify({ type: 'ping', pad: 'x'.repeat(70_000) }))).status, name).toBe(413);
+      // The 413 reaches a client that is still writing its body (the server reads the rest before it answers).
+      for (const pad of [70_000, 300_000, 900_000]) {
+        expect((await post(`${url}/${s.stream}`, JSON.stringify({ type: 'ping', pad: 'x'.repeat(pad) }))).status, `${name} ${pad}`).toBe(413);
+      }
+    }
+  });
+
+  it('a 413 survives a client that writes its whole body before it reads (no reset destroys the answer)', async () => {
+    const s = await open(viaHaproxy());
+    const port = (url: string) => Number(new URL(url).port);
+    for (const [name, at] of [['HAProxy', port(viaHaproxy())], ['a server', port(direct('1000'))]] as const) {
+      for (const size of [100_000, 900_000]) expect(await postUnread(at, `/sse/${s.stream}`, size), `${name} ${size}`).toMatch(/^HTTP\/1\.1 413 /);
     }
   });
 
@@ -187,3 +200,31 @@ describe('SSE fallback on the native cluster (4 servers, HAProxy, nginx, Redis)'
     expect(audit(ledger, resuming, room)).toEqual([]);
   });
 });
+
+/**
+ * POSTs a `size`-byte JSON body in one write and reads nothing for 300 ms: a server that answered and
+ * closed on the unread body has reset the connection by then, and the reset discards the answer.
+ * Resolves with what was read (or the socket's error code).
+ */
+async function postUnread(port: number, path: string, size: number): Promise<string> {
+  const sock = net.connect(port, '127.0.0.1');
+  let got = '';
+  const done = new Promise<string>((resolve) => {
+    sock.on('data', (d: Buffer) => { got += d.toString('latin1'); });
+    sock.on('error', (e: NodeJS.ErrnoException) => resolve(got || String(e.code)));
+    sock.on('close', () => resolve(got || 'closed'));
+  });
+  await once(sock, 'connect');
+  sock.pause();
+  sock.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`);
+  sock.write(Buffer.alloc(size, 0x20));
+  await sleep(300);
+  sock.resume();
+  const timer = setTimeout(() => sock.destroy(), 5_000);
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+    sock.destroy();
+  }
+}

@@ -33,26 +33,32 @@ export interface StreamHost {
 
 const TOKEN = /^([0-9a-f]{16})\.[A-Za-z0-9_-]{22}$/;
 
-type Body = { ok: true; text: string } | { ok: false; status: number };
+type Body = { ok: true; text: string } | { ok: false; status: number; drained: boolean };
 
-/** Reads a request body of at most `limit` bytes (413 past it, without reading the rest). */
+/**
+ * Past the limit a body is still read (and dropped) up to this many bytes, so the 413 reaches a client
+ * that is still writing: closing on unread bytes makes the kernel send a reset, which can destroy the
+ * answer before the client reads it (nginx's lingering close, for the common case).
+ */
+const DRAIN_MAX = 1024 * 1024;
+
+/** Reads a request body of at most `limit` bytes (413 past it; the rest is drained up to DRAIN_MAX). */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve({ ok: false, status: 413 });
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > DRAIN_MAX) return Promise.resolve({ ok: false, status: 413, drained: false });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
+      if (size > DRAIN_MAX) {
         req.removeAllListeners('data');
         req.resume();
-        resolve({ ok: false, status: 413 });
-        return;
-      }
-      chunks.push(chunk);
+        resolve({ ok: false, status: 413, drained: false });
+      } else if (size <= limit) chunks.push(chunk);
     });
-    req.on('end', () => resolve({ ok: true, text: Buffer.concat(chunks).toString('utf8') }));
-    req.on('error', () => resolve({ ok: false, status: 400 }));
+    req.on('end', () => resolve(size > limit ? { ok: false, status: 413, drained: true } : { ok: true, text: Buffer.concat(chunks).toString('utf8') }));
+    req.on('error', () => resolve({ ok: false, status: 400, drained: false }));
   });
 }
 
@@ -145,7 +151,7 @@ export class SseEndpoint {
     const holder = TOKEN.exec(token)?.[1];
     if (!holder) return answer(res, 404, 'no such stream');
     const body = await readBody(req, config.maxPayload);
-    if (!body.ok) return answer(res, body.status, body.status === 413 ? 'request too large' : 'bad request', { Connection: 'close' });
+    if (!body.ok) return answer(res, body.status, body.status === 413 ? 'request too large' : 'bad request', body.drained ? {} : { Connection: 'close' });
     const local = holder === this.instance;
     const outcome = local ? (this.deliver(token, body.text) ? 'accepted' : 'gone') : await relay.forward(holder, token, body.text);
     const status = outcome === 'accepted' ? 202 : outcome === 'gone' ? 404 : 503;
