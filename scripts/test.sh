@@ -28,8 +28,10 @@ fi
 
 node -e '
 const r = JSON.parse(require("fs").readFileSync(".run/vitest.json", "utf8"));
-const failed = r.numFailedTests + (r.numFailedTestSuites || 0) * 0;
-console.log(`${r.numPassedTests} passed, ${failed} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+// A file whose setup failed (a beforeAll, an import) fails no test of its own: it is counted apart.
+const broken = (r.testResults || []).filter((t) => t.status === "failed" && !(t.assertionResults || []).some((a) => a.status === "failed"));
+console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : "") +
+  (broken.length ? `; ${broken.length} file(s) failed outside any test: ${broken.map((t) => require("path").relative(process.cwd(), t.name)).join(", ")}` : ""));
 ' || true
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 exit "$audit"

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import { appIdOf, REDIS_ADMIN_USER, REDIS_USER, readRepoFile, renderRedisAcl, repoRoot, serverName } from './configs.js';
 import { haproxyCommand, parseShowStat } from './haproxy-stats.js';
-import { findBinary, freePort, portIsFree, PortBusyError, spawnLogged, stopChild, until, type Child } from './procs.js';
+import { findBinary, freePort, lastLines, portIsFree, PortBusyError, spawnLogged, START_TIMEOUT_MS, stopChild, until, type Child } from './procs.js';
 import { startHaproxy, startNginx, type NginxFilesOptions } from './proxies.js';
 import { RedisHa, SENTINEL_NAME } from './redis-ha.js';
 
@@ -166,7 +166,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
   // Last resort if the owning process exits without stop() (a crashed test worker): no orphans.
   const killOnExit = () => { for (const c of children) if (!c.done) try { c.proc.kill('SIGKILL'); } catch { /* gone */ } };
   process.on('exit', killOnExit);
-  const deadReason = (c: Child) => () => (c.done ? `${c.name} exited:\n${tail(c.logFile)}` : null);
+  const deadReason = (c: Child) => () => (c.done ? `${c.name} exited:\n${lastLines(c.logFile)}` : null);
 
   // Redis
   let redis: Child | null = null;
@@ -194,7 +194,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
     }
     const c = watch(spawnLogged('redis', bins.redis, redisArgs, join(runDir, 'redis.log'), baseEnv, runDir));
     redis = c;
-    await until(`redis on port ${redisPort}`, () => redisPing(redisPort, redisPassword), 10_000, deadReason(c));
+    await until(`redis on port ${redisPort}`, () => redisPing(redisPort, redisPassword), START_TIMEOUT_MS, deadReason(c));
     log(`redis pid=${c.pid} port=${redisPort}`);
   };
 
@@ -210,7 +210,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
     serverChildren.set(s.appId, c);
     s.pid = c.pid;
     s.alive = true;
-    await until(`server ${s.appId} /readyz on port ${s.port}`, () => httpOk(s.port, '/readyz'), 15_000, deadReason(c));
+    await until(`server ${s.appId} /readyz on port ${s.port}`, () => httpOk(s.port, '/readyz'), START_TIMEOUT_MS, deadReason(c));
   };
 
   // HAProxy
@@ -305,15 +305,6 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
     process.off('exit', killOnExit);
     if (ownRunDir && !opts.keepRunDir) rmSync(runDir, { recursive: true, force: true });
     throw err;
-  }
-}
-
-/** The last lines of a log file, for error messages (the run dir is gone once start fails). */
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `  | ${l}`).join('\n');
-  } catch {
-    return `  (no ${file})`;
   }
 }
 

@@ -97,6 +97,23 @@ export function canConnect(port: number): Promise<boolean> {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The last lines of a log file, indented, for error messages (a failed start removes its run dir). */
+export function lastLines(file: string, n = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).map((l) => `  | ${l}`).join('\n');
+  } catch {
+    return `  (no ${file})`;
+  }
+}
+
+/**
+ * How long the runners wait for a process they started to answer (redis, a server's /readyz, HAProxy,
+ * nginx, a Sentinel). Generous: the test suite starts clusters in parallel on 2 cores beside image
+ * builds and Chromium, and a CI run once saw nginx take over 10 s to answer there. A process that
+ * exits is reported at once, whatever this says.
+ */
+export const START_TIMEOUT_MS = 30_000;
+
 /** Polls `check` every `everyMs` until it resolves true; throws `what` on timeout or if `abort()` says why. */
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number,
   abort?: () => string | null, everyMs = 50): Promise<void> {

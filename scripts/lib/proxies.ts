@@ -11,7 +11,7 @@
 import { cpSync, existsSync, mkdirSync, chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { haproxyMaxconn, nginxMainConfig, readRepoFile, renderHaproxyConfig, renderTemplate, type HaproxyServer } from './configs.js';
-import { canConnect, spawnLogged, until, type Child } from './procs.js';
+import { canConnect, lastLines, spawnLogged, START_TIMEOUT_MS, until, type Child } from './procs.js';
 
 /** Settings of haproxy.cfg a user may set in the runner's environment (the rest are the runner's). */
 export const HAPROXY_USER_ENV = ['LC_MAX_CONN_RATE', 'LC_MAX_CONN_PER_IP', 'LC_WS_PATH', 'LC_LOAD_TEST'] as const;
@@ -63,8 +63,8 @@ export async function startHaproxy(o: HaproxyOptions): Promise<{ child: Child; s
     ...haproxyUserEnv(o.env),
   };
   const child = o.track(spawnLogged('haproxy', o.haproxyBin, ['-f', cfg, '-db'], join(o.runDir, 'haproxy.log'), { ...o.baseEnv, ...env }, o.runDir));
-  await until(`haproxy on port ${o.lbPort}`, () => canConnect(o.lbPort), 10_000, o.dead(child));
-  await until(`haproxy page frontend on port ${o.pagePort}`, () => canConnect(o.pagePort), 10_000, o.dead(child));
+  await until(`haproxy on port ${o.lbPort}`, () => canConnect(o.lbPort), START_TIMEOUT_MS, o.dead(child));
+  await until(`haproxy page frontend on port ${o.pagePort}`, () => canConnect(o.pagePort), START_TIMEOUT_MS, o.dead(child));
   return { child, socketPath, env };
 }
 
@@ -141,7 +141,12 @@ export async function startNginx(o: NginxOptions): Promise<Child> {
   writeFileSync(mainConf, nginxMainConfig({ runDir: o.runDir, siteConf: site, asRoot: o.asRoot }));
   const child = o.track(spawnLogged('nginx', o.nginxBin, ['-p', o.runDir, '-c', mainConf, '-e', join(o.runDir, 'nginx-error.log')],
     join(o.runDir, 'nginx.log'), o.baseEnv, o.runDir));
-  await until(`nginx on port ${o.webPort}`, () => httpAnswers(o.webPort, '/'), 10_000, o.dead(child));
+  try {
+    await until(`nginx on port ${o.webPort}`, () => httpAnswers(o.webPort, '/'), START_TIMEOUT_MS, o.dead(child));
+  } catch (err) {
+    // The run dir goes with a failed start: say what nginx itself said.
+    throw new Error(`${(err as Error).message}\nnginx-error.log:\n${lastLines(join(o.runDir, 'nginx-error.log'))}`);
+  }
   return child;
 }
 
@@ -154,3 +159,4 @@ async function httpAnswers(port: number, path: string): Promise<boolean> {
     return false;
   }
 }
+

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { readRepoFile, renderTemplate } from './configs.js';
-import { freePort, spawnLogged, stopChild, until, type Child } from './procs.js';
+import { freePort, spawnLogged, START_TIMEOUT_MS, stopChild, until, type Child } from './procs.js';
 
 export const SENTINEL_NAME = 'livechat';
 export const REPLICA_USER = 'replica';
@@ -104,7 +104,7 @@ export class RedisHa {
     if (n.child && !n.child.done) return;
     const c = this.s.track(spawnLogged(`redis ${port}`, this.s.redisBin, [n.conf, ...this.s.dataArgs], join(this.s.runDir, `redis-${port}.log`), this.s.baseEnv, this.s.runDir));
     n.child = c;
-    await until(`redis on port ${port}`, () => this.s.ping(port), 15_000, this.s.dead(c));
+    await until(`redis on port ${port}`, () => this.s.ping(port), START_TIMEOUT_MS, this.s.dead(c));
     this.s.log(`redis ${n.role} pid=${c.pid} port=${port}`);
   }
 
@@ -113,7 +113,7 @@ export class RedisHa {
     if (!x) throw new Error(`no sentinel on ${port}`);
     const c = this.s.track(spawnLogged(`sentinel ${port}`, this.s.redisBin, [x.conf, '--sentinel'], join(this.s.runDir, `sentinel-${port}.log`), this.s.baseEnv, this.s.runDir));
     x.child = c;
-    await until(`sentinel on port ${port}`, async () => Object.keys(await this.sentinelMaster(port).catch(() => ({}))).length > 0, 10_000, this.s.dead(c));
+    await until(`sentinel on port ${port}`, async () => Object.keys(await this.sentinelMaster(port).catch(() => ({}))).length > 0, START_TIMEOUT_MS, this.s.dead(c));
     this.s.log(`sentinel pid=${c.pid} port=${port}`);
   }
 
