@@ -267,7 +267,8 @@ async function memorySlopes(argv: string[]): Promise<void> {
       const r = await withSystem(kind, servers, (sys) => memorySlope(sys, plan, log));
       (results[kind] ??= []).push(r);
       log(`  ${kind}: ${r.kbPerMember.toFixed(2)} KB per idle member (R² ${r.r2.toFixed(3)}; ` +
-        `${Object.entries(r.byKind).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`);
+        `${Object.entries(r.byKind).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})` +
+        (Object.keys(r.servers).length ? `; the servers say: ${Object.entries(r.servers).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}` : ''));
     }
   }
   const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];

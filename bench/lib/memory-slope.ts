@@ -27,6 +27,26 @@ export interface SlopeResult {
   kbPerMember: number;
   byKind: Record<string, number>;
   r2: number;
+  /**
+   * Where this cluster's servers' share sits (their own /metrics, summed, as slopes in KB per member):
+   * V8's heap in use and reserved, and memory outside it (Buffers). Empty for the peers.
+   */
+  servers: Record<string, number>;
+}
+
+/** The servers' own view of their memory, from prom-client's default metrics (bytes, summed over servers). */
+const SERVER_GAUGES = { heapUsed: 'nodejs_heap_size_used_bytes', heapTotal: 'nodejs_heap_size_total_bytes', external: 'nodejs_external_memory_bytes' } as const;
+
+async function serverGauges(urls: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = { heapUsed: 0, heapTotal: 0, external: 0 };
+  await Promise.all(urls.map(async (u) => {
+    const text = await fetch(u.replace(/^ws:/, 'http:').replace(/\/ws$/, '/metrics')).then((r) => r.text()).catch(() => '');
+    for (const [k, name] of Object.entries(SERVER_GAUGES)) {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+      if (m) out[k] += Number(m[1]) / 1024;
+    }
+  }));
+  return out;
 }
 
 /** Least-squares slope and R² of ys over xs. */
@@ -51,7 +71,8 @@ const totalOf = (s: { byKind: Record<string, number> }) => Object.values(s.byKin
 export async function memorySlope(sys: RunningSystem, plan: SlopePlan, log: (s: string) => void): Promise<SlopeResult> {
   const holder = new IdleHolder({ url: sys.wsUrl, wire: sys.wire, roomSize: plan.roomSize, localIps: 32, prefix: `slope${Date.now() % 100000}` });
   const kinds = new Map(sys.pids().map((p) => [p, procKind(procLabel(p))]));
-  const samples: Array<{ members: number; byKind: Record<string, number> }> = [];
+  const samples: Array<{ members: number; byKind: Record<string, number>; servers: Record<string, number> }> = [];
+  const gaugeUrls = sys.kind === 'cluster' ? sys.serverUrls : [];
   // Settles, then reads every process's RSS four times in 2 s and keeps each one's lowest read: a
   // garbage-collected runtime's RSS is a sawtooth (Socket.IO's swung by 100 MB between reads here).
   const settleAndSample = async () => {
@@ -65,7 +86,7 @@ export async function memorySlope(sys: RunningSystem, plan: SlopePlan, log: (s: 
     }
     const byKind: Record<string, number> = {};
     for (const [pid, kind] of kinds) byKind[kind] = (byKind[kind] ?? 0) + (low.get(pid) ?? 0);
-    samples.push({ members: holder.held, byKind });
+    samples.push({ members: holder.held, byKind, servers: gaugeUrls.length ? await serverGauges(gaugeUrls) : {} });
   };
   try {
     await holder.add(plan.warm);
@@ -86,5 +107,7 @@ export async function memorySlope(sys: RunningSystem, plan: SlopePlan, log: (s: 
   const fit = fitLine(xs, total);
   const byKind: Record<string, number> = {};
   for (const kind of new Set(kinds.values())) byKind[kind] = fitLine(xs, samples.map((s) => s.byKind[kind] ?? 0)).slope;
-  return { label: sys.label, points: xs.map((x, i) => [x, total[i]]), kbPerMember: fit.slope, byKind, r2: fit.r2 };
+  const servers: Record<string, number> = {};
+  for (const k of Object.keys(samples[0]?.servers ?? {})) servers[k] = fitLine(xs, samples.map((s) => s.servers[k] ?? 0)).slope;
+  return { label: sys.label, points: xs.map((x, i) => [x, total[i]]), kbPerMember: fit.slope, byKind, r2: fit.r2, servers };
 }

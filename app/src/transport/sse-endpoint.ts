@@ -7,7 +7,7 @@
  * A stream token is `<instance>.<128 random bits>`: the instance names the server holding it, so a POST
  * that reaches another server (round-robin, no stickiness) is relayed to it (relay/relay.ts). A stream
  * exists while its GET is open; after that its POSTs get 404 (the client opens a new stream and resumes).
- * One timer writes every stream's heartbeat.
+ * One timer writes the streams' heartbeats, a slice at a time (sliced-sweep.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
@@ -16,6 +16,7 @@ import { SSE_PATH } from '../protocol/stream.js';
 import type { StreamRelay } from '../relay/relay.js';
 import { connectionId, type ClientConnection, type ConnectionDeps } from './client-connection.js';
 import { originAllowed } from './handshake.js';
+import { SlicedSweep } from './sliced-sweep.js';
 import { SseStream } from './sse-stream.js';
 
 /** Why a new client is not taken now (HTTP status, metric reason, text), or null when it is. */
@@ -73,9 +74,12 @@ export class SseEndpoint {
   /** This process's id in its stream tokens: random, so a restarted server never takes an old stream's POSTs. */
   readonly instance = randomBytes(8).toString('hex');
   private readonly streams = new Map<string, SseStream>();
-  private heartbeat: NodeJS.Timeout | null = null;
+  /** Every stream's heartbeat comment once per SSE_HEARTBEAT_MS, a slice at a time. */
+  private readonly heartbeat: SlicedSweep<SseStream>;
 
-  constructor(private readonly deps: ConnectionDeps & { relay: StreamRelay }, private readonly host: StreamHost) {}
+  constructor(private readonly deps: ConnectionDeps & { relay: StreamRelay }, private readonly host: StreamHost) {
+    this.heartbeat = new SlicedSweep(this.streams, deps.config.sseHeartbeatMs, (s) => s.heartbeat());
+  }
 
   get size(): number {
     return this.streams.size;
@@ -88,14 +92,11 @@ export class SseEndpoint {
       this.deps.metrics.sseRelayed.inc({ taken: taken ? 'yes' : 'no' });
       return taken;
     });
-    this.heartbeat = setInterval(() => {
-      for (const s of this.streams.values()) s.heartbeat();
-    }, this.deps.config.sseHeartbeatMs);
-    this.heartbeat.unref();
+    this.heartbeat.start();
   }
 
   stop(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat.stop();
   }
 
   /** Answers the request if its path is the endpoint's; false when it is not. */

@@ -20,6 +20,7 @@ import { connectionId, type ClientConnection } from './client-connection.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 import { SseEndpoint, type Refusal } from './sse-endpoint.js';
 import { ReplyBudget } from './reply-budget.js';
+import { SlicedSweep } from './sliced-sweep.js';
 import { abortHandshake, clientAddress, originAllowed, subprotocolAcceptable } from './handshake.js';
 import { contentSecurityPolicy, serveStatic } from './static-files.js';
 import { parseTrustedProxies, TrustedProxies } from './trusted-proxies.js';
@@ -47,7 +48,8 @@ export class ChatServer {
   readonly sse: SseEndpoint;
   /** What every connection shares (one object, not one per connection). */
   private readonly connectionDeps: ConnectionDeps;
-  private heartbeat: NodeJS.Timeout | null = null;
+  /** The WebSocket heartbeat: every connection pinged once per PING_INTERVAL_MS, a slice at a time. */
+  private readonly heartbeat: SlicedSweep<Connection>;
   private helloSweep: NodeJS.Timeout | null = null;
   /** Whose X-Forwarded-For is believed (TRUSTED_PROXIES). */
   private readonly proxies: TrustedProxies;
@@ -61,6 +63,7 @@ export class ChatServer {
     this.connectionDeps = { ...deps, replyBudget: new ReplyBudget(config.replyBudgetBytes, config.replyBudgetAddressBytes) };
     this.proxies = new TrustedProxies(parseTrustedProxies(config.trustedProxies));
     this.csp = contentSecurityPolicy(config.publicOrigin);
+    this.heartbeat = new SlicedSweep(this.connections, config.pingIntervalMs, (conn) => this.ping(conn));
     this.sse = new SseEndpoint({ ...this.connectionDeps, relay: deps.relay }, {
       refusal: () => this.refusal(),
       address: (req) => clientAddress(req, this.proxies.trusts),
@@ -115,8 +118,7 @@ export class ChatServer {
       });
     });
     await this.sse.start();
-    this.heartbeat = setInterval(() => this.ping(), config.pingIntervalMs);
-    this.heartbeat.unref();
+    this.heartbeat.start();
     // One sweep for all, not a timer per connection: a connection is closed within a tenth of the timeout past it.
     this.helloSweep = setInterval(() => this.closeUnidentified(), Math.max(50, Math.min(1000, config.helloTimeoutMs / 10)));
     this.helloSweep.unref();
@@ -204,17 +206,15 @@ export class ChatServer {
     }
   }
 
-  private ping(): void {
-    for (const conn of this.connections) {
-      const ws = conn.ws;
-      if (!conn.alive) {
-        conn.log.info('missed pong, dropping');
-        ws.terminate();
-        continue;
-      }
-      conn.alive = false;
-      ws.ping();
+  /** A connection that did not answer its last ping (one interval ago) is dropped; others are pinged again. */
+  private ping(conn: Connection): void {
+    if (!conn.alive) {
+      conn.log.info('missed pong, dropping');
+      conn.ws.terminate();
+      return;
     }
+    conn.alive = false;
+    conn.ws.ping();
   }
 
   /**
@@ -236,7 +236,7 @@ export class ChatServer {
    */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     if (this.helloSweep) clearInterval(this.helloSweep);
     this.sse.stop();
     this.proxies.stop();
