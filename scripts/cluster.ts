@@ -23,7 +23,9 @@ const RUNNER_OWNED = new Set(['APPID', 'PORT', 'HOST', 'STORE', 'REDIS_URL', 'RE
 const KNOWN_ENV = ['ALLOWED_ORIGINS', 'MAX_PAYLOAD', 'PING_INTERVAL_MS', 'RATE_LIMIT_BURST', 'RATE_LIMIT_PER_SEC',
   'BAD_REQUEST_LIMIT', 'HISTORY_MAX', 'JOIN_HISTORY', 'PRESENCE_TTL_MS', 'PRESENCE_HEARTBEAT_MS', 'PRESENCE_GRACE_MS',
   'SESSION_TTL_SEC', 'DEDUP_TTL_SEC', 'SLOW_CONSUMER_BYTES', 'REDIS_TIMEOUT_MS', 'DRAIN_DELAY_MS', 'SHUTDOWN_TIMEOUT_MS',
-  'LOG_LEVEL', 'MAX_CONNECTIONS'];
+  'LOG_LEVEL', 'MAX_CONNECTIONS',
+  // Node's own options for the servers (a V8 tuning knob, or --cpu-prof to profile them: docs/performance.md).
+  'NODE_OPTIONS'];
 
 /** Every setting name app/src/config.ts reads (`int(env, 'X'`, `str(env, 'X'`, `rate(env, 'X'` = X_BURST, X_PER_SEC), plus the known ones. */
 function serverSettings(): string[] {

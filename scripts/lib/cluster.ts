@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import { appIdOf, REDIS_ADMIN_USER, REDIS_USER, readRepoFile, renderRedisAcl, repoRoot, serverName } from './configs.js';
 import { haproxyCommand, parseShowStat } from './haproxy-stats.js';
-import { findBinary, freePort, lastLines, portIsFree, PortBusyError, spawnLogged, START_TIMEOUT_MS, stopChild, until, type Child } from './procs.js';
+import { findBinary, freePort, killWithChildren, lastLines, portIsFree, PortBusyError, spawnLogged, START_TIMEOUT_MS, stopChild, until, type Child } from './procs.js';
 import { startHaproxy, startNginx, type NginxFilesOptions } from './proxies.js';
 import { RedisHa, SENTINEL_NAME } from './redis-ha.js';
 
@@ -164,7 +164,7 @@ async function startClusterOnce(opts: ClusterOptions): Promise<Cluster> {
     return c;
   };
   // Last resort if the owning process exits without stop() (a crashed test worker): no orphans.
-  const killOnExit = () => { for (const c of children) if (!c.done) try { c.proc.kill('SIGKILL'); } catch { /* gone */ } };
+  const killOnExit = () => { for (const c of children) if (!c.done) killWithChildren(c.pid); };
   process.on('exit', killOnExit);
   const deadReason = (c: Child) => () => (c.done ? `${c.name} exited:\n${lastLines(c.logFile)}` : null);
 

@@ -4,7 +4,7 @@
  * limit raised, and waiting for a port or an exit. Knows nothing about livechat itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -162,11 +162,31 @@ export function spawnLogged(name: string, bin: string, args: string[], logFile: 
   }
 }
 
-/** Sends `signal` and waits for the exit; SIGKILLs after `graceMs`. Resolves with the exit code. */
+/** A process's children (Linux /proc): empty when it has none or is gone. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * SIGKILLs a process and the children it started: a master killed alone leaves them running (a CI run
+ * left nginx's workers of a failed start holding its port after the test ended).
+ */
+export function killWithChildren(pid: number): void {
+  const kids = childrenOf(pid);
+  for (const p of [pid, ...kids]) {
+    try { process.kill(p, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
+/** Sends `signal` and waits for the exit; SIGKILLs it (and its children) after `graceMs`. Resolves with the exit code. */
 export async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM', graceMs = 12_000): Promise<number | null> {
   if (!child.done) {
     try { child.proc.kill(signal); } catch { /* already gone */ }
-    const timer = setTimeout(() => { if (!child.done) child.proc.kill('SIGKILL'); }, graceMs);
+    const timer = setTimeout(() => { if (!child.done) killWithChildren(child.pid); }, graceMs);
     try { return await child.exited; } finally { clearTimeout(timer); }
   }
   return child.exited;
