@@ -8,7 +8,7 @@
  * say anything; a slope over several settled points cannot drift far without the R² showing it.
  */
 import { IdleHolder } from './idle-holder.js';
-import { procKind, procLabel, rssKBOf } from './proc-stats.js';
+import { metricValue, procKind, procLabel, rssKBOf } from './proc-stats.js';
 import type { RunningSystem } from './systems.js';
 
 export interface SlopePlan {
@@ -40,11 +40,9 @@ const SERVER_GAUGES = { heapUsed: 'nodejs_heap_size_used_bytes', heapTotal: 'nod
 async function serverGauges(urls: string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = { heapUsed: 0, heapTotal: 0, external: 0 };
   await Promise.all(urls.map(async (u) => {
-    const text = await fetch(u.replace(/^ws:/, 'http:').replace(/\/ws$/, '/metrics')).then((r) => r.text()).catch(() => '');
-    for (const [k, name] of Object.entries(SERVER_GAUGES)) {
-      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
-      if (m) out[k] += Number(m[1]) / 1024;
-    }
+    const url = u.replace(/^ws:/, 'http:').replace(/\/ws$/, '/metrics');
+    const text = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).catch(() => '');
+    for (const [k, name] of Object.entries(SERVER_GAUGES)) out[k] += (metricValue(text, name) ?? 0) / 1024;
   }));
   return out;
 }

@@ -159,4 +159,3 @@ async function httpAnswers(port: number, path: string): Promise<boolean> {
     return false;
   }
 }
-
