@@ -20,9 +20,11 @@ import { startCluster } from '../scripts/lib/cluster.js';
 import { repoRoot } from '../scripts/lib/configs.js';
 import { inclusiveTop, summariseProfile } from './lib/cpu-profile.js';
 import { ensureFds } from './lib/fd-limit.js';
+import { procKind } from './lib/proc-stats.js';
 import { memorySlope, SLOPE_PLAN, type SlopeResult } from './lib/memory-slope.js';
 import { bigRoomLoad } from './lib/big-room.js';
 import { PLANS, type Plan } from './lib/plans.js';
+import { headlineTable, runHeadline, type HeadlinePlan } from './lib/headline.js';
 import { bigRoomResult, machine, markdownReport, printTable, type BenchResults, type PointResult, type SystemResults } from './lib/bench-report.js';
 import type { LoadReport } from './lib/load.js';
 import { runLoadChild, type ChildLoad } from './lib/run-child.js';
@@ -47,6 +49,18 @@ const roomsOf = (clients: number) => Math.max(1, Math.ceil(clients / IDLE_ROOM_S
 export const passesKnee = (r: LoadReport) => r.latency.p99 < 100 && r.messages.lost === 0 && r.messages.unacked === 0
   && r.clients.disconnected === 0 && r.clients.ready === r.clients.requested;
 
+/** CPU per 1,000 deliveries by kind of process, from the per-pid CPU of the same window. */
+export function cpuPer1000ByKind(r: LoadReport): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (r.messages.delivered <= 0) return out;
+  for (const p of r.server.byPid) {
+    const k = procKind(p.label);
+    out[k] = (out[k] ?? 0) + ((r.server.cpuMsByPid[p.pid] ?? 0) / r.messages.delivered) * 1000;
+  }
+  for (const k of Object.keys(out)) out[k] = Math.round(out[k] * 100) / 100;
+  return out;
+}
+
 const point = (r: LoadReport): PointResult => ({
   clients: r.options.clients, rate: r.options.rate, ready: r.clients.ready,
   latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, p999: r.latency.p999, max: r.latency.max },
@@ -55,6 +69,7 @@ const point = (r: LoadReport): PointResult => ({
   lost: r.messages.lost, duplicated: r.messages.duplicated, outOfOrder: r.messages.outOfOrder, unacked: r.messages.unacked,
   disconnected: r.clients.disconnected, errors: r.errors,
   cpuMs: r.server.cpuMs, cpuMsPer1000: r.server.cpuMsPer1000Deliveries, cpuPercent: r.server.cpuPercent,
+  cpuPer1000ByKind: cpuPer1000ByKind(r),
   rssKBPerConnection: r.server.rssKBPerConnection, rssKBConnected: r.server.rssKBConnected, rssKBBefore: r.server.rssKBBefore,
   clientCpuMs: r.client.cpuMs, clientElu: r.client.eventLoopUtilization, byAppId: r.clients.byAppId,
 });
@@ -87,7 +102,9 @@ async function load(sys: RunningSystem, o: Omit<ChildLoad, 'url'>): Promise<Load
   // Clients spread over loopback addresses, 500 each at most (the protocol's bound is 1000 per address; the
   // systems run with LC_LOAD_TEST=1, which lifts the 50 a production stack allows).
   const r = await runLoadChild({ url: sys.wsUrl, wire: sys.wire, pids: sys.pids(), drain: 5, localIps: Math.max(4, Math.ceil(o.clients / 500)), ...o });
-  log(`  ${sys.kind} ${o.clients}c × ${o.rate ?? 0}/s: p50 ${r.latency.p50} p99 ${r.latency.p99} ms, ${r.server.cpuMsPer1000Deliveries} cpu-ms/1k, ` +
+  const byKind = Object.entries(cpuPer1000ByKind(r)).map(([k, v]) => `${k} ${v}`).join(' + ');
+  log(`  ${sys.kind} ${o.clients}c × ${o.rate ?? 0}/s: p50 ${r.latency.p50} p99 ${r.latency.p99} ms, ${r.server.cpuMsPer1000Deliveries} cpu-ms/1k` +
+    `${byKind ? ` (${byKind})` : ''}, ` +
     `ready ${r.clients.ready}, lost ${r.messages.lost}, dup ${r.messages.duplicated}, ooo ${r.messages.outOfOrder}, tool elu ${r.client.eventLoopUtilization}` +
     `${Object.keys(r.errors).length ? `, errors ${JSON.stringify(r.errors)}` : ''}`);
   return r;
@@ -241,6 +258,31 @@ async function profileCluster(argv: string[]): Promise<void> {
 }
 
 /**
+ * `node dist/bench.js headline [--systems cluster,raw-haproxy,socketio] [--rounds 3] [--clients 500] [--rate 40]
+ * [--senders 20] [--duration 15] [--out FILE.json]`: one point for every system, alternating (lib/headline.ts).
+ */
+async function headline(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: {
+    systems: { type: 'string' }, rounds: { type: 'string' }, clients: { type: 'string' }, rate: { type: 'string' },
+    senders: { type: 'string' }, duration: { type: 'string' }, out: { type: 'string' },
+  } });
+  const kinds = (values.systems ?? 'cluster,raw-haproxy,socketio').split(',').filter((k): k is SystemKind => (ALL as string[]).includes(k));
+  const plan: HeadlinePlan = { clients: Number(values.clients ?? 500), rate: Number(values.rate ?? 40), senders: Number(values.senders ?? 20),
+    duration: Number(values.duration ?? 15), rounds: Number(values.rounds ?? 3) };
+  ensureFds(plan.clients * 2 + 512);
+  const r = await runHeadline(kinds, plan, {
+    withSystem: (kind, fn) => withSystem(kind, 4, fn),
+    measure: async (sys, p) => {
+      await warmUp(sys, p);
+      return point(await load(sys, { clients: p.clients, senders: p.senders, rate: p.rate, duration: p.duration }));
+    },
+    log,
+  });
+  console.log(headlineTable(r));
+  if (values.out) writeFileSync(values.out, `${JSON.stringify(r, null, 1)}\n`);
+}
+
+/**
  * `node dist/bench.js memory-slope [--systems cluster,raw-haproxy,socketio] [--runs 3] [--warm 1000] [--step 1000]
  * [--steps 6] [--settle 6] [--servers 4] [--gc]`: the marginal memory of an idle member as a slope (lib/memory-slope.ts), for each
  * system on a fresh start, the systems alternating within each run; prints every run and the medians.
@@ -301,6 +343,10 @@ async function main(): Promise<void> {
   }
   if (mode === 'profile') {
     await profileCluster(process.argv.slice(3));
+    return;
+  }
+  if (mode === 'headline') {
+    await headline(process.argv.slice(3));
     return;
   }
   if (mode === 'memory-slope') {

@@ -19,6 +19,8 @@ export interface PointResult {
   lost: number; duplicated: number; outOfOrder: number; unacked: number; disconnected: number;
   errors: Record<string, number>;
   cpuMs: number; cpuMsPer1000: number; cpuPercent: number;
+  /** CPU per 1,000 deliveries by kind of process (servers, haproxy, redis, …), from the same window. */
+  cpuPer1000ByKind?: Record<string, number>;
   rssKBPerConnection: number; rssKBConnected: number; rssKBBefore: number;
   clientCpuMs: number; clientElu: number;
   byAppId: Record<string, number>;
