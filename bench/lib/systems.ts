@@ -43,6 +43,11 @@ export const LOAD_TEST_ENV = { LC_LOAD_TEST: '1' };
 export const BENCH_SERVER_ENV = { LOG_LEVEL: 'warn', RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_SEC: '1000000', ...LOAD_TEST_ENV };
 /** `memory-slope` sets LC_GC_ON_SIGNAL=1 in its own env: every Node server of every system then collects garbage on SIGUSR2 (app/src/gc-signal.ts). */
 const gcEnv = (): Record<string, string> => (process.env.LC_GC_ON_SIGNAL === '1' ? { LC_GC_ON_SIGNAL: '1' } : {});
+/** `LC_BENCH_NODE_OPTIONS=…` in the bench's env becomes the livechat servers' NODE_OPTIONS (V8 flags tried against the default). */
+const nodeOptionsEnv = (): Record<string, string> => (process.env.LC_BENCH_NODE_OPTIONS !== undefined ? { NODE_OPTIONS: process.env.LC_BENCH_NODE_OPTIONS } : {});
+
+/** Health-check interval of every system's HAProxy (ms); LC_BENCH_CHECK_INTER_MS overrides it. */
+const checkInterMs = (): number => Number(process.env.LC_BENCH_CHECK_INTER_MS ?? 500);
 
 /** HAProxy's maxconn as the runner computes it: two fds per connection under the hard limit. */
 export function haproxyMaxconn(): number {
@@ -94,7 +99,7 @@ async function startHaproxy(p: Procs, servers: Array<{ name: string; port: numbe
   writeFileSync(cfg, renderHaproxyConfig(readRepoFile(repoRoot(), 'haproxy/haproxy.cfg'), servers));
   const c = p.spawn('haproxy', findBinary('haproxy', 'haproxy'), ['-f', cfg, '-db'], {
     LC_LB_BIND: `127.0.0.1:${lbPort}`, LC_STATS_BIND: `127.0.0.1:${statsPort}`, LC_STATS_SOCKET: join(p.dir, 'haproxy.sock'),
-    LC_CHECK_INTER: '500ms', LC_MAXCONN: String(haproxyMaxconn()), LC_WS_PATH: wsPath,
+    LC_CHECK_INTER: `${checkInterMs()}ms`, LC_MAXCONN: String(haproxyMaxconn()), LC_WS_PATH: wsPath,
     // The peers' HAProxy gets the load-test switch as the cluster's does: the benchmark's clients come from few addresses.
     ...LOAD_TEST_ENV,
   });
@@ -127,7 +132,7 @@ async function startRedis(p: Procs): Promise<string> {
 export async function startSystem(kind: SystemKind, servers = 4, log: (s: string) => void = () => {}): Promise<RunningSystem> {
   const maxconn = haproxyMaxconn();
   if (kind === 'cluster') {
-    const c: Cluster = await startCluster({ servers, env: { ...BENCH_SERVER_ENV, ...gcEnv() }, haproxyEnv: LOAD_TEST_ENV, haproxyCheckInterMs: 500, log });
+    const c: Cluster = await startCluster({ servers, env: { ...BENCH_SERVER_ENV, ...gcEnv(), ...nodeOptionsEnv() }, haproxyEnv: LOAD_TEST_ENV, haproxyCheckInterMs: checkInterMs(), log });
     return {
       kind, label: `livechat cluster (${servers} servers + HAProxy + Redis)`, wsUrl: c.wsUrl, wire: 'livechat',
       pids: () => c.pids(), serverUrls: c.servers.map((s) => `ws://127.0.0.1:${s.port}/ws`), maxClients: maxconn, stop: () => c.stop(),

@@ -51,6 +51,29 @@ for (const make of factories) {
       expect(await a.limits.take('a:y:bytes', bytes, 1000)).toBe(0);
     });
 
+    it('takeAll takes from every bucket or from none, and names the one with the longest wait', async () => {
+      const a = await f.server('A');
+      const b = await f.server('B');
+      const member = { burst: 2, perSec: 10 };
+      const bytes = { burst: 1000, perSec: 100 };
+      const three = (n: number) => [{ key: 'm:1:send', rate: member }, { key: 'a:x:store', rate: bytes, n }, { key: 'm:1:store', rate: bytes, n }];
+      expect(await a.limits.takeAll(three(400))).toEqual({ wait: 0, refused: -1 });
+      // The byte buckets refuse 700 (600 left): nothing is taken, not even the send token.
+      const refused = await b.limits.takeAll(three(700));
+      expect(refused.refused).toBe(1);
+      expect(refused.wait).toBeGreaterThan(900);
+      expect(refused.wait).toBeLessThanOrEqual(1000);
+      expect(await a.limits.take('m:1:send', member)).toBe(0); // the second token is still there
+      const bySend = await a.limits.takeAll(three(100));
+      expect(bySend.refused).toBe(0);
+      expect(bySend.wait).toBeGreaterThan(0);
+      expect(bySend.wait).toBeLessThanOrEqual(100);
+      // Past a burst is never: Infinity, whatever the others say.
+      expect(await b.limits.takeAll([{ key: 'm:2:send', rate: member }, { key: 'a:y:store', rate: bytes, n: 1001 }])).toEqual({ wait: Infinity, refused: 1 });
+      expect(await b.limits.take('a:y:store', bytes, 1000)).toBe(0); // and it took nothing from either
+      expect(await b.limits.take('m:2:send', member, 2)).toBe(0);
+    });
+
     it('give puts tokens back, up to the burst', async () => {
       const a = await f.server('A');
       const b = await f.server('B');

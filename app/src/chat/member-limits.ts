@@ -8,7 +8,7 @@
  * Bucket keys (limits.ts): `m:<member>:<kind>` per member, `a:<address>:<quota>` per address.
  */
 import type { Rate } from '../config.js';
-import type { Limits } from '../limits/limits.js';
+import type { Limits, Take } from '../limits/limits.js';
 
 export type LimitedKind = 'send' | 'join' | 'page' | 'room' | 'edit' | 'delete' | 'react' | 'typing' | 'upload';
 
@@ -64,15 +64,25 @@ export class MemberLimits {
 
   /**
    * Takes `bytes` (plus the overhead) of the store quotas of the address and of the member: 0 when
-   * both allow it, else the ms until they would (nothing taken from either then).
+   * both allow it, else the ms until they would (nothing taken from either then). One store round trip.
    */
   async takeStored(address: string, memberId: string, bytes: number): Promise<number> {
+    return (await this.limits.takeAll(this.storeTakes(address, memberId, bytes))).wait;
+  }
+
+  /**
+   * A request's token of the member's `kind` bucket and its store quotas (takeStored), all or nothing
+   * in one store round trip: the router leaves a route's bucket to its feature when the feature charges
+   * the store anyway (router.ts, `bucketWithQuota`). `rate` says the `kind` bucket was the one that refused.
+   */
+  async takeWithStored(kind: LimitedKind, address: string, memberId: string, bytes: number): Promise<{ wait: number; rate: boolean }> {
+    const r = await this.limits.takeAll([{ key: `m:${memberId}:${kind}`, rate: this.rates[kind] }, ...this.storeTakes(address, memberId, bytes)]);
+    return { wait: r.wait, rate: r.refused === 0 };
+  }
+
+  private storeTakes(address: string, memberId: string, bytes: number): Take[] {
     const n = bytes + STORED_OVERHEAD;
-    const byAddress = await this.limits.take(`a:${address}:store`, this.cfg.storeAddressRate, n);
-    if (byAddress > 0) return byAddress;
-    const byMember = await this.limits.take(`m:${memberId}:store`, this.cfg.storeMemberRate, n);
-    if (byMember > 0) await this.limits.give(`a:${address}:store`, this.cfg.storeAddressRate, n);
-    return byMember;
+    return [{ key: `a:${address}:store`, rate: this.cfg.storeAddressRate, n }, { key: `m:${memberId}:store`, rate: this.cfg.storeMemberRate, n }];
   }
 
   /** Gives back what takeStored took (the request stored nothing: a duplicate, or a failure). */

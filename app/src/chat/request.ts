@@ -9,6 +9,7 @@ import { errorFrame, withRid, type Frame } from '../protocol/encode.js';
 import { protocolError } from '../protocol/errors.js';
 import type { ErrorCode, Member } from '../protocol/messages.js';
 import type { ChatClient } from './client.js';
+import type { LimitedKind } from './member-limits.js';
 
 export interface ErrorExtra {
   cid?: string;
@@ -24,6 +25,12 @@ export function refuse(metrics: Metrics, client: ChatClient, code: ErrorCode, me
 }
 
 export class RequestContext {
+  /**
+   * The route's per-member bucket when the router left it to the feature (`bucketWithQuota`): the
+   * feature takes it with the store quotas it charges, in one store round trip, before any store work.
+   */
+  bucket: LimitedKind | null = null;
+
   constructor(
     readonly client: ChatClient,
     private readonly metrics: Metrics,

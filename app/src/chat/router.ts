@@ -47,6 +47,12 @@ export interface Route<T extends RequestType> {
   handle(ctx: RequestContext, req: RequestOf<T>): Promise<void> | void;
   /** The per-member rate bucket it takes a token from (none: only the connection's bucket). */
   bucket?: LimitedKind;
+  /**
+   * The feature takes `bucket` itself, with the store quotas the request charges, all or nothing in one
+   * store round trip (MemberLimits.takeWithStored), and before any store work: the router hands it over
+   * in `ctx.bucket` and takes nothing. A send then costs two round trips (limits, append), not four.
+   */
+  bucketWithQuota?: true;
   /** Only an account may make it (a guest gets `forbidden`). */
   account?: true;
   /** It identifies the connection (hello, signup, signin): every other request needs one of them first. */
@@ -68,7 +74,7 @@ export function routeTable(f: Features): RouteTable {
     join: { module: 'membership', bucket: 'join', handle: (c, r) => f.membership.join(c, r) },
     leave: { module: 'membership', handle: (c, r) => f.membership.leave(c, r) },
     members: { module: 'membership', bucket: 'page', handle: (c, r) => f.membership.members(c, r) },
-    send: { module: 'messaging', bucket: 'send', handle: (c, r) => f.messaging.send(c, r) },
+    send: { module: 'messaging', bucket: 'send', bucketWithQuota: true, handle: (c, r) => f.messaging.send(c, r) },
     history: { module: 'messaging', bucket: 'page', handle: (c, r) => f.messaging.history(c, r) },
     rooms: { module: 'privateRooms', account: true, bucket: 'page', handle: (c) => f.privateRooms.rooms(c) },
     create: { module: 'privateRooms', account: true, bucket: 'room', handle: (c, r) => f.privateRooms.create(c, r) },
@@ -111,7 +117,8 @@ export class Router {
       if (route.account && !isAccountId(member.id)) return ctx.error('forbidden', TEXTS.needsAccount);
     }
     try {
-      if (route.bucket !== undefined && client.member) {
+      if (route.bucket !== undefined && route.bucketWithQuota) ctx.bucket = route.bucket;
+      else if (route.bucket !== undefined && client.member) {
         // The member's bucket is in the store (shared by its connections on every server, kept
         // after they close): a store that is down makes this `unavailable` like the request itself.
         const wait = await this.limits.take(client.member.id, route.bucket);

@@ -4,6 +4,8 @@
  * kept until it would have refilled, then forgotten (an idle member or address costs nothing).
  *   take   takes `n` tokens (one request, or bytes) from the bucket `key`: 0 when taken, else the ms
  *          until they would be (Infinity: more than the burst, never at once); a refusal takes nothing
+ *   takeAll  takes from several buckets at once, all or nothing (one store round trip): a request
+ *          charged per member and per address is refused, or taken, whole
  *   give   puts `n` tokens back (work that was counted and then not done), at most up to the burst
  * Keys are the caller's (chat/member-limits.ts names them); the rate travels with each call, so a
  * changed setting applies at once.
@@ -15,8 +17,15 @@ export interface BucketRate {
   perSec: number;
 }
 
+/** One bucket of a takeAll: `n` tokens (default 1) from `key` at `rate`. Keys of one call are distinct. */
+export interface Take { key: string; rate: BucketRate; n?: number }
+
+/** What takeAll did: `wait` 0 when every bucket gave its tokens, else the longest wait among those that refused (nothing taken); `refused` its index, -1 when taken. */
+export interface Taken { wait: number; refused: number }
+
 export interface Limits {
   take(key: string, rate: BucketRate, n?: number): Promise<number>;
+  takeAll(takes: readonly Take[]): Promise<Taken>;
   give(key: string, rate: BucketRate, n: number): Promise<void>;
 }
 

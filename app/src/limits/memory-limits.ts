@@ -2,7 +2,7 @@
  * Limits in one process (the embedded node, tests sharing a world): the same buckets as the Redis
  * implementation, in a Map swept of full buckets as it grows.
  */
-import { refill, untilFull, waitFor, type BucketRate, type Limits } from './limits.js';
+import { refill, untilFull, waitFor, type BucketRate, type Limits, type Take, type Taken } from './limits.js';
 
 interface Bucket { tokens: number; last: number; fullAt: number }
 
@@ -18,11 +18,19 @@ export class MemoryLimits implements Limits {
   constructor(private readonly state = new MemoryLimitsState(), private readonly now: () => number = Date.now) {}
 
   async take(key: string, rate: BucketRate, n = 1): Promise<number> {
+    return (await this.takeAll([{ key, rate, n }])).wait;
+  }
+
+  async takeAll(takes: readonly Take[]): Promise<Taken> {
     const now = this.now();
-    const tokens = this.tokensOf(key, rate, now);
-    const wait = waitFor(tokens, n, rate);
-    this.set(key, wait === 0 ? tokens - n : tokens, now, rate);
-    return wait;
+    const tokens = takes.map((t) => this.tokensOf(t.key, t.rate, now));
+    let wait = 0, refused = -1;
+    takes.forEach((t, i) => {
+      const w = waitFor(tokens[i], t.n ?? 1, t.rate);
+      if (w > wait) { wait = w; refused = i; }
+    });
+    takes.forEach((t, i) => this.set(t.key, refused < 0 ? tokens[i] - (t.n ?? 1) : tokens[i], now, t.rate));
+    return { wait, refused };
   }
 
   async give(key: string, rate: BucketRate, n: number): Promise<void> {

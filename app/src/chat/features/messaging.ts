@@ -23,6 +23,8 @@ export class MessagingFeature {
     const { settings, admission } = this.p;
     const { client, member } = ctx;
     if (!this.p.rooms.has(client, req.room)) return admission.notJoined(ctx, req.room);
+    // Mentions are looked up in the store: the member's send token is taken first, alone.
+    if (req.text.includes('@') && !(await this.takeBucket(ctx))) return;
     const mentions = req.text.includes('@') ? await this.p.mentions.resolve(req.room, req.text) : NO_MENTIONS;
     const bytes = (files: readonly Attachment[]) => messageFrameBytes(messageParts(req.room, member, req.text, req.cid, settings.appId, mentions, files)) +
       (req.replyTo === undefined ? 0 : QUOTE_RESERVE_BYTES);
@@ -30,8 +32,12 @@ export class MessagingFeature {
     if (plain > settings.maxMessageBytes) return ctx.error('bad_request', TEXTS.messageTooBig(plain, settings.maxMessageBytes));
     // What it leaves in the store counts against the address's and the member's quotas, taken before
     // anything is stored (files included) and given back when nothing was (a repeated cid, a failure).
-    const wait = await this.p.limits.takeStored(client.address, member.id, plain);
-    if (wait > 0) return ctx.error('rate_limited', TEXTS.storeQuota, Number.isFinite(wait) ? wait : undefined);
+    // With the send token when it is still to take (ctx.bucket): one store round trip for all three.
+    const { wait, rate } = ctx.bucket
+      ? await this.p.limits.takeWithStored(ctx.bucket, client.address, member.id, plain)
+      : { wait: await this.p.limits.takeStored(client.address, member.id, plain), rate: false };
+    ctx.bucket = null;
+    if (wait > 0) return ctx.error('rate_limited', rate ? undefined : TEXTS.storeQuota, Number.isFinite(wait) ? wait : undefined);
     let charged = true;
     const giveBack = () => {
       if (charged) background(this.p.log, this.p.limits.giveStored(client.address, member.id, plain), 'a store quota was not given back');
@@ -83,6 +89,15 @@ export class MessagingFeature {
   }
 
   /** Accounts the message names (not its sender) count it in their room lists until they read past it. */
+  /** Takes the route's bucket the router left (ctx.bucket) on its own; false when refused (answered). */
+  private async takeBucket(ctx: RequestContext): Promise<boolean> {
+    if (!ctx.bucket) return true;
+    const wait = await this.p.limits.take(ctx.member.id, ctx.bucket);
+    ctx.bucket = null;
+    if (wait > 0) ctx.error('rate_limited', undefined, wait);
+    return wait === 0;
+  }
+
   private counted(room: string, id: number, sender: string, mentions: string[]): void {
     for (const m of mentions) {
       if (m !== sender && isAccountId(m)) background(this.p.log, this.p.backend.accounts.addMention(m, room, id), 'mention not counted');
