@@ -47,6 +47,27 @@ describe('rates per member, per kind and per address (defaults, real server proc
     await t.by.stillChats();
   });
 
+  it('edits and reactions: buckets of their own (20 then 2/s; 30 then 5/s), taken with the store quotas; refusals name the cid', async () => {
+    const e = await client('Editor');
+    await e.request({ type: 'join', room: 'edits' }, 'joined');
+    const sent = await e.request({ type: 'send', room: 'edits', text: 'v0', cid: 'e0' }, 'ack');
+    const id = sent.id as number;
+    const edits = await burst(e, 30, (i) => ({ type: 'edit', room: 'edits', id, text: `v${i + 1}`, cid: `ed${i}` }), 'ack');
+    const edited = edits.filter((f) => f.type === 'ack').length;
+    expect(edited).toBeGreaterThanOrEqual(20);
+    expect(edited).toBeLessThan(24);
+    const refusedEdits = edits.filter((f) => f.type === 'error');
+    expect(refusedEdits.every((f) => f.code === 'rate_limited' && typeof f.cid === 'string' && (f.retryAfterMs as number) > 0 && f.message === 'too many requests, slow down')).toBe(true);
+    const reacts = await burst(e, 40, (i) => ({ type: 'react', room: 'edits', id, emoji: '👍', on: i % 2 === 0, cid: `rx${i}` }), 'ack');
+    const reacted = reacts.filter((f) => f.type === 'ack').length;
+    expect(reacted).toBeGreaterThanOrEqual(30);
+    expect(reacted).toBeLessThan(35);
+    expect(reacts.filter((f) => f.type === 'error').every((f) => f.code === 'rate_limited' && typeof f.cid === 'string')).toBe(true);
+    // Sending is a bucket of its own still.
+    expect((await e.request({ type: 'send', room: 'edits', text: 'after', cid: 'e-after' }, 'ack')).type).toBe('ack');
+    await t.by.stillChats();
+  });
+
   it('joins and pages have buckets of their own', async () => {
     const c = await client('Pager');
     await c.request({ type: 'join', room: 'pages' }, 'joined');

@@ -63,21 +63,17 @@ export class MemberLimits {
   }
 
   /**
-   * Takes `bytes` (plus the overhead) of the store quotas of the address and of the member: 0 when
-   * both allow it, else the ms until they would (nothing taken from either then). One store round trip.
+   * Takes `bytes` (plus the overhead) of the store quotas of the address and of the member and, when the
+   * router left the route's bucket to the feature (`kind`: its ctx.bucket; null when already taken), a
+   * token of the member's `kind` bucket: all or nothing, in one store round trip (router.ts,
+   * `bucketWithQuota`). 0 when all allow it, else the ms until they would (nothing taken from any);
+   * `rate` says the `kind` bucket was the one that refused.
    */
-  async takeStored(address: string, memberId: string, bytes: number): Promise<number> {
-    return (await this.limits.takeAll(this.storeTakes(address, memberId, bytes))).wait;
-  }
-
-  /**
-   * A request's token of the member's `kind` bucket and its store quotas (takeStored), all or nothing
-   * in one store round trip: the router leaves a route's bucket to its feature when the feature charges
-   * the store anyway (router.ts, `bucketWithQuota`). `rate` says the `kind` bucket was the one that refused.
-   */
-  async takeWithStored(kind: LimitedKind, address: string, memberId: string, bytes: number): Promise<{ wait: number; rate: boolean }> {
-    const r = await this.limits.takeAll([{ key: `m:${memberId}:${kind}`, rate: this.rates[kind] }, ...this.storeTakes(address, memberId, bytes)]);
-    return { wait: r.wait, rate: r.refused === 0 };
+  async takeWithStored(kind: LimitedKind | null, address: string, memberId: string, bytes: number): Promise<{ wait: number; rate: boolean }> {
+    const takes = this.storeTakes(address, memberId, bytes);
+    if (kind) takes.unshift({ key: `m:${memberId}:${kind}`, rate: this.rates[kind] });
+    const r = await this.limits.takeAll(takes);
+    return { wait: r.wait, rate: kind !== null && r.refused === 0 };
   }
 
   private storeTakes(address: string, memberId: string, bytes: number): Take[] {
@@ -85,7 +81,7 @@ export class MemberLimits {
     return [{ key: `a:${address}:store`, rate: this.cfg.storeAddressRate, n }, { key: `m:${memberId}:store`, rate: this.cfg.storeMemberRate, n }];
   }
 
-  /** Gives back what takeStored took (the request stored nothing: a duplicate, or a failure). */
+  /** Gives back the store quotas takeWithStored took (the request stored nothing: a duplicate, or a failure). */
   async giveStored(address: string, memberId: string, bytes: number): Promise<void> {
     const n = bytes + STORED_OVERHEAD;
     await Promise.all([

@@ -50,7 +50,7 @@ export interface Route<T extends RequestType> {
   /**
    * The feature takes `bucket` itself, with the store quotas the request charges, all or nothing in one
    * store round trip (MemberLimits.takeWithStored), and before any store work: the router hands it over
-   * in `ctx.bucket` and takes nothing. A send then costs two round trips (limits, append), not four.
+   * in `ctx.bucket` and takes nothing. A send, an edit or a reaction then costs two round trips (limits, then the change), not four.
    */
   bucketWithQuota?: true;
   /** Only an account may make it (a guest gets `forbidden`). */
@@ -86,9 +86,9 @@ export function routeTable(f: Features): RouteTable {
     decline: { module: 'invites', account: true, bucket: 'join', handle: (c, r) => f.invites.decline(c, r) },
     part: { module: 'invites', account: true, bucket: 'join', handle: (c, r) => f.invites.part(c, r) },
     read: { module: 'readMarkers', account: true, bucket: 'page', handle: (c, r) => f.readMarkers.read(c, r) },
-    edit: { module: 'lifecycle', bucket: 'edit', handle: (c, r) => f.lifecycle.edit(c, r) },
+    edit: { module: 'lifecycle', bucket: 'edit', bucketWithQuota: true, handle: (c, r) => f.lifecycle.edit(c, r) },
     delete: { module: 'lifecycle', bucket: 'delete', handle: (c, r) => f.lifecycle.delete(c, r) },
-    react: { module: 'lifecycle', bucket: 'react', handle: (c, r) => f.lifecycle.react(c, r) },
+    react: { module: 'lifecycle', bucket: 'react', bucketWithQuota: true, handle: (c, r) => f.lifecycle.react(c, r) },
     typing: { module: 'typing', bucket: 'typing', handle: (c, r) => f.typing.typing(c, r) },
     upload: { module: 'attachments', bucket: 'upload', handle: (c, r) => f.attachments.upload(c, r) },
   };

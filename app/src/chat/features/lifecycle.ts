@@ -58,9 +58,11 @@ export class LifecycleFeature {
     // What it leaves in the store counts against the address's and the member's quotas (a deletion frees).
     const charge = change.kind === 'delete' ? null : change.kind === 'edit' ? Buffer.byteLength(change.text) : 0;
     if (charge !== null) {
-      const wait = await this.p.limits.takeStored(client.address, member.id, charge);
+      // With the route's token when the router left it (edit, react: ctx.bucket), in one store round trip.
+      const { wait, rate } = await this.p.limits.takeWithStored(ctx.bucket, client.address, member.id, charge);
+      ctx.bucket = null;
       if (wait > 0) {
-        ctx.error('rate_limited', TEXTS.storeQuota, Number.isFinite(wait) ? wait : undefined);
+        ctx.error('rate_limited', rate ? undefined : TEXTS.storeQuota, Number.isFinite(wait) ? wait : undefined);
         return false;
       }
     }

@@ -33,9 +33,7 @@ export class MessagingFeature {
     // What it leaves in the store counts against the address's and the member's quotas, taken before
     // anything is stored (files included) and given back when nothing was (a repeated cid, a failure).
     // With the send token when it is still to take (ctx.bucket): one store round trip for all three.
-    const { wait, rate } = ctx.bucket
-      ? await this.p.limits.takeWithStored(ctx.bucket, client.address, member.id, plain)
-      : { wait: await this.p.limits.takeStored(client.address, member.id, plain), rate: false };
+    const { wait, rate } = await this.p.limits.takeWithStored(ctx.bucket, client.address, member.id, plain);
     ctx.bucket = null;
     if (wait > 0) return ctx.error('rate_limited', rate ? undefined : TEXTS.storeQuota, Number.isFinite(wait) ? wait : undefined);
     let charged = true;
