@@ -16,7 +16,7 @@ LT=(node "$ROOT/dist/loadtest.js" --url ws://127.0.0.1:18080/ws --clients 500 --
 "${LT[@]}" --duration 5 > /dev/null 2>&1   # warm-up
 declare -A T0; for p in "${!KIND[@]}"; do T0[$p]=$(ticks "$p"); done
 "${LT[@]}" --duration 15 > "$D/load.log" 2>&1
-grep -E "^(latency|messages|result)" "$D/load.log" || tail -n 5 "$D/load.log"
+grep -E "^(latency|ack|messages|result)" "$D/load.log" || tail -n 5 "$D/load.log"
 echo "CPU seconds over the run (connect, 15 s of sending, drain):"
 for p in "${!KIND[@]}"; do echo "  ${KIND[$p]} $(( $(ticks "$p") - ${T0[$p]} ))"; done | sort | awk '{printf "  %s %.2f\n", $1, $2/100}'
 kill "$CP"; wait "$CP" 2>/dev/null; rm -rf "$D"

@@ -47,6 +47,16 @@ describe('rates per member, per kind and per address (defaults, real server proc
     await t.by.stillChats();
   });
 
+  it('a message that mentions (looked up in the store first) takes one send token, not two', async () => {
+    const m = await client('Mentioner');
+    await m.request({ type: 'join', room: 'mentions' }, 'joined');
+    const answers = await burst(m, 30, (i) => ({ type: 'send', room: 'mentions', text: `@nobody ${i}`, cid: `at${i}` }), 'ack');
+    const acked = answers.filter((f) => f.type === 'ack').length;
+    expect(acked).toBeGreaterThanOrEqual(20);
+    expect(acked).toBeLessThan(25);
+    expect(answers.filter((f) => f.type === 'error').every((f) => f.code === 'rate_limited' && typeof f.cid === 'string')).toBe(true);
+  });
+
   it('edits and reactions: buckets of their own (20 then 2/s; 30 then 5/s), taken with the store quotas; refusals name the cid', async () => {
     const e = await client('Editor');
     await e.request({ type: 'join', room: 'edits' }, 'joined');

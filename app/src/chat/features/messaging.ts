@@ -86,7 +86,6 @@ export class MessagingFeature {
     }
   }
 
-  /** Accounts the message names (not its sender) count it in their room lists until they read past it. */
   /** Takes the route's bucket the router left (ctx.bucket) on its own; false when refused (answered). */
   private async takeBucket(ctx: RequestContext): Promise<boolean> {
     if (!ctx.bucket) return true;
@@ -96,6 +95,7 @@ export class MessagingFeature {
     return wait === 0;
   }
 
+  /** Accounts the message names (not its sender) count it in their room lists until they read past it. */
   private counted(room: string, id: number, sender: string, mentions: string[]): void {
     for (const m of mentions) {
       if (m !== sender && isAccountId(m)) background(this.p.log, this.p.backend.accounts.addMention(m, room, id), 'mention not counted');
