@@ -187,6 +187,23 @@ describe('limits that outlive connections', () => {
     expect(sends).toBeLessThan(40);
   });
 
+  it('a new room the address refuses costs the member nothing: its own 10 are still there elsewhere', async () => {
+    const newRoom = async (c: TestClient) => c.request({ type: 'join', room: `fresh-${uuidv4().slice(0, 8)}` }, 'joined');
+    // Three guests of one address use up its 30 new rooms (each its own 10).
+    for (let g = 0; g < 3; g++) {
+      const { c } = await connect(g, undefined, '127.0.0.5');
+      for (let i = 0; i < 10; i++) expect((await newRoom(c)).type).toBe('joined');
+    }
+    // A fourth is refused by the address, five times…
+    const { c: d, session } = await connect(1, undefined, '127.0.0.5');
+    for (let i = 0; i < 5; i++) expect(await newRoom(d)).toMatchObject({ type: 'error', code: 'rate_limited' });
+    // …which took nothing from its own bucket: from another address it makes its 10.
+    const { c: moved } = await connect(0, session, '127.0.0.6');
+    let made = 0;
+    for (let i = 0; i < 10; i++) if ((await newRoom(moved)).type === 'joined') made++;
+    expect(made).toBe(10);
+  });
+
   it('sessions per address: a loop of fresh hellos is refused, on whichever server', async () => {
     let refused: Record<string, unknown> | null = null;
     let made = 0;

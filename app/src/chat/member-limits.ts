@@ -90,8 +90,14 @@ export class MemberLimits {
     ]);
   }
 
-  /** A new room, counted for its source address (the member's own `room` rate is the router's or the caller's). */
-  takeNewRoom(address: string): Promise<number> {
-    return this.limits.take(`a:${address}:room`, this.cfg.roomAddressRate);
+  /**
+   * A new room, counted for its source address and, with `memberId`, for the member's own `room` bucket
+   * too: both or neither, in one store round trip (an address that refuses costs the member nothing).
+   * Without it the member's `room` token is the router's (`create`).
+   */
+  async takeNewRoom(address: string, memberId?: string): Promise<number> {
+    const takes: Take[] = [{ key: `a:${address}:room`, rate: this.cfg.roomAddressRate }];
+    if (memberId) takes.unshift({ key: `m:${memberId}:room`, rate: this.rates.room });
+    return (await this.limits.takeAll(takes)).wait;
   }
 }

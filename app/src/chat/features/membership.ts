@@ -27,7 +27,7 @@ export class MembershipFeature {
     if (!restricted && !rooms.get(room)) {
       const [res, presence] = await Promise.all([backend.history.resume(room, undefined, 0), backend.presence.snapshot(room, 0)]);
       if (res.last === 0 && presence.count === 0) {
-        const wait = Math.max(await this.p.limits.take(member.id, 'room'), await this.p.limits.takeNewRoom(client.address));
+        const wait = await this.p.limits.takeNewRoom(client.address, member.id);
         if (wait > 0) return ctx.error('rate_limited', TEXTS.tooManyNewRooms, wait);
       }
       if (client.closed) return;
