@@ -25,7 +25,7 @@ import { memorySlope, SLOPE_PLAN, type SlopeResult } from './lib/memory-slope.js
 import { bigRoomLoad } from './lib/big-room.js';
 import { PLANS, type Plan } from './lib/plans.js';
 import { headlineTable, runHeadline, type HeadlinePlan } from './lib/headline.js';
-import { bigRoomResult, machine, markdownReport, printTable, type BenchResults, type PointResult, type SystemResults } from './lib/bench-report.js';
+import { bigRoomResult, machine, markdownReport, median, medianPoint, printTable, type BenchResults, type PointResult, type SystemResults } from './lib/bench-report.js';
 import type { LoadReport } from './lib/load.js';
 import { runLoadChild, type ChildLoad } from './lib/run-child.js';
 import { BENCH_SERVER_ENV, LOAD_TEST_ENV, startSystem, type RunningSystem, type SystemKind } from './lib/systems.js';
@@ -73,28 +73,6 @@ const point = (r: LoadReport): PointResult => ({
   rssKBPerConnection: r.server.rssKBPerConnection, rssKBConnected: r.server.rssKBConnected, rssKBBefore: r.server.rssKBBefore,
   clientCpuMs: r.client.cpuMs, clientElu: r.client.eventLoopUtilization, byAppId: r.clients.byAppId,
 });
-
-/** Each figure's median over repeated runs of one point; lost/duplicated/out-of-order/unacked/disconnected are summed, so any loss shows. */
-export function medianPoint(runs: PointResult[]): PointResult {
-  if (runs.length === 1) return runs[0];
-  const med = (f: (p: PointResult) => number) => {
-    const v = runs.map(f).sort((a, b) => a - b);
-    return v[Math.floor(v.length / 2)];
-  };
-  const sum = (f: (p: PointResult) => number) => runs.reduce((acc, p) => acc + f(p), 0);
-  const errors: Record<string, number> = {};
-  for (const r of runs) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-  return {
-    ...runs[0],
-    ready: Math.min(...runs.map((r) => r.ready)),
-    latency: { p50: med((p) => p.latency.p50), p90: med((p) => p.latency.p90), p99: med((p) => p.latency.p99), p999: med((p) => p.latency.p999), max: med((p) => p.latency.max) },
-    delivered: med((p) => p.delivered), deliveriesPerSec: med((p) => p.deliveriesPerSec),
-    lost: sum((p) => p.lost), duplicated: sum((p) => p.duplicated), outOfOrder: sum((p) => p.outOfOrder),
-    unacked: sum((p) => p.unacked), disconnected: sum((p) => p.disconnected), errors,
-    cpuMs: med((p) => p.cpuMs), cpuMsPer1000: med((p) => p.cpuMsPer1000), cpuPercent: med((p) => p.cpuPercent),
-    clientCpuMs: med((p) => p.clientCpuMs), clientElu: med((p) => p.clientElu),
-  };
-}
 
 async function load(sys: RunningSystem, o: Omit<ChildLoad, 'url'>): Promise<LoadReport> {
   // Each measurement starts from a healthy system: a saturating knee step can leave servers DOWN in HAProxy for a while.
@@ -313,15 +291,14 @@ async function memorySlopes(argv: string[]): Promise<void> {
         (Object.keys(r.servers).length ? `; the servers say: ${Object.entries(r.servers).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}` : ''));
     }
   }
-  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  const floor = results['raw-haproxy'] ? med(results['raw-haproxy'].map((r) => r.kbPerMember)) : null;
+  const floor = results['raw-haproxy'] ? median(results['raw-haproxy'].map((r) => r.kbPerMember)) : null;
   console.log(`\nmarginal memory of an idle member (slope of total RSS${plan.gc ? ' after a forced full GC' : ''}, ${plan.warm} warm + ${plan.steps} × ${plan.step}, ${plan.settleS} s settle; median of ${runs} runs [min–max]):`);
   for (const [kind, rs] of Object.entries(results)) {
     const v = rs.map((r) => r.kbPerMember);
     const kindsSeen = Object.keys(rs[0].byKind);
-    console.log(`  ${rs[0].label.padEnd(58)} ${med(v).toFixed(2).padStart(6)} KB [${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}]` +
-      `${floor ? ` ${(med(v) / floor).toFixed(2)}× raw+HAProxy` : ''}; ` +
-      `${kindsSeen.map((k) => `${k} ${med(rs.map((r) => r.byKind[k] ?? 0)).toFixed(2)}`).join(', ')}; R² ≥ ${Math.min(...rs.map((r) => r.r2)).toFixed(3)}`);
+    console.log(`  ${rs[0].label.padEnd(58)} ${median(v).toFixed(2).padStart(6)} KB [${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}]` +
+      `${floor ? ` ${(median(v) / floor).toFixed(2)}× raw+HAProxy` : ''}; ` +
+      `${kindsSeen.map((k) => `${k} ${median(rs.map((r) => r.byKind[k] ?? 0)).toFixed(2)}`).join(', ')}; R² ≥ ${Math.min(...rs.map((r) => r.r2)).toFixed(3)}`);
   }
   if (values.out) writeFileSync(resolve(values.out), `${JSON.stringify({ plan, runs, results }, null, 1)}\n`);
 }

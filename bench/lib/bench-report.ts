@@ -32,6 +32,33 @@ const toolBound = (s: SystemResults) => {
   return last !== undefined && last.clientElu > 0.9;
 };
 
+/** The median of some figures (the upper one of an even count). */
+export function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : 0;
+}
+
+/** Each figure's median over repeated runs of one point (the CPU split: each kind's own median); lost/duplicated/out-of-order/unacked/disconnected are summed, so any loss shows. */
+export function medianPoint(runs: PointResult[]): PointResult {
+  if (runs.length === 1) return runs[0];
+  const med = (f: (p: PointResult) => number) => median(runs.map(f));
+  const sum = (f: (p: PointResult) => number) => runs.reduce((acc, p) => acc + f(p), 0);
+  const errors: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const cpuPer1000ByKind: Record<string, number> = {};
+  for (const k of new Set(runs.flatMap((r) => Object.keys(r.cpuPer1000ByKind ?? {})))) cpuPer1000ByKind[k] = med((p) => p.cpuPer1000ByKind?.[k] ?? 0);
+  return {
+    ...runs[0],
+    ready: Math.min(...runs.map((r) => r.ready)),
+    latency: { p50: med((p) => p.latency.p50), p90: med((p) => p.latency.p90), p99: med((p) => p.latency.p99), p999: med((p) => p.latency.p999), max: med((p) => p.latency.max) },
+    delivered: med((p) => p.delivered), deliveriesPerSec: med((p) => p.deliveriesPerSec),
+    lost: sum((p) => p.lost), duplicated: sum((p) => p.duplicated), outOfOrder: sum((p) => p.outOfOrder),
+    unacked: sum((p) => p.unacked), disconnected: sum((p) => p.disconnected), errors,
+    cpuMs: med((p) => p.cpuMs), cpuMsPer1000: med((p) => p.cpuMsPer1000), cpuPercent: med((p) => p.cpuPercent), cpuPer1000ByKind,
+    clientCpuMs: med((p) => p.clientCpuMs), clientElu: med((p) => p.clientElu),
+  };
+}
+
 export interface SystemResults {
   label: string;
   points: PointResult[];

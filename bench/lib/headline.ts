@@ -6,7 +6,7 @@
  * the ratio, alternating spreads it over all of them. Prints each run with its CPU by kind of
  * process, then the medians and the ratios against raw ws + HAProxy and Socket.IO.
  */
-import type { PointResult } from './bench-report.js';
+import { medianPoint, type PointResult } from './bench-report.js';
 import type { RunningSystem, SystemKind } from './systems.js';
 
 export interface HeadlinePlan { clients: number; rate: number; senders: number; duration: number; rounds: number }
@@ -21,30 +21,14 @@ export interface HeadlineDeps {
 export interface HeadlineResult {
   plan: HeadlinePlan;
   runs: Record<string, PointResult[]>;
-  medians: Record<string, { p50: number; p99: number; cpuMsPer1000: number; cpuPer1000ByKind: Record<string, number>; lost: number }>;
+  /** Each system's median point (bench-report.ts medianPoint). */
+  medians: Record<string, PointResult>;
 }
-
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : 0;
-};
 
 /** The order of round `i`: the systems rotated by `i`, so each one runs first, middle and last. */
 export function roundOrder<T>(systems: T[], i: number): T[] {
   const k = i % Math.max(1, systems.length);
   return [...systems.slice(k), ...systems.slice(0, k)];
-}
-
-/** Median of each figure over runs; the CPU split is the median of each kind on its own. */
-export function headlineMedians(runs: PointResult[]): HeadlineResult['medians'][string] {
-  const kinds = new Set(runs.flatMap((r) => Object.keys(r.cpuPer1000ByKind ?? {})));
-  const byKind: Record<string, number> = {};
-  for (const k of kinds) byKind[k] = median(runs.map((r) => r.cpuPer1000ByKind?.[k] ?? 0));
-  return {
-    p50: median(runs.map((r) => r.latency.p50)), p99: median(runs.map((r) => r.latency.p99)),
-    cpuMsPer1000: median(runs.map((r) => r.cpuMsPer1000)), cpuPer1000ByKind: byKind,
-    lost: runs.reduce((a, r) => a + r.lost + r.duplicated + r.outOfOrder, 0),
-  };
 }
 
 export async function runHeadline(systems: SystemKind[], plan: HeadlinePlan, deps: HeadlineDeps): Promise<HeadlineResult> {
@@ -56,7 +40,7 @@ export async function runHeadline(systems: SystemKind[], plan: HeadlinePlan, dep
     }
   }
   const medians: HeadlineResult['medians'] = {};
-  for (const kind of systems) medians[kind] = headlineMedians(runs[kind] ?? []);
+  for (const kind of systems) if (runs[kind]) medians[kind] = medianPoint(runs[kind]);
   return { plan, runs, medians };
 }
 
@@ -68,9 +52,9 @@ export function headlineTable(r: HeadlineResult): string {
     '| system | p50 ms | p99 ms | CPU ms per 1,000 deliveries | by process | lost/dup/ooo | CPU ÷ raw ws + HAProxy | CPU ÷ Socket.IO |',
     '|---|---:|---:|---:|---|---:|---:|---:|'];
   for (const [kind, m] of Object.entries(r.medians)) {
-    const split = Object.entries(m.cpuPer1000ByKind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    const split = Object.entries(m.cpuPer1000ByKind ?? {}).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
     const runs = (r.runs[kind] ?? []).map((p) => p.cpuMsPer1000.toFixed(1)).join(', ');
-    lines.push(`| ${kind} | ${m.p50} | ${m.p99} | ${m.cpuMsPer1000.toFixed(1)} [${runs}] | ${split} | ${m.lost} | ${ratio(m.cpuMsPer1000, raw?.cpuMsPer1000)} | ${ratio(m.cpuMsPer1000, sio?.cpuMsPer1000)} |`);
+    lines.push(`| ${kind} | ${m.latency.p50} | ${m.latency.p99} | ${m.cpuMsPer1000.toFixed(1)} [${runs}] | ${split} | ${m.lost + m.duplicated + m.outOfOrder} | ${ratio(m.cpuMsPer1000, raw?.cpuMsPer1000)} | ${ratio(m.cpuMsPer1000, sio?.cpuMsPer1000)} |`);
   }
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PointResult } from '../../bench/lib/bench-report.js';
-import { headlineMedians, headlineTable, roundOrder, runHeadline } from '../../bench/lib/headline.js';
+import { medianPoint, type PointResult } from '../../bench/lib/bench-report.js';
+import { headlineTable, roundOrder, runHeadline } from '../../bench/lib/headline.js';
 
 const run = (cpu: number, byKind: Record<string, number>, p99 = 10): PointResult => ({
   clients: 500, rate: 40, ready: 500, latency: { p50: p99 / 2, p90: p99, p99, p999: p99, max: p99 },
@@ -19,11 +19,11 @@ describe('headline bench (alternating systems)', () => {
 
   it('takes the median of every figure and of each process kind on its own, and sums what was lost', () => {
     const runs = [run(20, { servers: 11, haproxy: 9 }, 14), run(25, { servers: 10, haproxy: 15 }, 30), { ...run(22, { servers: 12, haproxy: 10 }, 12), duplicated: 2 }];
-    const m = headlineMedians(runs);
+    const m = medianPoint(runs);
     expect(m.cpuMsPer1000).toBe(22);
-    expect(m.p99).toBe(14);
+    expect(m.latency.p99).toBe(14);
     expect(m.cpuPer1000ByKind).toEqual({ servers: 11, haproxy: 10 });
-    expect(m.lost).toBe(2);
+    expect(m.lost + m.duplicated + m.outOfOrder).toBe(2);
   });
 
   it('runs every system in every round, fresh each time, in rotated order, and prints the ratios', async () => {
