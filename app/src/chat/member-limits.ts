@@ -49,7 +49,8 @@ export class MemberLimits {
 
   /** Takes a token of the kind for the member: 0 when allowed, else ms until one is available. */
   take(memberId: string, kind: LimitedKind): Promise<number> {
-    return this.limits.take(`m:${memberId}:${kind}`, this.rates[kind]);
+    const b = this.memberBucket(memberId, kind);
+    return this.limits.take(b.key, b.rate);
   }
 
   /** Takes a session-creation token for a source address. */
@@ -70,24 +71,15 @@ export class MemberLimits {
    * `rate` says the `kind` bucket was the one that refused.
    */
   async takeWithStored(kind: LimitedKind | null, address: string, memberId: string, bytes: number): Promise<{ wait: number; rate: boolean }> {
-    const takes = this.storeTakes(address, memberId, bytes);
-    if (kind) takes.unshift({ key: `m:${memberId}:${kind}`, rate: this.rates[kind] });
+    const takes: Take[] = this.storeTakes(address, memberId, bytes);
+    if (kind) takes.unshift(this.memberBucket(memberId, kind));
     const r = await this.limits.takeAll(takes);
     return { wait: r.wait, rate: kind !== null && r.refused === 0 };
   }
 
-  private storeTakes(address: string, memberId: string, bytes: number): Take[] {
-    const n = bytes + STORED_OVERHEAD;
-    return [{ key: `a:${address}:store`, rate: this.cfg.storeAddressRate, n }, { key: `m:${memberId}:store`, rate: this.cfg.storeMemberRate, n }];
-  }
-
   /** Gives back the store quotas takeWithStored took (the request stored nothing: a duplicate, or a failure). */
   async giveStored(address: string, memberId: string, bytes: number): Promise<void> {
-    const n = bytes + STORED_OVERHEAD;
-    await Promise.all([
-      this.limits.give(`a:${address}:store`, this.cfg.storeAddressRate, n),
-      this.limits.give(`m:${memberId}:store`, this.cfg.storeMemberRate, n),
-    ]);
+    await Promise.all(this.storeTakes(address, memberId, bytes).map((t) => this.limits.give(t.key, t.rate, t.n)));
   }
 
   /**
@@ -97,7 +89,18 @@ export class MemberLimits {
    */
   async takeNewRoom(address: string, memberId?: string): Promise<number> {
     const takes: Take[] = [{ key: `a:${address}:room`, rate: this.cfg.roomAddressRate }];
-    if (memberId) takes.unshift({ key: `m:${memberId}:room`, rate: this.rates.room });
+    if (memberId) takes.unshift(this.memberBucket(memberId, 'room'));
     return (await this.limits.takeAll(takes)).wait;
+  }
+
+  /** The member's bucket of a kind: `m:<member>:<kind>`. */
+  private memberBucket(memberId: string, kind: LimitedKind): Take {
+    return { key: `m:${memberId}:${kind}`, rate: this.rates[kind] };
+  }
+
+  /** The store quotas' buckets for `bytes` (plus the overhead): the address's, then the member's. */
+  private storeTakes(address: string, memberId: string, bytes: number): Array<Take & { n: number }> {
+    const n = bytes + STORED_OVERHEAD;
+    return [{ key: `a:${address}:store`, rate: this.cfg.storeAddressRate, n }, { key: `m:${memberId}:store`, rate: this.cfg.storeMemberRate, n }];
   }
 }

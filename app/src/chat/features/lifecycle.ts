@@ -12,6 +12,7 @@ import { committedName, thumbName } from '../../files/file-store.js';
 import { background } from '../background.js';
 import type { ChatParts } from '../parts.js';
 import type { RequestContext } from '../request.js';
+import { chargeRequest } from '../request-charge.js';
 import { TEXTS } from '../texts.js';
 
 /** Room a stored message may need beyond its text: a reply's quote and its reactions. */
@@ -57,15 +58,8 @@ export class LifecycleFeature {
     const input = { ...change, room, cid, target, from: member, via: this.p.settings.appId, restricted: roomKind(room) !== 'public' } as ChangeInput;
     // What it leaves in the store counts against the address's and the member's quotas (a deletion frees).
     const charge = change.kind === 'delete' ? null : change.kind === 'edit' ? Buffer.byteLength(change.text) : 0;
-    if (charge !== null) {
-      // With the route's token when the router left it (edit, react: ctx.bucket), in one store round trip.
-      const { wait, rate } = await this.p.limits.takeWithStored(ctx.bucket, client.address, member.id, charge);
-      ctx.bucket = null;
-      if (wait > 0) {
-        ctx.error('rate_limited', rate ? undefined : TEXTS.storeQuota, Number.isFinite(wait) ? wait : undefined);
-        return false;
-      }
-    }
+    // With the route's token when the router left it (edit, react: ctx.bucket), in one store round trip.
+    if (charge !== null && !(await chargeRequest(ctx, this.p.limits, charge))) return false;
     const giveBack = () => (charge === null ? Promise.resolve() : this.p.limits.giveStored(client.address, member.id, charge));
     try {
       await client.send(cid, async () => {

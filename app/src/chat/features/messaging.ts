@@ -8,6 +8,7 @@ import { isAccountId, LIMITS, roomKind, type Attachment, type HistoryRequest, ty
 import { background } from '../background.js';
 import type { ChatParts } from '../parts.js';
 import type { RequestContext } from '../request.js';
+import { chargeRequest } from '../request-charge.js';
 import { QUOTE_RESERVE_BYTES } from './lifecycle.js';
 import { TEXTS } from '../texts.js';
 
@@ -24,8 +25,9 @@ export class MessagingFeature {
     const { client, member } = ctx;
     if (!this.p.rooms.has(client, req.room)) return admission.notJoined(ctx, req.room);
     // Mentions are looked up in the store: the member's send token is taken first, alone.
-    if (req.text.includes('@') && !(await this.takeBucket(ctx))) return;
-    const mentions = req.text.includes('@') ? await this.p.mentions.resolve(req.room, req.text) : NO_MENTIONS;
+    const mentioning = req.text.includes('@');
+    if (mentioning && !(await chargeRequest(ctx, this.p.limits, null))) return;
+    const mentions = mentioning ? await this.p.mentions.resolve(req.room, req.text) : NO_MENTIONS;
     const bytes = (files: readonly Attachment[]) => messageFrameBytes(messageParts(req.room, member, req.text, req.cid, settings.appId, mentions, files)) +
       (req.replyTo === undefined ? 0 : QUOTE_RESERVE_BYTES);
     const plain = bytes(NO_FILES);
@@ -33,9 +35,7 @@ export class MessagingFeature {
     // What it leaves in the store counts against the address's and the member's quotas, taken before
     // anything is stored (files included) and given back when nothing was (a repeated cid, a failure).
     // With the send token when it is still to take (ctx.bucket): one store round trip for all three.
-    const { wait, rate } = await this.p.limits.takeWithStored(ctx.bucket, client.address, member.id, plain);
-    ctx.bucket = null;
-    if (wait > 0) return ctx.error('rate_limited', rate ? undefined : TEXTS.storeQuota, Number.isFinite(wait) ? wait : undefined);
+    if (!(await chargeRequest(ctx, this.p.limits, plain))) return;
     let charged = true;
     const giveBack = () => {
       if (charged) background(this.p.log, this.p.limits.giveStored(client.address, member.id, plain), 'a store quota was not given back');
@@ -84,15 +84,6 @@ export class MessagingFeature {
       if (err instanceof ForbiddenError) admission.evict(req.room, member.id);
       throw err;
     }
-  }
-
-  /** Takes the route's bucket the router left (ctx.bucket) on its own; false when refused (answered). */
-  private async takeBucket(ctx: RequestContext): Promise<boolean> {
-    if (!ctx.bucket) return true;
-    const wait = await this.p.limits.take(ctx.member.id, ctx.bucket);
-    ctx.bucket = null;
-    if (wait > 0) ctx.error('rate_limited', undefined, wait);
-    return wait === 0;
   }
 
   /** Accounts the message names (not its sender) count it in their room lists until they read past it. */
