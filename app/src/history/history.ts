@@ -93,8 +93,14 @@ export interface ResumeResult {
   reset?: boolean;
 }
 
-/** A new history epoch: 12 random URL-safe characters. */
-export const newEpoch = (): string => randomBytes(9).toString('base64url');
+/**
+ * A new history epoch: unique, not secret. Every append offers one (kept only when the room has none),
+ * so it is a random per-process prefix and a counter rather than a random draw each time (25 µs a
+ * message, measured): 12 random URL-safe characters, then the counter in base 36.
+ */
+const EPOCH_PREFIX = randomBytes(9).toString('base64url');
+let epochCount = 0;
+export const newEpoch = (): string => EPOCH_PREFIX + (epochCount++).toString(36);
 
 /** What a join tells its resume: the epoch the client last saw the room in, if it says. */
 export interface JoinResume {
