@@ -89,8 +89,8 @@ async function load(sys: RunningSystem, o: Omit<ChildLoad, 'url'>): Promise<Load
 }
 
 /** A short run whose figures are dropped: a fresh system's first seconds include JIT warm-up and pool growth. */
-async function warmUp(sys: RunningSystem, p: { clients: number; senders: number; rate: number }): Promise<void> {
-  await runLoadChild({ url: sys.wsUrl, wire: sys.wire, clients: p.clients, senders: p.senders, rate: p.rate, duration: 3, drain: 2, settle: 0 });
+async function warmUp(sys: RunningSystem, p: { clients: number; senders: number; rate: number }, seconds = 3): Promise<void> {
+  await runLoadChild({ url: sys.wsUrl, wire: sys.wire, clients: p.clients, senders: p.senders, rate: p.rate, duration: seconds, drain: 2, settle: 0 });
 }
 
 async function withSystem<T>(kind: SystemKind, servers: number, fn: (s: RunningSystem) => Promise<T>): Promise<T> {
@@ -237,21 +237,26 @@ async function profileCluster(argv: string[]): Promise<void> {
 
 /**
  * `node dist/bench.js headline [--systems cluster,raw-haproxy,socketio] [--rounds 3] [--clients 500] [--rate 40]
- * [--senders 20] [--duration 15] [--out FILE.json]`: one point for every system, alternating (lib/headline.ts).
+ * [--senders 20] [--duration 15] [--warm 3] [--servers 4] [--out FILE.json]`: one point for every system, alternating (lib/headline.ts);
+ * `--servers` is the cluster's and Socket.IO's number of nodes (raw ws is one process).
  */
 async function headline(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     systems: { type: 'string' }, rounds: { type: 'string' }, clients: { type: 'string' }, rate: { type: 'string' },
-    senders: { type: 'string' }, duration: { type: 'string' }, out: { type: 'string' },
+    senders: { type: 'string' }, duration: { type: 'string' }, servers: { type: 'string' }, warm: { type: 'string' }, out: { type: 'string' },
   } });
+  const warm = Number(values.warm ?? 3);
+  if (!(warm > 0)) throw new RangeError('--warm: seconds > 0');
+  const servers = Number(values.servers ?? 4);
+  if (!Number.isInteger(servers) || servers < 1) throw new RangeError('--servers: a whole number ≥ 1');
   const kinds = (values.systems ?? 'cluster,raw-haproxy,socketio').split(',').filter((k): k is SystemKind => (ALL as string[]).includes(k));
   const plan: HeadlinePlan = { clients: Number(values.clients ?? 500), rate: Number(values.rate ?? 40), senders: Number(values.senders ?? 20),
     duration: Number(values.duration ?? 15), rounds: Number(values.rounds ?? 3) };
   ensureFds(plan.clients * 2 + 512);
   const r = await runHeadline(kinds, plan, {
-    withSystem: (kind, fn) => withSystem(kind, 4, fn),
+    withSystem: (kind, fn) => withSystem(kind, servers, fn),
     measure: async (sys, p) => {
-      await warmUp(sys, p);
+      await warmUp(sys, p, warm);
       return point(await load(sys, { clients: p.clients, senders: p.senders, rate: p.rate, duration: p.duration }));
     },
     log,

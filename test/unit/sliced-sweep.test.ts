@@ -1,5 +1,5 @@
 /** SlicedSweep: every entry once per round, a slice per tick; a live collection's changes are honoured. */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SlicedSweep } from '../../app/src/transport/sliced-sweep.js';
 
 function sweep(items: Set<number> | Map<string, number>, slices: number) {
@@ -36,5 +36,30 @@ describe('SlicedSweep', () => {
     items.set('k8', 8);
     const rest = [s.tick(), s.tick(), s.tick(), s.tick()].flat();
     expect(rest).toEqual([3, 4, 5, 6, 7, 8]);
+  });
+
+  describe('its timer', () => {
+    afterEach(() => { vi.useRealTimers(); });
+
+    it('stops while the collection is empty and starts again on wake (an idle server does not tick for nothing)', () => {
+      vi.useFakeTimers();
+      const items = new Set<number>();
+      const visited: number[] = [];
+      const s = new SlicedSweep<number>(items, 1000, (n) => visited.push(n), 10);
+      s.start();
+      expect(s.ticking).toBe(true);
+      vi.advanceTimersByTime(100);
+      expect(s.ticking).toBe(false);
+      items.add(1);
+      vi.advanceTimersByTime(1000);
+      expect(visited).toEqual([]);
+      s.wake();
+      expect(s.ticking).toBe(true);
+      vi.advanceTimersByTime(100);
+      expect(visited).toEqual([1]);
+      s.stop();
+      s.wake();
+      expect(s.ticking).toBe(false);
+    });
   });
 });

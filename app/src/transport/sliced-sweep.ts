@@ -16,6 +16,7 @@ export interface LiveCollection<T> {
 export class SlicedSweep<T> {
   private cursor: Iterator<T> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private running = false;
 
   constructor(
     private readonly items: LiveCollection<T>,
@@ -25,17 +26,47 @@ export class SlicedSweep<T> {
   ) {}
 
   start(): void {
+    this.running = true;
+    this.arm();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.disarm();
+  }
+
+  /**
+   * Call after adding an entry. A sweep whose collection ran empty stops its timer (an idle server
+   * does not wake for nothing: the SSE heartbeat's would tick four times a second with no stream);
+   * this starts it again.
+   */
+  wake(): void {
+    if (this.running && !this.timer) this.arm();
+  }
+
+  /** Whether the timer is set (for tests). */
+  get ticking(): boolean {
+    return this.timer !== null;
+  }
+
+  private arm(): void {
+    if (this.timer) return;
     this.timer = setInterval(() => this.tick(), Math.max(1, this.periodMs / this.slices));
     this.timer.unref();
   }
 
-  stop(): void {
+  private disarm(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.cursor = null;
   }
 
   /** One slice: a `slices`-th of the entries (at least one), from where the last slice stopped. */
   tick(): void {
+    if (this.items.size === 0) {
+      this.disarm();
+      return;
+    }
     const quota = Math.ceil(this.items.size / this.slices);
     this.cursor ??= this.items.values();
     for (let i = 0; i < quota; i++) {

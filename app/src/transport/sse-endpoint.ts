@@ -127,6 +127,7 @@ export class SseEndpoint {
     const token = `${this.instance}.${randomBytes(16).toString('base64url')}`;
     const stream = new SseStream(connectionId(), token, res, this.deps, this.host.address(req));
     this.streams.set(token, stream);
+    this.heartbeat.wake();
     metrics.sseStreams.inc();
     metrics.sseStreamsTotal.inc();
     // A write racing the socket's end must not become an unhandled 'error' (writes are guarded; this is the net).

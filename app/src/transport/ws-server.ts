@@ -180,6 +180,7 @@ export class ChatServer {
     const ip = clientAddress(req, this.proxies.trusts);
     const conn = new Connection(id, ws, this.connectionDeps, ip);
     this.connections.add(conn);
+    this.heartbeat.wake();
     this.unidentified.set(conn, Date.now());
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
