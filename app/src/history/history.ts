@@ -82,7 +82,7 @@ export interface ResumeResult {
   /** True when `after` was older than the oldest message still kept. */
   truncated: boolean;
   /**
-   * (A join's resume only.) The room's history epoch: a random id made with the room's log (docs/protocol.md,
+   * (A join's resume only.) The room's history epoch: a unique id made with the room's log (docs/protocol.md,
    * "History epoch"); a new one means the log was lost and its ids start again from 1.
    */
   epoch?: string;

@@ -1,7 +1,7 @@
 /**
  * Redis history. Keys per room (the room in braces keeps a room's keys in one slot; store/redis-keys.ts):
  *   lc:{room}:seq    INCR counter, the last id given (messages and updates share it)
- *   lc:{room}:epoch  the history epoch: a random id, made by the first append (or a member's join) of a room
+ *   lc:{room}:epoch  the history epoch: a unique id (newEpoch), made by the first append (or a member's join) of a room
  *                    without one, renewed with the room's keys; a log lost with it starts again under a new one
  *   lc:{room}:hist   sorted set, score = id, member = the message entry in its current state (bus/envelope.ts)
  *   lc:{room}:hbytes bytes of the entries in hist

@@ -6,7 +6,7 @@
  * touch them together. Every key expires (docs/operations.md, "What Redis holds").
  *
  *   lc:{room}:seq            INCR counter: the last entry id given               (history)
- *   lc:{room}:epoch          the history epoch: a random id made with the log     (history)
+ *   lc:{room}:epoch          the history epoch: a unique id made with the log     (history)
  *   lc:{room}:hist           sorted set id -> entry (bus/envelope.ts)            (history)
  *   lc:{room}:hbytes         bytes of the entries in hist                        (history)
  *   lc:{room}:upd            sorted set id -> update entry (edits, deletions, reactions) (history)
