@@ -17,9 +17,10 @@ const BUCKET_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local give = ARGV[1] == 'give'
-local tokens, wait, refused = {}, 0, 0
+local rates, tokens, wait, refused = {}, {}, 0, 0
 for i, key in ipairs(KEYS) do
   local burst, per, n = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  rates[i] = {burst, per, n}
   local v = redis.call('HMGET', key, 't', 'l')
   local have = burst
   if v[1] then
@@ -29,15 +30,15 @@ for i, key in ipairs(KEYS) do
   end
   tokens[i] = have
   if not give then
+    -- As limits.ts waitFor: never (past the burst), else the ms until n tokens are there.
     local w = 0
-    if n > burst then w = -1 elseif have < n then w = math.max(1, math.ceil((n - have) * 1000 / per)) end
-    if w == -1 and wait ~= -1 then wait, refused = -1, i
-    elseif w > 0 and wait ~= -1 and w > wait then wait, refused = w, i end
+    if n > burst then w = math.huge elseif have < n then w = math.max(1, math.ceil((n - have) * 1000 / per)) end
+    if w > wait then wait, refused = w, i end
   end
 end
-if refused > 0 then return {wait, refused} end
+if refused > 0 then return {wait == math.huge and -1 or wait, refused} end
 for i, key in ipairs(KEYS) do
-  local burst, per, n = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local burst, per, n = rates[i][1], rates[i][2], rates[i][3]
   local left = give and math.min(burst, tokens[i] + n) or tokens[i] - n
   if left >= burst then
     redis.call('DEL', key)

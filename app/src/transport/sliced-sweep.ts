@@ -41,7 +41,7 @@ export class SlicedSweep<T> {
    * this starts it again.
    */
   wake(): void {
-    if (this.running && !this.timer) this.arm();
+    if (this.running) this.arm();
   }
 
   /** Whether the timer is set (for tests). */
